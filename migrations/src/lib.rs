@@ -1,0 +1,16 @@
+//! Vigie's schema history. Every migration runs unchanged on SQLite and PostgreSQL; the store's
+//! tests run them on both.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_catalog;
+
+/// Applies Vigie's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_catalog::Migration)]
+    }
+}

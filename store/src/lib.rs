@@ -1,0 +1,77 @@
+//! Vigie's storage: sea-orm entities and every query. The only crate that writes SQL.
+//!
+//! Functions take the connection first and plain domain values after it, and return domain
+//! values or `StoreError`; nothing here knows about HTTP.
+
+pub mod catalog;
+pub mod checks;
+pub mod entity;
+pub mod overview;
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+pub use sea_orm::DatabaseConnection as Db;
+
+/// Errors from the store. The text of a database error is for logs, never for a browser.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+/// The default database: SQLite `vigie.db` in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://vigie.db?mode=rwc";
+
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`). SQLite runs in WAL mode with a busy
+/// timeout, so page reads never wait behind probe writes.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5));
+    if url.starts_with("sqlite:") {
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    }
+    Ok(Database::connect(opts).await?)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Names of the migrations applied so far, oldest first.
+pub async fn applied_migrations(db: &DatabaseConnection) -> Result<Vec<String>, StoreError> {
+    Ok(Migrator::get_applied_migrations(db)
+        .await?
+        .into_iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}
+
+/// A cheap round trip to the database, for `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), StoreError> {
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(())
+}
+
+/// `sqlite` or `postgres`, for logs and readiness output.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}
