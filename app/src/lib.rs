@@ -1,1 +1,62 @@
-//! placeholder
+//! Vigie's public pages as Leptos components. With `ssr` they render on the server and read
+//! the store through `#[server]` functions; with `hydrate` the same components take over in
+//! the browser. The two features never build together.
+
+pub mod api;
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod context;
+pub mod i18n;
+pub mod pages;
+
+use domain::locale::Locale;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
+
+use crate::pages::home::HomePage;
+use crate::pages::not_found::NotFound;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let locale = i18n::request_locale();
+    view! {
+        <!DOCTYPE html>
+        <html lang=locale.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="stylesheet" href="/pkg/vigie.css"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: locale, router and pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let locale: Locale = i18n::request_locale();
+    provide_context(locale);
+    let t = i18n::texts(locale);
+    view! {
+        <a class="skip-link" href="#main">{t.skip_to_content}</a>
+        <Router>
+            <main id="main">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+        <footer class="site-footer">
+            <p>{t.powered_by}</p>
+        </footer>
+    }
+}

@@ -205,7 +205,9 @@ impl MigrationTrait for Migration {
             Hosts::Table.into_iden(),
             Locations::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -41,10 +41,14 @@ pub async fn sync(
             name: Set(l.name.clone()),
             archived_at: Set(None),
         };
-        upsert::<location::Entity, _>(&txn, row, known.contains(l.id.as_str()), &mut report).await?;
+        upsert::<location::Entity, _>(&txn, row, known.contains(l.id.as_str()), &mut report)
+            .await?;
     }
     let wanted: HashSet<&str> = catalog.locations.iter().map(|l| l.id.as_str()).collect();
-    for r in existing.into_iter().filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str())) {
+    for r in existing
+        .into_iter()
+        .filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str()))
+    {
         let mut row: location::ActiveModel = r.into();
         row.archived_at = Set(Some(now));
         location::Entity::update(row).exec(&txn).await?;
@@ -65,7 +69,10 @@ pub async fn sync(
         upsert::<host::Entity, _>(&txn, row, known.contains(h.id.as_str()), &mut report).await?;
     }
     let wanted: HashSet<&str> = catalog.hosts.iter().map(|h| h.id.as_str()).collect();
-    for r in existing.into_iter().filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str())) {
+    for r in existing
+        .into_iter()
+        .filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str()))
+    {
         let mut row: host::ActiveModel = r.into();
         row.archived_at = Set(Some(now));
         host::Entity::update(row).exec(&txn).await?;
@@ -81,10 +88,14 @@ pub async fn sync(
             position: Set(position(i)),
             archived_at: Set(None),
         };
-        upsert::<service_group::Entity, _>(&txn, row, known.contains(g.id.as_str()), &mut report).await?;
+        upsert::<service_group::Entity, _>(&txn, row, known.contains(g.id.as_str()), &mut report)
+            .await?;
     }
     let wanted: HashSet<&str> = catalog.groups.iter().map(|g| g.id.as_str()).collect();
-    for r in existing.into_iter().filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str())) {
+    for r in existing
+        .into_iter()
+        .filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str()))
+    {
         let mut row: service_group::ActiveModel = r.into();
         row.archived_at = Set(Some(now));
         service_group::Entity::update(row).exec(&txn).await?;
@@ -119,7 +130,10 @@ pub async fn sync(
         upsert::<service::Entity, _>(&txn, row, exists, &mut report).await?;
     }
     let wanted: HashSet<&str> = catalog.services.iter().map(|s| s.id.as_str()).collect();
-    for r in existing.into_iter().filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str())) {
+    for r in existing
+        .into_iter()
+        .filter(|r| r.archived_at.is_none() && !wanted.contains(r.id.as_str()))
+    {
         let mut row: service::ActiveModel = r.into();
         row.archived_at = Set(Some(now));
         service::Entity::update(row).exec(&txn).await?;
@@ -152,10 +166,24 @@ async fn sync_monitors(
         existing.iter().map(|m| (m.key.as_str(), m)).collect();
     let mut wanted = HashSet::new();
     let service_monitors = catalog.services.iter().flat_map(|s| {
-        s.monitors.iter().map(move |m| (service_monitor_key(s.id.as_str(), m.id.as_str()), Some(s.id.as_str()), None, m))
+        s.monitors.iter().map(move |m| {
+            (
+                service_monitor_key(s.id.as_str(), m.id.as_str()),
+                Some(s.id.as_str()),
+                None,
+                m,
+            )
+        })
     });
     let host_monitors = catalog.hosts.iter().flat_map(|h| {
-        h.monitors.iter().map(move |m| (host_monitor_key(h.id.as_str(), m.id.as_str()), None, Some(h.id.as_str()), m))
+        h.monitors.iter().map(move |m| {
+            (
+                host_monitor_key(h.id.as_str(), m.id.as_str()),
+                None,
+                Some(h.id.as_str()),
+                m,
+            )
+        })
     });
     for (key, service_id, host_id, m) in service_monitors.chain(host_monitors) {
         let mut row = monitor_row(m, service_id, host_id)?;
@@ -173,7 +201,10 @@ async fn sync_monitors(
         }
         wanted.insert(key);
     }
-    for old in existing.iter().filter(|m| m.archived_at.is_none() && !wanted.contains(&m.key)) {
+    for old in existing
+        .iter()
+        .filter(|m| m.archived_at.is_none() && !wanted.contains(&m.key))
+    {
         let mut row: monitor::ActiveModel = old.clone().into();
         row.archived_at = Set(Some(now));
         monitor::Entity::update(row).exec(txn).await?;
@@ -182,7 +213,11 @@ async fn sync_monitors(
     Ok(())
 }
 
-fn monitor_row(m: &Monitor, service_id: Option<&str>, host_id: Option<&str>) -> Result<monitor::ActiveModel, StoreError> {
+fn monitor_row(
+    m: &Monitor,
+    service_id: Option<&str>,
+    host_id: Option<&str>,
+) -> Result<monitor::ActiveModel, StoreError> {
     let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     let locations: Vec<&str> = m.locations.iter().map(|l| l.as_str()).collect();
     Ok(monitor::ActiveModel {
@@ -195,9 +230,15 @@ fn monitor_row(m: &Monitor, service_id: Option<&str>, host_id: Option<&str>) -> 
         retry_interval_ms: Set(ms(m.retry_interval)),
         confirm: Set(i32::try_from(m.confirm).unwrap_or(i32::MAX)),
         recover: Set(i32::try_from(m.recover).unwrap_or(i32::MAX)),
-        locations: Set(serde_json::to_string(&locations).map_err(|e| StoreError::Corrupt(e.to_string()))?),
-        degraded_after_ms: Set(m.degraded_after_ms.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
-        settings: Set(serde_json::to_string(&m.settings).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+        locations: Set(
+            serde_json::to_string(&locations).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        ),
+        degraded_after_ms: Set(m
+            .degraded_after_ms
+            .map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+        settings: Set(
+            serde_json::to_string(&m.settings).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        ),
         archived_at: Set(None),
         ..Default::default()
     })
@@ -207,7 +248,12 @@ fn position(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-async fn upsert<E, A>(txn: &DatabaseTransaction, row: A, exists: bool, report: &mut SyncReport) -> Result<(), StoreError>
+async fn upsert<E, A>(
+    txn: &DatabaseTransaction,
+    row: A,
+    exists: bool,
+    report: &mut SyncReport,
+) -> Result<(), StoreError>
 where
     E: EntityTrait<ActiveModel = A>,
     A: sea_orm::ActiveModelTrait<Entity = E> + sea_orm::ActiveModelBehavior + Send,

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::status::CheckOutcome;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use crate::entity::{check_result, monitor};
 use crate::StoreError;

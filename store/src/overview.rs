@@ -15,7 +15,10 @@ const STALE_AFTER_INTERVALS: i32 = 3;
 
 /// Groups in configured order, each with its services and their current state at `now`.
 #[tracing::instrument(skip_all)]
-pub async fn groups(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<GroupView>, StoreError> {
+pub async fn groups(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<GroupView>, StoreError> {
     let groups = service_group::Entity::find()
         .filter(service_group::Column::ArchivedAt.is_null())
         .order_by_asc(service_group::Column::Position)
@@ -36,14 +39,19 @@ pub async fn groups(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<G
     let monitor_by_id: HashMap<i64, &monitor::Model> = monitors.iter().map(|m| (m.id, m)).collect();
     let mut outcomes: HashMap<&str, Vec<CheckOutcome>> = HashMap::new();
     for r in &latest {
-        let Some(m) = monitor_by_id.get(&r.monitor_id) else { continue };
-        let Some(service_id) = m.service_id.as_deref() else { continue };
+        let Some(m) = monitor_by_id.get(&r.monitor_id) else {
+            continue;
+        };
+        let Some(service_id) = m.service_id.as_deref() else {
+            continue;
+        };
         let fresh_for = Duration::milliseconds(m.interval_ms) * STALE_AFTER_INTERVALS;
         if now - r.checked_at > fresh_for {
             continue;
         }
-        let outcome = CheckOutcome::parse(&r.outcome)
-            .ok_or_else(|| StoreError::Corrupt(format!("check result {} has outcome {:?}", r.id, r.outcome)))?;
+        let outcome = CheckOutcome::parse(&r.outcome).ok_or_else(|| {
+            StoreError::Corrupt(format!("check result {} has outcome {:?}", r.id, r.outcome))
+        })?;
         outcomes.entry(service_id).or_default().push(outcome);
     }
 
@@ -58,7 +66,9 @@ pub async fn groups(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<G
                     name: s.name.clone(),
                     description: s.description.clone(),
                     url: s.url.clone(),
-                    state: ServiceState::from_outcomes(outcomes.remove(s.id.as_str()).unwrap_or_default()),
+                    state: ServiceState::from_outcomes(
+                        outcomes.remove(s.id.as_str()).unwrap_or_default(),
+                    ),
                 })
                 .collect(),
             id: g.id,

@@ -49,7 +49,9 @@ interval = "30s"
 "#;
 
 fn t0() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 fn state_of(groups: &[domain::page::GroupView], slug: &str) -> ServiceState {
@@ -70,19 +72,29 @@ async fn migrations_are_recorded_and_rerunnable(db: DatabaseConnection) {
 
 async fn sync_lists_every_service_with_no_data_before_any_probe(db: DatabaseConnection) {
     let catalog = parse("t.toml", CATALOG).expect("valid");
-    let report = store::catalog::sync(&db, &catalog, t0()).await.expect("sync");
+    let report = store::catalog::sync(&db, &catalog, t0())
+        .await
+        .expect("sync");
     // 1 location, 1 host, 2 groups, 2 services, 2 monitors.
     assert_eq!(report.inserted, 8);
     let groups = store::overview::groups(&db, t0()).await.expect("overview");
-    assert_eq!(groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), ["sites", "infra"]);
+    assert_eq!(
+        groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        ["sites", "infra"]
+    );
     assert_eq!(state_of(&groups, "web"), ServiceState::NoData);
     assert_eq!(state_of(&groups, "db"), ServiceState::NoData);
 }
 
 async fn removed_service_is_archived_with_its_history_and_comes_back(db: DatabaseConnection) {
     let catalog = parse("t.toml", CATALOG).expect("valid");
-    store::catalog::sync(&db, &catalog, t0()).await.expect("sync");
-    let web = checks::monitor_id(&db, "service/web/home").await.expect("query").expect("monitor");
+    store::catalog::sync(&db, &catalog, t0())
+        .await
+        .expect("sync");
+    let web = checks::monitor_id(&db, "service/web/home")
+        .await
+        .expect("query")
+        .expect("monitor");
     let check = NewCheck {
         monitor_id: web,
         location_id: "local".into(),
@@ -95,26 +107,58 @@ async fn removed_service_is_archived_with_its_history_and_comes_back(db: Databas
     checks::record(&db, &[check]).await.expect("record");
 
     // Remove `web` from the configuration.
-    let without_web = CATALOG.split("[[services]]\nid = \"web\"").next().expect("head").to_owned()
-        + "[[services]]" + CATALOG.split("[[services]]").nth(2).expect("db service");
+    let without_web = CATALOG
+        .split("[[services]]\nid = \"web\"")
+        .next()
+        .expect("head")
+        .to_owned()
+        + "[[services]]"
+        + CATALOG.split("[[services]]").nth(2).expect("db service");
     let smaller = parse("t.toml", &without_web).expect("valid");
-    let report = store::catalog::sync(&db, &smaller, t0()).await.expect("resync");
+    let report = store::catalog::sync(&db, &smaller, t0())
+        .await
+        .expect("resync");
     assert_eq!(report.archived, 2, "the service and its monitor");
-    assert_eq!(store::catalog::archived_services(&db).await.expect("list"), vec!["web".to_owned()]);
+    assert_eq!(
+        store::catalog::archived_services(&db).await.expect("list"),
+        vec!["web".to_owned()]
+    );
     let groups = store::overview::groups(&db, t0()).await.expect("overview");
-    assert!(groups.iter().flat_map(|g| &g.services).all(|s| s.slug != "web"));
+    assert!(groups
+        .iter()
+        .flat_map(|g| &g.services)
+        .all(|s| s.slug != "web"));
 
     // Its history is still there: restoring the config shows the old result again.
-    store::catalog::sync(&db, &catalog, t0()).await.expect("restore");
-    assert_eq!(checks::monitor_id(&db, "service/web/home").await.expect("query"), Some(web));
-    let groups = store::overview::groups(&db, t0() + Duration::seconds(10)).await.expect("overview");
-    assert_eq!(state_of(&groups, "web"), ServiceState::Known(ComponentStatus::MajorOutage));
+    store::catalog::sync(&db, &catalog, t0())
+        .await
+        .expect("restore");
+    assert_eq!(
+        checks::monitor_id(&db, "service/web/home")
+            .await
+            .expect("query"),
+        Some(web)
+    );
+    let groups = store::overview::groups(&db, t0() + Duration::seconds(10))
+        .await
+        .expect("overview");
+    assert_eq!(
+        state_of(&groups, "web"),
+        ServiceState::Known(ComponentStatus::MajorOutage)
+    );
 }
 
-async fn overview_uses_the_latest_fresh_result_and_never_shows_stale_data_as_green(db: DatabaseConnection) {
+async fn overview_uses_the_latest_fresh_result_and_never_shows_stale_data_as_green(
+    db: DatabaseConnection,
+) {
     let catalog = parse("t.toml", CATALOG).expect("valid");
-    store::catalog::sync(&db, &catalog, t0()).await.expect("sync");
-    let db_monitor = checks::monitor_id(&db, "service/db/port").await.expect("query").expect("monitor");
+    store::catalog::sync(&db, &catalog, t0())
+        .await
+        .expect("sync");
+    let db_monitor = checks::monitor_id(&db, "service/db/port")
+        .await
+        .expect("query")
+        .expect("monitor");
     let at = |s: i64, outcome| NewCheck {
         monitor_id: db_monitor,
         location_id: "local".into(),
@@ -124,11 +168,20 @@ async fn overview_uses_the_latest_fresh_result_and_never_shows_stale_data_as_gre
         status_code: None,
         reason: None,
     };
-    checks::record(&db, &[at(0, CheckOutcome::Down), at(30, CheckOutcome::Up)]).await.expect("record");
-    let groups = store::overview::groups(&db, t0() + Duration::seconds(40)).await.expect("overview");
-    assert_eq!(state_of(&groups, "db"), ServiceState::Known(ComponentStatus::Operational));
+    checks::record(&db, &[at(0, CheckOutcome::Down), at(30, CheckOutcome::Up)])
+        .await
+        .expect("record");
+    let groups = store::overview::groups(&db, t0() + Duration::seconds(40))
+        .await
+        .expect("overview");
+    assert_eq!(
+        state_of(&groups, "db"),
+        ServiceState::Known(ComponentStatus::Operational)
+    );
     // Three intervals (90 s) without a result: no data, not green.
-    let groups = store::overview::groups(&db, t0() + Duration::seconds(30 + 91)).await.expect("overview");
+    let groups = store::overview::groups(&db, t0() + Duration::seconds(30 + 91))
+        .await
+        .expect("overview");
     assert_eq!(state_of(&groups, "db"), ServiceState::NoData);
 }
 

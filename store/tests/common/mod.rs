@@ -15,11 +15,17 @@ pub struct TestDb {
 
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("vigie.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
     let db = store::connect(&url).await.expect("connect sqlite");
     store::migrate(&db).await.expect("migrate sqlite");
     eprintln!("store test database: sqlite ({url})");
-    TestDb { db, _dir: Some(dir) }
+    TestDb {
+        db,
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh, migrated PostgreSQL database, or `None` when no server is configured. With
@@ -41,7 +47,10 @@ pub async fn postgres() -> Option<TestDb> {
         chrono::Utc::now().timestamp_micros()
     );
     let admin = store::connect(&admin_url).await.expect("connect postgres");
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create database");
     let url = with_database(&admin_url, &name);
     let db = store::connect(&url).await.expect("connect test database");
     store::migrate(&db).await.expect("migrate postgres");
@@ -51,7 +60,9 @@ pub async fn postgres() -> Option<TestDb> {
 
 /// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
 pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_start = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_start..].find('/') {
         Some(i) => &base[..authority_start + i],

@@ -1,0 +1,5 @@
+//! Reusable pieces of the public pages.
+
+pub mod clock;
+pub mod service_group;
+pub mod status_label;

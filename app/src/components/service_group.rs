@@ -1,0 +1,57 @@
+//! A group of services that collapses. The toggle is disabled until the page is hydrated, so
+//! without JS the group simply stays open and readable.
+
+use domain::locale::Locale;
+use domain::page::GroupView;
+use leptos::prelude::*;
+
+use crate::components::status_label::StatusLabel;
+
+#[component]
+pub fn ServiceGroup(group: GroupView) -> impl IntoView {
+    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let (collapsed, set_collapsed) = signal(false);
+    let (hydrated, set_hydrated) = signal(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| set_hydrated.set(true));
+    let list_id = format!("group-{}", group.id);
+    let count = group.services.len();
+    let title_id = format!("{list_id}-title");
+    let labelled_by = title_id.clone();
+    let controls = list_id.clone();
+    view! {
+        <section class="group" aria-labelledby=labelled_by>
+            <h2 id=title_id class="group-title">
+                <button
+                    type="button"
+                    class="group-toggle"
+                    aria-expanded=move || (!collapsed.get()).to_string()
+                    aria-controls=controls
+                    disabled=move || !hydrated.get()
+                    on:click=move |_| set_collapsed.update(|c| *c = !*c)
+                >
+                    <span class="group-chevron" aria-hidden="true"></span>
+                    <span class="group-name">{group.name.clone()}</span>
+                    <span class="group-count">{t.service_count(count)}</span>
+                </button>
+            </h2>
+            <ul id=list_id class="services" hidden=move || collapsed.get()>
+                {group
+                    .services
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li class="service" data-service=s.slug.clone() data-status=s.state.css_class()>
+                                <div class="service-main">
+                                    <span class="service-name">{s.name.clone()}</span>
+                                    {s.description.clone().map(|d| view! { <span class="service-description">{d}</span> })}
+                                </div>
+                                <StatusLabel state=s.state/>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}

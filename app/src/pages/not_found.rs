@@ -1,0 +1,19 @@
+//! The 404 page, with the right status code on the server.
+
+use domain::locale::Locale;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    view! {
+        <Title text=t.not_found/>
+        <h1>{t.not_found}</h1>
+        <p><a href="/">{t.back_home}</a></p>
+    }
+}

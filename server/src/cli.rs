@@ -1,0 +1,105 @@
+//! The command line: `vigie serve`, `vigie migrate`, `vigie check-config`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+/// Exit code for an invalid configuration (nothing was written).
+pub const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigie",
+    version,
+    about = "Vigie: a self-hosted public status page"
+)]
+pub struct Cli {
+    /// Configuration file (the catalog of services, hosts and monitors).
+    #[arg(
+        long,
+        global = true,
+        env = "VIGIE_CONFIG",
+        default_value = "vigie.toml"
+    )]
+    pub config: PathBuf,
+
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
+    #[arg(long, global = true, env = "VIGIE_DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the status page: migrate, sync the catalog, serve HTTP.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "VIGIE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration file and print a one-line summary.
+    CheckConfig,
+}
+
+/// Runs a parsed command line; the exit code says how it went.
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::CheckConfig => match crate::config::load(&cli.config) {
+            Ok(catalog) => {
+                println!("{}: OK, {}", cli.config.display(), catalog.summary());
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                eprintln!("{errors}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
+        Command::Migrate => report(migrate(&cli.database_url).await),
+        Command::Serve { listen } => {
+            // The configuration is checked before anything touches the database.
+            let catalog = match crate::config::load(&cli.config) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            report(crate::startup::serve(catalog, &cli.database_url, listen).await)
+        }
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let db = store::connect(database_url)
+        .await
+        .context("failed to connect to the database")?;
+    store::migrate(&db)
+        .await
+        .context("failed to apply migrations")?;
+    let applied = store::applied_migrations(&db)
+        .await
+        .context("failed to list migrations")?;
+    println!(
+        "{} migrations applied on {}",
+        applied.len(),
+        store::backend_name(&db)
+    );
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The `vigie` server: command line, configuration loading, HTTP router and embedded assets.
+//! `main.rs` only parses arguments and calls [`cli::run`].
+
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod health;
+pub mod startup;
+pub mod telemetry;
