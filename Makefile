@@ -1,0 +1,98 @@
+# Vigie's build, run and test entry points. `make run` and `make test` do everything on a
+# fresh Debian 12 machine with rustup stable, node/npm and python3; each step skips what is
+# already there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+SITE_PKG := target/site/pkg
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;q}' Cargo.lock)
+WASM_OPT := node_modules/.bin/wasm-opt
+DATA_DIR ?= .vigie
+LISTEN ?= 127.0.0.1:8080
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup setup-build setup-system build build-wasm build-server build-debug run test test-rust test-e2e lint fmt
+
+help:
+	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
+	@echo "make test   the whole suite: lint, unit, integration (SQLite + PostgreSQL), end2end (Chromium)"
+	@echo "make build  optimised wasm + JS + CSS and the release binary that embeds them"
+	@echo "make setup  install every tool the build and the tests need (skips what is present)"
+
+## --- setup -------------------------------------------------------------------------------
+
+# What building needs: the wasm target, wasm-bindgen-cli at the exact version of Cargo.lock,
+# and npm's binaryen (Debian's binaryen 108 produces wasm that breaks hydration).
+setup-build:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if [ "$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+		$(CARGO) install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --force; \
+	fi
+	@[ -x $(WASM_OPT) ] && [ -x node_modules/.bin/playwright-core ] || npm ci --no-audit --no-fund
+
+# What testing needs besides: Debian's Chromium and PostgreSQL server.
+setup-system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+setup: setup-build setup-system
+
+## --- build -------------------------------------------------------------------------------
+
+build-wasm: setup-build
+	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+	mkdir -p $(SITE_PKG)
+	wasm-bindgen --target web --no-typescript --out-dir $(SITE_PKG) --out-name vigie \
+		target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+	$(WASM_OPT) -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+		--enable-mutable-globals --enable-reference-types --enable-multivalue \
+		$(SITE_PKG)/vigie_bg.wasm -o $(SITE_PKG)/vigie_bg.wasm
+	cp style/main.css $(SITE_PKG)/vigie.css
+	@printf 'wasm: %s bytes raw, %s bytes gzip -9\n' \
+		"$$(stat -c %s $(SITE_PKG)/vigie_bg.wasm)" "$$(gzip -9c $(SITE_PKG)/vigie_bg.wasm | wc -c)"
+
+build-server:
+	$(CARGO) build --release -p server
+
+build: build-wasm build-server
+
+# The debug binary (assets embedded too) that the end2end tests drive.
+build-debug: build-wasm
+	$(CARGO) build -p server
+
+## --- run ---------------------------------------------------------------------------------
+
+run: build
+	mkdir -p $(DATA_DIR)
+	VIGIE_DATABASE_URL="sqlite://$(abspath $(DATA_DIR))/vigie.db?mode=rwc" \
+		./target/release/vigie --config config/humanoid.toml serve --listen $(LISTEN)
+
+## --- test --------------------------------------------------------------------------------
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --exclude frontend --all-targets -- -D warnings
+
+# Unit and integration tests on SQLite and on a throwaway PostgreSQL cluster.
+test-rust: setup
+	pgdir=$$(mktemp -d /tmp/vigie-pg.XXXXXX); \
+	trap 'scripts/pg-throwaway.sh stop '"$$pgdir"'; rm -rf '"$$pgdir" EXIT; \
+	url=$$(scripts/pg-throwaway.sh start "$$pgdir"); \
+	echo "PostgreSQL for tests: $$url"; \
+	VIGIE_TEST_POSTGRES_URL="$$url" VIGIE_REQUIRE_POSTGRES=1 \
+		$(CARGO) test --workspace --exclude frontend
+
+test-e2e: setup build-debug
+	VIGIE_BIN="$(abspath target/debug/vigie)" npm run --silent e2e
+
+test: lint test-rust test-e2e

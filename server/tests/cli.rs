@@ -1,0 +1,121 @@
+//! The `vigie` binary's commands, run as a user would run them.
+
+use std::process::Command;
+
+fn vigie() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigie"));
+    cmd.env_remove("VIGIE_CONFIG")
+        .env_remove("VIGIE_DATABASE_URL")
+        .env_remove("VIGIE_LISTEN");
+    cmd
+}
+
+fn humanoid() -> String {
+    format!("{}/../config/humanoid.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn check_config_summarises_a_valid_catalog() {
+    let out = vigie()
+        .args(["--config", &humanoid(), "check-config"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("OK, 11 services, 15 monitors, 15 hosts, 3 groups, 2 locations"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" hosts"), "{stdout}");
+}
+
+#[test]
+fn broken_config_names_file_line_and_key_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let text = std::fs::read_to_string(humanoid()).expect("read").replacen(
+        "host = \"vm-forum\"",
+        "host = \"vm-gone\"",
+        1,
+    );
+    let line = text
+        .lines()
+        .position(|l| l.contains("vm-gone"))
+        .expect("line")
+        + 1;
+    let path = dir.path().join("vigie.toml");
+    std::fs::write(&path, text).expect("write");
+    let db = dir.path().join("vigie.db");
+    let db_url = format!("sqlite://{}?mode=rwc", db.display());
+
+    for command in ["check-config", "serve"] {
+        let out = vigie()
+            .args([
+                "--config",
+                path.to_str().expect("utf-8"),
+                "--database-url",
+                &db_url,
+                command,
+            ])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected = format!(
+            "{}:{line}:8: key `services[6].host`: unknown host `vm-gone`",
+            path.display()
+        );
+        assert!(stderr.contains(&expected), "{command}: {stderr}");
+    }
+    assert!(!db.exists(), "nothing written for a bad configuration");
+}
+
+#[test]
+fn syntax_error_is_reported_with_its_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("vigie.toml");
+    std::fs::write(&path, "[site]\ntitle = \"x\"\n\n[[services]\nid = \"a\"\n").expect("write");
+    let out = vigie()
+        .args(["--config", path.to_str().expect("utf-8"), "check-config"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:4:", path.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn migrate_creates_the_schema() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+    let out = vigie()
+        .args(["--database-url", &db_url, "migrate"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied on sqlite"));
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["check-config", "--help"],
+    ] {
+        let out = vigie().args(cmd).output().expect("run");
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
+    }
+}

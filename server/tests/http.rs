@@ -1,0 +1,173 @@
+//! The real router on an ephemeral port with a fresh database, driven over HTTP.
+
+use std::path::Path;
+
+use domain::config::Catalog;
+use reqwest::header;
+
+struct TestApp {
+    base: String,
+    catalog: Catalog,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts Vigie with the Humanoid catalog on 127.0.0.1:0 and a fresh SQLite database.
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let catalog = server::config::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
+    )
+    .expect("the shipped catalog is valid");
+    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server starts");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        base: format!("http://{}", running.addr),
+        catalog,
+        client,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request")
+    }
+}
+
+#[tokio::test]
+async fn home_page_lists_every_service_as_no_data_before_any_probe() {
+    let app = spawn_app().await;
+    let res = app.get("/", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/html"));
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
+    let html = res.text().await.expect("body");
+    assert!(html.contains("<html lang=\"fr\""), "French by default");
+    assert!(html.contains("<title>Humanoid — état des services</title>"));
+    for service in &app.catalog.services {
+        let marker = format!("data-service=\"{}\" data-status=\"no_data\"", service.id);
+        assert!(
+            html.contains(&marker),
+            "{} missing or not `no data`",
+            service.id
+        );
+        assert!(html.contains(&service.name), "{} missing", service.name);
+    }
+    assert!(
+        !html.contains("data-status=\"operational\""),
+        "nothing is green without data"
+    );
+    assert!(html.contains("Aucune donnée"));
+    for group in &app.catalog.groups {
+        assert!(html.contains(&group.name), "group {} missing", group.name);
+    }
+}
+
+#[tokio::test]
+async fn english_is_chosen_by_query_or_accept_language() {
+    let app = spawn_app().await;
+    let html = app.get("/?lang=en", &[]).await.text().await.expect("body");
+    assert!(html.contains("<html lang=\"en\""));
+    assert!(html.contains("No data") && html.contains("Waiting for the first probe results"));
+    let html = app
+        .get("/", &[("accept-language", "en-GB,en;q=0.9")])
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("<html lang=\"en\""));
+    // The query parameter wins over the header.
+    let html = app
+        .get("/?lang=fr", &[("accept-language", "en")])
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("<html lang=\"fr\"") && html.contains("Aucune donnée"));
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer_json() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", &[]).await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+    let res = app.get("/readyz", &[]).await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "sqlite");
+}
+
+#[tokio::test]
+async fn stylesheet_is_compressed_and_revalidated_with_its_etag() {
+    let app = spawn_app().await;
+    let plain = app.get("/pkg/vigie.css", &[]).await;
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.headers()[header::CONTENT_TYPE], "text/css");
+    let etag = plain.headers()[header::ETAG]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    let plain_len = plain.bytes().await.expect("body").len();
+    assert!(plain_len > 1000, "the real stylesheet is served");
+
+    for (accept, encoding) in [("br", "br"), ("gzip, deflate", "gzip"), ("gzip, br", "br")] {
+        let res = app
+            .get("/pkg/vigie.css", &[("accept-encoding", accept)])
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()[header::CONTENT_ENCODING],
+            encoding,
+            "for {accept}"
+        );
+        assert_eq!(res.headers()[header::ETAG].to_str().expect("etag"), etag);
+        let len = res.bytes().await.expect("body").len();
+        assert!(
+            len < plain_len / 2,
+            "{encoding} is smaller: {len} vs {plain_len}"
+        );
+    }
+
+    let res = app.get("/pkg/vigie.css", &[("if-none-match", &etag)]).await;
+    assert_eq!(res.status(), 304);
+    assert!(res.bytes().await.expect("body").is_empty());
+}
+
+#[tokio::test]
+async fn unknown_pages_and_assets_are_404() {
+    let app = spawn_app().await;
+    let res = app.get("/no/such/page", &[]).await;
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("Page introuvable"));
+    assert_eq!(app.get("/pkg/nope.js", &[]).await.status(), 404);
+    assert_eq!(app.get("/pkg/../Cargo.toml", &[]).await.status(), 404);
+}
+
+#[tokio::test]
+async fn html_pages_are_compressed_for_browsers_that_accept_it() {
+    let app = spawn_app().await;
+    let res = app.get("/", &[("accept-encoding", "br")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "br");
+}
