@@ -61,6 +61,18 @@ impl ComponentStatus {
             ComponentStatus::MajorOutage => "major_outage",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ComponentStatus::Operational,
+            ComponentStatus::UnderMaintenance,
+            ComponentStatus::DegradedPerformance,
+            ComponentStatus::PartialOutage,
+            ComponentStatus::MajorOutage,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
 }
 
 /// What a reader is told about a service: a known status, or no data (never green).
@@ -77,6 +89,15 @@ impl ServiceState {
         match self {
             ServiceState::NoData => "no_data",
             ServiceState::Known(s) => s.as_str(),
+        }
+    }
+
+    /// Reads back [`Self::css_class`]'s text, as stored in the database.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s == "no_data" {
+            Some(ServiceState::NoData)
+        } else {
+            ComponentStatus::parse(s).map(ServiceState::Known)
         }
     }
 
@@ -128,5 +149,24 @@ mod tests {
             assert_eq!(CheckOutcome::parse(o.as_str()), Some(o));
         }
         assert_eq!(CheckOutcome::parse("green"), None);
+    }
+
+    #[test]
+    fn service_state_round_trips_through_its_text() {
+        let mut all = vec![ServiceState::NoData];
+        all.extend(
+            [
+                ComponentStatus::Operational,
+                ComponentStatus::UnderMaintenance,
+                ComponentStatus::DegradedPerformance,
+                ComponentStatus::PartialOutage,
+                ComponentStatus::MajorOutage,
+            ]
+            .map(ServiceState::Known),
+        );
+        for s in all {
+            assert_eq!(ServiceState::parse(s.css_class()), Some(s));
+        }
+        assert_eq!(ServiceState::parse("green"), None);
     }
 }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use domain::status::CheckOutcome;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 use crate::entity::{check_result, monitor};
@@ -24,6 +25,14 @@ pub struct NewCheck {
 /// Writes a batch of results in one statement.
 #[tracing::instrument(skip_all, fields(n = checks.len()))]
 pub async fn record(db: &DatabaseConnection, checks: &[NewCheck]) -> Result<(), StoreError> {
+    record_in(db, checks).await
+}
+
+/// [`record`] on any connection or transaction.
+pub(crate) async fn record_in<C: ConnectionTrait>(
+    db: &C,
+    checks: &[NewCheck],
+) -> Result<(), StoreError> {
     if checks.is_empty() {
         return Ok(());
     }
@@ -37,7 +46,9 @@ pub async fn record(db: &DatabaseConnection, checks: &[NewCheck]) -> Result<(), 
         reason: Set(c.reason.clone()),
         ..Default::default()
     });
-    check_result::Entity::insert_many(rows).exec(db).await?;
+    check_result::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

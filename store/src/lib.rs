@@ -6,7 +6,9 @@
 pub mod catalog;
 pub mod checks;
 pub mod entity;
+pub mod history;
 pub mod overview;
+pub mod status;
 
 use std::time::Duration;
 

@@ -1,0 +1,141 @@
+//! Current statuses of services and hosts, as the topology rollup computed them, and the
+//! events that record each change with its cause.
+
+use chrono::{DateTime, Utc};
+use domain::config::Slug;
+use domain::status::ServiceState;
+use domain::topology::{Owner, StatusChange};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use crate::entity::{current_status, status_event};
+use crate::StoreError;
+
+/// The stored current status of a service or host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentStatus {
+    pub subject: Owner,
+    pub state: ServiceState,
+    /// e.g. `down: host phys-2 unreachable`.
+    pub cause: Option<String>,
+    pub since: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn kind_and_id(o: &Owner) -> (&'static str, &str) {
+    match o {
+        Owner::Service(s) => ("service", s.as_str()),
+        Owner::Host(h) => ("host", h.as_str()),
+    }
+}
+
+/// Records `changes` in one transaction: the new current statuses and one event each.
+#[tracing::instrument(skip_all, fields(n = changes.len()))]
+pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    let mut rows = Vec::with_capacity(changes.len());
+    let mut events = Vec::with_capacity(changes.len());
+    for c in changes {
+        let (kind, id) = kind_and_id(&c.subject);
+        // A new cause for the same state keeps the state's `since`.
+        let since = if c.from == Some(c.to) {
+            current_status::Entity::find_by_id((kind.to_owned(), id.to_owned()))
+                .one(&txn)
+                .await?
+                .map_or(c.at, |r| r.since)
+        } else {
+            c.at
+        };
+        rows.push(current_status::ActiveModel {
+            subject_kind: Set(kind.to_owned()),
+            subject_id: Set(id.to_owned()),
+            status: Set(c.to.css_class().to_owned()),
+            cause: Set(c.cause.clone()),
+            since: Set(since),
+            updated_at: Set(c.at),
+        });
+        events.push(status_event::ActiveModel {
+            subject_kind: Set(kind.to_owned()),
+            subject_id: Set(id.to_owned()),
+            location_id: Set(None),
+            from_status: Set(c.from.map(|f| f.css_class().to_owned())),
+            to_status: Set(c.to.css_class().to_owned()),
+            cause: Set(c.cause.clone()),
+            at: Set(c.at),
+            ..Default::default()
+        });
+    }
+    current_status::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                current_status::Column::SubjectKind,
+                current_status::Column::SubjectId,
+            ])
+            .update_columns([
+                current_status::Column::Status,
+                current_status::Column::Cause,
+                current_status::Column::Since,
+                current_status::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    status_event::Entity::insert_many(events)
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Every stored current status.
+pub async fn current(db: &DatabaseConnection) -> Result<Vec<CurrentStatus>, StoreError> {
+    current_status::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let slug = Slug::parse(&r.subject_id).map_err(StoreError::Corrupt)?;
+            let subject = match r.subject_kind.as_str() {
+                "service" => Owner::Service(slug),
+                "host" => Owner::Host(slug),
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "current status of unknown kind {other:?}"
+                    )))
+                }
+            };
+            let state = ServiceState::parse(&r.status).ok_or_else(|| {
+                StoreError::Corrupt(format!("current status {:?} is unknown", r.status))
+            })?;
+            Ok(CurrentStatus {
+                subject,
+                state,
+                cause: r.cause,
+                since: r.since,
+                updated_at: r.updated_at,
+            })
+        })
+        .collect()
+}
+
+/// Status events of one service or host, oldest first.
+pub async fn events(
+    db: &DatabaseConnection,
+    subject: &Owner,
+) -> Result<Vec<status_event::Model>, StoreError> {
+    let (kind, id) = kind_and_id(subject);
+    Ok(status_event::Entity::find()
+        .filter(status_event::Column::SubjectKind.eq(kind))
+        .filter(status_event::Column::SubjectId.eq(id))
+        .order_by_asc(status_event::Column::At)
+        .order_by_asc(status_event::Column::Id)
+        .all(db)
+        .await?)
+}
