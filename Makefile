@@ -58,8 +58,7 @@ build-wasm: setup-build
 		--enable-mutable-globals --enable-reference-types --enable-multivalue \
 		$(SITE_PKG)/vigie_bg.wasm -o $(SITE_PKG)/vigie_bg.wasm
 	cp style/main.css $(SITE_PKG)/vigie.css
-	@printf 'wasm: %s bytes raw, %s bytes gzip -9\n' \
-		"$$(stat -c %s $(SITE_PKG)/vigie_bg.wasm)" "$$(gzip -9c $(SITE_PKG)/vigie_bg.wasm | wc -c)"
+	node scripts/precompress.mjs $(SITE_PKG)
 
 build-server:
 	$(CARGO) build --release -p server

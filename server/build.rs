@@ -29,5 +29,9 @@ fn main() {
         if let Err(e) = std::fs::copy(&style, &css) {
             println!("cargo:warning=cannot copy {}: {e}", style.display());
         }
+        // Pre-compressed copies of the old stylesheet would now be wrong.
+        for ext in ["br", "gz"] {
+            let _ = std::fs::remove_file(pkg.join(format!("vigie.css.{ext}")));
+        }
     }
 }

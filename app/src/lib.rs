@@ -18,6 +18,9 @@ use leptos_router::{SsrMode, StaticSegment};
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 
+/// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`.
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16' r='15' fill='%23116b3c'/%3E%3Cellipse cx='16' cy='16' rx='10' ry='6' fill='white'/%3E%3Ccircle cx='16' cy='16' r='3.5' fill='%23116b3c'/%3E%3C/svg%3E";
+
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let locale = i18n::request_locale();
@@ -29,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="stylesheet" href="/pkg/vigie.css"/>
+                <link rel="icon" href=FAVICON/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

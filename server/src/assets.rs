@@ -65,7 +65,11 @@ struct Asset {
 }
 
 fn load(path: &str) -> Option<Asset> {
-    if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+    // Pre-compressed siblings are bodies of their originals, never assets of their own.
+    if path.split('/').any(|seg| seg == ".." || seg.is_empty())
+        || path.ends_with(".br")
+        || path.ends_with(".gz")
+    {
         return None;
     }
     if let Ok(root) = std::env::var("LEPTOS_SITE_ROOT") {
@@ -130,8 +134,19 @@ fn compress(bytes: &[u8], encoding: Encoding) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// The body of `path` in `encoding`, compressed once per content version.
+/// The body of `path` in `encoding`: the copy `make build` pre-compressed next to it when
+/// there is one, else compressed here once per content version.
 async fn encoded(path: &str, asset: &Asset, encoding: Encoding) -> Option<axum::body::Bytes> {
+    let ext = match encoding {
+        Encoding::Brotli => "br",
+        Encoding::Gzip => "gz",
+        Encoding::Identity => return None,
+    };
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        if let Some(file) = Pkg::get(&format!("{path}.{ext}")) {
+            return Some(axum::body::Bytes::from(file.data.into_owned()));
+        }
+    }
     let key = (path.to_owned(), asset.etag.clone(), encoding);
     if let Some(hit) = COMPRESSED.lock().ok()?.get(&key) {
         return Some(hit.clone());
@@ -146,9 +161,9 @@ async fn encoded(path: &str, asset: &Asset, encoding: Encoding) -> Option<axum::
     Some(out)
 }
 
-/// Compresses every embedded asset ahead of the first visitor.
+/// Compresses every embedded asset that has no pre-compressed copy, ahead of the first visitor.
 pub async fn warm() {
-    for path in Pkg::iter() {
+    for path in Pkg::iter().filter(|p| !p.ends_with(".br") && !p.ends_with(".gz")) {
         if let Some(asset) = load(&path).filter(|_| compressible(&path)) {
             for encoding in [Encoding::Brotli, Encoding::Gzip] {
                 let _ = encoded(&path, &asset, encoding).await;
