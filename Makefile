@@ -7,6 +7,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 CARGO ?= cargo
+# Cargo's output folder (CARGO_TARGET_DIR is honoured); the site assets always live in
+# ./target/site/pkg, where the server embeds them from.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 SITE_PKG := target/site/pkg
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;q}' Cargo.lock)
 WASM_OPT := node_modules/.bin/wasm-opt
@@ -53,7 +56,7 @@ build-wasm: setup-build
 	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
 	mkdir -p $(SITE_PKG)
 	wasm-bindgen --target web --no-typescript --out-dir $(SITE_PKG) --out-name vigie \
-		target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+		$(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/frontend.wasm
 	$(WASM_OPT) -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
 		--enable-mutable-globals --enable-reference-types --enable-multivalue \
 		$(SITE_PKG)/vigie_bg.wasm -o $(SITE_PKG)/vigie_bg.wasm
@@ -74,7 +77,7 @@ build-debug: build-wasm
 run: build
 	mkdir -p $(DATA_DIR)
 	VIGIE_DATABASE_URL="sqlite://$(abspath $(DATA_DIR))/vigie.db?mode=rwc" \
-		./target/release/vigie --config config/humanoid.toml serve --listen $(LISTEN)
+		$(TARGET_DIR)/release/vigie --config config/humanoid.toml serve --listen $(LISTEN)
 
 ## --- test --------------------------------------------------------------------------------
 
@@ -92,6 +95,6 @@ test-rust: setup
 		$(CARGO) test --workspace --exclude frontend
 
 test-e2e: setup build-debug
-	VIGIE_BIN="$(abspath target/debug/vigie)" npm run --silent e2e
+	VIGIE_BIN="$(abspath $(TARGET_DIR)/debug/vigie)" npm run --silent e2e
 
 test: lint test-rust test-e2e
