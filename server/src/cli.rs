@@ -1,4 +1,4 @@
-//! The command line: `vigie serve`, `vigie migrate`, `vigie check-config`.
+//! The command line: `vigie serve`, `vigie migrate`, `vigie check-config`, `vigie probe`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +46,15 @@ pub enum Command {
     Migrate,
     /// Validate the configuration file and print a one-line summary.
     CheckConfig,
+    /// Run every monitor once from this location and print a table of results.
+    Probe {
+        /// Only the monitors of this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Local address the probes' sockets bind to (a probe location on this machine).
+        #[arg(long, env = "VIGIE_PROBE_SOURCE")]
+        source: Option<std::net::IpAddr>,
+    },
 }
 
 /// Runs a parsed command line; the exit code says how it went.
@@ -62,6 +71,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
         },
         Command::Migrate => report(migrate(&cli.database_url).await),
+        Command::Probe { service, source } => {
+            let catalog = match crate::config::load(&cli.config) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            report(probe(&catalog, service.as_deref(), source).await)
+        }
         Command::Serve { listen } => {
             // The configuration is checked before anything touches the database.
             let catalog = match crate::config::load(&cli.config) {
@@ -84,6 +103,29 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn probe(
+    catalog: &domain::config::Catalog,
+    service: Option<&str>,
+    source: Option<std::net::IpAddr>,
+) -> anyhow::Result<()> {
+    let only = match service {
+        Some(s) => {
+            let slug = domain::config::Slug::parse(s).map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(
+                catalog.services.iter().any(|x| x.id == slug),
+                "no service `{s}` in the configuration"
+            );
+            Some(slug)
+        }
+        None => None,
+    };
+    let rows = crate::probe::cli::probe_all(catalog, only.as_ref(), source)
+        .await
+        .context("failed to prepare the probes")?;
+    println!("{}", crate::probe::cli::render(&rows));
+    Ok(())
 }
 
 async fn migrate(database_url: &str) -> anyhow::Result<()> {

@@ -5,5 +5,6 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod health;
+pub mod probe;
 pub mod startup;
 pub mod telemetry;

@@ -62,6 +62,19 @@ pub async fn monitor_id(db: &DatabaseConnection, key: &str) -> Result<Option<i64
         .map(|m| m.id))
 }
 
+/// Ids of every active monitor by key (`service/<id>/<monitor>`, `host/<id>/<monitor>`).
+pub async fn monitor_ids(
+    db: &DatabaseConnection,
+) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+    Ok(monitor::Entity::find()
+        .filter(monitor::Column::ArchivedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.key, m.id))
+        .collect())
+}
+
 /// The newest result of each (monitor, location) pair.
 pub async fn latest(db: &DatabaseConnection) -> Result<Vec<check_result::Model>, StoreError> {
     let ids: Vec<Option<i64>> = check_result::Entity::find()

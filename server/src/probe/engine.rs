@@ -1,0 +1,494 @@
+//! The scheduler and the pipeline behind it.
+//!
+//! Every monitor this location probes gets its own task: it waits a deterministic jitter (a
+//! hash of its key modulo its interval, so 10,000 monitors do not fire together), then checks
+//! on its interval, or on its `retry_interval` while failing. A task runs one check at a time,
+//! so a check never overlaps itself; a global and a per-target-host semaphore bound the
+//! concurrency. Each task confirms its own results (`confirm` / `recover`) and sends them to
+//! one collector, which writes them in batches, applies the quorum over locations and the
+//! topology rollup, stores status changes with their cause and broadcasts them in process.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::config::{Catalog, Monitor, MonitorKind, Slug};
+use domain::monitor_state::{MonitorState, Thresholds};
+use domain::quorum::{self, LocationReport, Verdict};
+use domain::status::ServiceState;
+use domain::topology::{self, Inputs, MonitorKey, MonitorStatus, Owner, StatusChange};
+use domain::uptime;
+use store::checks::NewCheck;
+use store::history::Observation;
+use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::push::PushBook;
+use super::{split_host_port, Clients, ProbeError, ProbeResult};
+
+/// How the engine runs.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The location this instance probes from.
+    pub location: Slug,
+    /// The local address probe sockets bind to.
+    pub source: Option<IpAddr>,
+    /// Checks running at once, in total.
+    pub max_concurrency: usize,
+    /// Checks running at once against one target host.
+    pub per_host_concurrency: usize,
+    /// Results are written at least this often…
+    pub flush_every: Duration,
+    /// …or as soon as this many are waiting.
+    pub max_batch: usize,
+    /// The topology is re-evaluated this often even without new results (staleness, windows).
+    pub reevaluate_every: Duration,
+    /// Raw results are kept this many days.
+    pub raw_days: u32,
+}
+
+impl EngineConfig {
+    pub fn for_catalog(catalog: &Catalog, source: Option<IpAddr>) -> Self {
+        EngineConfig {
+            location: catalog.probe_location.clone(),
+            source,
+            max_concurrency: 512,
+            per_host_concurrency: 8,
+            flush_every: Duration::from_secs(1),
+            max_batch: 1000,
+            reevaluate_every: Duration::from_secs(5),
+            raw_days: catalog.retention.raw_days,
+        }
+    }
+}
+
+/// Errors starting the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+    #[error("cannot read the probe history: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("monitor {0} is not in the database: sync the catalog first")]
+    UnknownMonitor(String),
+}
+
+/// A running engine. Dropping it stops every task.
+pub struct Engine {
+    changes: broadcast::Sender<StatusChange>,
+    pub push: Arc<PushBook>,
+    monitors: usize,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Status changes of services and hosts, as they are stored.
+    pub fn subscribe(&self) -> broadcast::Receiver<StatusChange> {
+        self.changes.subscribe()
+    }
+
+    /// The push heartbeat endpoint for this engine's monitors.
+    pub fn push_router<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
+        super::push::router(self.push.clone())
+    }
+
+    /// Number of monitors probed from this location.
+    pub fn monitor_tasks(&self) -> usize {
+        self.monitors
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// One monitor as the engine knows it.
+struct Planned {
+    key: MonitorKey,
+    id: i64,
+    monitor: Monitor,
+}
+
+/// Starts probing `catalog` (already synced into `db`).
+pub async fn start(
+    catalog: Arc<Catalog>,
+    db: store::Db,
+    cfg: EngineConfig,
+) -> Result<Engine, EngineError> {
+    let clients = Clients::new(cfg.source)?;
+    let ids = store::checks::monitor_ids(&db).await?;
+    let mut planned = Vec::new();
+    for (key, m) in topology::monitors(&catalog) {
+        let text = key.to_string();
+        let id = *ids
+            .get(&text)
+            .ok_or_else(|| EngineError::UnknownMonitor(text.clone()))?;
+        planned.push(Planned {
+            key,
+            id,
+            monitor: m.clone(),
+        });
+    }
+    let mut states: HashMap<(i64, String), MonitorState> = HashMap::new();
+    for (id, loc, s) in store::history::load_states(&db).await? {
+        states.insert((id, loc), s);
+    }
+    let published: HashMap<Owner, (ServiceState, Option<String>)> = store::status::current(&db)
+        .await?
+        .into_iter()
+        .map(|c| (c.subject, (c.state, c.cause)))
+        .collect();
+
+    let now = Utc::now();
+    let push = Arc::new(PushBook::new(&catalog, now));
+    let (changes, _) = broadcast::channel(1024);
+    let (tx, rx) = mpsc::channel::<Observation>(cfg.max_batch * 4);
+    let global = Arc::new(Semaphore::new(cfg.max_concurrency.max(1)));
+    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let mut tasks = Vec::new();
+
+    let loc = cfg.location.as_str().to_owned();
+    let planned = Arc::new(planned);
+    for p in planned.iter() {
+        if !p.monitor.locations.contains(&cfg.location) {
+            continue;
+        }
+        let host = split_host_port(&p.monitor.target, 0)
+            .map(|(h, _)| h)
+            .unwrap_or_default();
+        let host_sem = per_host
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(cfg.per_host_concurrency.max(1))))
+            .clone();
+        let task = MonitorTask {
+            key: p.key.clone(),
+            id: p.id,
+            monitor: p.monitor.clone(),
+            location: loc.clone(),
+            state: states
+                .get(&(p.id, loc.clone()))
+                .cloned()
+                .unwrap_or_default(),
+            clients: clients.clone(),
+            global: global.clone(),
+            host: host_sem,
+            push: push.clone(),
+            tx: tx.clone(),
+        };
+        tasks.push(tokio::spawn(task.run()));
+    }
+    drop(tx);
+    let monitors = tasks.len();
+
+    let collector = Collector {
+        db: db.clone(),
+        catalog: catalog.clone(),
+        planned,
+        states,
+        published,
+        changes: changes.clone(),
+        cfg: cfg.clone(),
+    };
+    tasks.push(tokio::spawn(collector.run(rx)));
+    tasks.push(tokio::spawn(retention(db, cfg.raw_days)));
+    tracing::info!(
+        monitors,
+        location = %cfg.location,
+        source = ?cfg.source,
+        "probe engine started"
+    );
+    Ok(Engine {
+        changes,
+        push,
+        monitors,
+        tasks,
+    })
+}
+
+/// Deterministic first delay in `[0, interval)`, spreading monitors over their interval.
+fn jitter(key: &MonitorKey, interval: Duration) -> Duration {
+    let mut h = DefaultHasher::new();
+    key.to_string().hash(&mut h);
+    let ms = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    Duration::from_millis(h.finish() % ms)
+}
+
+struct MonitorTask {
+    key: MonitorKey,
+    id: i64,
+    monitor: Monitor,
+    location: String,
+    state: MonitorState,
+    clients: Clients,
+    global: Arc<Semaphore>,
+    host: Arc<Semaphore>,
+    push: Arc<PushBook>,
+    tx: mpsc::Sender<Observation>,
+}
+
+impl MonitorTask {
+    async fn run(mut self) {
+        let thresholds = Thresholds {
+            confirm: self.monitor.confirm,
+            recover: self.monitor.recover,
+        };
+        let mut next = Instant::now() + jitter(&self.key, self.monitor.interval);
+        let notify = self.push.notifier(&self.key);
+        loop {
+            let result = if self.monitor.kind == MonitorKind::Push {
+                match &notify {
+                    Some(n) => {
+                        tokio::select! {
+                            () = tokio::time::sleep_until(next) => {}
+                            () = n.notified() => {}
+                        }
+                    }
+                    None => tokio::time::sleep_until(next).await,
+                }
+                self.push
+                    .view(&self.key)
+                    .evaluate(&self.monitor, Utc::now())
+            } else {
+                tokio::time::sleep_until(next).await;
+                Some(self.check().await)
+            };
+            let Some(result) = result else {
+                next = Instant::now() + self.monitor.interval.min(Duration::from_secs(60));
+                continue;
+            };
+            let checked_at = Utc::now();
+            let transition = self.state.observe(
+                result.outcome,
+                result.reason.clone(),
+                checked_at,
+                thresholds,
+            );
+            if let Some(t) = &transition {
+                tracing::info!(monitor = %self.key, from = ?t.from, to = t.to.as_str(), reason = ?result.reason, "monitor state confirmed");
+            }
+            let obs = Observation {
+                check: NewCheck {
+                    monitor_id: self.id,
+                    location_id: self.location.clone(),
+                    checked_at,
+                    outcome: result.outcome,
+                    latency_ms: result.latency_ms(),
+                    status_code: result.status_code.map(i32::from),
+                    reason: result.reason.clone(),
+                },
+                interval: self.monitor.interval,
+                state: self.state.clone(),
+                transition,
+            };
+            if self.tx.send(obs).await.is_err() {
+                return; // the collector is gone: the engine is stopping
+            }
+            let delay = self
+                .state
+                .next_delay(self.monitor.interval, self.monitor.retry_interval);
+            // On schedule, never bursting to catch up, never overlapping.
+            next = (next + delay).max(Instant::now());
+        }
+    }
+
+    async fn check(&self) -> ProbeResult {
+        let Ok(_g) = self.global.acquire().await else {
+            return ProbeResult::down("probe engine stopping");
+        };
+        let Ok(_h) = self.host.acquire().await else {
+            return ProbeResult::down("probe engine stopping");
+        };
+        super::run(&self.monitor, &self.clients, Utc::now()).await
+    }
+}
+
+struct Collector {
+    db: store::Db,
+    catalog: Arc<Catalog>,
+    planned: Arc<Vec<Planned>>,
+    states: HashMap<(i64, String), MonitorState>,
+    published: HashMap<Owner, (ServiceState, Option<String>)>,
+    changes: broadcast::Sender<StatusChange>,
+    cfg: EngineConfig,
+}
+
+impl Collector {
+    async fn run(mut self, mut rx: mpsc::Receiver<Observation>) {
+        let mut flush = tokio::time::interval(self.cfg.flush_every);
+        let mut reevaluate = tokio::time::interval(self.cfg.reevaluate_every);
+        let mut buffer: Vec<Observation> = Vec::with_capacity(self.cfg.max_batch);
+        // Publish what the stored states say at once, before any new result.
+        self.evaluate(Utc::now()).await;
+        loop {
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Some(o) => {
+                        buffer.push(o);
+                        if buffer.len() >= self.cfg.max_batch {
+                            self.flush(&mut buffer).await;
+                        }
+                    }
+                    None => {
+                        self.flush(&mut buffer).await;
+                        return;
+                    }
+                },
+                _ = flush.tick() => self.flush(&mut buffer).await,
+                _ = reevaluate.tick() => self.evaluate(Utc::now()).await,
+            }
+        }
+    }
+
+    async fn flush(&mut self, buffer: &mut Vec<Observation>) {
+        if buffer.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(buffer);
+        let any_transition = batch.iter().any(|o| o.transition.is_some());
+        for o in &batch {
+            self.states.insert(
+                (o.check.monitor_id, o.check.location_id.clone()),
+                o.state.clone(),
+            );
+        }
+        if let Err(e) = store::history::record_batch(&self.db, &batch).await {
+            // The page keeps serving the last known state; the results are lost, which the
+            // rollups will show as no data.
+            tracing::error!(error = %e, n = batch.len(), "cannot write probe results");
+        }
+        if any_transition {
+            self.evaluate(Utc::now()).await;
+        }
+    }
+
+    /// The monitor statuses the topology reads: quorum over each monitor's fresh locations.
+    fn monitor_statuses(&self, now: DateTime<Utc>) -> HashMap<MonitorKey, MonitorStatus> {
+        let mut out = HashMap::new();
+        for p in self.planned.iter() {
+            let reports: Vec<LocationReport> = p
+                .monitor
+                .locations
+                .iter()
+                .map(|loc| {
+                    let s = self.states.get(&(p.id, loc.as_str().to_owned()));
+                    let fresh = s.and_then(|s| {
+                        s.last_at
+                            .filter(|at| uptime::is_fresh(*at, p.monitor.interval, now))
+                            .and(s.confirmed)
+                    });
+                    LocationReport {
+                        location: loc.clone(),
+                        outcome: fresh,
+                    }
+                })
+                .collect();
+            if let Verdict::Known { outcome, .. } = quorum::decide(&reports) {
+                // The reason of a location that agrees with the verdict.
+                let reason = p.monitor.locations.iter().find_map(|loc| {
+                    self.states
+                        .get(&(p.id, loc.as_str().to_owned()))
+                        .filter(|s| s.confirmed == Some(outcome))
+                        .and_then(|s| s.last_reason.clone())
+                });
+                out.insert(p.key.clone(), MonitorStatus { outcome, reason });
+            }
+        }
+        out
+    }
+
+    async fn evaluate(&mut self, now: DateTime<Utc>) {
+        let inputs = Inputs {
+            monitors: self.monitor_statuses(now),
+            ..Inputs::default()
+        };
+        let t = topology::rollup(&self.catalog, &inputs, now);
+        let mut changes = Vec::new();
+        let all = t
+            .services
+            .iter()
+            .map(|(id, r)| (Owner::Service(id.clone()), r))
+            .chain(t.hosts.iter().map(|(id, r)| (Owner::Host(id.clone()), r)));
+        for (owner, r) in all {
+            let new = (r.state, r.describe());
+            let old = self.published.get(&owner);
+            if old == Some(&new) {
+                continue;
+            }
+            changes.push(StatusChange {
+                subject: owner,
+                from: old.map(|o| o.0),
+                to: new.0,
+                cause: new.1,
+                at: now,
+            });
+        }
+        if changes.is_empty() {
+            return;
+        }
+        match store::status::apply(&self.db, &changes).await {
+            Ok(()) => {
+                for c in changes {
+                    tracing::info!(subject = ?c.subject, to = c.to.css_class(), cause = ?c.cause, "status changed");
+                    self.published
+                        .insert(c.subject.clone(), (c.to, c.cause.clone()));
+                    // Nobody listening is fine.
+                    let _ = self.changes.send(c);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot store status changes"),
+        }
+    }
+}
+
+/// Deletes raw results past retention, hourly.
+async fn retention(db: store::Db, raw_days: u32) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match store::history::prune(&db, Utc::now(), raw_days).await {
+            Ok(p) => tracing::debug!(raw = p.raw, rollups = p.rollups, "retention pass"),
+            Err(e) => tracing::warn!(error = %e, "retention pass failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_stable_and_within_the_interval() {
+        let key = MonitorKey::parse("service/web/home").expect("key");
+        let i = Duration::from_secs(30);
+        assert_eq!(jitter(&key, i), jitter(&key, i));
+        assert!(jitter(&key, i) < i);
+        assert_eq!(jitter(&key, Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn jitter_spreads_many_monitors_over_the_interval() {
+        let i = Duration::from_secs(30);
+        let mut per_second = [0u32; 30];
+        for n in 0..3000 {
+            let key = MonitorKey::parse(&format!("service/s{n}/http")).expect("key");
+            let s = usize::try_from(jitter(&key, i).as_secs()).expect("small");
+            per_second[s] += 1;
+        }
+        // 100 per second on average; no second gets more than twice that.
+        assert!(
+            per_second.iter().all(|c| *c > 30 && *c < 200),
+            "{per_second:?}"
+        );
+    }
+}

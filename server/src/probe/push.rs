@@ -1,0 +1,284 @@
+//! Push monitors: heartbeats at `GET|POST /api/v1/push/{token}`, with an optional `status`,
+//! `msg` and `latency_ms`. The `backup` flavour carries `{"verified": bool, "bytes": n,
+//! "sha256": "…", "restored_in_s": n}` and is down when the newest backup is stale *or* its
+//! verification failed: "backups ran" is not "backups restore".
+//!
+//! Unknown tokens get 404 and nothing is stored; bad payloads get 400.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, TimeDelta, Utc};
+use domain::config::{Catalog, Monitor, MonitorKind};
+use domain::status::CheckOutcome;
+use domain::topology::{self, MonitorKey};
+use serde::Deserialize;
+use tokio::sync::Notify;
+
+use super::ProbeResult;
+
+/// One received heartbeat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Beat {
+    pub at: DateTime<Utc>,
+    pub outcome: CheckOutcome,
+    pub latency_ms: Option<u64>,
+    pub reason: Option<String>,
+}
+
+struct Entry {
+    key: MonitorKey,
+    backup: bool,
+    beat: Mutex<Option<Beat>>,
+    notify: Arc<Notify>,
+}
+
+/// The push monitors of a catalog by token, with their newest heartbeat.
+pub struct PushBook {
+    by_token: HashMap<String, Entry>,
+    token_of: HashMap<MonitorKey, String>,
+    /// When this instance started listening: a push monitor without any heartbeat is given
+    /// one interval plus grace from here before it is called missing.
+    started: DateTime<Utc>,
+}
+
+/// What the scheduler needs to judge a push monitor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushView {
+    pub beat: Option<Beat>,
+    pub started: DateTime<Utc>,
+}
+
+/// Why a heartbeat was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    #[error("unknown token")]
+    UnknownToken,
+    #[error("{0}")]
+    BadPayload(String),
+}
+
+impl IntoResponse for PushError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            PushError::UnknownToken => StatusCode::NOT_FOUND,
+            PushError::BadPayload(_) => StatusCode::BAD_REQUEST,
+        };
+        (
+            status,
+            Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response()
+    }
+}
+
+/// The body or query of a heartbeat.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payload {
+    pub status: Option<String>,
+    pub msg: Option<String>,
+    pub latency_ms: Option<u64>,
+    pub verified: Option<bool>,
+    pub bytes: Option<u64>,
+    pub sha256: Option<String>,
+    pub restored_in_s: Option<f64>,
+}
+
+impl PushBook {
+    /// The push monitors of `catalog` that have a token.
+    pub fn new(catalog: &Catalog, started: DateTime<Utc>) -> Self {
+        let mut by_token = HashMap::new();
+        let mut token_of = HashMap::new();
+        for (key, m) in topology::monitors(catalog).filter(|(_, m)| m.kind == MonitorKind::Push) {
+            let Some(token) = m.settings.token.clone().filter(|t| !t.is_empty()) else {
+                tracing::warn!(monitor = %key, "push monitor without a token cannot receive heartbeats");
+                continue;
+            };
+            token_of.insert(key.clone(), token.clone());
+            by_token.insert(
+                token,
+                Entry {
+                    key,
+                    backup: m.settings.flavour.as_deref() == Some("backup"),
+                    beat: Mutex::new(None),
+                    notify: Arc::new(Notify::new()),
+                },
+            );
+        }
+        PushBook {
+            by_token,
+            token_of,
+            started,
+        }
+    }
+
+    /// Records a heartbeat for `token` received at `now`.
+    pub fn beat(
+        &self,
+        token: &str,
+        p: Payload,
+        now: DateTime<Utc>,
+    ) -> Result<MonitorKey, PushError> {
+        let entry = self.by_token.get(token).ok_or(PushError::UnknownToken)?;
+        let bad = |m: &str| Err(PushError::BadPayload(m.to_owned()));
+        let mut outcome = match p.status.as_deref() {
+            None => CheckOutcome::Up,
+            Some(s) => match CheckOutcome::parse(s) {
+                Some(o) => o,
+                None => return bad("`status` must be up, degraded or down"),
+            },
+        };
+        if let Some(h) = &p.sha256 {
+            if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return bad("`sha256` must be 64 hexadecimal digits");
+            }
+        }
+        if p.msg.as_ref().is_some_and(|m| m.len() > 1000) {
+            return bad("`msg` is longer than 1000 bytes");
+        }
+        let mut reason = p.msg.clone();
+        if entry.backup {
+            let Some(verified) = p.verified else {
+                return bad("a backup heartbeat needs `verified`");
+            };
+            let mut facts = Vec::new();
+            if let Some(b) = p.bytes {
+                facts.push(format!("{b} bytes"));
+            }
+            if let Some(s) = p.restored_in_s {
+                facts.push(format!("restored in {s} s"));
+            }
+            if let Some(m) = &p.msg {
+                facts.push(m.clone());
+            }
+            if verified {
+                reason = Some(format!("backup verified ({})", facts.join(", ")))
+                    .filter(|_| !facts.is_empty())
+                    .or_else(|| Some("backup verified".into()));
+            } else {
+                outcome = CheckOutcome::Down;
+                reason = Some(if facts.is_empty() {
+                    "backup verification failed".to_owned()
+                } else {
+                    format!("backup verification failed ({})", facts.join(", "))
+                });
+            }
+        }
+        if let Ok(mut slot) = entry.beat.lock() {
+            *slot = Some(Beat {
+                at: now,
+                outcome,
+                latency_ms: p.latency_ms,
+                reason,
+            });
+        }
+        entry.notify.notify_one();
+        Ok(entry.key.clone())
+    }
+
+    /// The newest heartbeat of a monitor.
+    pub fn view(&self, key: &MonitorKey) -> PushView {
+        let beat = self
+            .token_of
+            .get(key)
+            .and_then(|t| self.by_token.get(t))
+            .and_then(|e| e.beat.lock().ok().and_then(|b| b.clone()));
+        PushView {
+            beat,
+            started: self.started,
+        }
+    }
+
+    /// Woken on every heartbeat of `key`, so its result is recorded at once.
+    pub fn notifier(&self, key: &MonitorKey) -> Option<Arc<Notify>> {
+        self.token_of
+            .get(key)
+            .and_then(|t| self.by_token.get(t))
+            .map(|e| e.notify.clone())
+    }
+}
+
+/// `grace` of a push monitor (default none).
+fn grace(m: &Monitor) -> Duration {
+    m.settings
+        .grace
+        .as_deref()
+        .and_then(|g| humantime::parse_duration(g.trim()).ok())
+        .unwrap_or_default()
+}
+
+impl PushView {
+    /// The monitor's result at `now`: the newest heartbeat's, or down when it is older than
+    /// `interval + grace`. `None` while waiting for a first heartbeat within that delay.
+    pub fn evaluate(&self, m: &Monitor, now: DateTime<Utc>) -> Option<ProbeResult> {
+        let allowed = TimeDelta::from_std(m.interval + grace(m)).unwrap_or(TimeDelta::MAX);
+        match &self.beat {
+            None if now - self.started > allowed => Some(ProbeResult::down(format!(
+                "no heartbeat since {}",
+                self.started.format("%Y-%m-%d %H:%M UTC")
+            ))),
+            None => None,
+            Some(b) if now - b.at > allowed => Some(ProbeResult::down(format!(
+                "stale: last heartbeat at {}",
+                b.at.format("%Y-%m-%d %H:%M UTC")
+            ))),
+            Some(b) => Some(ProbeResult {
+                outcome: b.outcome,
+                latency: b.latency_ms.map(Duration::from_millis),
+                status_code: None,
+                reason: b.reason.clone(),
+            }),
+        }
+    }
+}
+
+/// `/api/v1/push/{token}`, for any router state.
+pub fn router<S: Clone + Send + Sync + 'static>(book: Arc<PushBook>) -> Router<S> {
+    Router::new()
+        .route("/api/v1/push/{token}", get(beat_get).post(beat_post))
+        .with_state(book)
+}
+
+async fn beat_get(
+    State(book): State<Arc<PushBook>>,
+    Path(token): Path<String>,
+    query: Result<Query<Payload>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, PushError> {
+    let Query(p) = query.map_err(|e| PushError::BadPayload(e.body_text()))?;
+    accept(&book, &token, p)
+}
+
+async fn beat_post(
+    State(book): State<Arc<PushBook>>,
+    Path(token): Path<String>,
+    query: Result<Query<Payload>, axum::extract::rejection::QueryRejection>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, PushError> {
+    // Unknown tokens are refused before the payload is even read.
+    if !book.by_token.contains_key(&token) {
+        return Err(PushError::UnknownToken);
+    }
+    let p = if body.iter().all(u8::is_ascii_whitespace) {
+        query.map_err(|e| PushError::BadPayload(e.body_text()))?.0
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| PushError::BadPayload(format!("invalid JSON: {e}")))?
+    };
+    accept(&book, &token, p)
+}
+
+fn accept(book: &PushBook, token: &str, p: Payload) -> Result<Json<serde_json::Value>, PushError> {
+    let key = book.beat(token, p, Utc::now())?;
+    tracing::debug!(monitor = %key, "heartbeat");
+    Ok(Json(
+        serde_json::json!({ "ok": true, "monitor": key.to_string() }),
+    ))
+}
