@@ -27,7 +27,8 @@ pub struct MonitorState {
     /// The newest raw result and when it was taken.
     pub last: Option<CheckOutcome>,
     pub last_at: Option<DateTime<Utc>>,
-    /// The reason the newest non-`up` result gave, for the cause text.
+    /// The reason of the newest non-`up` result, kept until the monitor is confirmed up again,
+    /// for the cause text.
     pub last_reason: Option<String>,
 }
 
@@ -68,11 +69,11 @@ impl MonitorState {
     ) -> Option<Transition> {
         self.last = Some(outcome);
         self.last_at = Some(at);
-        self.last_reason = if outcome == CheckOutcome::Up {
-            None
-        } else {
-            reason
-        };
+        // A success while still confirmed down keeps the failure's reason: the cause readers
+        // see does not flicker while recovery is being confirmed.
+        if outcome != CheckOutcome::Up {
+            self.last_reason = reason;
+        }
         if self.candidate == Some(outcome) {
             self.streak = self.streak.saturating_add(1);
         } else {
@@ -80,6 +81,9 @@ impl MonitorState {
             self.streak = 1;
         }
         if self.confirmed == Some(outcome) {
+            if outcome == CheckOutcome::Up {
+                self.last_reason = None;
+            }
             return None;
         }
         let needed = match self.confirmed {
@@ -94,6 +98,9 @@ impl MonitorState {
             return None;
         }
         let from = self.confirmed.replace(outcome);
+        if outcome == CheckOutcome::Up {
+            self.last_reason = None;
+        }
         self.since = Some(at);
         Some(Transition {
             from,
@@ -247,6 +254,19 @@ mod tests {
         s.observe(Up, None, at(2), T);
         assert_eq!(s.last_reason, None);
         assert_eq!(s.next_delay(interval, retry), interval);
+    }
+
+    #[test]
+    fn the_failure_reason_stays_while_recovery_is_being_confirmed() {
+        let mut s = MonitorState::default();
+        feed(&mut s, &[Up, Down, Down]);
+        assert_eq!(s.last_reason.as_deref(), Some("boom"));
+        s.observe(Up, None, at(10), T);
+        assert_eq!(s.last_reason.as_deref(), Some("boom"));
+        s.observe(Up, None, at(11), T);
+        s.observe(Up, None, at(12), T);
+        assert_eq!(s.confirmed, Some(Up));
+        assert_eq!(s.last_reason, None);
     }
 
     #[test]

@@ -422,7 +422,8 @@ impl Collector {
         for (owner, r) in all {
             let new = (r.state, r.describe());
             let old = self.published.get(&owner);
-            if old == Some(&new) {
+            // Nothing known yet is no news: absent and no data read the same.
+            if old == Some(&new) || (old.is_none() && new.0 == ServiceState::NoData) {
                 continue;
             }
             changes.push(StatusChange {

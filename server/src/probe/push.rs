@@ -282,3 +282,166 @@ fn accept(book: &PushBook, token: &str, p: Payload) -> Result<Json<serde_json::V
         serde_json::json!({ "ok": true, "monitor": key.to_string() }),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const CATALOG: &str = r#"
+[site]
+title = "T"
+[[groups]]
+id = "g"
+name = "G"
+[[services]]
+id = "backups"
+name = "Backups"
+group = "g"
+[[services.monitors]]
+id = "nightly"
+kind = "push"
+flavour = "backup"
+token = "secret"
+interval = "24h"
+grace = "2h"
+[[services]]
+id = "cron"
+name = "Cron"
+group = "g"
+[[services.monitors]]
+id = "beat"
+kind = "push"
+token = "cron-token"
+interval = "5m"
+"#;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0)
+            .single()
+            .expect("time")
+    }
+
+    fn setup() -> (Catalog, PushBook) {
+        let c = domain::config::parse("t.toml", CATALOG).expect("valid");
+        let book = PushBook::new(&c, t0());
+        (c, book)
+    }
+
+    fn key(s: &str) -> MonitorKey {
+        MonitorKey::parse(s).expect("key")
+    }
+
+    #[test]
+    fn no_heartbeat_is_nothing_until_interval_and_grace_have_passed() {
+        let (c, book) = setup();
+        let m = &c.services[0].monitors[0];
+        let view = book.view(&key("service/backups/nightly"));
+        assert_eq!(view.evaluate(m, t0() + TimeDelta::hours(25)), None);
+        let r = view
+            .evaluate(m, t0() + TimeDelta::hours(26) + TimeDelta::seconds(1))
+            .expect("result");
+        assert_eq!(r.outcome, CheckOutcome::Down);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("no heartbeat since 2026-11-28 03:00 UTC")
+        );
+    }
+
+    #[test]
+    fn a_failed_verification_is_down_even_when_fresh() {
+        let (c, book) = setup();
+        let m = &c.services[0].monitors[0];
+        let p = Payload {
+            verified: Some(false),
+            ..Payload::default()
+        };
+        book.beat("secret", p, t0()).expect("accepted");
+        let r = book
+            .view(&key("service/backups/nightly"))
+            .evaluate(m, t0())
+            .expect("result");
+        assert_eq!(r.outcome, CheckOutcome::Down);
+        assert_eq!(r.reason.as_deref(), Some("backup verification failed"));
+    }
+
+    #[test]
+    fn a_verified_backup_is_up_until_it_goes_stale() {
+        let (c, book) = setup();
+        let m = &c.services[0].monitors[0];
+        let p = Payload {
+            verified: Some(true),
+            bytes: Some(2048),
+            restored_in_s: Some(12.0),
+            ..Payload::default()
+        };
+        book.beat("secret", p, t0()).expect("accepted");
+        let view = book.view(&key("service/backups/nightly"));
+        let r = view
+            .evaluate(m, t0() + TimeDelta::hours(20))
+            .expect("result");
+        assert_eq!(r.outcome, CheckOutcome::Up);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("backup verified (2048 bytes, restored in 12 s)")
+        );
+        let r = view
+            .evaluate(m, t0() + TimeDelta::hours(27))
+            .expect("result");
+        assert_eq!(r.outcome, CheckOutcome::Down);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("stale: last heartbeat at 2026-11-28 03:00 UTC")
+        );
+    }
+
+    #[test]
+    fn plain_push_carries_status_message_and_latency() {
+        let (c, book) = setup();
+        let m = &c.services[1].monitors[0];
+        let p = Payload {
+            status: Some("degraded".into()),
+            msg: Some("queue backlog".into()),
+            latency_ms: Some(900),
+            ..Payload::default()
+        };
+        book.beat("cron-token", p, t0()).expect("accepted");
+        let r = book
+            .view(&key("service/cron/beat"))
+            .evaluate(m, t0())
+            .expect("result");
+        assert_eq!(r.outcome, CheckOutcome::Degraded);
+        assert_eq!(r.reason.as_deref(), Some("queue backlog"));
+        assert_eq!(r.latency, Some(Duration::from_millis(900)));
+    }
+
+    #[test]
+    fn unknown_tokens_and_bad_payloads_are_refused_and_nothing_is_stored() {
+        let (_, book) = setup();
+        assert_eq!(
+            book.beat("guess", Payload::default(), t0()),
+            Err(PushError::UnknownToken)
+        );
+        let bad =
+            |p: Payload| matches!(book.beat("secret", p, t0()), Err(PushError::BadPayload(_)));
+        assert!(bad(Payload::default()), "backup without `verified`");
+        assert!(bad(Payload {
+            verified: Some(true),
+            sha256: Some("xyz".into()),
+            ..Payload::default()
+        }));
+        assert!(matches!(
+            book.beat(
+                "cron-token",
+                Payload {
+                    status: Some("green".into()),
+                    ..Payload::default()
+                },
+                t0()
+            ),
+            Err(PushError::BadPayload(_))
+        ));
+        assert_eq!(book.view(&key("service/backups/nightly")).beat, None);
+        assert_eq!(book.view(&key("service/cron/beat")).beat, None);
+    }
+}
