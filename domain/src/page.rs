@@ -28,4 +28,7 @@ pub struct ServiceView {
     pub description: Option<String>,
     pub url: Option<String>,
     pub state: ServiceState,
+    /// Why the service is not operational, e.g. `down: host phys-2 unreachable`.
+    #[serde(default)]
+    pub cause: Option<String>,
 }

@@ -147,7 +147,7 @@ pub async fn spawn(
         },
     };
     tokio::spawn(crate::assets::warm());
-    let app = router(state);
+    let app = crate::probe::attach(router(state.clone()), catalog, state.ctx.db.clone()).await?;
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

@@ -340,3 +340,62 @@ async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused
     assert_eq!(resp.status(), 200);
     wait_for(&mut rx, &service("backups"), ComponentStatus::Operational).await;
 }
+
+/// `vigie serve` runs the engine: the public page shows the computed status, and the push
+/// endpoint is routed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
+    let (addr, site) = site().await;
+    site.failing.store(true, Ordering::SeqCst);
+    let text = format!(
+        "{HEAD}[[services]]\nid = \"web\"\nname = \"Web\"\ngroup = \"g\"\n\
+         [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{addr}/switch\"\n\
+         interval = \"300ms\"\nconfirm = 1\n\
+         [[services]]\nid = \"backups\"\nname = \"Backups\"\ngroup = \"g\"\n\
+         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"tok\"\ninterval = \"1h\"\n"
+    );
+    let catalog = domain::config::parse("t.toml", &text).expect("valid");
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server starts");
+    let base = format!("http://{}", running.addr);
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let body = http
+            .get(format!("{base}/"))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+        if body.contains("major_outage") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the page never showed the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let resp = http
+        .post(format!("{base}/api/v1/push/unknown"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 404);
+    let resp = http
+        .post(format!("{base}/api/v1/push/tok"))
+        .json(&serde_json::json!({"verified": true}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+    running.task.abort();
+}

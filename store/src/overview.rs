@@ -1,19 +1,24 @@
-//! The public overview: groups and services with the status their latest results give.
+//! The public overview: groups and services with the status the probe engine computed (the
+//! topology rollup, with its cause), never shown as green once its data is stale.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::page::{GroupView, ServiceView};
-use domain::status::{CheckOutcome, ServiceState};
+use domain::status::ServiceState;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entity::{monitor, service, service_group};
+use crate::entity::{current_status, monitor, monitor_state, service, service_group};
 use crate::StoreError;
 
 /// A result older than this many intervals is stale: the service shows "no data", never green.
 const STALE_AFTER_INTERVALS: i32 = 3;
 
 /// Groups in configured order, each with its services and their current state at `now`.
+///
+/// The state is the engine's stored status (`current_statuses`). It counts only while at least
+/// one of the service's monitors has a result fresher than three intervals: when the probes
+/// stop (the engine or its database is gone), readers see "no data", not a stale green.
 #[tracing::instrument(skip_all)]
 pub async fn groups(
     db: &DatabaseConnection,
@@ -34,45 +39,65 @@ pub async fn groups(
         .filter(monitor::Column::ServiceId.is_not_null())
         .all(db)
         .await?;
-    let latest = crate::checks::latest(db).await?;
+    let states = monitor_state::Entity::find().all(db).await?;
+    let statuses: HashMap<String, current_status::Model> = current_status::Entity::find()
+        .filter(current_status::Column::SubjectKind.eq("service"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.subject_id.clone(), s))
+        .collect();
 
+    // Services with at least one fresh monitor result.
     let monitor_by_id: HashMap<i64, &monitor::Model> = monitors.iter().map(|m| (m.id, m)).collect();
-    let mut outcomes: HashMap<&str, Vec<CheckOutcome>> = HashMap::new();
-    for r in &latest {
-        let Some(m) = monitor_by_id.get(&r.monitor_id) else {
+    let mut fresh: HashMap<&str, bool> = HashMap::new();
+    for s in &states {
+        let (Some(m), Some(at)) = (monitor_by_id.get(&s.monitor_id), s.last_at) else {
             continue;
         };
         let Some(service_id) = m.service_id.as_deref() else {
             continue;
         };
         let fresh_for = Duration::milliseconds(m.interval_ms) * STALE_AFTER_INTERVALS;
-        if now - r.checked_at > fresh_for {
-            continue;
+        if now - at <= fresh_for {
+            fresh.insert(service_id, true);
         }
-        let outcome = CheckOutcome::parse(&r.outcome).ok_or_else(|| {
-            StoreError::Corrupt(format!("check result {} has outcome {:?}", r.id, r.outcome))
-        })?;
-        outcomes.entry(service_id).or_default().push(outcome);
     }
+    let has_monitors: std::collections::HashSet<&str> = monitors
+        .iter()
+        .filter_map(|m| m.service_id.as_deref())
+        .collect();
 
-    Ok(groups
-        .into_iter()
-        .map(|g| GroupView {
-            services: services
-                .iter()
-                .filter(|s| s.group_id == g.id)
-                .map(|s| ServiceView {
-                    slug: s.id.clone(),
-                    name: s.name.clone(),
-                    description: s.description.clone(),
-                    url: s.url.clone(),
-                    state: ServiceState::from_outcomes(
-                        outcomes.remove(s.id.as_str()).unwrap_or_default(),
-                    ),
-                })
-                .collect(),
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let mut views = Vec::new();
+        for s in services.iter().filter(|s| s.group_id == g.id) {
+            let stored = statuses.get(&s.id);
+            let is_fresh = !has_monitors.contains(s.id.as_str())
+                || fresh.get(s.id.as_str()).copied().unwrap_or(false);
+            let (state, cause) = match stored {
+                Some(row) if is_fresh => {
+                    let state = ServiceState::parse(&row.status).ok_or_else(|| {
+                        StoreError::Corrupt(format!("service {} has status {:?}", s.id, row.status))
+                    })?;
+                    (state, row.cause.clone())
+                }
+                _ => (ServiceState::NoData, None),
+            };
+            views.push(ServiceView {
+                slug: s.id.clone(),
+                name: s.name.clone(),
+                description: s.description.clone(),
+                url: s.url.clone(),
+                state,
+                cause,
+            });
+        }
+        out.push(GroupView {
             id: g.id,
             name: g.name,
-        })
-        .collect())
+            services: views,
+        });
+    }
+    Ok(out)
 }

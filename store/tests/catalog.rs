@@ -4,9 +4,13 @@ mod common;
 
 use chrono::{Duration, TimeZone, Utc};
 use domain::config::parse;
+use domain::config::Slug;
+use domain::monitor_state::MonitorState;
 use domain::status::{CheckOutcome, ComponentStatus, ServiceState};
+use domain::topology::{Owner, StatusChange};
 use sea_orm::DatabaseConnection;
 use store::checks::{self, NewCheck};
+use store::history::Observation;
 
 const CATALOG: &str = r#"
 [site]
@@ -52,6 +56,48 @@ fn t0() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0)
         .single()
         .expect("valid time")
+}
+
+/// What the probe engine writes for one confirmed result of a service's monitor: the raw
+/// result with its state, and the service's new status.
+async fn engine_writes(
+    db: &DatabaseConnection,
+    check: NewCheck,
+    service: &str,
+    status: ComponentStatus,
+    cause: Option<&str>,
+) {
+    let state = MonitorState {
+        confirmed: Some(check.outcome),
+        since: Some(check.checked_at),
+        candidate: Some(check.outcome),
+        streak: 2,
+        last: Some(check.outcome),
+        last_at: Some(check.checked_at),
+        last_reason: check.reason.clone(),
+    };
+    let at = check.checked_at;
+    let obs = Observation {
+        check,
+        interval: std::time::Duration::from_secs(30),
+        state,
+        transition: None,
+    };
+    store::history::record_batch(db, &[obs])
+        .await
+        .expect("record");
+    store::status::apply(
+        db,
+        &[StatusChange {
+            subject: Owner::Service(Slug::parse(service).expect("slug")),
+            from: None,
+            to: ServiceState::Known(status),
+            cause: cause.map(str::to_owned),
+            at,
+        }],
+    )
+    .await
+    .expect("apply");
 }
 
 fn state_of(groups: &[domain::page::GroupView], slug: &str) -> ServiceState {
@@ -104,7 +150,14 @@ async fn removed_service_is_archived_with_its_history_and_comes_back(db: Databas
         status_code: Some(503),
         reason: Some("HTTP 503".into()),
     };
-    checks::record(&db, &[check]).await.expect("record");
+    engine_writes(
+        &db,
+        check,
+        "web",
+        ComponentStatus::MajorOutage,
+        Some("down: monitor home: HTTP 503"),
+    )
+    .await;
 
     // Remove `web` from the configuration.
     let without_web = CATALOG
@@ -148,7 +201,7 @@ async fn removed_service_is_archived_with_its_history_and_comes_back(db: Databas
     );
 }
 
-async fn overview_uses_the_latest_fresh_result_and_never_shows_stale_data_as_green(
+async fn overview_shows_the_engine_status_and_never_shows_stale_data_as_green(
     db: DatabaseConnection,
 ) {
     let catalog = parse("t.toml", CATALOG).expect("valid");
@@ -168,9 +221,38 @@ async fn overview_uses_the_latest_fresh_result_and_never_shows_stale_data_as_gre
         status_code: None,
         reason: None,
     };
-    checks::record(&db, &[at(0, CheckOutcome::Down), at(30, CheckOutcome::Up)])
+    engine_writes(
+        &db,
+        at(0, CheckOutcome::Down),
+        "db",
+        ComponentStatus::MajorOutage,
+        Some("down: monitor port: refused"),
+    )
+    .await;
+    let groups = store::overview::groups(&db, t0() + Duration::seconds(10))
         .await
-        .expect("record");
+        .expect("overview");
+    let db_view = groups
+        .iter()
+        .flat_map(|g| &g.services)
+        .find(|s| s.slug == "db")
+        .expect("db");
+    assert_eq!(
+        db_view.state,
+        ServiceState::Known(ComponentStatus::MajorOutage)
+    );
+    assert_eq!(
+        db_view.cause.as_deref(),
+        Some("down: monitor port: refused")
+    );
+    engine_writes(
+        &db,
+        at(30, CheckOutcome::Up),
+        "db",
+        ComponentStatus::Operational,
+        None,
+    )
+    .await;
     let groups = store::overview::groups(&db, t0() + Duration::seconds(40))
         .await
         .expect("overview");
@@ -189,5 +271,5 @@ on_both!(
     migrations_are_recorded_and_rerunnable,
     sync_lists_every_service_with_no_data_before_any_probe,
     removed_service_is_archived_with_its_history_and_comes_back,
-    overview_uses_the_latest_fresh_result_and_never_shows_stale_data_as_green,
+    overview_shows_the_engine_status_and_never_shows_stale_data_as_green,
 );
