@@ -14,6 +14,9 @@ use sea_orm::{
 use crate::entity::{current_status, status_event};
 use crate::StoreError;
 
+/// Rows per INSERT.
+const CHUNK: usize = 500;
+
 /// The stored current status of a service or host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrentStatus {
@@ -71,25 +74,29 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
             ..Default::default()
         });
     }
-    current_status::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([
-                current_status::Column::SubjectKind,
-                current_status::Column::SubjectId,
-            ])
-            .update_columns([
-                current_status::Column::Status,
-                current_status::Column::Cause,
-                current_status::Column::Since,
-                current_status::Column::UpdatedAt,
-            ])
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    status_event::Entity::insert_many(events)
-        .exec_without_returning(&txn)
-        .await?;
+    let on_conflict = OnConflict::columns([
+        current_status::Column::SubjectKind,
+        current_status::Column::SubjectId,
+    ])
+    .update_columns([
+        current_status::Column::Status,
+        current_status::Column::Cause,
+        current_status::Column::Since,
+        current_status::Column::UpdatedAt,
+    ])
+    .to_owned();
+    // Chunks stay under SQLite's bound-parameter limit on a first start with many services.
+    for chunk in rows.chunks(CHUNK) {
+        current_status::Entity::insert_many(chunk.to_vec())
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in events.chunks(CHUNK) {
+        status_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
     txn.commit().await?;
     Ok(())
 }

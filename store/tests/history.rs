@@ -358,7 +358,25 @@ async fn current_statuses_keep_the_cause_and_every_change_is_an_event(db: Databa
     assert_eq!(events[1].to_status, "major_outage");
 }
 
+async fn thousands_of_status_changes_fit_in_one_apply(db: DatabaseConnection) {
+    let changes: Vec<StatusChange> = (0..3000)
+        .map(|i| StatusChange {
+            subject: Owner::Service(Slug::parse(&format!("s{i}")).expect("slug")),
+            from: None,
+            to: ServiceState::Known(ComponentStatus::Operational),
+            cause: None,
+            at: at(12, 0, 0),
+        })
+        .collect();
+    store::status::apply(&db, &changes).await.expect("apply");
+    assert_eq!(
+        store::status::current(&db).await.expect("current").len(),
+        3000
+    );
+}
+
 on_both!(
+    thousands_of_status_changes_fit_in_one_apply,
     rollups_split_time_across_hour_and_day_boundaries,
     time_when_vigie_was_not_running_is_no_data,
     monitor_states_survive_a_restart_and_transitions_are_events,

@@ -12,6 +12,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,10 +79,69 @@ pub enum EngineError {
     UnknownMonitor(String),
 }
 
+/// Upper bounds (ms) of the engine's latency histograms; the last bucket is open.
+const BOUNDS_MS: [u64; 17] = [
+    1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 5_000, 10_000, 30_000,
+];
+
+/// A lock-free histogram of durations, read as upper-bound quantiles.
+#[derive(Default)]
+pub struct Histogram {
+    counts: [AtomicU64; BOUNDS_MS.len() + 1],
+}
+
+impl Histogram {
+    pub fn record(&self, d: Duration) {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let i = BOUNDS_MS
+            .iter()
+            .position(|b| ms <= *b)
+            .unwrap_or(BOUNDS_MS.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The upper bound of the bucket holding the `q`-quantile; `None` when empty or in the
+    /// open bucket above the last bound.
+    pub fn quantile_ms(&self, q: f64) -> Option<u64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let wanted = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            seen += c.load(Ordering::Relaxed);
+            if seen >= wanted {
+                return BOUNDS_MS.get(i).copied();
+            }
+        }
+        None
+    }
+}
+
+/// What the engine measures about itself (benchmarks, `/metrics`).
+#[derive(Default)]
+pub struct EngineStats {
+    /// Checks completed.
+    pub checks: AtomicU64,
+    /// Batches written, and batches that failed.
+    pub batches: AtomicU64,
+    pub write_errors: AtomicU64,
+    /// How late each check started against its schedule (permits included).
+    pub lag: Histogram,
+    /// How long each batch write took.
+    pub write: Histogram,
+}
+
 /// A running engine. Dropping it stops every task.
 pub struct Engine {
     changes: broadcast::Sender<StatusChange>,
     pub push: Arc<PushBook>,
+    stats: Arc<EngineStats>,
     monitors: usize,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -95,6 +155,11 @@ impl Engine {
     /// The push heartbeat endpoint for this engine's monitors.
     pub fn push_router<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
         super::push::router(self.push.clone())
+    }
+
+    /// The engine's own measurements.
+    pub fn stats(&self) -> Arc<EngineStats> {
+        self.stats.clone()
     }
 
     /// Number of monitors probed from this location.
@@ -153,6 +218,7 @@ pub async fn start(
     let (changes, _) = broadcast::channel(1024);
     let (tx, rx) = mpsc::channel::<Observation>(cfg.max_batch * 4);
     let global = Arc::new(Semaphore::new(cfg.max_concurrency.max(1)));
+    let stats = Arc::new(EngineStats::default());
     let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let mut tasks = Vec::new();
 
@@ -183,6 +249,7 @@ pub async fn start(
             host: host_sem,
             push: push.clone(),
             tx: tx.clone(),
+            stats: stats.clone(),
         };
         tasks.push(tokio::spawn(task.run()));
     }
@@ -197,6 +264,7 @@ pub async fn start(
         published,
         changes: changes.clone(),
         cfg: cfg.clone(),
+        stats: stats.clone(),
     };
     tasks.push(tokio::spawn(collector.run(rx)));
     tasks.push(tokio::spawn(retention(db, cfg.raw_days)));
@@ -209,6 +277,7 @@ pub async fn start(
     Ok(Engine {
         changes,
         push,
+        stats,
         monitors,
         tasks,
     })
@@ -235,6 +304,7 @@ struct MonitorTask {
     host: Arc<Semaphore>,
     push: Arc<PushBook>,
     tx: mpsc::Sender<Observation>,
+    stats: Arc<EngineStats>,
 }
 
 impl MonitorTask {
@@ -261,7 +331,7 @@ impl MonitorTask {
                     .evaluate(&self.monitor, Utc::now())
             } else {
                 tokio::time::sleep_until(next).await;
-                Some(self.check().await)
+                Some(self.check(next).await)
             };
             let Some(result) = result else {
                 next = Instant::now() + self.monitor.interval.min(Duration::from_secs(60));
@@ -302,14 +372,19 @@ impl MonitorTask {
         }
     }
 
-    async fn check(&self) -> ProbeResult {
+    async fn check(&self, scheduled: Instant) -> ProbeResult {
         let Ok(_g) = self.global.acquire().await else {
             return ProbeResult::down("probe engine stopping");
         };
         let Ok(_h) = self.host.acquire().await else {
             return ProbeResult::down("probe engine stopping");
         };
-        super::run(&self.monitor, &self.clients, Utc::now()).await
+        self.stats
+            .lag
+            .record(Instant::now().saturating_duration_since(scheduled));
+        let r = super::run(&self.monitor, &self.clients, Utc::now()).await;
+        self.stats.checks.fetch_add(1, Ordering::Relaxed);
+        r
     }
 }
 
@@ -321,6 +396,7 @@ struct Collector {
     published: HashMap<Owner, (ServiceState, Option<String>)>,
     changes: broadcast::Sender<StatusChange>,
     cfg: EngineConfig,
+    stats: Arc<EngineStats>,
 }
 
 impl Collector {
@@ -362,9 +438,14 @@ impl Collector {
                 o.state.clone(),
             );
         }
-        if let Err(e) = store::history::record_batch(&self.db, &batch).await {
+        let started = Instant::now();
+        let written = store::history::record_batch(&self.db, &batch).await;
+        self.stats.write.record(started.elapsed());
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = written {
             // The page keeps serving the last known state; the results are lost, which the
             // rollups will show as no data.
+            self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, n = batch.len(), "cannot write probe results");
         }
         if any_transition {
@@ -467,6 +548,20 @@ async fn retention(db: store::Db, raw_days: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_quantiles_are_bucket_upper_bounds() {
+        let h = Histogram::default();
+        assert_eq!(h.quantile_ms(0.5), None);
+        for ms in [0, 3, 4, 40, 600] {
+            h.record(Duration::from_millis(ms));
+        }
+        assert_eq!(h.count(), 5);
+        assert_eq!(h.quantile_ms(0.5), Some(5));
+        assert_eq!(h.quantile_ms(0.99), Some(750));
+        h.record(Duration::from_secs(60));
+        assert_eq!(h.quantile_ms(1.0), None, "open bucket");
+    }
 
     #[test]
     fn jitter_is_stable_and_within_the_interval() {

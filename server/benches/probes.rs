@@ -1,0 +1,142 @@
+//! Probe engine benchmark (not a test): N HTTP monitors at one interval against a fast loopback
+//! server run in a child process, for a given time, on SQLite or PostgreSQL. Prints one line:
+//! monitors, checks/s, CPU % of 2 cores, peak RSS, schedule lag p50 / p99, database write
+//! latency p99, and checks done against checks due.
+//!
+//! `cargo bench -p server --bench probes -- [--monitors 10000] [--seconds 180]
+//!  [--interval 30s] [--database-url URL]`
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use server::probe::engine::{self, EngineConfig};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// The loopback target, in its own process so its CPU is not counted against the engine.
+fn serve_target() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let app = axum::Router::new().fallback(|| async { "ok" });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!("{}", listener.local_addr()?);
+        std::io::stdout().flush()?;
+        axum::serve(listener, app).await?;
+        anyhow::Ok(())
+    })
+}
+
+/// CPU seconds (user + system) and peak RSS (kB) of this process, from /proc.
+fn usage() -> (f64, u64) {
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.to_owned();
+            let f: Vec<&str> = after.split_whitespace().collect();
+            let utime: f64 = f.get(11)?.parse().ok()?;
+            let stime: f64 = f.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0);
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0);
+    (cpu, hwm)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--serve-target") {
+        return serve_target();
+    }
+    let monitors: usize = arg(&args, "--monitors").map_or(Ok(10_000), |v| v.parse())?;
+    let seconds: u64 = arg(&args, "--seconds").map_or(Ok(180), |v| v.parse())?;
+    let interval = arg(&args, "--interval").unwrap_or_else(|| "30s".into());
+    let interval_d = humantime::parse_duration(&interval).context("bad --interval")?;
+
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--serve-target")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start the target server")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
+    let target = line.trim().to_owned();
+
+    let dir = tempfile::tempdir()?;
+    let url = arg(&args, "--database-url").unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        )
+    });
+    let mut text =
+        String::from("[site]\ntitle = \"Bench\"\n[[groups]]\nid = \"g\"\nname = \"G\"\n");
+    for i in 0..monitors {
+        text.push_str(&format!(
+            "[[services]]\nid = \"s{i}\"\nname = \"S{i}\"\ngroup = \"g\"\n\
+             [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{target}/s{i}\"\ninterval = \"{interval}\"\n"
+        ));
+    }
+    let catalog = domain::config::parse("bench.toml", &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        let db = server::startup::prepare_database(&catalog, &url).await?;
+        let cfg = EngineConfig::for_catalog(&catalog, None);
+        let running = engine::start(Arc::new(catalog), db, cfg).await?;
+        let stats = running.stats();
+        let (cpu0, _) = usage();
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        let wall = started.elapsed().as_secs_f64();
+        let (cpu1, hwm_kb) = usage();
+        let checks = stats.checks.load(std::sync::atomic::Ordering::Relaxed);
+        let due = (monitors as f64 * wall / interval_d.as_secs_f64()).floor() as u64;
+        let q = |h: &engine::Histogram, q: f64| {
+            h.quantile_ms(q)
+                .map_or_else(|| ">30000 ms".to_owned(), |v| format!("≤{v} ms"))
+        };
+        println!(
+            "backend={} monitors={monitors} interval={interval} run={wall:.0}s checks/s={:.1} \
+             cpu={:.1}% of 2 cores peak_rss={} MB lag_p50={} lag_p99={} db_write_p99={} \
+             checks={checks} due≈{due} write_errors={}",
+            if url.starts_with("postgres") {
+                "postgres"
+            } else {
+                "sqlite"
+            },
+            checks as f64 / wall,
+            (cpu1 - cpu0) / wall / 2.0 * 100.0,
+            hwm_kb / 1024,
+            q(&stats.lag, 0.5),
+            q(&stats.lag, 0.99),
+            q(&stats.write, 0.99),
+            stats
+                .write_errors
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
+        drop(running);
+        anyhow::Ok(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
