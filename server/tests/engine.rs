@@ -399,3 +399,29 @@ async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
     assert_eq!(resp.status(), 200);
     running.task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_heartbeat_is_noticed_after_interval_and_grace() {
+    let text = format!(
+        "{HEAD}[[services]]\nid = \"cron\"\nname = \"Cron\"\ngroup = \"g\"\n\
+         [[services.monitors]]\nid = \"beat\"\nkind = \"push\"\ntoken = \"cron-token\"\n\
+         interval = \"1s\"\ngrace = \"500ms\"\nconfirm = 1\nrecover = 1\n"
+    );
+    let r = start(&text).await;
+    let mut rx = r.engine.subscribe();
+    let beat = r
+        .engine
+        .push
+        .beat("cron-token", Default::default(), chrono::Utc::now())
+        .expect("accepted");
+    assert_eq!(beat.to_string(), "service/cron/beat");
+    wait_for(&mut rx, &service("cron"), ComponentStatus::Operational).await;
+    let change = wait_for(&mut rx, &service("cron"), ComponentStatus::MajorOutage).await;
+    assert!(
+        change
+            .cause
+            .as_deref()
+            .is_some_and(|c| c.starts_with("down: monitor beat: stale: last heartbeat at")),
+        "{change:?}"
+    );
+}

@@ -309,59 +309,14 @@ struct MonitorTask {
 
 impl MonitorTask {
     async fn run(mut self) {
-        let thresholds = Thresholds {
-            confirm: self.monitor.confirm,
-            recover: self.monitor.recover,
-        };
+        if self.monitor.kind == MonitorKind::Push {
+            return self.run_push().await;
+        }
         let mut next = Instant::now() + jitter(&self.key, self.monitor.interval);
-        let notify = self.push.notifier(&self.key);
         loop {
-            let result = if self.monitor.kind == MonitorKind::Push {
-                match &notify {
-                    Some(n) => {
-                        tokio::select! {
-                            () = tokio::time::sleep_until(next) => {}
-                            () = n.notified() => {}
-                        }
-                    }
-                    None => tokio::time::sleep_until(next).await,
-                }
-                self.push
-                    .view(&self.key)
-                    .evaluate(&self.monitor, Utc::now())
-            } else {
-                tokio::time::sleep_until(next).await;
-                Some(self.check(next).await)
-            };
-            let Some(result) = result else {
-                next = Instant::now() + self.monitor.interval.min(Duration::from_secs(60));
-                continue;
-            };
-            let checked_at = Utc::now();
-            let transition = self.state.observe(
-                result.outcome,
-                result.reason.clone(),
-                checked_at,
-                thresholds,
-            );
-            if let Some(t) = &transition {
-                tracing::info!(monitor = %self.key, from = ?t.from, to = t.to.as_str(), reason = ?result.reason, "monitor state confirmed");
-            }
-            let obs = Observation {
-                check: NewCheck {
-                    monitor_id: self.id,
-                    location_id: self.location.clone(),
-                    checked_at,
-                    outcome: result.outcome,
-                    latency_ms: result.latency_ms(),
-                    status_code: result.status_code.map(i32::from),
-                    reason: result.reason.clone(),
-                },
-                interval: self.monitor.interval,
-                state: self.state.clone(),
-                transition,
-            };
-            if self.tx.send(obs).await.is_err() {
+            tokio::time::sleep_until(next).await;
+            let result = self.check(next).await;
+            if !self.record(result).await {
                 return; // the collector is gone: the engine is stopping
             }
             let delay = self
@@ -370,6 +325,82 @@ impl MonitorTask {
             // On schedule, never bursting to catch up, never overlapping.
             next = (next + delay).max(Instant::now());
         }
+    }
+
+    /// Push monitors have nothing to probe: they are judged from their newest heartbeat as
+    /// soon as one arrives, and re-judged every `min(interval, 60 s)` so a missing heartbeat is
+    /// noticed within a minute of `interval + grace`. A judgement is recorded on every
+    /// heartbeat, whenever it changes or is not yet confirmed, and once per interval otherwise.
+    async fn run_push(mut self) {
+        let tick = self.monitor.interval.min(Duration::from_secs(60));
+        let notify = self.push.notifier(&self.key);
+        let mut recorded: Option<(ProbeResult, Instant)> = None;
+        loop {
+            let beat = match &notify {
+                Some(n) => tokio::select! {
+                    () = tokio::time::sleep(tick) => false,
+                    () = n.notified() => true,
+                },
+                None => {
+                    tokio::time::sleep(tick).await;
+                    false
+                }
+            };
+            let Some(result) = self
+                .push
+                .view(&self.key)
+                .evaluate(&self.monitor, Utc::now())
+            else {
+                continue;
+            };
+            let due = beat
+                || self.state.confirmed != Some(result.outcome)
+                || recorded.as_ref().is_none_or(|(r, at)| {
+                    r.outcome != result.outcome
+                        || r.reason != result.reason
+                        || at.elapsed() >= self.monitor.interval
+                });
+            if !due {
+                continue;
+            }
+            recorded = Some((result.clone(), Instant::now()));
+            if !self.record(result).await {
+                return;
+            }
+        }
+    }
+
+    /// Confirms a result and sends it to the collector; false once the collector is gone.
+    async fn record(&mut self, result: ProbeResult) -> bool {
+        let thresholds = Thresholds {
+            confirm: self.monitor.confirm,
+            recover: self.monitor.recover,
+        };
+        let checked_at = Utc::now();
+        let transition = self.state.observe(
+            result.outcome,
+            result.reason.clone(),
+            checked_at,
+            thresholds,
+        );
+        if let Some(t) = &transition {
+            tracing::info!(monitor = %self.key, from = ?t.from, to = t.to.as_str(), reason = ?result.reason, "monitor state confirmed");
+        }
+        let obs = Observation {
+            check: NewCheck {
+                monitor_id: self.id,
+                location_id: self.location.clone(),
+                checked_at,
+                outcome: result.outcome,
+                latency_ms: result.latency_ms(),
+                status_code: result.status_code.map(i32::from),
+                reason: result.reason,
+            },
+            interval: self.monitor.interval,
+            state: self.state.clone(),
+            transition,
+        };
+        self.tx.send(obs).await.is_ok()
     }
 
     async fn check(&self, scheduled: Instant) -> ProbeResult {
