@@ -44,6 +44,21 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Simulate the Humanoid estate on loopback, probe it for real, and replay a scenario.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "VIGIE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Scenario to play (`--list` shows them); without one the estate just runs healthy.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// How many times faster than the scenario's own pace.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// List the scenarios and exit.
+        #[arg(long)]
+        list: bool,
+    },
     /// Validate the configuration file and print a one-line summary.
     CheckConfig,
     /// Run every monitor once from this location and print a table of results.
@@ -71,6 +86,22 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
         },
         Command::Migrate => report(migrate(&cli.database_url).await),
+        Command::Demo {
+            listen,
+            scenario,
+            speed,
+            list,
+        } => {
+            demo(
+                &cli.config,
+                &cli.database_url,
+                listen,
+                scenario,
+                speed,
+                list,
+            )
+            .await
+        }
         Command::Probe { service, source } => {
             let catalog = match crate::config::load(&cli.config) {
                 Ok(c) => c,
@@ -93,6 +124,45 @@ pub async fn run(cli: Cli) -> ExitCode {
             report(crate::startup::serve(catalog, &cli.database_url, listen).await)
         }
     }
+}
+
+async fn demo(
+    config: &std::path::Path,
+    database_url: &str,
+    listen: SocketAddr,
+    scenario: Option<String>,
+    speed: f64,
+    list: bool,
+) -> ExitCode {
+    use crate::demo::scenario::{Scenario, BUILTIN};
+    if list {
+        for (name, _) in BUILTIN {
+            match Scenario::builtin(name) {
+                Ok(s) => println!("{name:<20} {}", s.description),
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    if !(speed.is_finite() && speed > 0.0) {
+        eprintln!("error: --speed must be a positive number");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let scenario = match scenario.as_deref().map(Scenario::builtin).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let catalog = match crate::config::load(config) {
+        Ok(c) => c,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    report(crate::demo::run(catalog, database_url, listen, scenario, speed).await)
 }
 
 fn report(result: anyhow::Result<()>) -> ExitCode {

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod health;
 pub mod probe;
 pub mod startup;

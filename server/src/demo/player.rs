@@ -1,0 +1,163 @@
+//! Plays a scenario against a running Vigie: drives the simulated estate, reports backups to
+//! the backup monitor's push URL, and posts staff incident updates through the write API,
+//! exactly as a backup job and a staff member would.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use domain::config::{Catalog, MonitorKind};
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::estate::{Estate, HostCondition};
+use super::scenario::{Backup, Scenario, Step};
+
+/// Where the player sends what it does.
+pub struct Target<'a> {
+    /// Base URL of the running Vigie, e.g. `http://127.0.0.1:8080`.
+    pub base_url: String,
+    /// Bearer token with the incidents scope, for staff actions.
+    pub api_token: Option<String>,
+    pub estate: &'a Estate,
+    pub catalog: &'a Catalog,
+}
+
+/// The push token of the catalog's backup monitor (`kind = "push"`, `flavour = "backup"`).
+pub fn backup_token(catalog: &Catalog) -> Option<String> {
+    catalog
+        .services
+        .iter()
+        .flat_map(|s| &s.monitors)
+        .find(|m| m.kind == MonitorKind::Push && m.settings.flavour.as_deref() == Some("backup"))
+        .and_then(|m| m.settings.token.clone())
+}
+
+/// Reports one backup run to the backup monitor.
+pub async fn report_backup(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    backup: &Backup,
+) -> anyhow::Result<()> {
+    let token = backup_token(target.catalog).context("the catalog has no backup push monitor")?;
+    let res = client
+        .post(format!("{}/api/v1/push/{token}", target.base_url))
+        .json(backup)
+        .send()
+        .await
+        .context("failed to reach the push endpoint")?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "push endpoint answered {}",
+        res.status()
+    );
+    Ok(())
+}
+
+/// Runs every step at its time, `speed` times faster than the scenario's own pace.
+pub async fn play(scenario: &Scenario, speed: f64, target: &Target<'_>) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .context("http client")?;
+    let start = Instant::now();
+    let mut incident: Option<String> = None;
+    for step in &scenario.steps {
+        tokio::time::sleep_until(start + scenario.real_offset(step, speed)).await;
+        apply(step, target, &client, &mut incident)
+            .await
+            .with_context(|| format!("step at {}", step.at))?;
+    }
+    Ok(())
+}
+
+async fn apply(
+    step: &Step,
+    target: &Target<'_>,
+    client: &reqwest::Client,
+    incident: &mut Option<String>,
+) -> anyhow::Result<()> {
+    if let Some(say) = &step.say {
+        println!("[{:>6}] {say}", step.at);
+    }
+    let conditions = &target.estate.conditions;
+    if let Some(d) = &step.degrade {
+        for h in &d.hosts {
+            conditions.set_host(
+                h,
+                HostCondition::Degraded {
+                    extra_latency_ms: d.extra_latency_ms,
+                    error_percent: d.error_percent,
+                },
+            );
+        }
+    }
+    for h in &step.cut {
+        conditions.set_host(h, HostCondition::Cut);
+    }
+    for h in &step.restore {
+        conditions.set_host(h, HostCondition::Healthy);
+    }
+    for ip in &step.partition {
+        conditions.set_partitioned(*ip, true);
+    }
+    for ip in &step.heal_partition {
+        conditions.set_partitioned(*ip, false);
+    }
+    if let Some(b) = &step.backup {
+        report_backup(client, target, b).await?;
+    }
+    if let Some(i) = &step.incident {
+        let body = json!({
+            "title": i.title,
+            "impact": i.impact,
+            "status": i.status,
+            "message": i.message,
+            "services": i.services,
+            "notify": true,
+        });
+        let created = staff_post(client, target, "/api/v1/incidents", &body).await?;
+        let id = created.get("id").map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string())
+        });
+        *incident = Some(id.context("the incident API returned no id")?);
+    }
+    if let Some(u) = &step.incident_update {
+        let id = incident
+            .as_deref()
+            .context("an incident update comes before any incident")?;
+        let body = json!({ "status": u.status, "message": u.message, "services": u.services });
+        staff_post(
+            client,
+            target,
+            &format!("/api/v1/incidents/{id}/updates"),
+            &body,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn staff_post(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let token = target
+        .api_token
+        .as_deref()
+        .context("staff actions need an API token")?;
+    let res = client
+        .post(format!("{}{path}", target.base_url))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .with_context(|| format!("failed to reach {path}"))?;
+    let status = res.status();
+    let json: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+    anyhow::ensure!(status.is_success(), "{path} answered {status}: {json}");
+    Ok(json)
+}
