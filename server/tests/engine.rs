@@ -22,6 +22,8 @@ use tokio::sync::broadcast;
 #[derive(Clone, Default)]
 struct Site {
     failing: Arc<AtomicBool>,
+    /// Requests from these source addresses fail (a location's network trouble).
+    failing_from: Arc<std::sync::Mutex<Vec<std::net::IpAddr>>>,
     hits: Arc<AtomicUsize>,
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
@@ -50,6 +52,24 @@ async fn site() -> (SocketAddr, Site) {
             }),
         )
         .route(
+            "/by-peer",
+            get(
+                |State(s): State<Site>,
+                 axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>| async move {
+                    let failing = s
+                        .failing_from
+                        .lock()
+                        .map(|f| f.contains(&peer.ip()))
+                        .unwrap_or(false);
+                    if failing || s.failing.load(Ordering::SeqCst) {
+                        (StatusCode::BAD_GATEWAY, "down").into_response()
+                    } else {
+                        "up".into_response()
+                    }
+                },
+            ),
+        )
+        .route(
             "/slow",
             get(|State(s): State<Site>| async move {
                 let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -62,7 +82,13 @@ async fn site() -> (SocketAddr, Site) {
         .with_state(state.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
     (addr, state)
 }
 
@@ -424,4 +450,88 @@ async fn a_missing_heartbeat_is_noticed_after_interval_and_grace() {
             .is_some_and(|c| c.starts_with("down: monitor beat: stale: last heartbeat at")),
         "{change:?}"
     );
+}
+
+/// Two locations on one machine (sources 127.0.0.2 and 127.0.0.3), two engines sharing one
+/// database: one location failing alone is its own trouble; both failing is an outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_needs_a_quorum_of_locations() {
+    let (addr, site) = site().await;
+    let text = format!(
+        "[site]\ntitle = \"T\"\n[probe]\nlocation = \"paris\"\n\
+         [[locations]]\nid = \"paris\"\n[[locations]]\nid = \"amsterdam\"\n\
+         [[groups]]\nid = \"g\"\nname = \"G\"\n\
+         [[services]]\nid = \"web\"\nname = \"Web\"\ngroup = \"g\"\n\
+         [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{addr}/by-peer\"\n\
+         interval = \"200ms\"\nretry_interval = \"100ms\"\n"
+    );
+    let paris_ip: std::net::IpAddr = "127.0.0.2".parse().expect("ip");
+    let amsterdam_ip: std::net::IpAddr = "127.0.0.3".parse().expect("ip");
+    let catalog = domain::config::parse("t.toml", &text).expect("valid");
+    let dir = Arc::new(tempfile::tempdir().expect("dir"));
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let paris = restart(catalog.clone(), dir.clone(), url.clone(), |c| {
+        let mut cfg = fast(c);
+        cfg.source = Some(paris_ip);
+        cfg
+    })
+    .await;
+    let amsterdam = engine::start(paris.catalog.clone(), paris.db.clone(), {
+        let mut cfg = fast(&catalog);
+        cfg.location = Slug::parse("amsterdam").expect("slug");
+        cfg.source = Some(amsterdam_ip);
+        cfg
+    })
+    .await
+    .expect("second location");
+    let mut rx = paris.engine.subscribe();
+    let web = service("web");
+    wait_for(&mut rx, &web, ComponentStatus::Operational).await;
+
+    // Paris' network is cut: its probes fail, Amsterdam's succeed.
+    site.failing_from.lock().expect("lock").push(paris_ip);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let id = store::checks::monitor_id(&paris.db, "service/web/home")
+        .await
+        .expect("query")
+        .expect("monitor");
+    let states = store::history::load_states(&paris.db)
+        .await
+        .expect("states");
+    let of = |loc: &str| {
+        states
+            .iter()
+            .find(|(m, l, _)| *m == id && l == loc)
+            .and_then(|(_, _, s)| s.confirmed)
+    };
+    assert_eq!(of("paris"), Some(domain::status::CheckOutcome::Down));
+    assert_eq!(of("amsterdam"), Some(domain::status::CheckOutcome::Up));
+    let current = store::status::current(&paris.db).await.expect("current");
+    let stored = current.iter().find(|c| c.subject == web).expect("web");
+    assert_eq!(
+        stored.state,
+        ServiceState::Known(ComponentStatus::Operational),
+        "one location failing alone is not an outage"
+    );
+
+    // Now it fails from everywhere.
+    site.failing.store(true, Ordering::SeqCst);
+    let change = wait_for(&mut rx, &web, ComponentStatus::MajorOutage).await;
+    assert_eq!(
+        change.cause.as_deref(),
+        Some("down: monitor home: HTTP 502 (expected 200-399)")
+    );
+    let events = store::status::events(&paris.db, &web)
+        .await
+        .expect("events");
+    let path: Vec<&str> = events.iter().map(|e| e.to_status.as_str()).collect();
+    assert_eq!(
+        path,
+        ["operational", "major_outage"],
+        "each change recorded once"
+    );
+    drop(amsterdam);
 }

@@ -324,6 +324,21 @@ async fn save_states(
 pub async fn load_states(
     db: &DatabaseConnection,
 ) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
+    states_where(db, None).await
+}
+
+/// The monitor states other locations (other instances, agents) wrote: the quorum reads them.
+pub async fn load_states_elsewhere(
+    db: &DatabaseConnection,
+    location: &str,
+) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
+    states_where(db, Some(location)).await
+}
+
+async fn states_where(
+    db: &DatabaseConnection,
+    not_location: Option<&str>,
+) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
     let outcome = |v: Option<String>, what: &str| -> Result<Option<CheckOutcome>, StoreError> {
         v.map(|s| {
             CheckOutcome::parse(&s)
@@ -331,7 +346,11 @@ pub async fn load_states(
         })
         .transpose()
     };
-    monitor_state::Entity::find()
+    let mut query = monitor_state::Entity::find();
+    if let Some(l) = not_location {
+        query = query.filter(monitor_state::Column::LocationId.ne(l));
+    }
+    query
         .all(db)
         .await?
         .into_iter()

@@ -42,18 +42,26 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
         return Ok(());
     }
     let txn = db.begin().await?;
+    // What is stored now: a change another instance already recorded is not recorded twice.
+    let stored: std::collections::HashMap<(String, String), current_status::Model> =
+        current_status::Entity::find()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|r| ((r.subject_kind.clone(), r.subject_id.clone()), r))
+            .collect();
     let mut rows = Vec::with_capacity(changes.len());
     let mut events = Vec::with_capacity(changes.len());
     for c in changes {
         let (kind, id) = kind_and_id(&c.subject);
+        let old = stored.get(&(kind.to_owned(), id.to_owned()));
+        if old.is_some_and(|o| o.status == c.to.css_class() && o.cause == c.cause) {
+            continue;
+        }
         // A new cause for the same state keeps the state's `since`.
-        let since = if c.from == Some(c.to) {
-            current_status::Entity::find_by_id((kind.to_owned(), id.to_owned()))
-                .one(&txn)
-                .await?
-                .map_or(c.at, |r| r.since)
-        } else {
-            c.at
+        let since = match old {
+            Some(o) if o.status == c.to.css_class() => o.since,
+            _ => c.at,
         };
         rows.push(current_status::ActiveModel {
             subject_kind: Set(kind.to_owned()),
@@ -67,7 +75,10 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
             subject_kind: Set(kind.to_owned()),
             subject_id: Set(id.to_owned()),
             location_id: Set(None),
-            from_status: Set(c.from.map(|f| f.css_class().to_owned())),
+            // The stored state is the truth when several instances write.
+            from_status: Set(old
+                .map(|o| o.status.clone())
+                .or_else(|| c.from.map(|f| f.css_class().to_owned()))),
             to_status: Set(c.to.css_class().to_owned()),
             cause: Set(c.cause.clone()),
             at: Set(c.at),
@@ -85,6 +96,9 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
         current_status::Column::UpdatedAt,
     ])
     .to_owned();
+    if rows.is_empty() {
+        return Ok(txn.commit().await?);
+    }
     // Chunks stay under SQLite's bound-parameter limit on a first start with many services.
     for chunk in rows.chunks(CHUNK) {
         current_status::Entity::insert_many(chunk.to_vec())

@@ -375,7 +375,47 @@ async fn thousands_of_status_changes_fit_in_one_apply(db: DatabaseConnection) {
     );
 }
 
+async fn a_change_already_recorded_by_another_instance_is_not_recorded_twice(
+    db: DatabaseConnection,
+) {
+    let change = StatusChange {
+        subject: Owner::Service(Slug::parse("web").expect("slug")),
+        from: None,
+        to: ServiceState::Known(ComponentStatus::MajorOutage),
+        cause: Some("down: host phys-2 unreachable".into()),
+        at: at(12, 0, 0),
+    };
+    store::status::apply(&db, std::slice::from_ref(&change))
+        .await
+        .expect("apply");
+    let mut later = change.clone();
+    later.at = at(12, 0, 5);
+    store::status::apply(&db, &[later]).await.expect("apply");
+    let events = store::status::events(&db, &change.subject)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 1);
+}
+
+async fn other_locations_states_are_read_apart(db: DatabaseConnection) {
+    let id = monitor(&db).await;
+    let mut paris = Feeder::new(id, "paris");
+    let mut amsterdam = Feeder::new(id, "amsterdam");
+    let batch = vec![
+        paris.observe(at(12, 0, 0), CheckOutcome::Up, 5),
+        amsterdam.observe(at(12, 0, 1), CheckOutcome::Down, 6),
+    ];
+    history::record_batch(&db, &batch).await.expect("record");
+    let elsewhere = history::load_states_elsewhere(&db, "paris")
+        .await
+        .expect("load");
+    assert_eq!(elsewhere.len(), 1);
+    assert_eq!(elsewhere[0].1, "amsterdam");
+}
+
 on_both!(
+    a_change_already_recorded_by_another_instance_is_not_recorded_twice,
+    other_locations_states_are_read_apart,
     thousands_of_status_changes_fit_in_one_apply,
     rollups_split_time_across_hour_and_day_boundaries,
     time_when_vigie_was_not_running_is_no_data,

@@ -256,7 +256,12 @@ pub async fn start(
     drop(tx);
     let monitors = tasks.len();
 
+    let multi_location = planned
+        .iter()
+        .any(|p| p.monitor.locations.iter().any(|l| l != &cfg.location));
     let collector = Collector {
+        multi_location,
+        troubled: HashMap::new(),
         db: db.clone(),
         catalog: catalog.clone(),
         planned,
@@ -420,6 +425,11 @@ impl MonitorTask {
 }
 
 struct Collector {
+    /// Whether some monitor is probed from other locations too: their states (written by
+    /// other instances or agents into the same database) are then read before each evaluation.
+    multi_location: bool,
+    /// Locations that alone see a monitor worse than the quorum does: their own trouble.
+    troubled: HashMap<MonitorKey, Vec<Slug>>,
     db: store::Db,
     catalog: Arc<Catalog>,
     planned: Arc<Vec<Planned>>,
@@ -485,8 +495,9 @@ impl Collector {
     }
 
     /// The monitor statuses the topology reads: quorum over each monitor's fresh locations.
-    fn monitor_statuses(&self, now: DateTime<Utc>) -> HashMap<MonitorKey, MonitorStatus> {
+    fn monitor_statuses(&mut self, now: DateTime<Utc>) -> HashMap<MonitorKey, MonitorStatus> {
         let mut out = HashMap::new();
+        let mut troubled = HashMap::new();
         for p in self.planned.iter() {
             let reports: Vec<LocationReport> = p
                 .monitor
@@ -505,7 +516,14 @@ impl Collector {
                     }
                 })
                 .collect();
-            if let Verdict::Known { outcome, .. } = quorum::decide(&reports) {
+            if let Verdict::Known {
+                outcome,
+                troubled: t,
+            } = quorum::decide(&reports)
+            {
+                if !t.is_empty() {
+                    troubled.insert(p.key.clone(), t);
+                }
                 // The reason of a location that agrees with the verdict.
                 let reason = p.monitor.locations.iter().find_map(|loc| {
                     self.states
@@ -516,10 +534,32 @@ impl Collector {
                 out.insert(p.key.clone(), MonitorStatus { outcome, reason });
             }
         }
+        for (key, locations) in &troubled {
+            if self.troubled.get(key) != Some(locations) {
+                tracing::warn!(monitor = %key, ?locations, "failing from these locations only: their own trouble, not the service's");
+            }
+        }
+        for key in self.troubled.keys() {
+            if !troubled.contains_key(key) {
+                tracing::info!(monitor = %key, "location trouble over");
+            }
+        }
+        self.troubled = troubled;
         out
     }
 
     async fn evaluate(&mut self, now: DateTime<Utc>) {
+        if self.multi_location {
+            match store::history::load_states_elsewhere(&self.db, self.cfg.location.as_str()).await
+            {
+                Ok(rows) => {
+                    for (id, loc, state) in rows {
+                        self.states.insert((id, loc), state);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read other locations' states"),
+            }
+        }
         let inputs = Inputs {
             monitors: self.monitor_statuses(now),
             ..Inputs::default()
