@@ -74,10 +74,15 @@ build-debug: build-wasm
 
 ## --- run ---------------------------------------------------------------------------------
 
+# The live demo: the Humanoid sites simulated on loopback and probed for real. A scenario
+# replays an outage: `make run SCENARIO=humanoid-outage SPEED=10` (`vigie demo --list`).
+SCENARIO ?=
+SPEED ?= 1
 run: build
 	mkdir -p $(DATA_DIR)
 	VIGIE_DATABASE_URL="sqlite://$(abspath $(DATA_DIR))/vigie.db?mode=rwc" \
-		$(TARGET_DIR)/release/vigie --config config/humanoid.toml serve --listen $(LISTEN)
+		$(TARGET_DIR)/release/vigie --config config/humanoid.toml demo --listen $(LISTEN) \
+		$(if $(SCENARIO),--scenario $(SCENARIO) --speed $(SPEED))
 
 ## --- test --------------------------------------------------------------------------------
 

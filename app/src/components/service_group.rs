@@ -45,6 +45,7 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                                 <div class="service-main">
                                     <span class="service-name">{s.name.clone()}</span>
                                     {s.description.clone().map(|d| view! { <span class="service-description">{d}</span> })}
+                                    {s.cause.as_deref().map(|c| view! { <span class="service-cause">{t.cause(c)}</span> })}
                                 </div>
                                 <StatusLabel state=s.state/>
                             </li>
