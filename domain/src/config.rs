@@ -859,6 +859,7 @@ impl Validator<'_> {
                     );
                 }
             }
+            self.kind_settings(m, &key);
             let count = |v: &mut Self, c: &Option<Spanned<u32>>, name: &str| match c {
                 None => DEFAULT_CONFIRM,
                 Some(c) if *c.get_ref() == 0 => {
@@ -898,6 +899,136 @@ impl Validator<'_> {
             });
         }
         out
+    }
+
+    /// Where the setting `name` of the monitor anchored at `anchor` is written: the settings
+    /// are a flattened table, so the parser keeps no span for them.
+    fn setting_offset(&self, anchor: usize, name: &str) -> usize {
+        let text = self.loc.text;
+        let anchor = anchor.min(text.len());
+        let table_start = text[..anchor].rfind("[[").unwrap_or(0);
+        let mut offset = table_start;
+        for (n, line) in text[table_start..].split_inclusive('\n').enumerate() {
+            let trimmed = line.trim_start();
+            if n > 0 && trimmed.starts_with('[') {
+                break;
+            }
+            if trimmed
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+            {
+                return offset + (line.len() - trimmed.len());
+            }
+            offset += line.len();
+        }
+        anchor
+    }
+
+    /// Kind-specific settings: what each kind needs, and values the probes can use.
+    fn kind_settings(&mut self, m: &RawMonitor, key: &str) {
+        let anchor = m
+            .target
+            .as_ref()
+            .map(|t| t.span().start)
+            .or(m.id.as_ref().map(|i| i.span().start))
+            .unwrap_or(0);
+        let s = &m.settings;
+        let mut problems: Vec<(&str, String)> = Vec::new();
+        match m.kind {
+            MonitorKind::Http | MonitorKind::Keyword | MonitorKind::Json => {
+                if let Some(t) = &m.target {
+                    let t = t.get_ref();
+                    if !(t.starts_with("http://") || t.starts_with("https://")) {
+                        problems
+                            .push(("target", format!("`{t}` is not an http:// or https:// URL")));
+                    }
+                }
+                if m.kind == MonitorKind::Keyword
+                    && s.keyword.is_none()
+                    && s.keyword_absent.is_none()
+                {
+                    problems.push((
+                        "keyword",
+                        "a keyword monitor needs `keyword` or `keyword_absent`".into(),
+                    ));
+                }
+                if m.kind == MonitorKind::Json && s.json_pointer.is_none() {
+                    problems.push(("json_pointer", "a json monitor needs `json_pointer`".into()));
+                }
+                if let Some(p) = &s.json_pointer {
+                    if !p.is_empty() && !p.starts_with('/') {
+                        problems.push((
+                            "json_pointer",
+                            format!("`{p}` is not a JSON pointer; write e.g. /status"),
+                        ));
+                    }
+                }
+                if let Some(method) = &s.method {
+                    let ok = !method.is_empty() && method.bytes().all(|b| b.is_ascii_alphabetic());
+                    if !ok {
+                        problems.push(("method", format!("`{method}` is not an HTTP method")));
+                    }
+                }
+                if let Some(bad) = s.expected_status.iter().find(|c| !(100..=599).contains(*c)) {
+                    problems.push((
+                        "expected_status",
+                        format!("{bad} is not an HTTP status code"),
+                    ));
+                }
+            }
+            MonitorKind::Dns => {
+                if let Some(r) = &s.record_type {
+                    if !["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
+                        .contains(&r.to_ascii_uppercase().as_str())
+                    {
+                        problems.push((
+                            "record_type",
+                            format!("`{r}` is not one of A, AAAA, CNAME, MX, TXT, NS"),
+                        ));
+                    }
+                }
+                if let Some(r) = &s.resolver {
+                    let r = r.trim();
+                    let ok = r.parse::<std::net::SocketAddr>().is_ok()
+                        || r.parse::<std::net::IpAddr>().is_ok();
+                    if !ok {
+                        problems.push((
+                            "resolver",
+                            format!("`{r}` is not an IP address (optionally with :port)"),
+                        ));
+                    }
+                }
+            }
+            MonitorKind::Tls => {
+                if let (Some(down), Some(degraded)) = (s.days_down, s.days_degraded) {
+                    if down > degraded {
+                        problems.push(("days_down", "must not exceed `days_degraded`".into()));
+                    }
+                }
+            }
+            MonitorKind::Push => {
+                match &s.token {
+                    None => problems.push(("token", "a push monitor needs a `token` (its heartbeat URL is /api/v1/push/<token>)".into())),
+                    Some(t) if t.len() < 8 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+                        problems.push(("token", "use at least 8 letters, digits, `-` or `_`".into()));
+                    }
+                    Some(_) => {}
+                }
+                if let Some(f) = &s.flavour {
+                    if f != "backup" {
+                        problems.push((
+                            "flavour",
+                            format!("`{f}` is not a push flavour; the only one is `backup`"),
+                        ));
+                    }
+                }
+            }
+            MonitorKind::Tcp => {}
+        }
+        for (name, message) in problems {
+            let at = self.setting_offset(anchor, name);
+            self.push(at, format!("{key}.{name}"), message);
+        }
     }
 
     fn host_cycles(&mut self, hosts: &[RawHost]) {
@@ -1159,6 +1290,72 @@ keyword = "Hello"
         assert!(errors(&text)
             .iter()
             .any(|e| e.key == "services[1].monitors[0].target"));
+    }
+
+    #[test]
+    fn kind_specific_settings_are_checked_at_their_line() {
+        let text = GOOD
+            .replace("keyword = \"Hello\"", "kind_x = 1")
+            .replace("kind_x = 1", "json_pointer = \"status\"")
+            .replace(
+                "target = \"http://127.0.0.1/\"",
+                "target = \"127.0.0.1:80\"",
+            );
+        let errs = errors(&text);
+        let pointer = errs
+            .iter()
+            .find(|e| e.key == "services[1].monitors[0].json_pointer")
+            .unwrap_or_else(|| panic!("{errs:?}"));
+        assert_eq!(
+            pointer.line,
+            text.lines()
+                .position(|l| l.starts_with("json_pointer"))
+                .unwrap()
+                + 1
+        );
+        assert!(errs.iter().any(
+            |e| e.key == "services[1].monitors[0].target" && e.message.contains("not an http")
+        ));
+    }
+
+    #[test]
+    fn monitors_of_each_kind_need_their_settings() {
+        let monitor = |body: &str| {
+            let text = format!(
+                "[site]\ntitle = \"T\"\n[[groups]]\nid = \"g\"\nname = \"G\"\n[[services]]\nid = \"s\"\nname = \"S\"\ngroup = \"g\"\n[[services.monitors]]\n{body}\n"
+            );
+            parse("t.toml", &text)
+                .err()
+                .map(|e| e.0.into_iter().map(|e| e.message).collect::<Vec<_>>())
+        };
+        assert!(monitor("kind = \"keyword\"\ntarget = \"http://x/\"").is_some());
+        assert!(monitor("kind = \"json\"\ntarget = \"http://x/\"").is_some());
+        assert!(monitor("kind = \"dns\"\ntarget = \"x.test\"\nrecord_type = \"SRV\"").is_some());
+        assert!(
+            monitor("kind = \"dns\"\ntarget = \"x.test\"\nresolver = \"dns.google\"").is_some()
+        );
+        assert!(
+            monitor("kind = \"tls\"\ntarget = \"x:443\"\ndays_down = 30\ndays_degraded = 7")
+                .is_some()
+        );
+        assert!(monitor("kind = \"push\"").is_some());
+        assert!(monitor("kind = \"push\"\ntoken = \"short\"").is_some());
+        assert!(
+            monitor("kind = \"push\"\ntoken = \"long-enough\"\nflavour = \"nightly\"").is_some()
+        );
+        assert!(
+            monitor("kind = \"http\"\ntarget = \"http://x/\"\nexpected_status = [42]").is_some()
+        );
+        assert!(monitor("kind = \"http\"\ntarget = \"http://x/\"\nmethod = \"GE T\"").is_some());
+        assert_eq!(
+            monitor("kind = \"push\"\ntoken = \"long-enough\"\nflavour = \"backup\""),
+            None
+        );
+        assert_eq!(monitor("kind = \"dns\"\ntarget = \"x.test\"\nrecord_type = \"mx\"\nresolver = \"127.0.0.1:53\""), None);
+        assert_eq!(
+            monitor("kind = \"json\"\ntarget = \"https://x/\"\njson_pointer = \"/a\""),
+            None
+        );
     }
 
     #[test]

@@ -378,7 +378,7 @@ async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
          [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{addr}/switch\"\n\
          interval = \"300ms\"\nconfirm = 1\n\
          [[services]]\nid = \"backups\"\nname = \"Backups\"\ngroup = \"g\"\n\
-         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"tok\"\ninterval = \"1h\"\n"
+         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"tok-backup\"\ninterval = \"1h\"\n"
     );
     let catalog = domain::config::parse("t.toml", &text).expect("valid");
     let dir = tempfile::tempdir().expect("dir");
@@ -417,7 +417,7 @@ async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
         .expect("post");
     assert_eq!(resp.status(), 404);
     let resp = http
-        .post(format!("{base}/api/v1/push/tok"))
+        .post(format!("{base}/api/v1/push/tok-backup"))
         .json(&serde_json::json!({"verified": true}))
         .send()
         .await

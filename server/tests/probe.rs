@@ -610,7 +610,7 @@ async fn cli_table_has_a_row_per_monitor_with_reasons() {
          [[services]]\nid = \"web\"\nname = \"Web\"\ngroup = \"g\"\nhost = \"phys-1\"\n\
          [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{addr}/ok\"\n\
          [[services]]\nid = \"backups\"\nname = \"B\"\ngroup = \"g\"\n\
-         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"t0k\"\ninterval = \"24h\"\n"
+         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"t0k-backup\"\ninterval = \"24h\"\n"
     );
     let c = domain::config::parse("t.toml", &text).expect("valid");
     let rows = probe::cli::probe_all(&c, None, None).await.expect("rows");

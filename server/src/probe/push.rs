@@ -302,7 +302,7 @@ group = "g"
 id = "nightly"
 kind = "push"
 flavour = "backup"
-token = "secret"
+token = "secret-token"
 interval = "24h"
 grace = "2h"
 [[services]]
@@ -356,7 +356,7 @@ interval = "5m"
             verified: Some(false),
             ..Payload::default()
         };
-        book.beat("secret", p, t0()).expect("accepted");
+        book.beat("secret-token", p, t0()).expect("accepted");
         let r = book
             .view(&key("service/backups/nightly"))
             .evaluate(m, t0())
@@ -375,7 +375,7 @@ interval = "5m"
             restored_in_s: Some(12.0),
             ..Payload::default()
         };
-        book.beat("secret", p, t0()).expect("accepted");
+        book.beat("secret-token", p, t0()).expect("accepted");
         let view = book.view(&key("service/backups/nightly"));
         let r = view
             .evaluate(m, t0() + TimeDelta::hours(20))
@@ -422,8 +422,12 @@ interval = "5m"
             book.beat("guess", Payload::default(), t0()),
             Err(PushError::UnknownToken)
         );
-        let bad =
-            |p: Payload| matches!(book.beat("secret", p, t0()), Err(PushError::BadPayload(_)));
+        let bad = |p: Payload| {
+            matches!(
+                book.beat("secret-token", p, t0()),
+                Err(PushError::BadPayload(_))
+            )
+        };
         assert!(bad(Payload::default()), "backup without `verified`");
         assert!(bad(Payload {
             verified: Some(true),
