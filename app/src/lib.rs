@@ -49,6 +49,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale: Locale = i18n::request_locale();
     provide_context(locale);
+    // Groups the reader folded, kept while the overview reloads live.
+    provide_context(RwSignal::new(std::collections::HashSet::<String>::new()));
     let t = i18n::texts(locale);
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>

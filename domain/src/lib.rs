@@ -6,6 +6,7 @@
 //! compiles for wasm32 so the hydrated page shares these types with the server.
 
 pub mod config;
+pub mod incident;
 pub mod locale;
 pub mod monitor_state;
 pub mod page;

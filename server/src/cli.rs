@@ -61,6 +61,11 @@ pub enum Command {
     },
     /// Validate the configuration file and print a one-line summary.
     CheckConfig,
+    /// Manage staff accounts (`add`, `passwd`, `list`).
+    User {
+        #[command(subcommand)]
+        command: crate::auth::user_command::UserCommand,
+    },
     /// Run every monitor once from this location and print a table of results.
     Probe {
         /// Only the monitors of this service.
@@ -86,6 +91,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
         },
         Command::Migrate => report(migrate(&cli.database_url).await),
+        Command::User { command } => {
+            crate::auth::user_command::run(&cli.database_url, command).await
+        }
         Command::Demo {
             listen,
             scenario,

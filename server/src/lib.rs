@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod health;
+pub mod live;
 pub mod probe;
 pub mod startup;
 pub mod telemetry;

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(crate::health::router())
+        .merge(crate::live::router())
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
         .fallback(not_found)

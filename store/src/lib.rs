@@ -3,12 +3,18 @@
 //! Functions take the connection first and plain domain values after it, and return domain
 //! values or `StoreError`; nothing here knows about HTTP.
 
+pub mod audit;
 pub mod catalog;
 pub mod checks;
 pub mod entity;
 pub mod history;
+pub mod incidents;
+pub mod maintenance;
 pub mod overview;
+pub mod sessions;
 pub mod status;
+pub mod tokens;
+pub mod users;
 
 use std::time::Duration;
 

@@ -10,7 +10,21 @@ use crate::components::status_label::StatusLabel;
 #[component]
 pub fn ServiceGroup(group: GroupView) -> impl IntoView {
     let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
-    let (collapsed, set_collapsed) = signal(false);
+    // Collapsed groups are remembered across live reloads of the overview.
+    let folded = use_context::<RwSignal<std::collections::HashSet<String>>>()
+        .unwrap_or_else(|| RwSignal::new(Default::default()));
+    let group_id = group.id.clone();
+    let collapsed = {
+        let id = group_id.clone();
+        Signal::derive(move || folded.with(|f| f.contains(&id)))
+    };
+    let toggle = move |_| {
+        folded.update(|f| {
+            if !f.remove(&group_id) {
+                f.insert(group_id.clone());
+            }
+        })
+    };
     let (hydrated, set_hydrated) = signal(false);
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| set_hydrated.set(true));
@@ -28,7 +42,7 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                     aria-expanded=move || (!collapsed.get()).to_string()
                     aria-controls=controls
                     disabled=move || !hydrated.get()
-                    on:click=move |_| set_collapsed.update(|c| *c = !*c)
+                    on:click=toggle
                 >
                     <span class="group-chevron" aria-hidden="true"></span>
                     <span class="group-name">{group.name.clone()}</span>

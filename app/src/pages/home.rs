@@ -16,8 +16,9 @@ pub fn HomePage() -> impl IntoView {
     let locale = use_context::<Locale>().unwrap_or_default();
     let t = crate::i18n::texts(locale);
     let overview = Resource::new(|| (), |_| get_overview());
+    follow_live_changes(overview);
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(page) => view! { <Overview page t locale/> }.into_any(),
@@ -27,8 +28,36 @@ pub fn HomePage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
+}
+
+type Overview = Resource<Result<StatusPage, ServerFnError>>;
+
+/// In the hydrated page, reloads the overview whenever `/events` reports a change, so statuses,
+/// causes and the banner follow the engine without a page reload. `EventSource` reconnects by
+/// itself after a network cut; without JS the server-rendered page stays as it is.
+fn follow_live_changes(overview: Overview) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Ok(source) = web_sys::EventSource::new("/events") else {
+            return;
+        };
+        let reload =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+                overview.refetch();
+            });
+        for event in ["status", "resync"] {
+            let _ = source.add_event_listener_with_callback(event, reload.as_ref().unchecked_ref());
+        }
+        // The page owns the stream for its whole life.
+        reload.forget();
+        std::mem::forget(source);
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = overview;
 }
 
 #[component]

@@ -1,0 +1,223 @@
+//! The staff console under `/admin`: sign-in and sign-out, incidents, maintenance, users, API
+//! tokens and the audit log, as server-rendered forms that work without JavaScript.
+//!
+//! Every handler but the sign-in form takes a [`Staff`] (or [`Posted`], which also checks
+//! Origin and the CSRF token), so no console route answers without a live session.
+
+pub mod incidents;
+pub mod maintenance;
+pub mod page;
+pub mod people;
+pub mod templates;
+
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::auth::{self, Client, Posted, Staff};
+use crate::startup::AppState;
+use page::{esc, layout};
+
+/// The console's routes, with their security headers and body limit.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/", get(home))
+        .route("/admin/login", get(login_form).post(login))
+        .route("/admin/logout", post(logout))
+        .merge(incidents::router())
+        .merge(maintenance::router())
+        .merge(people::router())
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
+                 form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+async fn home(_staff: Staff) -> Redirect {
+    Redirect::to("/admin/incidents")
+}
+
+/// A server error page; the cause goes to the log only.
+pub fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "console request failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Html(layout(
+            "Erreur · Error",
+            None,
+            Some("Une erreur interne est survenue. An internal error occurred."),
+            "",
+        )),
+    )
+        .into_response()
+}
+
+fn login_page(token: &str, flash: Option<&str>, email: &str) -> String {
+    layout(
+        "Connexion · Sign in",
+        None,
+        flash,
+        &format!(
+            "<form method=\"post\" action=\"/admin/login\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+             <label>E-mail <input type=\"email\" name=\"email\" value=\"{email}\" required autofocus></label>\
+             <label>Mot de passe · Password <input type=\"password\" name=\"password\" required></label>\
+             <button>Se connecter · Sign in</button></form>",
+            token = esc(token),
+            email = esc(email),
+        ),
+    )
+}
+
+/// The sign-in form; sets the double-submit cookie its CSRF field must match.
+async fn login_form(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let client = Client::from_parts(&parts, &state.auth);
+    let token = store::tokens::random_secret();
+    (
+        [(
+            header::SET_COOKIE,
+            client.cookie(auth::LOGIN_CSRF_COOKIE, &token, 3600),
+        )],
+        Html(login_page(&token, None, "")),
+    )
+        .into_response()
+}
+
+/// The one message for an unknown account and a wrong password.
+pub const BAD_CREDENTIALS: &str = "E-mail ou mot de passe incorrect. Incorrect email or password.";
+
+async fn login(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let client = Client::from_parts(&parts, &state.auth);
+    if !auth::same_origin(&parts.headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
+    }
+    let login_cookie = auth::cookie(&parts.headers, auth::LOGIN_CSRF_COOKIE).map(str::to_owned);
+    let previous = auth::cookie(&parts.headers, auth::SESSION_COOKIE).map(str::to_owned);
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let fields = match auth::read_form(Request::from_parts(parts, body), &state).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let posted_token = auth::form_get(&fields, "csrf").unwrap_or("");
+    if !login_cookie.is_some_and(|c| auth::same_secret(&c, posted_token)) {
+        return (StatusCode::FORBIDDEN, "invalid or missing CSRF token").into_response();
+    }
+    let email = store::users::normalize_email(auth::form_get(&fields, "email").unwrap_or(""));
+    let password = fields
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let address = client.ip_string().unwrap_or_default();
+    let again = |status: StatusCode, msg: &str| {
+        (status, Html(login_page(posted_token, Some(msg), &email))).into_response()
+    };
+    if let Some(wait) = state.auth.throttle.wait(&email, &address, Instant::now()) {
+        tracing::warn!(address, "sign-in throttled");
+        return (
+            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+            again(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Trop de tentatives : réessayez plus tard. Too many attempts: try again later.",
+            ),
+        )
+            .into_response();
+    }
+    let found = match store::users::find_for_login(&state.ctx.db, &email).await {
+        Ok(f) => f,
+        Err(e) => return internal(e),
+    };
+    let verified = tokio::task::spawn_blocking(move || match found {
+        Some((user, hash)) => store::users::verify_password(&hash, &password).then_some(user),
+        None => {
+            store::users::verify_nothing(&password);
+            None
+        }
+    })
+    .await;
+    let user = match verified {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            state.auth.throttle.failed(&email, &address, Instant::now());
+            tracing::info!(address, "sign-in failed");
+            return again(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS);
+        }
+        Err(e) => return internal(e),
+    };
+    state.auth.throttle.succeeded(&email);
+    let started = store::sessions::start(
+        &state.ctx.db,
+        &user,
+        previous.as_deref(),
+        client.ip_string().as_deref(),
+        user_agent.as_deref(),
+        Utc::now(),
+    )
+    .await;
+    match started {
+        Ok((cookie, session)) => {
+            let max_age = (session.expires_at - Utc::now()).num_seconds().max(0);
+            let mut res = Redirect::to("/admin/incidents").into_response();
+            let headers = res.headers_mut();
+            for c in [
+                client.cookie(auth::SESSION_COOKIE, &cookie, max_age),
+                client.cookie(auth::LOGIN_CSRF_COOKIE, "", 0),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    headers.append(header::SET_COOKIE, v);
+                }
+            }
+            res
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn logout(State(state): State<AppState>, posted: Posted) -> Response {
+    let everywhere = posted.get("everywhere").is_some();
+    let staff = &posted.staff;
+    if let Err(e) = store::sessions::end(
+        &state.ctx.db,
+        &staff.session,
+        everywhere,
+        &staff.actor(),
+        Utc::now(),
+    )
+    .await
+    {
+        return internal(e);
+    }
+    (
+        [(
+            header::SET_COOKIE,
+            staff.client.cookie(auth::SESSION_COOKIE, "", 0),
+        )],
+        Redirect::to("/admin/login"),
+    )
+        .into_response()
+}

@@ -1,0 +1,388 @@
+//! `/api/v1` incidents, updates, maintenance windows and manual service statuses. Everything
+//! the console's forms can do.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{patch, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use domain::incident::{Impact, IncidentStatus, IncidentView, MaintenanceView, ManualStatus};
+use domain::status::ComponentStatus;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use store::incidents::{IncidentEdit, NewIncident, NewUpdate};
+use store::maintenance::NewMaintenance;
+use store::tokens::Scope;
+
+use super::ApiError;
+use crate::auth::ApiCaller;
+use crate::startup::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/incidents", post(create_incident))
+        .route(
+            "/api/v1/incidents/{id}",
+            patch(edit_incident).get(get_incident),
+        )
+        .route("/api/v1/incidents/{id}/updates", post(post_update))
+        .route("/api/v1/incidents/{id}/resolve", post(resolve))
+        .route("/api/v1/maintenances", post(create_maintenance))
+        .route(
+            "/api/v1/services/{id}/status",
+            put(set_service_status).delete(clear_service_status),
+        )
+}
+
+fn require(caller: &ApiCaller, scope: Scope) -> Result<(), ApiError> {
+    if caller.token.allows(scope) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(scope.as_str()))
+    }
+}
+
+/// Parses a JSON body; a malformed or mistyped body is a 422 naming what serde complained of.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::field("body", e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct ServiceInput {
+    id: String,
+    status: String,
+}
+
+#[derive(Default)]
+struct Problems(BTreeMap<String, String>);
+
+impl Problems {
+    fn add(&mut self, field: &str, problem: &str) {
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| problem.to_owned());
+    }
+
+    fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}
+
+fn services(input: Option<Vec<ServiceInput>>, p: &mut Problems) -> Vec<(String, ComponentStatus)> {
+    input
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| match ComponentStatus::parse(&s.status) {
+            Some(st) => Some((s.id, st)),
+            None => {
+                p.add("services", "status must be a component status");
+                None
+            }
+        })
+        .collect()
+}
+
+fn message(md: Option<String>, p: &mut Problems) -> String {
+    match md {
+        Some(m) if !m.trim().is_empty() && m.len() <= 100_000 => m,
+        Some(m) if m.len() > 100_000 => {
+            p.add("message", "at most 100000 bytes");
+            String::new()
+        }
+        _ => {
+            p.add("message", "required");
+            String::new()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateIncident {
+    title: Option<String>,
+    impact: Option<String>,
+    status: Option<String>,
+    message: Option<String>,
+    services: Option<Vec<ServiceInput>>,
+    started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    notify: bool,
+}
+
+async fn create_incident(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
+    require(&caller, Scope::IncidentsWrite)?;
+    let req: CreateIncident = body(&bytes)?;
+    let mut p = Problems::default();
+    let title = req
+        .title
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| {
+            p.add("title", "required");
+            String::new()
+        });
+    let impact = req
+        .impact
+        .as_deref()
+        .map_or(Some(Impact::None), Impact::parse)
+        .unwrap_or_else(|| {
+            p.add("impact", "one of none, minor, major, critical");
+            Impact::None
+        });
+    let status = req
+        .status
+        .as_deref()
+        .map_or(Some(IncidentStatus::Investigating), IncidentStatus::parse)
+        .unwrap_or_else(|| {
+            p.add("status", "an incident status");
+            IncidentStatus::Investigating
+        });
+    let md = message(req.message, &mut p);
+    let services = services(req.services, &mut p);
+    p.finish()?;
+    let new = NewIncident {
+        title,
+        impact,
+        status,
+        message: crate::markdown::message(&md),
+        services,
+        started_at: req.started_at,
+        notify: req.notify,
+    };
+    let view = store::incidents::open(&state.ctx.db, &new, &caller.actor(), Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn get_incident(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<IncidentView>, ApiError> {
+    store::incidents::get(&state.ctx.db, id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+#[derive(Deserialize)]
+struct EditIncident {
+    title: Option<String>,
+    impact: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+}
+
+async fn edit_incident(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    bytes: Bytes,
+) -> Result<Json<IncidentView>, ApiError> {
+    require(&caller, Scope::IncidentsWrite)?;
+    let req: EditIncident = body(&bytes)?;
+    let mut p = Problems::default();
+    let impact = match req.impact.as_deref() {
+        None => None,
+        Some(i) => {
+            let parsed = Impact::parse(i);
+            if parsed.is_none() {
+                p.add("impact", "one of none, minor, major, critical");
+            }
+            parsed
+        }
+    };
+    if req.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        p.add("title", "must not be blank");
+    }
+    p.finish()?;
+    let edit = IncidentEdit {
+        title: req.title,
+        impact,
+        started_at: req.started_at,
+    };
+    Ok(Json(
+        store::incidents::edit(&state.ctx.db, id, &edit, &caller.actor(), Utc::now()).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct PostUpdate {
+    status: Option<String>,
+    message: Option<String>,
+    services: Option<Vec<ServiceInput>>,
+}
+
+async fn post_update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
+    require(&caller, Scope::IncidentsWrite)?;
+    let req: PostUpdate = body(&bytes)?;
+    let mut p = Problems::default();
+    let status = req.status.as_deref().and_then(IncidentStatus::parse);
+    if status.is_none() {
+        p.add("status", "an incident status");
+    }
+    let md = message(req.message, &mut p);
+    let services = services(req.services, &mut p);
+    p.finish()?;
+    let update = NewUpdate {
+        status: status.unwrap_or(IncidentStatus::Investigating),
+        message: crate::markdown::message(&md),
+        services,
+    };
+    let view =
+        store::incidents::post_update(&state.ctx.db, id, &update, &caller.actor(), Utc::now())
+            .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Deserialize)]
+struct Resolve {
+    message: Option<String>,
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    bytes: Bytes,
+) -> Result<Json<IncidentView>, ApiError> {
+    require(&caller, Scope::IncidentsWrite)?;
+    let req: Resolve = if bytes.is_empty() {
+        Resolve { message: None }
+    } else {
+        body(&bytes)?
+    };
+    let db = &state.ctx.db;
+    let current = store::incidents::get(db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    // Resolving puts every affected service back to operational.
+    let services = current
+        .services
+        .iter()
+        .map(|s| (s.service_id.clone(), ComponentStatus::Operational))
+        .collect();
+    let md = req
+        .message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| "Resolved.".to_owned());
+    let update = NewUpdate {
+        status: IncidentStatus::Resolved,
+        message: crate::markdown::message(&md),
+        services,
+    };
+    Ok(Json(
+        store::incidents::post_update(db, id, &update, &caller.actor(), Utc::now()).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct CreateMaintenance {
+    title: Option<String>,
+    message: Option<String>,
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    services: Vec<String>,
+}
+
+async fn create_maintenance(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<MaintenanceView>), ApiError> {
+    require(&caller, Scope::MaintenanceWrite)?;
+    let req: CreateMaintenance = body(&bytes)?;
+    let mut p = Problems::default();
+    let title = req.title.filter(|t| !t.trim().is_empty());
+    if title.is_none() {
+        p.add("title", "required");
+    }
+    let md = message(req.message, &mut p);
+    if req.starts_at.is_none() {
+        p.add("starts_at", "required (RFC 3339)");
+    }
+    if req.ends_at.is_none() {
+        p.add("ends_at", "required (RFC 3339)");
+    }
+    if let (Some(s), Some(e)) = (req.starts_at, req.ends_at) {
+        if e <= s {
+            p.add("ends_at", "must be after starts_at");
+        }
+    }
+    p.finish()?;
+    let (Some(title), Some(starts_at), Some(ends_at)) = (title, req.starts_at, req.ends_at) else {
+        return Err(ApiError::field("body", "incomplete"));
+    };
+    let new = NewMaintenance {
+        title,
+        message: crate::markdown::message(&md),
+        starts_at,
+        ends_at,
+        services: req.services,
+    };
+    let view =
+        store::maintenance::schedule(&state.ctx.db, &new, &caller.actor(), Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Deserialize)]
+struct SetStatus {
+    status: Option<String>,
+    note: Option<String>,
+}
+
+async fn set_service_status(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<Option<ManualStatus>>, ApiError> {
+    require(&caller, Scope::ServicesWrite)?;
+    let req: SetStatus = body(&bytes)?;
+    let status = req
+        .status
+        .as_deref()
+        .and_then(ComponentStatus::parse)
+        .ok_or_else(|| ApiError::field("status", "a component status"))?;
+    let set = store::incidents::set_manual_status(
+        &state.ctx.db,
+        &id,
+        Some(status),
+        req.note.as_deref().filter(|n| !n.trim().is_empty()),
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(set))
+}
+
+async fn clear_service_status(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require(&caller, Scope::ServicesWrite)?;
+    store::incidents::set_manual_status(
+        &state.ctx.db,
+        &id,
+        None,
+        None,
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

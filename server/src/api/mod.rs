@@ -1,0 +1,91 @@
+//! The Vigie write API under `/api/v1`, authenticated with bearer tokens. Errors are JSON:
+//! 401 without a valid token, 403 without the needed scope or role, 422 with the offending
+//! field names for invalid input.
+
+pub mod incidents;
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use store::audit::WriteError;
+
+/// An API failure and its status code (the only place these codes are chosen).
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden(&'static str),
+    NotFound,
+    /// Field name → what is wrong with it.
+    Validation(BTreeMap<String, String>),
+    /// Logged, never shown.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(name: &str, problem: impl Into<String>) -> Self {
+        ApiError::Validation(BTreeMap::from([(name.to_owned(), problem.into())]))
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::NotFound => ApiError::NotFound,
+            WriteError::UnknownService(s) => {
+                ApiError::field("services", format!("unknown service `{s}`"))
+            }
+            e @ WriteError::Transition { .. } => ApiError::field("status", e.to_string()),
+            WriteError::Conflict => ApiError::field("id", "already exists"),
+            WriteError::Invalid(f) => ApiError::field(f, "invalid"),
+            WriteError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(e: store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(json!({ "error": "unauthorized" })),
+            )
+                .into_response(),
+            ApiError::Forbidden(needs) => (
+                StatusCode::FORBIDDEN,
+                Json(json!({ "error": "forbidden", "needs": needs })),
+            )
+                .into_response(),
+            ApiError::NotFound => {
+                (StatusCode::NOT_FOUND, Json(json!({ "error": "not_found" }))).into_response()
+            }
+            ApiError::Validation(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": "validation", "fields": fields })),
+            )
+                .into_response(),
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "API request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({ "error": "internal" })),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// The `/api/v1` write routes.
+pub fn router() -> axum::Router<crate::startup::AppState> {
+    incidents::router().layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+}

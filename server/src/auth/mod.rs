@@ -1,0 +1,358 @@
+//! Who is asking: the client's address and scheme (trusting `X-Forwarded-*` only from
+//! configured proxies), staff sessions from the session cookie, CSRF and Origin checks on
+//! every state-changing form, and bearer tokens for the write API.
+
+pub mod path;
+pub mod throttle;
+pub mod user_command;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use store::sessions::Session;
+use store::tokens::ApiToken;
+use store::users::{Role, User};
+use subtle::ConstantTimeEq;
+
+use crate::startup::AppState;
+
+/// Name of the session cookie. The `__Host-` prefix is used when served over TLS.
+pub const SESSION_COOKIE: &str = "vigie_session";
+/// Name of the cookie carrying the sign-in form's CSRF value (double submit).
+pub const LOGIN_CSRF_COOKIE: &str = "vigie_login_csrf";
+
+/// Authentication settings and state shared by every request.
+#[derive(Clone, Debug, Default)]
+pub struct AuthState {
+    pub throttle: Arc<throttle::Throttle>,
+    /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Set when `site.base_url` is https: cookies are always `Secure`.
+    pub always_secure: bool,
+}
+
+impl AuthState {
+    /// Settings from `site.base_url` and `VIGIE_TRUSTED_PROXIES` (comma-separated addresses).
+    pub fn new(base_url: &str, trusted_proxies: Option<&str>) -> Self {
+        let proxies = trusted_proxies
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|s| {
+                let s = s.trim();
+                if s.is_empty() {
+                    return None;
+                }
+                let parsed = s.parse::<IpAddr>();
+                if parsed.is_err() {
+                    tracing::warn!(
+                        value = s,
+                        "VIGIE_TRUSTED_PROXIES: not an IP address, ignored"
+                    );
+                }
+                parsed.ok()
+            })
+            .collect();
+        AuthState {
+            throttle: Arc::default(),
+            trusted_proxies: Arc::new(proxies),
+            always_secure: base_url.starts_with("https://"),
+        }
+    }
+}
+
+/// The client as far as we can tell: its address and whether it reached us over TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    pub ip: Option<IpAddr>,
+    pub https: bool,
+}
+
+impl Client {
+    pub fn from_parts(parts: &Parts, auth: &AuthState) -> Client {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let trusted = peer.is_some_and(|p| auth.trusted_proxies.contains(&p));
+        if !trusted {
+            return Client {
+                ip: peer,
+                https: auth.always_secure,
+            };
+        }
+        let forwarded_ip = header_str(&parts.headers, "x-forwarded-for")
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        let forwarded_https = header_str(&parts.headers, "x-forwarded-proto")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+        Client {
+            ip: forwarded_ip.or(peer),
+            https: auth.always_secure || forwarded_https,
+        }
+    }
+
+    pub fn ip_string(&self) -> Option<String> {
+        self.ip.map(|ip| ip.to_string())
+    }
+
+    /// The cookie name and attributes for a cookie `name=value` living `max_age` seconds
+    /// (0 deletes it).
+    pub fn cookie(&self, name: &str, value: &str, max_age: i64) -> String {
+        let secure = if self.https { "; Secure" } else { "" };
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Constant-time equality of two secrets.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Whether the request's `Origin` (or, without it, `Referer`) is this site. Browsers send
+/// `Origin` on every cross-site POST, so a foreign or `null` origin is refused; a request with
+/// neither header (old clients) relies on the CSRF token alone.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = header_str(headers, "host") else {
+        return false;
+    };
+    let claimed = header_str(headers, "origin").or_else(|| header_str(headers, "referer"));
+    match claimed {
+        None => true,
+        Some(o) => {
+            let rest = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            rest.is_some_and(|r| r.split('/').next() == Some(host))
+        }
+    }
+}
+
+/// A signed-in staff member (from the session cookie). Without a live session, pages
+/// redirect to the sign-in form.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    pub session: Session,
+    pub client: Client,
+}
+
+impl Staff {
+    pub fn user(&self) -> &User {
+        &self.session.user
+    }
+
+    pub fn actor(&self) -> store::audit::Actor {
+        store::sessions::actor_for(&self.session.user, self.client.ip_string().as_deref())
+    }
+
+    /// `Err` with a 403 page unless the user has `role` or better.
+    // Handlers return the `Response` at once: boxing it would only add an allocation.
+    #[allow(clippy::result_large_err)]
+    pub fn require(&self, role: Role) -> Result<(), Response> {
+        if self.session.user.role >= role {
+            Ok(())
+        } else {
+            Err((
+                StatusCode::FORBIDDEN,
+                axum::response::Html(crate::admin::page::forbidden(self)),
+            )
+                .into_response())
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let client = Client::from_parts(parts, &state.auth);
+        let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(Redirect::to("/admin/login").into_response());
+        };
+        match store::sessions::find(&state.ctx.db, value, chrono::Utc::now()).await {
+            Ok(Some(session)) => Ok(Staff { session, client }),
+            Ok(None) => Err(Redirect::to("/admin/login").into_response()),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+            }
+        }
+    }
+}
+
+/// A state-changing form from a signed-in staff member, checked for Origin and CSRF token
+/// before the handler sees it. Fields keep their order and may repeat (checkboxes).
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub staff: Staff,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Posted {
+    /// The first value of `name`, trimmed; `None` when absent or blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        form_get(&self.fields, name)
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// The first non-blank value of `name` in decoded form fields, trimmed.
+pub fn form_get<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Reads an `application/x-www-form-urlencoded` body.
+pub async fn read_form(req: Request, state: &AppState) -> Result<Vec<(String, String)>, Response> {
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    serde_urlencoded::from_bytes(&bytes)
+        .map_err(|_| (StatusCode::BAD_REQUEST, "malformed form").into_response())
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let staff = Staff::from_request_parts(&mut parts, state).await?;
+        if !same_origin(&parts.headers) {
+            tracing::warn!(user = staff.user().id, "cross-origin form refused");
+            return Err((StatusCode::FORBIDDEN, "cross-origin request refused").into_response());
+        }
+        let fields = read_form(Request::from_parts(parts, body), state).await?;
+        let token_ok =
+            form_get(&fields, "csrf").is_some_and(|t| same_secret(t, &staff.session.csrf_token));
+        if !token_ok {
+            tracing::warn!(
+                user = staff.user().id,
+                "form without a valid CSRF token refused"
+            );
+            return Err((StatusCode::FORBIDDEN, "invalid or missing CSRF token").into_response());
+        }
+        Ok(Posted { staff, fields })
+    }
+}
+
+/// A caller of the write API, authenticated by `Authorization: Bearer <token>`.
+#[derive(Clone, Debug)]
+pub struct ApiCaller {
+    pub token: ApiToken,
+    pub owner: User,
+    pub client: Client,
+}
+
+impl ApiCaller {
+    pub fn actor(&self) -> store::audit::Actor {
+        self.token
+            .actor(&self.owner, self.client.ip_string().as_deref())
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = crate::api::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, crate::api::ApiError> {
+        let client = Client::from_parts(parts, &state.auth);
+        let value = header_str(&parts.headers, "authorization")
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(crate::api::ApiError::Unauthorized)?;
+        match store::tokens::authenticate(&state.ctx.db, value, chrono::Utc::now()).await {
+            Ok(Some((token, owner))) => Ok(ApiCaller {
+                token,
+                owner,
+                client,
+            }),
+            Ok(None) => Err(crate::api::ApiError::Unauthorized),
+            Err(e) => Err(crate::api::ApiError::Internal(e.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn foreign_or_null_origin_is_not_same_origin() {
+        assert!(same_origin(&headers(&[
+            ("host", "status.example"),
+            ("origin", "https://status.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "status.example"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "status.example"),
+            ("origin", "null")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "status.example"),
+            ("referer", "https://status.example.evil/x")
+        ])));
+        assert!(same_origin(&headers(&[("host", "status.example")])));
+    }
+
+    #[test]
+    fn cookie_is_found_among_several() {
+        let h = headers(&[("cookie", "a=1; vigie_session=abc; b=2")]);
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn secrets_compare_only_when_equal() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+    }
+}

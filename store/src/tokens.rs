@@ -1,0 +1,242 @@
+//! API tokens for the write API: random values shown once, stored as SHA-256, scoped,
+//! revocable, with the time they were last used. Also the random secrets sessions use.
+
+use chrono::{DateTime, Utc};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, Actor, ActorKind, WriteError};
+use crate::entity::{api_token, user};
+use crate::users::User;
+use crate::StoreError;
+
+/// The prefix of every token, so secret scanners can recognise a leaked one.
+pub const TOKEN_PREFIX: &str = "vigie_";
+
+/// 32 random bytes from the OS, hex-encoded.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Hex SHA-256 of `secret`: what the database keeps instead of the secret.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// What a token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Create, update and resolve incidents, post updates.
+    IncidentsWrite,
+    /// Schedule and change maintenance windows.
+    MaintenanceWrite,
+    /// Set a service's manual status.
+    ServicesWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [
+        Scope::IncidentsWrite,
+        Scope::MaintenanceWrite,
+        Scope::ServicesWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::IncidentsWrite => "incidents:write",
+            Scope::MaintenanceWrite => "maintenance:write",
+            Scope::ServicesWrite => "services:write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A token as staff see it (never its value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// The audit actor for requests made with this token by `owner`.
+    pub fn actor(&self, owner: &User, ip: Option<&str>) -> Actor {
+        Actor {
+            kind: ActorKind::Token,
+            id: Some(self.id),
+            label: format!("token {} ({})", self.name, owner.email),
+            ip: ip.map(str::to_owned),
+        }
+    }
+}
+
+fn from_model(m: api_token::Model) -> ApiToken {
+    ApiToken {
+        id: m.id,
+        name: m.name,
+        prefix: m.prefix,
+        scopes: m
+            .scopes
+            .split_whitespace()
+            .filter_map(Scope::parse)
+            .collect(),
+        user_id: m.user_id,
+        created_at: m.created_at,
+        last_used_at: m.last_used_at,
+        revoked_at: m.revoked_at,
+    }
+}
+
+/// Creates a token for `owner`; returns its value (shown once) and the stored token.
+#[tracing::instrument(skip(db, actor))]
+pub async fn create(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    name: &str,
+    scopes: &[Scope],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(String, ApiToken), WriteError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(WriteError::Invalid("name"));
+    }
+    if scopes.is_empty() {
+        return Err(WriteError::Invalid("scopes"));
+    }
+    let value = format!("{TOKEN_PREFIX}{}", random_secret());
+    let txn = db.begin().await?;
+    if user::Entity::find_by_id(owner_id)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(WriteError::NotFound);
+    }
+    let scopes_text = scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let model = api_token::ActiveModel {
+        name: Set(name.to_owned()),
+        token_hash: Set(digest(&value)),
+        prefix: Set(value.chars().take(TOKEN_PREFIX.len() + 6).collect()),
+        scopes: Set(scopes_text.clone()),
+        user_id: Set(owner_id),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "token.create",
+        Some(("token", model.id.to_string())),
+        json!({ "name": name, "scopes": scopes_text, "owner": owner_id }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((value, from_model(model)))
+}
+
+/// The live token with value `value` and its owner, marking it used at `now`. Revoked tokens
+/// and tokens of disabled users are not found.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(ApiToken, User)>, StoreError> {
+    let Some((t, Some(u))) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(digest(value)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if u.disabled_at.is_some() {
+        return Ok(None);
+    }
+    api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(api_token::Column::Id.eq(t.id))
+        .exec(db)
+        .await?;
+    let mut token = from_model(t);
+    token.last_used_at = Some(now);
+    Ok(Some((token, User::try_from(u)?)))
+}
+
+/// Revokes a token for good.
+#[tracing::instrument(skip(db, actor))]
+pub async fn revoke(
+    db: &DatabaseConnection,
+    id: i64,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ApiToken, WriteError> {
+    let txn = db.begin().await?;
+    let found = api_token::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    if found.revoked_at.is_some() {
+        return Ok(from_model(found));
+    }
+    let mut am: api_token::ActiveModel = found.into();
+    am.revoked_at = Set(Some(now));
+    let model = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "token.revoke",
+        Some(("token", id.to_string())),
+        json!({ "name": model.name }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(from_model(model))
+}
+
+/// Every token, newest first.
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<ApiToken>, StoreError> {
+    Ok(api_token::Entity::find()
+        .order_by_desc(api_token::Column::CreatedAt)
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(from_model)
+        .collect())
+}

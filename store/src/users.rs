@@ -1,0 +1,251 @@
+//! Staff accounts: argon2id password hashes, roles, and the queries sign-in needs.
+//!
+//! Hashing is CPU-bound and synchronous on purpose: callers on an async runtime run
+//! [`hash_password`] and [`verify_password`] on a blocking thread.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::audit::{self, Actor, WriteError};
+use crate::entity::{session, user};
+use crate::StoreError;
+
+/// What a staff member may do: admins everything, editors incidents and maintenance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Editor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "editor" => Some(Role::Editor),
+            _ => None,
+        }
+    }
+}
+
+/// A staff member, without the password hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub disabled: bool,
+}
+
+impl TryFrom<user::Model> for User {
+    type Error = StoreError;
+    fn try_from(m: user::Model) -> Result<Self, StoreError> {
+        Ok(User {
+            id: m.id,
+            role: Role::parse(&m.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("user {}: role {}", m.id, m.role)))?,
+            email: m.email,
+            created_at: m.created_at,
+            disabled: m.disabled_at.is_some(),
+        })
+    }
+}
+
+/// Emails are compared trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// An argon2id PHC string for `password`, with a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Corrupt(format!("cannot hash password: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Spends the time of one verification, so an unknown account answers as slowly as a wrong
+/// password.
+pub fn verify_nothing(password: &str) {
+    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if let Some(hash) = DUMMY.get_or_init(|| hash_password("vigie-dummy-password").ok()) {
+        let _ = verify_password(hash, password);
+    }
+}
+
+/// Creates a user from an already computed hash (see [`hash_password`]).
+#[tracing::instrument(skip(db, password_hash, actor))]
+pub async fn create(
+    db: &DatabaseConnection,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<User, WriteError> {
+    let email = normalize_email(email);
+    let txn = db.begin().await?;
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(WriteError::Conflict);
+    }
+    let model = user::ActiveModel {
+        email: Set(email.clone()),
+        password_hash: Set(password_hash.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(now),
+        password_changed_at: Set(now),
+        disabled_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.create",
+        Some(("user", model.id.to_string())),
+        json!({ "email": email, "role": role.as_str() }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(User::try_from(model)?)
+}
+
+/// Replaces a user's password and signs them out everywhere.
+#[tracing::instrument(skip(db, password_hash, actor))]
+pub async fn set_password(
+    db: &DatabaseConnection,
+    email: &str,
+    password_hash: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<User, WriteError> {
+    let email = normalize_email(email);
+    let txn = db.begin().await?;
+    let Some(found) = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+    else {
+        return Err(WriteError::NotFound);
+    };
+    let id = found.id;
+    let mut am: user::ActiveModel = found.into();
+    am.password_hash = Set(password_hash.to_owned());
+    am.password_changed_at = Set(now);
+    let model = am.update(&txn).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.password",
+        Some(("user", id.to_string())),
+        json!({ "email": email }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(User::try_from(model)?)
+}
+
+/// Changes a user's role.
+#[tracing::instrument(skip(db, actor))]
+pub async fn set_role(
+    db: &DatabaseConnection,
+    id: i64,
+    role: Role,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<User, WriteError> {
+    let txn = db.begin().await?;
+    let found = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    let mut am: user::ActiveModel = found.into();
+    am.role = Set(role.as_str().to_owned());
+    let model = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.role",
+        Some(("user", id.to_string())),
+        json!({ "role": role.as_str() }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(User::try_from(model)?)
+}
+
+/// Every user, by email.
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<User>, StoreError> {
+    user::Entity::find()
+        .order_by_asc(user::Column::Email)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
+}
+
+/// A user and their password hash, for sign-in. Disabled users are not found.
+pub async fn find_for_login(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<Option<(User, String)>, StoreError> {
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(normalize_email(email)))
+        .filter(user::Column::DisabledAt.is_null())
+        .one(db)
+        .await?;
+    match found {
+        Some(m) => {
+            let hash = m.password_hash.clone();
+            Ok(Some((User::try_from(m)?, hash)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A user by id.
+pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Option<User>, StoreError> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(User::try_from)
+        .transpose()
+}
