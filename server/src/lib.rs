@@ -1,12 +1,16 @@
 //! The `vigie` server: command line, configuration loading, HTTP router and embedded assets.
 //! `main.rs` only parses arguments and calls [`cli::run`].
 
+pub mod admin;
+pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod health;
 pub mod live;
+pub mod markdown;
 pub mod probe;
 pub mod startup;
 pub mod telemetry;

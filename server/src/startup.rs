@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
+    pub auth: crate::auth::AuthState,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -77,6 +78,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::health::router())
         .merge(crate::live::router())
+        .merge(crate::api::router())
+        .merge(crate::admin::router())
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
         .fallback(not_found)
@@ -90,6 +93,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
+        .layer(axum::middleware::from_fn(crate::auth::path::normalize))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -141,6 +145,10 @@ pub async fn spawn(
         .context("failed to read the listening address")?;
     let state = AppState {
         leptos_options: leptos_options(addr),
+        auth: crate::auth::AuthState::new(
+            &catalog.site.base_url,
+            std::env::var("VIGIE_TRUSTED_PROXIES").ok().as_deref(),
+        ),
         ctx: AppContext {
             db,
             site_title: catalog.site.title.clone(),
