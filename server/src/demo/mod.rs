@@ -25,6 +25,42 @@ fn healthy_backup() -> Backup {
     }
 }
 
+/// The staff account the demo creates (or resets) and the API token its scenarios post with.
+struct Staff {
+    email: &'static str,
+    password: String,
+    api_token: String,
+}
+
+const DEMO_STAFF: &str = "staff@humanoid.demo";
+
+/// A fresh password for the demo's staff account and a token with the incident scope, made
+/// through the same store calls as `vigie user add` and the tokens page.
+async fn staff_login(database_url: &str) -> anyhow::Result<Staff> {
+    use store::audit::Actor;
+    use store::users::{self, Role};
+    let db = store::connect(database_url).await?;
+    let password = store::tokens::random_secret();
+    let hash = users::hash_password(&password)?;
+    let now = chrono::Utc::now();
+    let actor = Actor::cli();
+    let user = match users::find_for_login(&db, DEMO_STAFF).await? {
+        Some(_) => users::set_password(&db, DEMO_STAFF, &hash, &actor, now).await?,
+        None => users::create(&db, DEMO_STAFF, Role::Admin, &hash, &actor, now).await?,
+    };
+    let scopes = [
+        store::tokens::Scope::IncidentsWrite,
+        store::tokens::Scope::MaintenanceWrite,
+    ];
+    let (api_token, _) =
+        store::tokens::create(&db, user.id, "demo scenario player", &scopes, &actor, now).await?;
+    Ok(Staff {
+        email: DEMO_STAFF,
+        password,
+        api_token,
+    })
+}
+
 /// `vigie demo`: starts the simulated estate, Vigie probing it, and plays `scenario` if given.
 pub async fn run(
     catalog: Catalog,
@@ -39,11 +75,18 @@ pub async fn run(
     let demo = estate.rewrite(&catalog);
     let running = crate::startup::spawn(&demo, database_url, listen).await?;
     let base_url = format!("http://{}", running.addr);
+    let staff = staff_login(database_url)
+        .await
+        .context("failed to create the demo's staff login")?;
     println!("Vigie demo: the simulated Humanoid estate, probed live.");
-    println!("  public page: {base_url}/");
+    println!("  public page:   {base_url}/");
+    println!(
+        "  staff sign-in: {base_url}/admin/login  {}  password {}",
+        staff.email, staff.password
+    );
     let target = Target {
         base_url,
-        api_token: None,
+        api_token: Some(staff.api_token),
         estate: &estate,
         catalog: &demo,
     };

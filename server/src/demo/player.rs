@@ -112,7 +112,7 @@ async fn apply(
             "impact": i.impact,
             "status": i.status,
             "message": i.message,
-            "services": i.services,
+            "services": service_list(&i.services),
             "notify": true,
         });
         let created = staff_post(client, target, "/api/v1/incidents", &body).await?;
@@ -127,7 +127,7 @@ async fn apply(
         let id = incident
             .as_deref()
             .context("an incident update comes before any incident")?;
-        let body = json!({ "status": u.status, "message": u.message, "services": u.services });
+        let body = json!({ "status": u.status, "message": u.message, "services": service_list(&u.services) });
         staff_post(
             client,
             target,
@@ -137,6 +137,14 @@ async fn apply(
         .await?;
     }
     Ok(())
+}
+
+/// `{service: status}` as the write API takes it: `[{"id": service, "status": status}]`.
+fn service_list(services: &std::collections::BTreeMap<String, String>) -> serde_json::Value {
+    services
+        .iter()
+        .map(|(id, status)| json!({ "id": id, "status": status }))
+        .collect()
 }
 
 async fn staff_post(
