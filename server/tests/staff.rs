@@ -1,0 +1,602 @@
+//! The staff console and the write API through the real router on port 0: roles, CSRF and
+//! Origin checks, sign-in throttling, session fixation, token scopes and revocation, path
+//! normalisation bypass attempts, and what the public side stores from staff's input.
+
+use std::path::Path;
+
+use reqwest::{header, redirect, Client, StatusCode};
+use serde_json::{json, Value};
+use store::audit::{Actor, AuditFilter};
+use store::tokens::Scope;
+use store::users::Role;
+
+struct TestApp {
+    base: String,
+    db: store::Db,
+    _dir: tempfile::TempDir,
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let catalog = server::config::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
+    )
+    .expect("the shipped catalog is valid");
+    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server starts");
+    let db = store::connect(&url).await.expect("db");
+    TestApp {
+        base: format!("http://{}", running.addr),
+        db,
+        _dir: dir,
+    }
+}
+
+fn browser() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    async fn user(&self, email: &str, role: Role) -> store::users::User {
+        let hash = store::users::hash_password(PASSWORD).expect("hash");
+        store::users::create(
+            &self.db,
+            email,
+            role,
+            &hash,
+            &Actor::cli(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("user")
+    }
+
+    async fn token(&self, owner: i64, scopes: &[Scope]) -> String {
+        store::tokens::create(
+            &self.db,
+            owner,
+            "t",
+            scopes,
+            &Actor::cli(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("token")
+        .0
+    }
+
+    /// The CSRF field's value in a page.
+    fn csrf(html: &str) -> String {
+        let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+        html[at..at + html[at..].find('"').expect("end")].to_owned()
+    }
+
+    async fn login(&self, c: &Client, email: &str, password: &str) -> reqwest::Response {
+        let page = c
+            .get(format!("{}/admin/login", self.base))
+            .send()
+            .await
+            .expect("login page")
+            .text()
+            .await
+            .expect("body");
+        c.post(format!("{}/admin/login", self.base))
+            .form(&[
+                ("csrf", Self::csrf(&page).as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("login")
+    }
+
+    async fn signed_in(&self, email: &str, role: Role) -> Client {
+        self.user(email, role).await;
+        let c = browser();
+        let res = self.login(&c, email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        c
+    }
+
+    async fn page_csrf(&self, c: &Client, path: &str) -> String {
+        let html = c
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("body");
+        Self::csrf(&html)
+    }
+
+    async fn actions(&self) -> Vec<String> {
+        store::audit::list(&self.db, &AuditFilter::default(), 0, 200)
+            .await
+            .expect("audit")
+            .0
+            .into_iter()
+            .rev()
+            .map(|e| e.action)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_paths() {
+    let app = spawn_app().await;
+    let c = browser();
+    for path in [
+        "/admin",
+        "/admin/incidents",
+        "/admin/incidents/new",
+        "/admin/maintenance",
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/audit",
+    ] {
+        let res = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(res.headers()[header::LOCATION], "/admin/login", "{path}");
+    }
+    for path in [
+        "/%61dmin/users",
+        "//admin/users",
+        "/admin/../admin/users",
+        "/x/..//admin/audit",
+    ] {
+        let res = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
+        // The client may resolve `..` itself; either way no console page is served.
+        let res = if res.status() == StatusCode::PERMANENT_REDIRECT {
+            let target = res.headers()[header::LOCATION]
+                .to_str()
+                .expect("location")
+                .to_owned();
+            assert!(target.starts_with("/admin/"), "{path} → {target}");
+            c.get(format!("{}{target}", app.base))
+                .send()
+                .await
+                .expect("get")
+        } else {
+            res
+        };
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(res.headers()[header::LOCATION], "/admin/login", "{path}");
+    }
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .form(&[("title", "defaced")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(store::incidents::recent(&app.db, 0, 10)
+        .await
+        .expect("q")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session() {
+    let app = spawn_app().await;
+    app.user("alice@example.org", Role::Editor).await;
+    let c = browser();
+    let res = app.login(&c, "alice@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("vigie_session="))
+        .expect("session cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP without a trusted proxy"
+    );
+    let first = cookie.split(';').next().expect("value").to_owned();
+
+    // Signing in again (as an attacker who planted the first cookie would hope not) gives a
+    // new session and ends the old one.
+    let res = app.login(&c, "alice@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let planted = browser();
+    let res = planted
+        .get(format!("{}/admin/incidents", app.base))
+        .header(header::COOKIE, first)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the old session is gone"
+    );
+    let res = c
+        .get(format!("{}/admin/incidents", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'none'"));
+
+    let csrf = app.page_csrf(&c, "/admin/incidents").await;
+    let res = c
+        .post(format!("{}/admin/logout", app.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = c
+        .get(format!("{}/admin/incidents", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed out");
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_throttled() {
+    let app = spawn_app().await;
+    app.user("alice@example.org", Role::Admin).await;
+    let c = browser();
+    let unknown = app
+        .login(&c, "nobody@example.org", "whatever-password")
+        .await;
+    let unknown_status = unknown.status();
+    let unknown_body = unknown.text().await.expect("body");
+    let wrong = app.login(&c, "alice@example.org", "wrong-password").await;
+    assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let wrong_body = wrong.text().await.expect("body");
+    assert!(unknown_body.contains("Incorrect email or password"));
+    assert!(wrong_body.contains("Incorrect email or password"));
+    for _ in 0..4 {
+        app.login(&c, "alice@example.org", "wrong-password").await;
+    }
+    let res = app.login(&c, "alice@example.org", PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
+    let app = spawn_app().await;
+    let c = app.signed_in("alice@example.org", Role::Admin).await;
+    let form = [
+        ("title", "x"),
+        ("impact", "minor"),
+        ("status", "investigating"),
+        ("message", "m"),
+    ];
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token");
+    let mut with_bad = form.to_vec();
+    with_bad.push(("csrf", "0000"));
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .form(&with_bad)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "wrong token");
+    let csrf = app.page_csrf(&c, "/admin/incidents/new").await;
+    let mut good = form.to_vec();
+    good.push(("csrf", csrf.as_str()));
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .header(header::ORIGIN, "https://evil.example")
+        .form(&good)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "foreign origin");
+    assert!(store::incidents::recent(&app.db, 0, 10)
+        .await
+        .expect("q")
+        .is_empty());
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .header(header::ORIGIN, app.base.as_str())
+        .form(&good)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "same origin with the token"
+    );
+    assert_eq!(
+        store::incidents::recent(&app.db, 0, 10)
+            .await
+            .expect("q")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn editors_run_incidents_but_not_users_tokens_or_the_audit_log() {
+    let app = spawn_app().await;
+    let c = app.signed_in("ed@example.org", Role::Editor).await;
+    for path in [
+        "/admin/incidents",
+        "/admin/incidents/new?template=en",
+        "/admin/maintenance",
+    ] {
+        let res = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    for path in ["/admin/users", "/admin/tokens", "/admin/audit"] {
+        let res = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let csrf = app.page_csrf(&c, "/admin/incidents").await;
+    let res = c
+        .post(format!("{}/admin/users", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "evil@example.org"),
+            ("role", "admin"),
+            ("password", "a-long-enough-password"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(store::users::list(&app.db).await.expect("q").len(), 1);
+}
+
+#[tokio::test]
+async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_again() {
+    let app = spawn_app().await;
+    let c = app.signed_in("ed@example.org", Role::Editor).await;
+    let html = c
+        .get(format!("{}/admin/incidents/new?template=fr", app.base))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("Ce qui s&#39;est passé") && html.contains("Ce qui change"));
+    let csrf = TestApp::csrf(&html);
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", ""),
+            ("impact", "major"),
+            ("status", "investigating"),
+            ("message", "Texte <b>gardé</b>"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.expect("body");
+    assert!(
+        body.contains("title") && body.contains("Texte &lt;b&gt;gardé&lt;/b&gt;"),
+        "re-shown with input"
+    );
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "Sites inaccessibles"),
+            ("impact", "critical"),
+            ("status", "investigating"),
+            ("service:frandroid", "major_outage"),
+            (
+                "message",
+                "Nous enquêtons <script>alert(1)</script> [x](javascript:alert(1))",
+            ),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    assert_eq!(open.len(), 1);
+    let html = &open[0].updates[0].message_html;
+    assert!(
+        !html.contains("<script") && !html.contains("href=\"javascript"),
+        "{html}"
+    );
+    assert_eq!(open[0].services[0].service_id, "frandroid");
+    assert_eq!(
+        app.actions().await,
+        ["user.create", "session.login", "incident.create"]
+    );
+}
+
+#[tokio::test]
+async fn api_requires_a_live_token_with_the_right_scope() {
+    let app = spawn_app().await;
+    let owner = app.user("ci@example.org", Role::Editor).await;
+    let c = browser();
+    let url = format!("{}/api/v1/incidents", app.base);
+    let body = json!({"title": "API", "impact": "minor", "message": "m"});
+    let res = c.post(&url).json(&body).send().await.expect("post");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = c
+        .post(&url)
+        .bearer_auth("vigie_forged")
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let maint_only = app.token(owner.id, &[Scope::MaintenanceWrite]).await;
+    let res = c
+        .post(&url)
+        .bearer_auth(&maint_only)
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let token = app.token(owner.id, &[Scope::IncidentsWrite]).await;
+    let res = c
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = store::tokens::list(&app.db)
+        .await
+        .expect("q")
+        .iter()
+        .find(|t| t.allows(Scope::IncidentsWrite))
+        .expect("t")
+        .id;
+    store::tokens::revoke(&app.db, id, &Actor::cli(), chrono::Utc::now())
+        .await
+        .expect("revoke");
+    let res = c
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "revoked");
+}
+
+#[tokio::test]
+async fn api_runs_the_incident_life_cycle_with_validation_errors_naming_fields() {
+    let app = spawn_app().await;
+    let owner = app.user("ci@example.org", Role::Editor).await;
+    let token = app.token(owner.id, &Scope::ALL).await;
+    let c = browser();
+    let res = c
+        .post(format!("{}/api/v1/incidents", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"impact": "enormous", "services": [{"id": "forum", "status": "sad"}]}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.expect("json");
+    for field in ["title", "impact", "message", "services"] {
+        assert!(err["fields"][field].is_string(), "{field} in {err}");
+    }
+    let res = c
+        .post(format!("{}/api/v1/incidents", app.base))
+        .bearer_auth(&token)
+        .json(
+            &json!({"title": "Forum lent", "impact": "minor", "message": "On regarde.",
+                      "services": [{"id": "forum", "status": "degraded_performance"}]}),
+        )
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let inc: Value = res.json().await.expect("json");
+    let id = inc["id"].as_i64().expect("id");
+    let res = c
+        .post(format!("{}/api/v1/incidents/{id}/updates", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"status": "identified", "message": "Trouvé."}))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = c
+        .post(format!("{}/api/v1/incidents/{id}/resolve", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"message": "Réglé."}))
+        .send()
+        .await
+        .expect("resolve");
+    assert_eq!(res.status(), StatusCode::OK);
+    let done: Value = res.json().await.expect("json");
+    assert_eq!(done["status"], "resolved");
+    assert_eq!(done["services"][0]["status"], "operational");
+    let res = c
+        .post(format!("{}/api/v1/incidents/{id}/updates", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"status": "investigating", "message": "again"}))
+        .send()
+        .await
+        .expect("reopen");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = c
+        .post(format!("{}/api/v1/maintenances", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Forum", "message": "lecture seule", "starts_at": "2030-01-01T10:00:00Z",
+                      "ends_at": "2030-01-01T11:00:00Z", "services": ["forum"]}))
+        .send()
+        .await
+        .expect("maintenance");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = c
+        .put(format!("{}/api/v1/services/forum/status", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"status": "partial_outage"}))
+        .send()
+        .await
+        .expect("manual");
+    assert_eq!(res.status(), StatusCode::OK);
+    let actions = app.actions().await;
+    assert_eq!(
+        &actions[actions.len() - 5..],
+        [
+            "incident.create",
+            "incident.update",
+            "incident.update",
+            "maintenance.create",
+            "service.manual_status"
+        ]
+    );
+}
