@@ -53,6 +53,17 @@ pub async fn record_batch(
     }
     let txn = db.begin().await?;
 
+    let mut ordered: Vec<&Observation> = batch.iter().collect();
+    ordered.sort_by_key(|o| o.check.checked_at);
+
+    // Writing first takes SQLite's write lock at once (waiting on the busy timeout): a
+    // transaction that reads first and writes later fails with "database is locked" when
+    // another writer committed in between.
+    let checks: Vec<NewCheck> = ordered.iter().map(|o| o.check.clone()).collect();
+    for chunk in checks.chunks(CHUNK) {
+        crate::checks::record_in(&txn, chunk).await?;
+    }
+
     // Previous result per (monitor, location), from the stored states.
     let monitor_ids: BTreeSet<i64> = batch.iter().map(|o| o.check.monitor_id).collect();
     let mut previous: HashMap<(i64, String), (DateTime<Utc>, CheckOutcome)> = HashMap::new();
@@ -66,14 +77,6 @@ pub async fn record_batch(
                 previous.insert((s.monitor_id, s.location_id), (at, o));
             }
         }
-    }
-
-    let mut ordered: Vec<&Observation> = batch.iter().collect();
-    ordered.sort_by_key(|o| o.check.checked_at);
-
-    let checks: Vec<NewCheck> = ordered.iter().map(|o| o.check.clone()).collect();
-    for chunk in checks.chunks(CHUNK) {
-        crate::checks::record_in(&txn, chunk).await?;
     }
 
     let mut acc: HashMap<RollupKey, Acc> = HashMap::new();
