@@ -13,9 +13,16 @@ pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
         leptos::logging::error!("overview: {e}");
         ServerFnError::new("the status data cannot be read right now")
     })?;
+    let incidents = store::incidents::open_incidents(&ctx.db)
+        .await
+        .map_err(|e| {
+            leptos::logging::error!("open incidents: {e}");
+            ServerFnError::new("the status data cannot be read right now")
+        })?;
     Ok(StatusPage {
         title: ctx.site_title.clone(),
         generated_at: now,
         groups,
+        incidents,
     })
 }

@@ -6,6 +6,7 @@
 //! A plain struct per language makes a missing translation a compile error, and plural rules
 //! are ordinary functions.
 
+use domain::incident::IncidentStatus;
 use domain::locale::Locale;
 use domain::status::{ComponentStatus, ServiceState};
 
@@ -176,6 +177,46 @@ impl Texts {
             "scheduled maintenance" => "maintenance programmée".to_owned(),
             "stated by an open incident" => "déclaré par un incident en cours".to_owned(),
             other => other.to_owned(),
+        }
+    }
+
+    /// The words for an incident's state.
+    pub fn incident_status(&self, status: IncidentStatus) -> &'static str {
+        match (self.locale, status) {
+            (Locale::Fr, IncidentStatus::Investigating) => "Enquête en cours",
+            (Locale::Fr, IncidentStatus::Identified) => "Cause identifiée",
+            (Locale::Fr, IncidentStatus::Monitoring) => "Sous surveillance",
+            (Locale::Fr, IncidentStatus::Resolved) => "Résolu",
+            (Locale::Fr, IncidentStatus::Postmortem) => "Post-mortem",
+            (Locale::En, IncidentStatus::Investigating) => "Investigating",
+            (Locale::En, IncidentStatus::Identified) => "Identified",
+            (Locale::En, IncidentStatus::Monitoring) => "Monitoring",
+            (Locale::En, IncidentStatus::Resolved) => "Resolved",
+            (Locale::En, IncidentStatus::Postmortem) => "Postmortem",
+        }
+    }
+
+    /// "Open incidents".
+    pub fn open_incidents(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Incidents en cours",
+            Locale::En => "Open incidents",
+        }
+    }
+
+    /// "depuis le 2026-11-27 14:03 UTC".
+    pub fn since(&self, when: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("depuis le {when}"),
+            Locale::En => format!("since {when}"),
+        }
+    }
+
+    /// "Services touchés : FrAndroid, Mobs".
+    pub fn affected(&self, services: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Services touchés : {services}"),
+            Locale::En => format!("Affected services: {services}"),
         }
     }
 

@@ -12,6 +12,9 @@ pub struct StatusPage {
     /// When the server assembled this snapshot; the page's relative clock counts from it.
     pub generated_at: DateTime<Utc>,
     pub groups: Vec<GroupView>,
+    /// Open incidents, newest first, each with its latest update.
+    #[serde(default)]
+    pub incidents: Vec<crate::incident::IncidentView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use leptos_meta::{Meta, Title};
 
 use crate::api::get_overview;
 use crate::components::clock::UpdatedClock;
+use crate::components::incident_card::IncidentCard;
 use crate::components::service_group::ServiceGroup;
 use crate::i18n::Texts;
 
@@ -49,7 +50,7 @@ fn follow_live_changes(overview: Overview) {
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
                 overview.refetch();
             });
-        for event in ["status", "resync"] {
+        for event in ["status", "incident", "resync"] {
             let _ = source.add_event_listener_with_callback(event, reload.as_ref().unchecked_ref());
         }
         // The page owns the stream for its whole life.
@@ -99,6 +100,12 @@ fn Overview(page: StatusPage, t: &'static Texts, locale: Locale) -> impl IntoVie
                 <UpdatedClock generated_at=page.generated_at/>
             </p>
         </section>
+        {(!page.incidents.is_empty()).then(|| view! {
+            <section class="incidents" aria-labelledby="incidents-title">
+                <h2 id="incidents-title">{t.open_incidents()}</h2>
+                {page.incidents.into_iter().map(|i| view! { <IncidentCard incident=i/> }).collect_view()}
+            </section>
+        })}
         {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
     }
 }
