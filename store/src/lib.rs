@@ -44,6 +44,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
+        // One connection: SQLite has a single writer anyway, and a transaction that reads
+        // and then writes while another connection writes fails at once with "database is
+        // locked" whatever the busy timeout. Queries are short; they queue instead.
+        opts.max_connections(1).min_connections(1);
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
