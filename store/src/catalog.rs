@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use domain::config::{Catalog, Monitor};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 
 use crate::entity::{host, location, monitor, service, service_group};
@@ -30,7 +30,7 @@ pub async fn sync(
     catalog: &Catalog,
     now: DateTime<Utc>,
 ) -> Result<SyncReport, StoreError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let mut report = SyncReport::default();
 
     let existing: Vec<location::Model> = location::Entity::find().all(&txn).await?;

@@ -17,7 +17,7 @@ use domain::uptime::{self, Coverage, LatencyHistogram, Period};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 
 use crate::checks::NewCheck;
@@ -51,7 +51,7 @@ pub async fn record_batch(
     if batch.is_empty() {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
 
     let mut ordered: Vec<&Observation> = batch.iter().collect();
     ordered.sort_by_key(|o| o.check.checked_at);

@@ -15,7 +15,7 @@ use domain::status::ComponentStatus;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -159,7 +159,7 @@ pub async fn open(
     if started_at > now {
         return Err(WriteError::Invalid("started_at"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     check_services(&txn, &new.services).await?;
     let inc = incident::ActiveModel {
         title: Set(title.to_owned()),
@@ -198,7 +198,7 @@ pub async fn post_update(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IncidentView, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let inc = incident::Entity::find_by_id(incident_id)
         .one(&txn)
         .await?
@@ -254,7 +254,7 @@ pub async fn edit(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IncidentView, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let inc = incident::Entity::find_by_id(incident_id)
         .one(&txn)
         .await?
@@ -304,7 +304,7 @@ pub async fn edit_update(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IncidentView, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let up = incident_update::Entity::find_by_id(update_id)
         .one(&txn)
         .await?
@@ -502,7 +502,7 @@ pub async fn set_manual_status(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<ManualStatus>, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     check_services(
         &txn,
         &[(service_id.to_owned(), ComponentStatus::Operational)],

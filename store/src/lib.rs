@@ -44,10 +44,6 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
-        // One connection: SQLite has a single writer anyway, and a transaction that reads
-        // and then writes while another connection writes fails at once with "database is
-        // locked" whatever the busy timeout. Queries are short; they queue instead.
-        opts.max_connections(1).min_connections(1);
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -56,6 +52,21 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
         });
     }
     Ok(Database::connect(opts).await?)
+}
+
+/// Starts a write transaction. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`):
+/// a deferred transaction that reads and then writes while another connection writes fails
+/// at once with "database is locked", whatever the busy timeout; an immediate one waits its
+/// turn under the busy timeout. PostgreSQL ignores the option.
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -10,7 +10,7 @@ use domain::incident::{AffectedService, MaintenanceStatus, MaintenanceView};
 use domain::status::ComponentStatus;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -52,7 +52,7 @@ pub async fn schedule(
     if new.ends_at <= new.starts_at {
         return Err(WriteError::Invalid("ends_at"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     for id in &new.services {
         let live = service::Entity::find_by_id(id.clone())
             .one(&txn)
@@ -112,7 +112,7 @@ pub async fn set_status(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<MaintenanceView, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let m = maintenance::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -167,7 +167,7 @@ pub async fn advance(
         if to == from {
             continue;
         }
-        let txn = db.begin().await?;
+        let txn = crate::begin_write(db).await?;
         let res = maintenance::Entity::update_many()
             .col_expr(
                 maintenance::Column::Status,

@@ -2,9 +2,7 @@
 //! The cookie carries a random value; the table keeps only its SHA-256.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::audit::{self, Actor, ActorKind};
@@ -41,7 +39,7 @@ pub async fn start(
 ) -> Result<(String, Session), StoreError> {
     let cookie = random_secret();
     let csrf = random_secret();
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     if let Some(prev) = previous_cookie {
         session::Entity::delete_by_id(digest(prev))
             .exec(&txn)
@@ -125,7 +123,7 @@ pub async fn end(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let deleted = if everywhere {
         session::Entity::delete_many()
             .filter(session::Column::UserId.eq(session.user.id))

@@ -8,7 +8,6 @@ use domain::topology::{Owner, StatusChange};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use crate::entity::{current_status, status_event};
@@ -41,7 +40,7 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
     if changes.is_empty() {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     // What is stored now: a change another instance already recorded is not recorded twice.
     let stored: std::collections::HashMap<(String, String), current_status::Model> =
         current_status::Entity::find()

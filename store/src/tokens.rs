@@ -6,7 +6,7 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -126,7 +126,7 @@ pub async fn create(
         return Err(WriteError::Invalid("scopes"));
     }
     let value = format!("{TOKEN_PREFIX}{}", random_secret());
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     if user::Entity::find_by_id(owner_id)
         .one(&txn)
         .await?
@@ -205,7 +205,7 @@ pub async fn revoke(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ApiToken, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let found = api_token::Entity::find_by_id(id)
         .one(&txn)
         .await?

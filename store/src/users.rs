@@ -9,7 +9,7 @@ use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde_json::json;
 
@@ -108,7 +108,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<User, WriteError> {
     let email = normalize_email(email);
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     if user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
@@ -151,7 +151,7 @@ pub async fn set_password(
     now: DateTime<Utc>,
 ) -> Result<User, WriteError> {
     let email = normalize_email(email);
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let Some(found) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
@@ -190,7 +190,7 @@ pub async fn set_role(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<User, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let found = user::Entity::find_by_id(id)
         .one(&txn)
         .await?
