@@ -46,11 +46,12 @@ fn follow_live_changes(overview: Overview) {
         let Ok(source) = web_sys::EventSource::new("/events") else {
             return;
         };
-        let reload =
-            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
-                overview.refetch();
-            });
-        for event in ["status", "incident", "resync"] {
+        let reload = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            overview.refetch();
+        });
+        // `open` fires on every (re)connection: changes made between the server render and the
+        // subscription, or during a network cut, are caught up then.
+        for event in ["open", "status", "incident", "resync"] {
             let _ = source.add_event_listener_with_callback(event, reload.as_ref().unchecked_ref());
         }
         // The page owns the stream for its whole life.
