@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod availability;
 pub mod catalog;
+pub mod changes;
 pub mod checks;
 pub mod entity;
 pub mod history;
