@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalog;
 pub mod checks;
 pub mod entity;
+pub mod feeds;
 pub mod history;
 pub mod incidents;
 pub mod maintenance;
