@@ -24,6 +24,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
     pub auth: crate::auth::AuthState,
+    /// `site.base_url` from the catalog: absolute links in feeds, calendar and badges.
+    pub base_url: String,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -80,6 +82,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::live::router())
         .merge(crate::api::router())
         .merge(crate::admin::router())
+        .merge(crate::feeds::router())
+        .merge(crate::ical::router())
+        .merge(crate::badge::router())
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
         .fallback(not_found)
@@ -149,6 +154,7 @@ pub async fn spawn(
             &catalog.site.base_url,
             std::env::var("VIGIE_TRUSTED_PROXIES").ok().as_deref(),
         ),
+        base_url: catalog.site.base_url.clone(),
         ctx: AppContext {
             db,
             site_title: catalog.site.title.clone(),
