@@ -29,8 +29,7 @@ const CACHE: &str = "max-age=60";
 /// The badge routes. The status badge's segment is `{slug}.svg` whole: axum's router matches
 /// whole path segments only.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/badge/{slug}", get(status_badge))
+    Router::new().route("/badge/{slug}", get(status_badge))
 }
 
 /// Advance widths of Verdana at 11 px for printable ASCII (U+0020 to U+007E), in pixels.
