@@ -9,12 +9,12 @@
 use std::collections::HashMap;
 
 use app::i18n::{texts, Texts};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use domain::status::{ComponentStatus, ServiceState};
 
 use crate::feeds::FeedError;
@@ -29,7 +29,9 @@ const CACHE: &str = "max-age=60";
 /// The badge routes. The status badge's segment is `{slug}.svg` whole: axum's router matches
 /// whole path segments only.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/badge/{slug}", get(status_badge))
+    Router::new()
+        .route("/badge/{slug}", get(status_badge))
+        .route("/badge/{slug}/uptime.svg", get(uptime_badge))
 }
 
 /// Advance widths of Verdana at 11 px for printable ASCII (U+0020 to U+007E), in pixels.
@@ -191,6 +193,30 @@ pub fn parse_days(query: &HashMap<String, String>) -> Result<u32, String> {
             "`days` must be a whole number of days from 1 to {MAX_DAYS}, not `{raw}`"
         )),
     }
+}
+
+async fn uptime_badge(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, FeedError> {
+    let days = parse_days(&query).map_err(FeedError::BadRequest)?;
+    let (name, _) = service_state(&state, &slug).await?;
+    let now = Utc::now();
+    let pct = store::availability::uptime(
+        &state.ctx.db,
+        &slug,
+        now - Duration::days(i64::from(days)),
+        now,
+    )
+    .await?;
+    let t = texts(state.ctx.default_locale);
+    let message = match pct {
+        Some(p) => t.percent(p),
+        None => t.state(ServiceState::NoData).to_owned(),
+    };
+    let label = format!("{name} · {}", t.uptime_over(days));
+    Ok(svg(render(&label, &message, uptime_colour(pct))))
 }
 
 #[cfg(test)]

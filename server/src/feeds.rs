@@ -165,7 +165,7 @@ impl Scope {
 
 /// The site's base URL without its trailing slash.
 fn base_url(state: &AppState) -> &str {
-    state.base_url.trim_end_matches('/')
+    state.ctx.base_url.trim_end_matches('/')
 }
 
 /// An entry's title: "[Résolu] Panne des sites", "[Maintenance planifiée] Mise à jour".

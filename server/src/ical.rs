@@ -95,7 +95,7 @@ async fn calendar(
     headers: HeaderMap,
 ) -> Result<Response, FeedError> {
     let windows = store::feeds::calendar(&state.ctx.db, Utc::now(), PAST_DAYS).await?;
-    let base = state.base_url.trim_end_matches('/');
+    let base = state.ctx.base_url.trim_end_matches('/');
     let t = texts(state.ctx.default_locale);
     let mut cal = Calendar::new();
     cal.name(&t.calendar_name(&state.ctx.site_title));

@@ -24,8 +24,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
     pub auth: crate::auth::AuthState,
-    /// `site.base_url` from the catalog: absolute links in feeds, calendar and badges.
-    pub base_url: String,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -154,7 +152,6 @@ pub async fn spawn(
             &catalog.site.base_url,
             std::env::var("VIGIE_TRUSTED_PROXIES").ok().as_deref(),
         ),
-        base_url: catalog.site.base_url.clone(),
         ctx: AppContext {
             db,
             site_title: catalog.site.title.clone(),

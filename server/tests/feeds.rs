@@ -883,7 +883,11 @@ async fn status_badge_says_the_status_in_the_site_language() {
     assert_eq!(title, "FrAndroid: Panne majeure");
     assert!(svg.contains("#cf222e"), "red for a major outage");
 
-    for path in ["/badge/nope.svg", "/badge/frandroid.png"] {
+    for path in [
+        "/badge/nope.svg",
+        "/badge/frandroid.png",
+        "/badge/nope/uptime.svg",
+    ] {
         let res = app.get(path, &[]).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         let body: serde_json::Value = res.json().await.expect("json");
@@ -913,4 +917,89 @@ async fn english_badge_and_escaped_names() {
         .await
         .expect("body");
     assert_eq!(svg_title_and_label(&svg).0, "Forum: Operational");
+}
+
+async fn set_status(db: &store::Db, slug: &str, to: ComponentStatus, at: DateTime<Utc>) {
+    store::status::apply(
+        db,
+        &[StatusChange {
+            subject: Owner::Service(Slug::parse(slug).expect("slug")),
+            from: None,
+            to: ServiceState::Known(to),
+            cause: None,
+            at,
+        }],
+    )
+    .await
+    .expect("status");
+}
+
+#[tokio::test]
+async fn uptime_badge_shows_the_percentage_over_the_asked_days() {
+    let app = spawn_app(Backend::Sqlite, "fr").await.expect("sqlite");
+    let now = Utc::now();
+    // Watched for ten days, down for one of them (two days ago).
+    set_status(
+        &app.db,
+        "frandroid",
+        ComponentStatus::Operational,
+        now - Duration::days(10),
+    )
+    .await;
+    set_status(
+        &app.db,
+        "frandroid",
+        ComponentStatus::MajorOutage,
+        now - Duration::days(2),
+    )
+    .await;
+    set_status(
+        &app.db,
+        "frandroid",
+        ComponentStatus::Operational,
+        now - Duration::days(1),
+    )
+    .await;
+
+    let res = app.get("/badge/frandroid/uptime.svg", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "max-age=60");
+    let (title, label) = svg_title_and_label(&res.text().await.expect("body"));
+    assert_eq!(title, "FrAndroid · disponibilité 30 j: 90,00 %");
+    assert_eq!(label, title);
+    let svg = app
+        .get("/badge/frandroid/uptime.svg?days=1", &[])
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(
+        svg_title_and_label(&svg).0,
+        "FrAndroid · disponibilité 1 j: 100 %"
+    );
+    // Never probed: no data, not 100 %.
+    let svg = app
+        .get("/badge/forum/uptime.svg?days=90", &[])
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(
+        svg_title_and_label(&svg).0,
+        "Forum · disponibilité 90 j: Aucune donnée"
+    );
+
+    for days in ["0", "91", "abc", "-1", "7.5", ""] {
+        let res = app
+            .get(&format!("/badge/frandroid/uptime.svg?days={days}"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "days={days}");
+        let body: serde_json::Value = res.json().await.expect("json");
+        let message = body["error"].as_str().unwrap_or_default();
+        assert!(message.contains("`days` must be"), "{message}");
+    }
+    let res = app.get("/badge/nope/uptime.svg", &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "unknown service `nope`");
 }
