@@ -288,7 +288,7 @@ impl Texts {
 
     /// "99,95 %" / "99.95%": a percentage written the way each language writes it.
     pub fn percent(&self, value: f64) -> String {
-        let text = if value >= 99.995 && value < 100.0 {
+        let text = if (99.995..100.0).contains(&value) {
             // Never round a short outage up to a perfect score.
             "99.99".to_owned()
         } else if value >= 100.0 {

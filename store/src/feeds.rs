@@ -143,6 +143,10 @@ fn maintenance_stages(
     Ok(out.into_iter().filter(|(_, at)| *at <= now).collect())
 }
 
+/// A notice, the latest time its content depends on, and a tie-break key for notices
+/// published in the same instant (kind, id, stage).
+type Ranked = (Notice, DateTime<Utc>, (u8, i64, u8));
+
 /// The newest `limit` notices at `now`, newest first: every incident update and every
 /// maintenance notice, or only those touching `service` when given.
 #[tracing::instrument(skip(db))]
@@ -246,8 +250,7 @@ pub async fn notices(
             .push(name);
     }
 
-    // (notice, a time its content depends on, tie-break key)
-    let mut all: Vec<(Notice, DateTime<Utc>, (u8, i64, u8))> = Vec::new();
+    let mut all: Vec<Ranked> = Vec::new();
     for u in updates {
         let Some(inc) = incidents.get(&u.incident_id) else {
             continue;
@@ -293,7 +296,7 @@ pub async fn notices(
             ));
         }
     }
-    all.sort_by(|a, b| (b.0.published, b.2).cmp(&(a.0.published, a.2)));
+    all.sort_by_key(|n| std::cmp::Reverse((n.0.published, n.2)));
     all.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let last_modified = all.iter().map(|(_, changed, _)| *changed).max();
     Ok(Notices {
