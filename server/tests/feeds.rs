@@ -111,8 +111,6 @@ async fn database_url(backend: Backend) -> Option<(String, Option<tempfile::Temp
 /// Starts Vigie with a two-service catalog whose site speaks `locale`.
 async fn spawn_app(backend: Backend, locale: &str) -> Option<TestApp> {
     let (url, dir) = database_url(backend).await?;
-    // Nothing to probe, and no engine writing behind the test's back.
-    std::env::set_var("VIGIE_PROBES", "off");
     let catalog = domain::config::parse("vigie.toml", &catalog_toml(locale)).expect("valid");
     let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
         .await
