@@ -91,6 +91,13 @@ pub fn demo_variant(catalog: &Catalog) -> Catalog {
             m.confirm = 1;
             m.recover = 1;
         } else {
+            if m.kind == MonitorKind::Tcp && m.settings.expect.is_none() {
+                // The kernel completes a TCP handshake before the simulation sees the
+                // connection, so a bare connect test would pass against a cut host or from a
+                // partitioned location. The demo's TCP monitors wait for the simulated
+                // service's greeting instead, as a check of a real SSH or MySQL banner does.
+                m.settings.expect = Some(estate::TCP_GREETING.to_owned());
+            }
             m.interval = m.interval.min(DEMO_INTERVAL);
             m.timeout = m.timeout.min(DEMO_TIMEOUT);
             m.retry_interval = m.retry_interval.min(DEMO_RETRY).min(m.interval);
