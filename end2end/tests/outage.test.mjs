@@ -14,8 +14,8 @@ import { after, before, test } from 'node:test';
 import { launchChromium, root, watchProblems } from '../harness.mjs';
 
 // One simulated hour lasts 20 s / SPEED: the scenario's 12 h take 96 s. The demo probes every
-// 10 s; a cut host is confirmed down in about 10-20 s, well within the 2 h (16 s) between the
-// cut and the failed backup, and the 6.5 h (52 s) the cut lasts.
+// 10 s; a cut host is confirmed down by both locations in about 10-20 s, well within the 6.5 h
+// (52 s) the cut lasts.
 const SPEED = 2.5;
 
 const ON_PHYS_2 = ['frandroid', 'appxoid', 'lesardoises', 'android-bundle', 'frawin', 'mobs', 'project-files'];
@@ -24,6 +24,8 @@ const ON_PHYS_1 = ['forum', 'databases'];
 let demo;
 let dir;
 let output = '';
+// When the demo printed the failed backup step (wall clock, as the page's records).
+let backupFailedAt = null;
 let chromium;
 let base;
 
@@ -64,7 +66,10 @@ before(async () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  demo.stdout.on('data', (d) => (output += d));
+  demo.stdout.on('data', (d) => {
+    output += d;
+    if (backupFailedAt === null && /La sauvegarde nocturne échoue/.test(output)) backupFailedAt = Date.now();
+  });
   demo.stderr.on('data', (d) => (output += d));
   chromium = await launchChromium();
   [, base] = await printed(/public page:\s+(http:\/\/\S+?)\/?\s/, 30_000);
@@ -95,10 +100,14 @@ test('the outage plays out on the open page without reload', { timeout: 170_000 
     window.__sameDocument = true;
     window.__statuses = {};
     window.__incident = [];
+    window.__changes = [];
     const record = () => {
       for (const el of document.querySelectorAll('[data-service]')) {
         const seen = (window.__statuses[el.dataset.service] ??= []);
-        if (seen.at(-1) !== el.dataset.status) seen.push(el.dataset.status);
+        if (seen.at(-1) !== el.dataset.status) {
+          seen.push(el.dataset.status);
+          window.__changes.push({ id: el.dataset.service, status: el.dataset.status, at: Date.now() });
+        }
       }
       const state = document.querySelector('.incident .incident-update-meta strong')?.textContent ?? null;
       if (window.__incident.at(-1) !== state) window.__incident.push(state);
@@ -109,18 +118,24 @@ test('the outage plays out on the open page without reload', { timeout: 170_000 
   const status = (id) => page.locator(`[data-service="${id}"]`).getAttribute('data-status');
   const cause = (id) => page.locator(`[data-service="${id}"] .service-cause`).textContent();
 
-  // The hoster cuts phys-1 and phys-2: every service on them is down, its host named.
+  // The hoster cuts phys-1 and phys-2: every service on them goes down, then (once both
+  // locations confirm the host itself unreachable) reads its host as the cause.
+  const expected = Object.fromEntries([
+    ...ON_PHYS_2.map((id) => [id, 'hôte phys-2 injoignable']),
+    ...ON_PHYS_1.map((id) => [id, 'hôte phys-1 injoignable']),
+  ]);
   await page.waitForFunction(
-    (ids) => ids.every((id) => document.querySelector(`[data-service="${id}"]`)?.dataset.status === 'major_outage'),
-    [...ON_PHYS_2, ...ON_PHYS_1],
+    (want) =>
+      Object.entries(want).every(([id, cause]) => {
+        const el = document.querySelector(`[data-service="${id}"]`);
+        return el?.dataset.status === 'major_outage' && el.querySelector('.service-cause')?.textContent === cause;
+      }),
+    expected,
     { timeout: 60_000, polling: 100 },
   );
-  assert.equal(await status('backups'), 'operational', 'the backups (phys-3) are still up');
-  for (const id of ON_PHYS_2) {
+  for (const id of Object.keys(expected)) {
     assert.match(await page.locator(`[data-service="${id}"] .status-text`).textContent(), /Panne majeure/);
-    assert.equal(await cause(id), 'hôte phys-2 injoignable', id);
   }
-  for (const id of ON_PHYS_1) assert.equal(await cause(id), 'hôte phys-1 injoignable', id);
   // phys-4 does not exist yet in the story: the replica on it reads down from the start.
   assert.equal(await cause('database-replica'), 'hôte phys-4 injoignable');
 
@@ -148,6 +163,11 @@ test('the outage plays out on the open page without reload', { timeout: 170_000 
   assert.deepEqual(shown, story.slice(0, shown.length));
   assert.ok(shown.length >= 3, `every open state was shown: ${JSON.stringify(shown)}`);
   const statuses = await page.evaluate(() => window.__statuses);
+  // The backups (phys-3) stayed up through the cut, and went down only on the failed report.
+  const backupDown = (await page.evaluate(() => window.__changes)).find(
+    (c) => c.id === 'backups' && c.status !== 'operational',
+  );
+  assert.ok(backupFailedAt !== null && backupDown.at >= backupFailedAt, 'backups down only after the failed report');
   assert.deepEqual(statuses.backups.filter((s) => s !== 'operational'), ['major_outage'], JSON.stringify(statuses.backups));
   assert.ok(statuses.frandroid.includes('major_outage') && statuses.frandroid.at(-1) === 'operational');
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload happened');

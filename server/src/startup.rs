@@ -170,13 +170,8 @@ pub async fn spawn_probing_from(
         },
     };
     tokio::spawn(crate::assets::warm());
-    let app = crate::probe::attach(
-        router(state.clone()),
-        catalog,
-        state.ctx.db.clone(),
-        source,
-    )
-    .await?;
+    let app =
+        crate::probe::attach(router(state.clone()), catalog, state.ctx.db.clone(), source).await?;
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

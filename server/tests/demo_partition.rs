@@ -94,9 +94,7 @@ async fn all_events(demo: &Demo) -> BTreeMap<String, Vec<String>> {
 /// The confirmed state of every probed (not push) monitor, seen from `location`.
 async fn confirmed_from(demo: &Demo, location: &str) -> Vec<Option<CheckOutcome>> {
     let ids = store::checks::monitor_ids(&demo.db).await.expect("ids");
-    let states = store::history::load_states(&demo.db)
-        .await
-        .expect("states");
+    let states = store::history::load_states(&demo.db).await.expect("states");
     let probed = domain::topology::monitors(&demo.catalog)
         .filter(|(_, m)| m.kind != MonitorKind::Push)
         .map(|(key, _)| ids.get(&key.to_string()).copied().expect("monitor id"));
@@ -256,33 +254,30 @@ async fn the_outage_scenarios_cut_hosts_take_their_services_down_naming_the_host
         "project-files",
     ];
     let on_phys_1 = ["forum", "databases"];
-    let down = wait_for("the cut hosts' services in major outage", || async {
+    // Each service goes down as soon as its own monitor is confirmed down from both locations,
+    // and reads its host as the cause once the host itself is confirmed unreachable.
+    let expected: Vec<(&str, &str)> = on_phys_2
+        .iter()
+        .map(|id| (*id, "down: host phys-2 unreachable"))
+        .chain(
+            on_phys_1
+                .iter()
+                .map(|id| (*id, "down: host phys-1 unreachable")),
+        )
+        .collect();
+    let down = wait_for("the cut hosts' services down, their host named", || async {
         let s = statuses(&demo).await;
-        on_phys_2
+        expected
             .iter()
-            .chain(&on_phys_1)
-            .all(|id| {
-                s.get(*id).is_some_and(|(st, _)| {
+            .all(|(id, cause)| {
+                s.get(*id).is_some_and(|(st, c)| {
                     *st == ServiceState::Known(ComponentStatus::MajorOutage)
+                        && c.as_deref() == Some(*cause)
                 })
             })
             .then_some(s)
     })
     .await;
-    for id in on_phys_2 {
-        assert_eq!(
-            down[id].1.as_deref(),
-            Some("down: host phys-2 unreachable"),
-            "{id}"
-        );
-    }
-    for id in on_phys_1 {
-        assert_eq!(
-            down[id].1.as_deref(),
-            Some("down: host phys-1 unreachable"),
-            "{id}"
-        );
-    }
     // The services on phys-3 and phys-4 stay up.
     for id in ["backups", "database-replica"] {
         assert_eq!(

@@ -154,9 +154,11 @@ pub async fn run(monitor: &Monitor, clients: &Clients, now: DateTime<Utc>) -> Pr
 pub fn source_from_env() -> anyhow::Result<Option<IpAddr>> {
     use anyhow::Context;
     match std::env::var("VIGIE_PROBE_SOURCE") {
-        Ok(s) if !s.trim().is_empty() => Ok(Some(s.trim().parse::<IpAddr>().with_context(
-            || format!("VIGIE_PROBE_SOURCE `{s}` is not an IP address"),
-        )?)),
+        Ok(s) if !s.trim().is_empty() => {
+            Ok(Some(s.trim().parse::<IpAddr>().with_context(|| {
+                format!("VIGIE_PROBE_SOURCE `{s}` is not an IP address")
+            })?))
+        }
         _ => Ok(None),
     }
 }
