@@ -165,7 +165,8 @@ pub fn source_from_env() -> anyhow::Result<Option<IpAddr>> {
 
 /// Starts the probe engine for `catalog` and attaches it to `app`: the push heartbeat route is
 /// merged in, and the running [`engine::Engine`] rides along as an `Extension<Arc<Engine>>`
-/// (handlers such as live updates subscribe through it; it stops when the router is dropped).
+/// (handlers such as live updates subscribe through it; it stops when the router is dropped),
+/// and every decision it takes invalidates the page cache through `hub`.
 ///
 /// The engine probes from the catalog's `[probe] location`, its sockets bound to `source`
 /// (`vigie serve` passes [`source_from_env`]); `VIGIE_PROBES=off` starts nothing (a page-only
@@ -175,6 +176,7 @@ pub async fn attach(
     catalog: &domain::config::Catalog,
     db: store::Db,
     source: Option<IpAddr>,
+    hub: &std::sync::Arc<crate::changes::Hub>,
 ) -> anyhow::Result<axum::Router> {
     use anyhow::Context;
     if std::env::var("VIGIE_PROBES").is_ok_and(|v| v == "off") {
@@ -185,6 +187,7 @@ pub async fn attach(
     let running = engine::start(std::sync::Arc::new(catalog.clone()), db, cfg)
         .await
         .context("failed to start the probe engine")?;
+    hub.follow(running.subscribe());
     let push = running.push_router();
     Ok(app
         .merge(push)
