@@ -138,19 +138,33 @@ async fn html_is_revalidated(mut response: Response) -> Response {
     response
 }
 
-/// A running server: its address and the task serving it.
+/// A running server: its address, its database and the task serving it.
 pub struct Running {
     pub addr: SocketAddr,
     /// The change hub: `hub.check(&db)` publishes a write made outside this process at once.
     pub hub: std::sync::Arc<crate::changes::Hub>,
+    pub db: store::Db,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Prepares the database and starts serving on `listen` (port 0 picks a free port).
+/// Prepares the database and starts serving on `listen` (port 0 picks a free port), probing
+/// from the source address `VIGIE_PROBE_SOURCE` names.
 pub async fn spawn(
     catalog: &Catalog,
     database_url: &str,
     listen: SocketAddr,
+) -> anyhow::Result<Running> {
+    let source = crate::probe::source_from_env()?;
+    spawn_probing_from(catalog, database_url, listen, source).await
+}
+
+/// As [`spawn`], the probe engine's sockets bound to `source` (`vigie demo` runs its first
+/// location this way).
+pub async fn spawn_probing_from(
+    catalog: &Catalog,
+    database_url: &str,
+    listen: SocketAddr,
+    source: Option<std::net::IpAddr>,
 ) -> anyhow::Result<Running> {
     let db = prepare_database(catalog, database_url).await?;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -179,8 +193,14 @@ pub async fn spawn(
         },
     };
     tokio::spawn(crate::assets::warm());
-    let app =
-        crate::probe::attach(router(state.clone()), catalog, state.ctx.db.clone(), &hub).await?;
+    let app = crate::probe::attach(
+        router(state.clone()),
+        catalog,
+        state.ctx.db.clone(),
+        source,
+        &hub,
+    )
+    .await?;
     let task = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -189,7 +209,12 @@ pub async fn spawn(
         .with_graceful_shutdown(shutdown_signal())
         .await
     });
-    Ok(Running { addr, hub, task })
+    Ok(Running {
+        addr,
+        hub,
+        db: state.ctx.db.clone(),
+        task,
+    })
 }
 
 /// `vigie serve`: runs until Ctrl-C or SIGTERM.

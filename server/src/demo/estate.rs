@@ -349,6 +349,9 @@ async fn page(
         .unwrap_or_else(|_| Response::new(Body::empty())))
 }
 
+/// What every simulated TCP service says once connected (after its name).
+pub const TCP_GREETING: &str = "ready";
+
 async fn serve_tcp(mut stream: TcpStream, sim: Arc<Sim>, conditions: Arc<Conditions>) {
     let extra = match conditions.chain(&sim.chain) {
         HostCondition::Degraded {
@@ -361,7 +364,7 @@ async fn serve_tcp(mut stream: TcpStream, sim: Arc<Sim>, conditions: Arc<Conditi
     ))
     .await;
     let _ = stream
-        .write_all(format!("{} ready\r\n", sim.name).as_bytes())
+        .write_all(format!("{} {TCP_GREETING}\r\n", sim.name).as_bytes())
         .await;
     let _ = stream.shutdown().await;
 }

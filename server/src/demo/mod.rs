@@ -6,14 +6,17 @@ pub mod estate;
 pub mod player;
 pub mod scenario;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use domain::config::Catalog;
+use domain::config::{Catalog, MonitorKind, Slug};
 
 use self::estate::Estate;
 use self::player::Target;
 use self::scenario::{Backup, Scenario};
+use crate::probe::engine::{self, Engine, EngineConfig};
 
 /// The nightly backup as the demo's backup job reports it at start: restored and verified.
 fn healthy_backup() -> Backup {
@@ -26,39 +29,186 @@ fn healthy_backup() -> Backup {
 }
 
 /// The staff account the demo creates (or resets) and the API token its scenarios post with.
-struct Staff {
-    email: &'static str,
-    password: String,
-    api_token: String,
+pub struct Staff {
+    pub email: &'static str,
+    pub password: String,
+    pub api_token: String,
 }
 
 const DEMO_STAFF: &str = "staff@humanoid.demo";
 
 /// A fresh password for the demo's staff account and a token with the incident scope, made
 /// through the same store calls as `vigie user add` and the tokens page.
-async fn staff_login(database_url: &str) -> anyhow::Result<Staff> {
+async fn staff_login(db: &store::Db) -> anyhow::Result<Staff> {
     use store::audit::Actor;
     use store::users::{self, Role};
-    let db = store::connect(database_url).await?;
     let password = store::tokens::random_secret();
     let hash = users::hash_password(&password)?;
     let now = chrono::Utc::now();
     let actor = Actor::cli();
-    let user = match users::find_for_login(&db, DEMO_STAFF).await? {
-        Some(_) => users::set_password(&db, DEMO_STAFF, &hash, &actor, now).await?,
-        None => users::create(&db, DEMO_STAFF, Role::Admin, &hash, &actor, now).await?,
+    let user = match users::find_for_login(db, DEMO_STAFF).await? {
+        Some(_) => users::set_password(db, DEMO_STAFF, &hash, &actor, now).await?,
+        None => users::create(db, DEMO_STAFF, Role::Admin, &hash, &actor, now).await?,
     };
     let scopes = [
         store::tokens::Scope::IncidentsWrite,
         store::tokens::Scope::MaintenanceWrite,
     ];
     let (api_token, _) =
-        store::tokens::create(&db, user.id, "demo scenario player", &scopes, &actor, now).await?;
+        store::tokens::create(db, user.id, "demo scenario player", &scopes, &actor, now).await?;
     Ok(Staff {
         email: DEMO_STAFF,
         password,
         api_token,
     })
+}
+
+/// How the demo probes. The scenarios compress an hour into seconds while the probes keep real
+/// time, so the demo checks every 10 s (Humanoid's catalog says 30 s) to see a step that lasts
+/// a simulated half hour; the timeout stays well above the slowest degraded answer (2.5 s more
+/// than usual), so a slow site reads slow, not down.
+const DEMO_INTERVAL: Duration = Duration::from_secs(10);
+const DEMO_RETRY: Duration = Duration::from_secs(2);
+const DEMO_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// The demo variant of a catalog, before its targets are pointed at the simulated estate.
+///
+/// Push monitors (the nightly backup) hear heartbeats at the server that serves the page, so
+/// only that server's location judges them; and each heartbeat stands for a whole nightly run,
+/// so its verdict is taken at once (`confirm = recover = 1`) instead of waiting for the
+/// real-time re-judgement a minute later, by which time the scenario is hours further on.
+pub fn demo_variant(catalog: &Catalog) -> Catalog {
+    let mut out = catalog.clone();
+    let home = out.probe_location.clone();
+    let monitors = out
+        .services
+        .iter_mut()
+        .flat_map(|s| s.monitors.iter_mut())
+        .chain(out.hosts.iter_mut().flat_map(|h| h.monitors.iter_mut()));
+    for m in monitors {
+        if m.kind == MonitorKind::Push {
+            m.locations = vec![home.clone()];
+            m.confirm = 1;
+            m.recover = 1;
+        } else {
+            if m.kind == MonitorKind::Tcp && m.settings.expect.is_none() {
+                // The kernel completes a TCP handshake before the simulation sees the
+                // connection, so a bare connect test would pass against a cut host or from a
+                // partitioned location. The demo's TCP monitors wait for the simulated
+                // service's greeting instead, as a check of a real SSH or MySQL banner does.
+                m.settings.expect = Some(estate::TCP_GREETING.to_owned());
+            }
+            m.interval = m.interval.min(DEMO_INTERVAL);
+            m.timeout = m.timeout.min(DEMO_TIMEOUT);
+            m.retry_interval = m.retry_interval.min(DEMO_RETRY).min(m.interval);
+        }
+    }
+    out
+}
+
+/// The probe locations the demo runs and the loopback address each one's sockets bind to: the
+/// catalog's own location (whose engine serves the page and hears push heartbeats) at
+/// 127.0.0.2, then the other locations at 127.0.0.3, 127.0.0.4, … On Linux the whole of
+/// 127.0.0.0/8 is local, so each location is a distinct client address the simulated servers
+/// can tell apart (and refuse, to stage a partition).
+pub fn vantages(catalog: &Catalog) -> anyhow::Result<Vec<(Slug, IpAddr)>> {
+    let home = catalog.probe_location.clone();
+    let others = catalog
+        .locations
+        .iter()
+        .map(|l| l.id.clone())
+        .filter(|l| *l != catalog.probe_location);
+    std::iter::once(home)
+        .chain(others)
+        .enumerate()
+        .map(|(i, loc)| {
+            let last = u8::try_from(i + 2)
+                .ok()
+                .filter(|n| *n < 255)
+                .context("the demo runs at most 253 probe locations")?;
+            Ok((loc, IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))))
+        })
+        .collect()
+}
+
+/// A running demo: the estate, Vigie serving it with one probe engine per location, all on one
+/// database, and the staff login the scenarios use.
+pub struct Demo {
+    pub base_url: String,
+    /// The catalog Vigie runs: the demo variant pointed at the simulated estate.
+    pub catalog: Catalog,
+    pub estate: Estate,
+    /// Each probe location and its source address; the first one serves the page.
+    pub locations: Vec<(Slug, IpAddr)>,
+    pub db: store::Db,
+    pub staff: Staff,
+    /// The HTTP server (with the first location's engine riding in its router).
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The engines of the other locations, writing to the same database. Dropping the demo
+    /// stops them.
+    pub engines: Vec<Engine>,
+}
+
+impl Demo {
+    /// Starts the simulated estate and Vigie on `listen`, probing the estate from every location
+    /// of `catalog`.
+    ///
+    /// The locations run as engines inside this process rather than as child processes: they
+    /// share the server's database pool (on SQLite, one writer connection in one process, no
+    /// cross-process lock contention), start and stop with the demo, and need no second
+    /// catalog file or port. Each engine is exactly what a separate `vigie serve` or agent
+    /// would run: it writes its own results and reads the other locations' states from the
+    /// database before applying the quorum.
+    pub async fn start(
+        catalog: &Catalog,
+        database_url: &str,
+        listen: SocketAddr,
+    ) -> anyhow::Result<Self> {
+        let variant = demo_variant(catalog);
+        let estate = Estate::start(&variant)
+            .await
+            .context("failed to start the simulated estate")?;
+        let demo = estate.rewrite(&variant);
+        let locations = vantages(&demo)?;
+        let (_, home_source) = locations[0].clone();
+        let running =
+            crate::startup::spawn_probing_from(&demo, database_url, listen, Some(home_source))
+                .await?;
+        let shared = Arc::new(demo.clone());
+        let mut engines = Vec::new();
+        for (location, source) in locations.iter().skip(1) {
+            let mut cfg = EngineConfig::for_catalog(&demo, Some(*source));
+            cfg.location = location.clone();
+            let engine = engine::start(shared.clone(), running.db.clone(), cfg)
+                .await
+                .with_context(|| format!("failed to start the probe engine of {location}"))?;
+            engines.push(engine);
+        }
+        let staff = staff_login(&running.db)
+            .await
+            .context("failed to create the demo's staff login")?;
+        Ok(Demo {
+            base_url: format!("http://{}", running.addr),
+            catalog: demo,
+            estate,
+            locations,
+            db: running.db,
+            staff,
+            server: running.task,
+            engines,
+        })
+    }
+
+    /// Where the scenario player sends what it does.
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            base_url: self.base_url.clone(),
+            api_token: Some(self.staff.api_token.clone()),
+            estate: &self.estate,
+            catalog: &self.catalog,
+            locations: &self.locations,
+        }
+    }
 }
 
 /// `vigie demo`: starts the simulated estate, Vigie probing it, and plays `scenario` if given.
@@ -69,27 +219,21 @@ pub async fn run(
     scenario: Option<Scenario>,
     speed: f64,
 ) -> anyhow::Result<()> {
-    let estate = Estate::start(&catalog)
-        .await
-        .context("failed to start the simulated estate")?;
-    let demo = estate.rewrite(&catalog);
-    let running = crate::startup::spawn(&demo, database_url, listen).await?;
-    let base_url = format!("http://{}", running.addr);
-    let staff = staff_login(database_url)
-        .await
-        .context("failed to create the demo's staff login")?;
+    let demo = Demo::start(&catalog, database_url, listen).await?;
+    let base_url = &demo.base_url;
     println!("Vigie demo: the simulated Humanoid estate, probed live.");
     println!("  public page:   {base_url}/");
     println!(
         "  staff sign-in: {base_url}/admin/login  {}  password {}",
-        staff.email, staff.password
+        demo.staff.email, demo.staff.password
     );
-    let target = Target {
-        base_url,
-        api_token: Some(staff.api_token),
-        estate: &estate,
-        catalog: &demo,
-    };
+    let from: Vec<String> = demo
+        .locations
+        .iter()
+        .map(|(l, ip)| format!("{l} ({ip})"))
+        .collect();
+    println!("  probing from:  {}", from.join(", "));
+    let target = demo.target();
     let client = reqwest::Client::new();
     player::report_backup(&client, &target, &healthy_backup())
         .await
@@ -107,8 +251,9 @@ pub async fn run(
             s.name
         );
     }
-    running
-        .task
+    // The estate and the other locations' engines live on in `demo` while the server runs.
+    let mut demo = demo;
+    (&mut demo.server)
         .await
         .context("server task failed")?
         .context("server stopped with an error")?;

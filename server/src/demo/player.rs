@@ -2,10 +2,11 @@
 //! the backup monitor's push URL, and posts staff incident updates through the write API,
 //! exactly as a backup job and a staff member would.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use domain::config::{Catalog, MonitorKind};
+use domain::config::{Catalog, MonitorKind, Slug};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -20,6 +21,49 @@ pub struct Target<'a> {
     pub api_token: Option<String>,
     pub estate: &'a Estate,
     pub catalog: &'a Catalog,
+    /// The probe locations and the source address each one's sockets bind to.
+    pub locations: &'a [(Slug, IpAddr)],
+}
+
+impl Target<'_> {
+    /// The source address of a probe location, by id.
+    fn source_of(&self, location: &str) -> anyhow::Result<IpAddr> {
+        self.locations
+            .iter()
+            .find(|(l, _)| l.as_str() == location)
+            .map(|(_, ip)| *ip)
+            .with_context(|| {
+                let known: Vec<&str> = self.locations.iter().map(|(l, _)| l.as_str()).collect();
+                format!(
+                    "unknown probe location `{location}` (the demo probes from {})",
+                    known.join(", ")
+                )
+            })
+    }
+
+    /// Every host and location the scenario names exists, so a typo fails at the start
+    /// instead of silently doing nothing hours into the replay.
+    fn check(&self, scenario: &Scenario) -> anyhow::Result<()> {
+        for step in &scenario.steps {
+            let hosts = step
+                .cut
+                .iter()
+                .chain(&step.restore)
+                .chain(step.degrade.iter().flat_map(|d| &d.hosts));
+            for h in hosts {
+                anyhow::ensure!(
+                    self.catalog.hosts.iter().any(|c| c.id.as_str() == h),
+                    "step at {}: unknown host `{h}`",
+                    step.at
+                );
+            }
+            for l in step.partition.iter().chain(&step.heal_partition) {
+                self.source_of(l)
+                    .with_context(|| format!("step at {}", step.at))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The push token of the catalog's backup monitor (`kind = "push"`, `flavour = "backup"`).
@@ -59,6 +103,7 @@ pub async fn play(scenario: &Scenario, speed: f64, target: &Target<'_>) -> anyho
         .timeout(Duration::from_secs(10))
         .build()
         .context("http client")?;
+    target.check(scenario)?;
     let start = Instant::now();
     let mut incident: Option<String> = None;
     for step in &scenario.steps {
@@ -97,11 +142,11 @@ async fn apply(
     for h in &step.restore {
         conditions.set_host(h, HostCondition::Healthy);
     }
-    for ip in &step.partition {
-        conditions.set_partitioned(*ip, true);
+    for location in &step.partition {
+        conditions.set_partitioned(target.source_of(location)?, true);
     }
-    for ip in &step.heal_partition {
-        conditions.set_partitioned(*ip, false);
+    for location in &step.heal_partition {
+        conditions.set_partitioned(target.source_of(location)?, false);
     }
     if let Some(b) = &step.backup {
         report_backup(client, target, b).await?;

@@ -5,7 +5,6 @@
 //! simulated time `at` with one or more actions (cut or restore hosts, degrade links,
 //! partition a probe location, report a backup, post staff incident updates).
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -36,11 +35,12 @@ pub struct Step {
     pub cut: Vec<String>,
     #[serde(default)]
     pub restore: Vec<String>,
-    /// Probe source addresses whose network is cut (a location partitioned alone).
+    /// Probe locations whose network is cut alone (the simulated servers refuse their source
+    /// address), by location id.
     #[serde(default)]
-    pub partition: Vec<IpAddr>,
+    pub partition: Vec<String>,
     #[serde(default)]
-    pub heal_partition: Vec<IpAddr>,
+    pub heal_partition: Vec<String>,
     #[serde(default)]
     pub backup: Option<Backup>,
     #[serde(default)]

@@ -149,17 +149,33 @@ pub async fn run(monitor: &Monitor, clients: &Clients, now: DateTime<Utc>) -> Pr
     }
 }
 
+/// The local address probes bind to, from `VIGIE_PROBE_SOURCE` (unset or empty: the system's
+/// choice).
+pub fn source_from_env() -> anyhow::Result<Option<IpAddr>> {
+    use anyhow::Context;
+    match std::env::var("VIGIE_PROBE_SOURCE") {
+        Ok(s) if !s.trim().is_empty() => {
+            Ok(Some(s.trim().parse::<IpAddr>().with_context(|| {
+                format!("VIGIE_PROBE_SOURCE `{s}` is not an IP address")
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Starts the probe engine for `catalog` and attaches it to `app`: the push heartbeat route is
 /// merged in, and the running [`engine::Engine`] rides along as an `Extension<Arc<Engine>>`
 /// (handlers such as live updates subscribe through it; it stops when the router is dropped),
 /// and every decision it takes invalidates the page cache through `hub`.
 ///
-/// `VIGIE_PROBE_SOURCE` sets the local address probes bind to; `VIGIE_PROBES=off` starts
-/// nothing (a page-only instance).
+/// The engine probes from the catalog's `[probe] location`, its sockets bound to `source`
+/// (`vigie serve` passes [`source_from_env`]); `VIGIE_PROBES=off` starts nothing (a page-only
+/// instance).
 pub async fn attach(
     app: axum::Router,
     catalog: &domain::config::Catalog,
     db: store::Db,
+    source: Option<IpAddr>,
     hub: &std::sync::Arc<crate::changes::Hub>,
 ) -> anyhow::Result<axum::Router> {
     use anyhow::Context;
@@ -167,14 +183,6 @@ pub async fn attach(
         tracing::info!("probes disabled (VIGIE_PROBES=off)");
         return Ok(app);
     }
-    let source = match std::env::var("VIGIE_PROBE_SOURCE") {
-        Ok(s) if !s.trim().is_empty() => Some(
-            s.trim()
-                .parse::<IpAddr>()
-                .with_context(|| format!("VIGIE_PROBE_SOURCE `{s}` is not an IP address"))?,
-        ),
-        _ => None,
-    };
     let cfg = engine::EngineConfig::for_catalog(catalog, source);
     let running = engine::start(std::sync::Arc::new(catalog.clone()), db, cfg)
         .await
