@@ -156,6 +156,10 @@ pub async fn spawn(
         },
     };
     tokio::spawn(crate::assets::warm());
+    tokio::spawn(crate::admin::maintenance::keep_time(
+        state.ctx.db.clone(),
+        crate::admin::maintenance::CLOCK_EVERY,
+    ));
     let app = crate::probe::attach(router(state.clone()), catalog, state.ctx.db.clone()).await?;
     let task = tokio::spawn(async move {
         axum::serve(
