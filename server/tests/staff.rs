@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use domain::status::{ComponentStatus, ServiceState};
+use domain::topology::Owner;
 use reqwest::{header, redirect, Client, StatusCode};
 use serde_json::{json, Value};
 use store::audit::{Actor, AuditFilter};
@@ -597,6 +599,220 @@ async fn api_runs_the_incident_life_cycle_with_validation_errors_naming_fields()
             "incident.update",
             "maintenance.create",
             "service.manual_status"
+        ]
+    );
+}
+
+/// A catalog of two services probed on a loopback site that always answers.
+async fn engine_on_loopback() -> (
+    server::probe::engine::Engine,
+    store::Db,
+    tempfile::TempDir,
+) {
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "up" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let monitor = |id: &str| {
+        format!(
+            "[[services]]\nid = \"{id}\"\nname = \"{id}\"\ngroup = \"g\"\n\
+             [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{addr}/\"\n\
+             interval = \"200ms\"\nconfirm = 1\n"
+        )
+    };
+    let text = format!(
+        "[site]\ntitle = \"T\"\n[[groups]]\nid = \"g\"\nname = \"G\"\n{}{}",
+        monitor("web"),
+        monitor("api")
+    );
+    let catalog = domain::config::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let db = server::startup::prepare_database(&catalog, &url)
+        .await
+        .expect("database");
+    let mut cfg = server::probe::engine::EngineConfig::for_catalog(&catalog, None);
+    cfg.flush_every = std::time::Duration::from_millis(50);
+    cfg.reevaluate_every = std::time::Duration::from_millis(100);
+    let engine =
+        server::probe::engine::start(std::sync::Arc::new(catalog), db.clone(), cfg)
+            .await
+            .expect("engine");
+    (engine, db, dir)
+}
+
+/// Waits for the engine to publish `to` for service `id`; returns the change's cause.
+async fn wait_status(
+    rx: &mut tokio::sync::broadcast::Receiver<domain::topology::StatusChange>,
+    id: &str,
+    to: ComponentStatus,
+) -> Option<String> {
+    let subject = Owner::Service(domain::config::Slug::parse(id).expect("slug"));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(c)) if c.subject == subject && c.to == ServiceState::Known(to) => {
+                return c.cause
+            }
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("broadcast closed: {e}"),
+            Err(_) => panic!("{id} never became {to:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_shows_maintenance_windows_and_incidents_stated_statuses_then_the_probes_again() {
+    let (engine, db, _dir) = engine_on_loopback().await;
+    let mut rx = engine.subscribe();
+    // Both come in one evaluation, `api` first.
+    wait_status(&mut rx, "web", ComponentStatus::Operational).await;
+
+    let now = chrono::Utc::now();
+    let window = store::maintenance::schedule(
+        &db,
+        &store::maintenance::NewMaintenance {
+            title: "Mise à jour".into(),
+            message: server::markdown::message("Courte coupure."),
+            starts_at: now - chrono::Duration::minutes(1),
+            ends_at: now + chrono::Duration::hours(1),
+            services: vec!["web".into()],
+        },
+        &Actor::cli(),
+        now,
+    )
+    .await
+    .expect("schedule");
+    let cause = wait_status(&mut rx, "web", ComponentStatus::UnderMaintenance).await;
+    assert_eq!(cause.as_deref(), Some("maintenance: scheduled maintenance"));
+    store::maintenance::set_status(
+        &db,
+        window.id,
+        domain::incident::MaintenanceStatus::Completed,
+        &Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("complete early");
+    wait_status(&mut rx, "web", ComponentStatus::Operational).await;
+
+    let inc = store::incidents::open(
+        &db,
+        &store::incidents::NewIncident {
+            title: "API lente".into(),
+            impact: domain::incident::Impact::Minor,
+            status: domain::incident::IncidentStatus::Investigating,
+            message: server::markdown::message("On regarde."),
+            services: vec![("api".into(), ComponentStatus::PartialOutage)],
+            started_at: None,
+            notify: false,
+        },
+        &Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("open");
+    let cause = wait_status(&mut rx, "api", ComponentStatus::PartialOutage).await;
+    assert_eq!(
+        cause.as_deref(),
+        Some("partial outage: stated by an open incident")
+    );
+    store::incidents::post_update(
+        &db,
+        inc.id,
+        &store::incidents::NewUpdate {
+            status: domain::incident::IncidentStatus::Resolved,
+            message: server::markdown::message("Réglé."),
+            services: vec![],
+        },
+        &Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("resolve");
+    wait_status(&mut rx, "api", ComponentStatus::Operational).await;
+
+    // The history the availability maths read holds the window and the incident's statement.
+    let web = Owner::Service(domain::config::Slug::parse("web").expect("slug"));
+    let path: Vec<String> = store::status::events(&db, &web)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.to_status)
+        .collect();
+    assert_eq!(path, ["operational", "under_maintenance", "operational"]);
+    let api = Owner::Service(domain::config::Slug::parse("api").expect("slug"));
+    let path: Vec<String> = store::status::events(&db, &api)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.to_status)
+        .collect();
+    assert_eq!(path, ["operational", "partial_outage", "operational"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_maintenance_clock_starts_and_completes_windows_by_itself_as_vigie() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let db = store::connect(&url).await.expect("db");
+    store::migrate(&db).await.expect("migrate");
+    let now = chrono::Utc::now();
+    // Scheduled an hour ago (the injected clock), for a window that is running now and one
+    // that is already over: both are stored as `scheduled` until the clock moves them.
+    let schedule = |starts: i64, ends: i64| store::maintenance::NewMaintenance {
+        title: format!("fenêtre {starts}"),
+        message: server::markdown::message("m"),
+        starts_at: now + chrono::Duration::minutes(starts),
+        ends_at: now + chrono::Duration::minutes(ends),
+        services: vec![],
+    };
+    let earlier = now - chrono::Duration::hours(2);
+    for (s, e) in [(-30, 30), (-50, -40), (60, 120)] {
+        store::maintenance::schedule(&db, &schedule(s, e), &Actor::cli(), earlier)
+            .await
+            .expect("schedule");
+    }
+    let clock = tokio::spawn(server::admin::maintenance::keep_time(
+        db.clone(),
+        std::time::Duration::from_millis(50),
+    ));
+    let filter = AuditFilter {
+        action: Some("maintenance.status".into()),
+        actor: None,
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let moves = loop {
+        let (entries, total) = store::audit::list(&db, &filter, 0, 10).await.expect("audit");
+        if total >= 2 {
+            break entries;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the clock moved nothing");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    // One move each for the two windows whose time came, none for the future one, and
+    // each audited as done by Vigie itself.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    clock.abort();
+    let (entries, total) = store::audit::list(&db, &filter, 0, 10).await.expect("audit");
+    assert_eq!(total, 2, "{entries:?}");
+    assert!(moves.iter().all(|e| e.actor_kind == "system"), "{moves:?}");
+    let mut details: Vec<&str> = entries.iter().map(|e| e.details.as_str()).collect();
+    details.sort();
+    assert_eq!(
+        details,
+        [
+            r#"{"from":"scheduled","to":"completed"}"#,
+            r#"{"from":"scheduled","to":"in_progress"}"#
         ]
     );
 }
