@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod headers;
 pub mod health;
 pub mod live;
 pub mod markdown;

@@ -816,3 +816,65 @@ async fn the_maintenance_clock_starts_and_completes_windows_by_itself_as_vigie()
         ]
     );
 }
+
+#[tokio::test]
+async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce() {
+    let app = spawn_app().await;
+    let c = browser();
+    let res = c.get(format!("{}/", app.base)).send().await.expect("home");
+    assert_eq!(res.status(), StatusCode::OK);
+    let policy = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(res.headers().contains_key(header::REFERRER_POLICY));
+    assert!(
+        !res.headers().contains_key(header::STRICT_TRANSPORT_SECURITY),
+        "plain http from an untrusted peer"
+    );
+    for d in [
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ] {
+        assert!(policy.contains(d), "{d} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let at = policy.find("'nonce-").expect("a nonce") + 7;
+    let nonce = &policy[at..at + policy[at..].find('\'').expect("end")];
+    assert!(nonce.len() >= 16, "{nonce}");
+    let html = res.text().await.expect("body");
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty(), "hydration scripts");
+    for s in &scripts {
+        let tag = &s[..s.find('>').expect("tag end")];
+        let inline = !tag.contains("src=");
+        assert!(
+            !inline || tag.contains(&format!("nonce=\"{nonce}\"")),
+            "inline script without this request's nonce: <script{tag}>"
+        );
+    }
+    // Another request, another nonce.
+    let again = c.get(format!("{}/", app.base)).send().await.expect("home");
+    let other = again.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(!other.contains(nonce));
+
+    // The console runs no script; other responses allow none inline; 404s too.
+    for (path, script) in [
+        ("/admin/login", "script-src 'none'"),
+        ("/healthz", "script-src 'self' 'wasm-unsafe-eval'"),
+        ("/no-such-page", "'nonce-"),
+    ] {
+        let res = c.get(format!("{}{path}", app.base)).send().await.expect("get");
+        let p = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii");
+        assert!(p.contains(script) && p.contains("frame-ancestors 'none'"), "{path}: {p}");
+        assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY", "{path}");
+    }
+}
