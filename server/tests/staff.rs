@@ -878,3 +878,93 @@ async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce(
         assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY", "{path}");
     }
 }
+
+#[tokio::test]
+async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_kept() {
+    let app = spawn_app().await;
+    let owner = app.user("ci@example.org", Role::Editor).await;
+    let token = app.token(owner.id, &[Scope::IncidentsWrite]).await;
+    let c = browser();
+    let res = c
+        .post(format!("{}/api/v1/incidents", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Forum lent", "impact": "minor", "message": "Premier jet."}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let inc: Value = res.json().await.expect("json");
+    let id = inc["id"].as_i64().expect("id");
+    let uid = inc["updates"][0]["id"].as_i64().expect("update id");
+    let url = format!("{}/api/v1/incidents/{id}/updates/{uid}", app.base);
+
+    let res = c.patch(&url).bearer_auth(&token).json(&json!({"message": " "})).send().await.expect("patch");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.expect("json");
+    assert!(err["fields"]["message"].is_string(), "{err}");
+    let res = c
+        .patch(format!("{}/api/v1/incidents/{}/updates/{uid}", app.base, id + 1))
+        .bearer_auth(&token)
+        .json(&json!({"message": "ailleurs"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "not this incident's update");
+    let res = c.patch(&url).json(&json!({"message": "x"})).send().await.expect("patch");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let res = c
+        .patch(&url)
+        .bearer_auth(&token)
+        .json(&json!({"message": "Texte **corrigé** par l'API."}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), StatusCode::OK);
+    let edited: Value = res.json().await.expect("json");
+    assert!(edited["updates"][0]["edited_at"].is_string(), "{edited}");
+    assert!(edited["updates"][0]["message_html"]
+        .as_str()
+        .is_some_and(|h| h.contains("<strong>corrigé</strong>")));
+
+    // The console: the form carries the current text and a CSRF token.
+    let ed = app.signed_in("ed@example.org", Role::Editor).await;
+    let page = ed
+        .get(format!("{}/admin/incidents/{id}", app.base))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains(&format!("/admin/incidents/{id}/updates/{uid}/edit")));
+    assert!(page.contains("(modifié · edited)"));
+    let form_url = format!("{}/admin/incidents/{id}/updates/{uid}/edit", app.base);
+    let res = ed
+        .post(&form_url)
+        .form(&[("message", "sans jeton")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let csrf = TestApp::csrf(&page);
+    let res = ed
+        .post(&form_url)
+        .form(&[("csrf", csrf.as_str()), ("message", "Texte final <script>x</script>")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let history = store::incidents::update_history(&app.db, uid).await.expect("history");
+    assert_eq!(history.len(), 2, "{history:?}");
+    let public = c.get(format!("{}/", app.base)).send().await.expect("home").text().await.expect("body");
+    assert!(public.contains("Texte final"), "the public page shows the edited text");
+    assert!(!public.contains("<script>x</script>"));
+    let actions = app.actions().await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "incident.edit_update").count(),
+        2,
+        "{actions:?}"
+    );
+}
