@@ -87,7 +87,12 @@ mod tests {
         let p = p.to_str().expect("ascii");
         assert!(p.contains("script-src 'self' 'nonce-abc-_09' 'wasm-unsafe-eval'"));
         assert!(!p.contains("unsafe-inline"));
-        for d in ["frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'", "object-src 'none'"] {
+        for d in [
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "object-src 'none'",
+        ] {
             assert!(p.contains(d), "{d}");
         }
         assert!(page_csp("a'; script-src *").is_none());

@@ -604,11 +604,7 @@ async fn api_runs_the_incident_life_cycle_with_validation_errors_naming_fields()
 }
 
 /// A catalog of two services probed on a loopback site that always answers.
-async fn engine_on_loopback() -> (
-    server::probe::engine::Engine,
-    store::Db,
-    tempfile::TempDir,
-) {
+async fn engine_on_loopback() -> (server::probe::engine::Engine, store::Db, tempfile::TempDir) {
     let app = axum::Router::new().route("/", axum::routing::get(|| async { "up" }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -639,10 +635,9 @@ async fn engine_on_loopback() -> (
     let mut cfg = server::probe::engine::EngineConfig::for_catalog(&catalog, None);
     cfg.flush_every = std::time::Duration::from_millis(50);
     cfg.reevaluate_every = std::time::Duration::from_millis(100);
-    let engine =
-        server::probe::engine::start(std::sync::Arc::new(catalog), db.clone(), cfg)
-            .await
-            .expect("engine");
+    let engine = server::probe::engine::start(std::sync::Arc::new(catalog), db.clone(), cfg)
+        .await
+        .expect("engine");
     (engine, db, dir)
 }
 
@@ -657,9 +652,7 @@ async fn wait_status(
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         match tokio::time::timeout(left, rx.recv()).await {
-            Ok(Ok(c)) if c.subject == subject && c.to == ServiceState::Known(to) => {
-                return c.cause
-            }
+            Ok(Ok(c)) if c.subject == subject && c.to == ServiceState::Known(to) => return c.cause,
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             Ok(Err(e)) => panic!("broadcast closed: {e}"),
             Err(_) => panic!("{id} never became {to:?}"),
@@ -792,18 +785,25 @@ async fn the_maintenance_clock_starts_and_completes_windows_by_itself_as_vigie()
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let moves = loop {
-        let (entries, total) = store::audit::list(&db, &filter, 0, 10).await.expect("audit");
+        let (entries, total) = store::audit::list(&db, &filter, 0, 10)
+            .await
+            .expect("audit");
         if total >= 2 {
             break entries;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the clock moved nothing");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the clock moved nothing"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     // One move each for the two windows whose time came, none for the future one, and
     // each audited as done by Vigie itself.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     clock.abort();
-    let (entries, total) = store::audit::list(&db, &filter, 0, 10).await.expect("audit");
+    let (entries, total) = store::audit::list(&db, &filter, 0, 10)
+        .await
+        .expect("audit");
     assert_eq!(total, 2, "{entries:?}");
     assert!(moves.iter().all(|e| e.actor_kind == "system"), "{moves:?}");
     let mut details: Vec<&str> = entries.iter().map(|e| e.details.as_str()).collect();
@@ -830,7 +830,8 @@ async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce(
     assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert!(res.headers().contains_key(header::REFERRER_POLICY));
     assert!(
-        !res.headers().contains_key(header::STRICT_TRANSPORT_SECURITY),
+        !res.headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY),
         "plain http from an untrusted peer"
     );
     for d in [
@@ -870,11 +871,18 @@ async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce(
         ("/healthz", "script-src 'self' 'wasm-unsafe-eval'"),
         ("/no-such-page", "'nonce-"),
     ] {
-        let res = c.get(format!("{}{path}", app.base)).send().await.expect("get");
+        let res = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
         let p = res.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .expect("ascii");
-        assert!(p.contains(script) && p.contains("frame-ancestors 'none'"), "{path}: {p}");
+        assert!(
+            p.contains(script) && p.contains("frame-ancestors 'none'"),
+            "{path}: {p}"
+        );
         assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY", "{path}");
     }
 }
@@ -898,19 +906,38 @@ async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_ke
     let uid = inc["updates"][0]["id"].as_i64().expect("update id");
     let url = format!("{}/api/v1/incidents/{id}/updates/{uid}", app.base);
 
-    let res = c.patch(&url).bearer_auth(&token).json(&json!({"message": " "})).send().await.expect("patch");
+    let res = c
+        .patch(&url)
+        .bearer_auth(&token)
+        .json(&json!({"message": " "}))
+        .send()
+        .await
+        .expect("patch");
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let err: Value = res.json().await.expect("json");
     assert!(err["fields"]["message"].is_string(), "{err}");
     let res = c
-        .patch(format!("{}/api/v1/incidents/{}/updates/{uid}", app.base, id + 1))
+        .patch(format!(
+            "{}/api/v1/incidents/{}/updates/{uid}",
+            app.base,
+            id + 1
+        ))
         .bearer_auth(&token)
         .json(&json!({"message": "ailleurs"}))
         .send()
         .await
         .expect("patch");
-    assert_eq!(res.status(), StatusCode::NOT_FOUND, "not this incident's update");
-    let res = c.patch(&url).json(&json!({"message": "x"})).send().await.expect("patch");
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "not this incident's update"
+    );
+    let res = c
+        .patch(&url)
+        .json(&json!({"message": "x"}))
+        .send()
+        .await
+        .expect("patch");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     let res = c
@@ -950,20 +977,38 @@ async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_ke
     let csrf = TestApp::csrf(&page);
     let res = ed
         .post(&form_url)
-        .form(&[("csrf", csrf.as_str()), ("message", "Texte final <script>x</script>")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("message", "Texte final <script>x</script>"),
+        ])
         .send()
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
-    let history = store::incidents::update_history(&app.db, uid).await.expect("history");
+    let history = store::incidents::update_history(&app.db, uid)
+        .await
+        .expect("history");
     assert_eq!(history.len(), 2, "{history:?}");
-    let public = c.get(format!("{}/", app.base)).send().await.expect("home").text().await.expect("body");
-    assert!(public.contains("Texte final"), "the public page shows the edited text");
+    let public = c
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        public.contains("Texte final"),
+        "the public page shows the edited text"
+    );
     assert!(!public.contains("<script>x</script>"));
     let actions = app.actions().await;
     assert_eq!(
-        actions.iter().filter(|a| *a == "incident.edit_update").count(),
+        actions
+            .iter()
+            .filter(|a| *a == "incident.edit_update")
+            .count(),
         2,
         "{actions:?}"
     );

@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use domain::config::{Catalog, Monitor, MonitorKind, Slug};
 use domain::monitor_state::{MonitorState, Thresholds};
 use domain::quorum::{self, LocationReport, Verdict};
-use domain::status::ServiceState;
 use domain::status::ComponentStatus;
+use domain::status::ServiceState;
 use domain::topology::{
     self, Inputs, MaintenanceWindow, MonitorKey, MonitorStatus, Owner, StatusChange,
 };
