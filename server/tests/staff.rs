@@ -15,17 +15,93 @@ use store::users::Role;
 struct TestApp {
     base: String,
     db: store::Db,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 const PASSWORD: &str = "correct horse battery staple";
 
+tokio::task_local! {
+    /// The PostgreSQL server URL the current test runs on; unset or `None`: SQLite.
+    static POSTGRES: Option<String>;
+}
+
+/// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The database URL for one test: a fresh SQLite file, or a fresh PostgreSQL database.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    use sea_orm::ConnectionTrait;
+    match POSTGRES.try_with(Clone::clone).ok().flatten() {
+        Some(admin_url) => {
+            static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let name = format!(
+                "vigie_staff_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                chrono::Utc::now().timestamp_micros()
+            );
+            let admin = store::connect(&admin_url).await.expect("connect postgres");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
+            eprintln!("server test database: postgres ({name})");
+            (with_database(&admin_url, &name), None)
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("vigie.db").display()
+            );
+            (url, Some(dir))
+        }
+    }
+}
+
+/// Runs `async fn $name()` (which calls `spawn_app`) as `$name::sqlite` and
+/// `$name::postgres`, the latter when `VIGIE_TEST_POSTGRES_URL` is set (required with
+/// `VIGIE_REQUIRE_POSTGRES=1`), like store/tests/common's `on_both!`.
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::POSTGRES.scope(None, super::$name()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match std::env::var("VIGIE_TEST_POSTGRES_URL") {
+                    Ok(url) => super::POSTGRES.scope(Some(url), super::$name()).await,
+                    Err(_) => {
+                        assert!(
+                            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
+                            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
+                        );
+                        eprintln!("server test database: postgres SKIPPED");
+                    }
+                }
+            }
+        }
+    )+};
+}
+
 async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
+    let (url, dir) = fresh_database().await;
     let catalog = server::config::load(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
     )
@@ -136,7 +212,6 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
 async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_paths() {
     let app = spawn_app().await;
     let c = browser();
@@ -198,7 +273,6 @@ async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_p
         .is_empty());
 }
 
-#[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session() {
     let app = spawn_app().await;
     app.user("alice@example.org", Role::Editor).await;
@@ -267,7 +341,6 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed out");
 }
 
-#[tokio::test]
 async fn unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_throttled() {
     let app = spawn_app().await;
     app.user("alice@example.org", Role::Admin).await;
@@ -295,7 +368,6 @@ async fn unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_th
     assert!(res.headers().contains_key(header::RETRY_AFTER));
 }
 
-#[tokio::test]
 async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
     let app = spawn_app().await;
     let c = app.signed_in("alice@example.org", Role::Admin).await;
@@ -357,7 +429,6 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
     );
 }
 
-#[tokio::test]
 async fn editors_run_incidents_but_not_users_tokens_or_the_audit_log() {
     let app = spawn_app().await;
     let c = app.signed_in("ed@example.org", Role::Editor).await;
@@ -397,7 +468,6 @@ async fn editors_run_incidents_but_not_users_tokens_or_the_audit_log() {
     assert_eq!(store::users::list(&app.db).await.expect("q").len(), 1);
 }
 
-#[tokio::test]
 async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_again() {
     let app = spawn_app().await;
     let c = app.signed_in("ed@example.org", Role::Editor).await;
@@ -460,7 +530,6 @@ async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_aga
     );
 }
 
-#[tokio::test]
 async fn api_requires_a_live_token_with_the_right_scope() {
     let app = spawn_app().await;
     let owner = app.user("ci@example.org", Role::Editor).await;
@@ -515,7 +584,6 @@ async fn api_requires_a_live_token_with_the_right_scope() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "revoked");
 }
 
-#[tokio::test]
 async fn api_runs_the_incident_life_cycle_with_validation_errors_naming_fields() {
     let app = spawn_app().await;
     let owner = app.user("ci@example.org", Role::Editor).await;
@@ -817,7 +885,6 @@ async fn the_maintenance_clock_starts_and_completes_windows_by_itself_as_vigie()
     );
 }
 
-#[tokio::test]
 async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce() {
     let app = spawn_app().await;
     let c = browser();
@@ -887,7 +954,6 @@ async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce(
     }
 }
 
-#[tokio::test]
 async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_kept() {
     let app = spawn_app().await;
     let owner = app.user("ci@example.org", Role::Editor).await;
@@ -1013,3 +1079,16 @@ async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_ke
         "{actions:?}"
     );
 }
+
+on_both!(
+    console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
+    sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
+    unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_throttled,
+    forms_without_the_csrf_token_or_from_another_origin_are_refused,
+    editors_run_incidents_but_not_users_tokens_or_the_audit_log,
+    incident_form_with_french_template_publishes_and_bad_input_is_shown_again,
+    api_requires_a_live_token_with_the_right_scope,
+    api_runs_the_incident_life_cycle_with_validation_errors_naming_fields,
+    every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce,
+    an_update_is_edited_through_the_api_and_the_console_with_its_history_kept,
+);
