@@ -257,15 +257,14 @@ fn main() -> anyhow::Result<()> {
         "sqlite://{}?mode=rwc",
         dir.path().join("vigie.db").display()
     );
-    let catalog = domain::config::parse("bench.toml", &catalog_toml())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let catalog =
+        domain::config::parse("bench.toml", &catalog_toml()).map_err(|e| anyhow::anyhow!("{e}"))?;
     // Set before any thread exists: the page is measured, not the probes.
     std::env::set_var("VIGIE_PROBES", "off");
     std::env::set_var("RUST_LOG", "error");
     let rt = tokio::runtime::Runtime::new()?;
     let running = rt.block_on(async {
-        let running =
-            server::startup::spawn(&catalog, &db_url, "127.0.0.1:0".parse()?).await?;
+        let running = server::startup::spawn(&catalog, &db_url, "127.0.0.1:0".parse()?).await?;
         let db = store::connect(&db_url).await?;
         seed(&db).await?;
         running.hub.check(&db).await;
@@ -320,7 +319,11 @@ fn main() -> anyhow::Result<()> {
             n.p50_ms,
             n.p99_ms,
             100.0 * v.rps / n.rps,
-            if v.errors.is_empty() { "" } else { " | vigie: " },
+            if v.errors.is_empty() {
+                ""
+            } else {
+                " | vigie: "
+            },
             v.errors,
         );
     }

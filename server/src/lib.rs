@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod feeds;
+pub mod headers;
 pub mod health;
 pub mod ical;
 pub mod live;

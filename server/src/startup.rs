@@ -15,7 +15,6 @@ use domain::config::Catalog;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Everything a request handler may need.
@@ -74,7 +73,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new().leptos_routes_with_context(
         &state,
         routes,
-        move || provide_context(ctx.clone()),
+        move || page_context(&ctx),
         move || shell(options.clone()),
     );
 
@@ -91,13 +90,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::map_response(html_is_revalidated))
         .layer(CompressionLayer::new().br(true).gzip(true))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::headers::secure,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -117,10 +112,24 @@ async fn not_found(State(state): State<AppState>, req: Request<Body>) -> Respons
     let ctx = state.ctx.clone();
     let options = state.leptos_options.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(ctx.clone()),
+        move || page_context(&ctx),
         move || shell(options.clone()),
     );
     handler(req).await.into_response()
+}
+
+/// What every Leptos render gets: the app context, and the page's Content-Security-Policy
+/// naming the nonce leptos_axum gave this request's inline hydration scripts.
+fn page_context(ctx: &AppContext) {
+    provide_context(ctx.clone());
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Some(policy) = crate::headers::page_csp(&nonce) {
+            res.insert_header(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
 }
 
 /// HTML is always revalidated: it carries the live state.
@@ -193,6 +202,10 @@ pub async fn spawn_probing_from(
         },
     };
     tokio::spawn(crate::assets::warm());
+    tokio::spawn(crate::admin::maintenance::keep_time(
+        state.ctx.db.clone(),
+        crate::admin::maintenance::CLOCK_EVERY,
+    ));
     let app = crate::probe::attach(
         router(state.clone()),
         catalog,

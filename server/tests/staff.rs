@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use domain::status::{ComponentStatus, ServiceState};
+use domain::topology::Owner;
 use reqwest::{header, redirect, Client, StatusCode};
 use serde_json::{json, Value};
 use store::audit::{Actor, AuditFilter};
@@ -13,17 +15,93 @@ use store::users::Role;
 struct TestApp {
     base: String,
     db: store::Db,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 const PASSWORD: &str = "correct horse battery staple";
 
+tokio::task_local! {
+    /// The PostgreSQL server URL the current test runs on; unset or `None`: SQLite.
+    static POSTGRES: Option<String>;
+}
+
+/// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The database URL for one test: a fresh SQLite file, or a fresh PostgreSQL database.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    use sea_orm::ConnectionTrait;
+    match POSTGRES.try_with(Clone::clone).ok().flatten() {
+        Some(admin_url) => {
+            static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let name = format!(
+                "vigie_staff_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                chrono::Utc::now().timestamp_micros()
+            );
+            let admin = store::connect(&admin_url).await.expect("connect postgres");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
+            eprintln!("server test database: postgres ({name})");
+            (with_database(&admin_url, &name), None)
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("vigie.db").display()
+            );
+            (url, Some(dir))
+        }
+    }
+}
+
+/// Runs `async fn $name()` (which calls `spawn_app`) as `$name::sqlite` and
+/// `$name::postgres`, the latter when `VIGIE_TEST_POSTGRES_URL` is set (required with
+/// `VIGIE_REQUIRE_POSTGRES=1`), like store/tests/common's `on_both!`.
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::POSTGRES.scope(None, super::$name()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match std::env::var("VIGIE_TEST_POSTGRES_URL") {
+                    Ok(url) => super::POSTGRES.scope(Some(url), super::$name()).await,
+                    Err(_) => {
+                        assert!(
+                            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
+                            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
+                        );
+                        eprintln!("server test database: postgres SKIPPED");
+                    }
+                }
+            }
+        }
+    )+};
+}
+
 async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
+    let (url, dir) = fresh_database().await;
     let catalog = server::config::load(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
     )
@@ -134,7 +212,6 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
 async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_paths() {
     let app = spawn_app().await;
     let c = browser();
@@ -196,7 +273,6 @@ async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_p
         .is_empty());
 }
 
-#[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session() {
     let app = spawn_app().await;
     app.user("alice@example.org", Role::Editor).await;
@@ -265,7 +341,6 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed out");
 }
 
-#[tokio::test]
 async fn unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_throttled() {
     let app = spawn_app().await;
     app.user("alice@example.org", Role::Admin).await;
@@ -293,7 +368,6 @@ async fn unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_th
     assert!(res.headers().contains_key(header::RETRY_AFTER));
 }
 
-#[tokio::test]
 async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
     let app = spawn_app().await;
     let c = app.signed_in("alice@example.org", Role::Admin).await;
@@ -355,7 +429,6 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
     );
 }
 
-#[tokio::test]
 async fn editors_run_incidents_but_not_users_tokens_or_the_audit_log() {
     let app = spawn_app().await;
     let c = app.signed_in("ed@example.org", Role::Editor).await;
@@ -395,7 +468,6 @@ async fn editors_run_incidents_but_not_users_tokens_or_the_audit_log() {
     assert_eq!(store::users::list(&app.db).await.expect("q").len(), 1);
 }
 
-#[tokio::test]
 async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_again() {
     let app = spawn_app().await;
     let c = app.signed_in("ed@example.org", Role::Editor).await;
@@ -458,7 +530,6 @@ async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_aga
     );
 }
 
-#[tokio::test]
 async fn api_requires_a_live_token_with_the_right_scope() {
     let app = spawn_app().await;
     let owner = app.user("ci@example.org", Role::Editor).await;
@@ -513,7 +584,6 @@ async fn api_requires_a_live_token_with_the_right_scope() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "revoked");
 }
 
-#[tokio::test]
 async fn api_runs_the_incident_life_cycle_with_validation_errors_naming_fields() {
     let app = spawn_app().await;
     let owner = app.user("ci@example.org", Role::Editor).await;
@@ -600,3 +670,425 @@ async fn api_runs_the_incident_life_cycle_with_validation_errors_naming_fields()
         ]
     );
 }
+
+/// A catalog of two services probed on a loopback site that always answers.
+async fn engine_on_loopback() -> (server::probe::engine::Engine, store::Db, tempfile::TempDir) {
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "up" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let monitor = |id: &str| {
+        format!(
+            "[[services]]\nid = \"{id}\"\nname = \"{id}\"\ngroup = \"g\"\n\
+             [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{addr}/\"\n\
+             interval = \"200ms\"\nconfirm = 1\n"
+        )
+    };
+    let text = format!(
+        "[site]\ntitle = \"T\"\n[[groups]]\nid = \"g\"\nname = \"G\"\n{}{}",
+        monitor("web"),
+        monitor("api")
+    );
+    let catalog = domain::config::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let db = server::startup::prepare_database(&catalog, &url)
+        .await
+        .expect("database");
+    let mut cfg = server::probe::engine::EngineConfig::for_catalog(&catalog, None);
+    cfg.flush_every = std::time::Duration::from_millis(50);
+    cfg.reevaluate_every = std::time::Duration::from_millis(100);
+    let engine = server::probe::engine::start(std::sync::Arc::new(catalog), db.clone(), cfg)
+        .await
+        .expect("engine");
+    (engine, db, dir)
+}
+
+/// Waits for the engine to publish `to` for service `id`; returns the change's cause.
+async fn wait_status(
+    rx: &mut tokio::sync::broadcast::Receiver<domain::topology::StatusChange>,
+    id: &str,
+    to: ComponentStatus,
+) -> Option<String> {
+    let subject = Owner::Service(domain::config::Slug::parse(id).expect("slug"));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(c)) if c.subject == subject && c.to == ServiceState::Known(to) => return c.cause,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("broadcast closed: {e}"),
+            Err(_) => panic!("{id} never became {to:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_shows_maintenance_windows_and_incidents_stated_statuses_then_the_probes_again() {
+    let (engine, db, _dir) = engine_on_loopback().await;
+    let mut rx = engine.subscribe();
+    // Both come in one evaluation, `api` first.
+    wait_status(&mut rx, "web", ComponentStatus::Operational).await;
+
+    let now = chrono::Utc::now();
+    let window = store::maintenance::schedule(
+        &db,
+        &store::maintenance::NewMaintenance {
+            title: "Mise à jour".into(),
+            message: server::markdown::message("Courte coupure."),
+            starts_at: now - chrono::Duration::minutes(1),
+            ends_at: now + chrono::Duration::hours(1),
+            services: vec!["web".into()],
+        },
+        &Actor::cli(),
+        now,
+    )
+    .await
+    .expect("schedule");
+    let cause = wait_status(&mut rx, "web", ComponentStatus::UnderMaintenance).await;
+    assert_eq!(cause.as_deref(), Some("maintenance: scheduled maintenance"));
+    store::maintenance::set_status(
+        &db,
+        window.id,
+        domain::incident::MaintenanceStatus::Completed,
+        &Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("complete early");
+    wait_status(&mut rx, "web", ComponentStatus::Operational).await;
+
+    let inc = store::incidents::open(
+        &db,
+        &store::incidents::NewIncident {
+            title: "API lente".into(),
+            impact: domain::incident::Impact::Minor,
+            status: domain::incident::IncidentStatus::Investigating,
+            message: server::markdown::message("On regarde."),
+            services: vec![("api".into(), ComponentStatus::PartialOutage)],
+            started_at: None,
+            notify: false,
+        },
+        &Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("open");
+    let cause = wait_status(&mut rx, "api", ComponentStatus::PartialOutage).await;
+    assert_eq!(
+        cause.as_deref(),
+        Some("partial outage: stated by an open incident")
+    );
+    store::incidents::post_update(
+        &db,
+        inc.id,
+        &store::incidents::NewUpdate {
+            status: domain::incident::IncidentStatus::Resolved,
+            message: server::markdown::message("Réglé."),
+            services: vec![],
+        },
+        &Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("resolve");
+    wait_status(&mut rx, "api", ComponentStatus::Operational).await;
+
+    // The history the availability maths read holds the window and the incident's statement.
+    let web = Owner::Service(domain::config::Slug::parse("web").expect("slug"));
+    let path: Vec<String> = store::status::events(&db, &web)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.to_status)
+        .collect();
+    assert_eq!(path, ["operational", "under_maintenance", "operational"]);
+    let api = Owner::Service(domain::config::Slug::parse("api").expect("slug"));
+    let path: Vec<String> = store::status::events(&db, &api)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.to_status)
+        .collect();
+    assert_eq!(path, ["operational", "partial_outage", "operational"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_maintenance_clock_starts_and_completes_windows_by_itself_as_vigie() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let db = store::connect(&url).await.expect("db");
+    store::migrate(&db).await.expect("migrate");
+    let now = chrono::Utc::now();
+    // Scheduled an hour ago (the injected clock), for a window that is running now and one
+    // that is already over: both are stored as `scheduled` until the clock moves them.
+    let schedule = |starts: i64, ends: i64| store::maintenance::NewMaintenance {
+        title: format!("fenêtre {starts}"),
+        message: server::markdown::message("m"),
+        starts_at: now + chrono::Duration::minutes(starts),
+        ends_at: now + chrono::Duration::minutes(ends),
+        services: vec![],
+    };
+    let earlier = now - chrono::Duration::hours(2);
+    for (s, e) in [(-30, 30), (-50, -40), (60, 120)] {
+        store::maintenance::schedule(&db, &schedule(s, e), &Actor::cli(), earlier)
+            .await
+            .expect("schedule");
+    }
+    let clock = tokio::spawn(server::admin::maintenance::keep_time(
+        db.clone(),
+        std::time::Duration::from_millis(50),
+    ));
+    let filter = AuditFilter {
+        action: Some("maintenance.status".into()),
+        actor: None,
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let moves = loop {
+        let (entries, total) = store::audit::list(&db, &filter, 0, 10)
+            .await
+            .expect("audit");
+        if total >= 2 {
+            break entries;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the clock moved nothing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    // One move each for the two windows whose time came, none for the future one, and
+    // each audited as done by Vigie itself.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    clock.abort();
+    let (entries, total) = store::audit::list(&db, &filter, 0, 10)
+        .await
+        .expect("audit");
+    assert_eq!(total, 2, "{entries:?}");
+    assert!(moves.iter().all(|e| e.actor_kind == "system"), "{moves:?}");
+    let mut details: Vec<&str> = entries.iter().map(|e| e.details.as_str()).collect();
+    details.sort();
+    assert_eq!(
+        details,
+        [
+            r#"{"from":"scheduled","to":"completed"}"#,
+            r#"{"from":"scheduled","to":"in_progress"}"#
+        ]
+    );
+}
+
+async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce() {
+    let app = spawn_app().await;
+    let c = browser();
+    let res = c.get(format!("{}/", app.base)).send().await.expect("home");
+    assert_eq!(res.status(), StatusCode::OK);
+    let policy = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(res.headers().contains_key(header::REFERRER_POLICY));
+    assert!(
+        !res.headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY),
+        "plain http from an untrusted peer"
+    );
+    for d in [
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ] {
+        assert!(policy.contains(d), "{d} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let at = policy.find("'nonce-").expect("a nonce") + 7;
+    let nonce = &policy[at..at + policy[at..].find('\'').expect("end")];
+    assert!(nonce.len() >= 16, "{nonce}");
+    let html = res.text().await.expect("body");
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty(), "hydration scripts");
+    for s in &scripts {
+        let tag = &s[..s.find('>').expect("tag end")];
+        let inline = !tag.contains("src=");
+        assert!(
+            !inline || tag.contains(&format!("nonce=\"{nonce}\"")),
+            "inline script without this request's nonce: <script{tag}>"
+        );
+    }
+    // Another request, another nonce.
+    let again = c.get(format!("{}/", app.base)).send().await.expect("home");
+    let other = again.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(!other.contains(nonce));
+
+    // The console runs no script; other responses allow none inline; 404s too.
+    for (path, script) in [
+        ("/admin/login", "script-src 'none'"),
+        ("/healthz", "script-src 'self' 'wasm-unsafe-eval'"),
+        ("/no-such-page", "'nonce-"),
+    ] {
+        let res = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
+        let p = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii");
+        assert!(
+            p.contains(script) && p.contains("frame-ancestors 'none'"),
+            "{path}: {p}"
+        );
+        assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY", "{path}");
+    }
+}
+
+async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_kept() {
+    let app = spawn_app().await;
+    let owner = app.user("ci@example.org", Role::Editor).await;
+    let token = app.token(owner.id, &[Scope::IncidentsWrite]).await;
+    let c = browser();
+    let res = c
+        .post(format!("{}/api/v1/incidents", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Forum lent", "impact": "minor", "message": "Premier jet."}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let inc: Value = res.json().await.expect("json");
+    let id = inc["id"].as_i64().expect("id");
+    let uid = inc["updates"][0]["id"].as_i64().expect("update id");
+    let url = format!("{}/api/v1/incidents/{id}/updates/{uid}", app.base);
+
+    let res = c
+        .patch(&url)
+        .bearer_auth(&token)
+        .json(&json!({"message": " "}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.expect("json");
+    assert!(err["fields"]["message"].is_string(), "{err}");
+    let res = c
+        .patch(format!(
+            "{}/api/v1/incidents/{}/updates/{uid}",
+            app.base,
+            id + 1
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"message": "ailleurs"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "not this incident's update"
+    );
+    let res = c
+        .patch(&url)
+        .json(&json!({"message": "x"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let res = c
+        .patch(&url)
+        .bearer_auth(&token)
+        .json(&json!({"message": "Texte **corrigé** par l'API."}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), StatusCode::OK);
+    let edited: Value = res.json().await.expect("json");
+    assert!(edited["updates"][0]["edited_at"].is_string(), "{edited}");
+    assert!(edited["updates"][0]["message_html"]
+        .as_str()
+        .is_some_and(|h| h.contains("<strong>corrigé</strong>")));
+
+    // The console: the form carries the current text and a CSRF token.
+    let ed = app.signed_in("ed@example.org", Role::Editor).await;
+    let page = ed
+        .get(format!("{}/admin/incidents/{id}", app.base))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains(&format!("/admin/incidents/{id}/updates/{uid}/edit")));
+    assert!(page.contains("(modifié · edited)"));
+    let form_url = format!("{}/admin/incidents/{id}/updates/{uid}/edit", app.base);
+    let res = ed
+        .post(&form_url)
+        .form(&[("message", "sans jeton")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let csrf = TestApp::csrf(&page);
+    let res = ed
+        .post(&form_url)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("message", "Texte final <script>x</script>"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let history = store::incidents::update_history(&app.db, uid)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 2, "{history:?}");
+    let public = c
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        public.contains("Texte final"),
+        "the public page shows the edited text"
+    );
+    assert!(!public.contains("<script>x</script>"));
+    let actions = app.actions().await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "incident.edit_update")
+            .count(),
+        2,
+        "{actions:?}"
+    );
+}
+
+on_both!(
+    console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
+    sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
+    unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_throttled,
+    forms_without_the_csrf_token_or_from_another_origin_are_refused,
+    editors_run_incidents_but_not_users_tokens_or_the_audit_log,
+    incident_form_with_french_template_publishes_and_bad_input_is_shown_again,
+    api_requires_a_live_token_with_the_right_scope,
+    api_runs_the_incident_life_cycle_with_validation_errors_naming_fields,
+    every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce,
+    an_update_is_edited_through_the_api_and_the_console_with_its_history_kept,
+);

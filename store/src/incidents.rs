@@ -586,3 +586,38 @@ pub async fn services(db: &DatabaseConnection) -> Result<Vec<(String, String)>, 
         .map(|s| (s.id, s.name))
         .collect())
 }
+
+/// The status each service has in open incidents, the worst when several state one: what
+/// the topology rollup lets override the computed status (DESIGN.md, "Status semantics").
+pub async fn stated_statuses(
+    db: &DatabaseConnection,
+) -> Result<HashMap<String, ComponentStatus>, StoreError> {
+    let open: Vec<&str> = IncidentStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(IncidentStatus::as_str)
+        .collect();
+    let ids: Vec<i64> = incident::Entity::find()
+        .filter(incident::Column::Status.is_in(open))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    let mut out: HashMap<String, ComponentStatus> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for row in incident_service::Entity::find()
+        .filter(incident_service::Column::IncidentId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        let status = ComponentStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("incident service of", row.incident_id, &row.status))?;
+        out.entry(row.service_id)
+            .and_modify(|s| *s = (*s).max(status))
+            .or_insert(status);
+    }
+    Ok(out)
+}

@@ -25,6 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/incidents/new", get(new_form))
         .route("/admin/incidents/{id}", get(show))
         .route("/admin/incidents/{id}/updates", post(update))
+        .route(
+            "/admin/incidents/{id}/updates/{update_id}/edit",
+            post(edit_update),
+        )
 }
 
 const STATUSES: [&str; 6] = [
@@ -300,7 +304,15 @@ async fn render_incident(
         .iter()
         .map(|u| {
             format!(
-                "<article><h3>{status} — {at}{edited}</h3>{html}</article>",
+                "<article><h3>{status} — {at}{edited}</h3>{html}\
+                 <details><summary>Modifier le texte · Edit the text</summary>\
+                 <form method=\"post\" action=\"/admin/incidents/{id}/updates/{uid}/edit\">{csrf}\
+                 <label>Message (Markdown) <textarea name=\"message\" rows=\"6\" required>{md}</textarea></label>\
+                 <button>Enregistrer · Save</button></form></details></article>",
+                id = incident.id,
+                uid = u.id,
+                csrf = csrf(staff),
+                md = esc(&u.message_md),
                 status = u.status.as_str(),
                 at = u.created_at.format("%Y-%m-%d %H:%M UTC"),
                 edited = if u.edited_at.is_some() {
@@ -376,6 +388,34 @@ async fn update(State(state): State<AppState>, Path(id): Path<i64>, posted: Post
         Ok(_) => Redirect::to(&format!("/admin/incidents/{id}")).into_response(),
         Err(e) => match write_error(e) {
             Ok(msg) => render_incident(&state, staff, &incident, Some(&msg), message).await,
+            Err(r) => r,
+        },
+    }
+}
+
+/// Replaces an update's text (the earlier text stays in its history).
+async fn edit_update(
+    State(state): State<AppState>,
+    Path((id, update_id)): Path<(i64, i64)>,
+    posted: Posted,
+) -> Response {
+    let staff = &posted.staff;
+    let db = &state.ctx.db;
+    let incident = match store::incidents::get(db, id).await {
+        Ok(Some(i)) if i.updates.iter().any(|u| u.id == update_id) => i,
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return internal(e),
+    };
+    let message = posted.get("message").unwrap_or("");
+    if message.trim().is_empty() {
+        let flash = "À corriger · Please fix: message";
+        return render_incident(&state, staff, &incident, Some(flash), "").await;
+    }
+    let text = crate::markdown::message(message);
+    match store::incidents::edit_update(db, update_id, &text, &staff.actor(), Utc::now()).await {
+        Ok(_) => Redirect::to(&format!("/admin/incidents/{id}")).into_response(),
+        Err(e) => match write_error(e) {
+            Ok(msg) => render_incident(&state, staff, &incident, Some(&msg), "").await,
             Err(r) => r,
         },
     }

@@ -114,3 +114,31 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
         },
     }
 }
+
+/// How often [`keep_time`] looks for windows to start or complete: a window moves at most
+/// this late.
+pub const CLOCK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Starts and completes windows on time, forever: every `every`, persists the moves time made
+/// (`store::maintenance::advance`, audited as Vigie itself). Runs in every `vigie serve`; two
+/// instances sharing a database never apply a move twice (the store checks the old status).
+pub async fn keep_time(db: store::Db, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store::maintenance::advance(&db, Utc::now()).await {
+            Ok(moves) => {
+                for m in moves {
+                    tracing::info!(
+                        maintenance = m.id,
+                        from = m.from.as_str(),
+                        to = m.to.as_str(),
+                        "maintenance window moved"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot advance maintenance windows"),
+        }
+    }
+}

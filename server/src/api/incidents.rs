@@ -30,6 +30,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/incidents/{id}/updates", post(post_update))
         .route("/api/v1/incidents/{id}/resolve", post(resolve))
+        .route(
+            "/api/v1/incidents/{id}/updates/{update_id}",
+            patch(edit_update),
+        )
         .route("/api/v1/maintenances", post(create_maintenance))
         .route(
             "/api/v1/services/{id}/status",
@@ -385,4 +389,42 @@ async fn clear_service_status(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct EditUpdate {
+    message: Option<String>,
+}
+
+/// Replaces an update's text; the earlier text stays in its history and the public page marks
+/// the update as edited.
+async fn edit_update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, update_id)): Path<(i64, i64)>,
+    bytes: Bytes,
+) -> Result<Json<IncidentView>, ApiError> {
+    require(&caller, Scope::IncidentsWrite)?;
+    let req: EditUpdate = body(&bytes)?;
+    let mut p = Problems::default();
+    let md = message(req.message, &mut p);
+    p.finish()?;
+    let db = &state.ctx.db;
+    // The update must belong to the incident named in the path.
+    let belongs = store::incidents::get(db, id)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .is_some_and(|i| i.updates.iter().any(|u| u.id == update_id));
+    if !belongs {
+        return Err(ApiError::NotFound);
+    }
+    let view = store::incidents::edit_update(
+        db,
+        update_id,
+        &crate::markdown::message(&md),
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(view))
 }

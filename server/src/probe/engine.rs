@@ -20,8 +20,11 @@ use chrono::{DateTime, Utc};
 use domain::config::{Catalog, Monitor, MonitorKind, Slug};
 use domain::monitor_state::{MonitorState, Thresholds};
 use domain::quorum::{self, LocationReport, Verdict};
+use domain::status::ComponentStatus;
 use domain::status::ServiceState;
-use domain::topology::{self, Inputs, MonitorKey, MonitorStatus, Owner, StatusChange};
+use domain::topology::{
+    self, Inputs, MaintenanceWindow, MonitorKey, MonitorStatus, Owner, StatusChange,
+};
 use domain::uptime;
 use store::checks::NewCheck;
 use store::history::Observation;
@@ -270,6 +273,8 @@ pub async fn start(
         changes: changes.clone(),
         cfg: cfg.clone(),
         stats: stats.clone(),
+        maintenance: Vec::new(),
+        overrides: HashMap::new(),
     };
     tasks.push(tokio::spawn(collector.run(rx)));
     tasks.push(tokio::spawn(retention(db, cfg.raw_days)));
@@ -438,6 +443,10 @@ struct Collector {
     changes: broadcast::Sender<StatusChange>,
     cfg: EngineConfig,
     stats: Arc<EngineStats>,
+    /// What staff stated, as last read: active maintenance windows and open incidents'
+    /// service statuses. Kept when a read fails, so a database hiccup does not flap statuses.
+    maintenance: Vec<MaintenanceWindow>,
+    overrides: HashMap<Slug, ComponentStatus>,
 }
 
 impl Collector {
@@ -548,6 +557,36 @@ impl Collector {
         out
     }
 
+    /// Reads the maintenance windows active at `now` and open incidents' stated statuses.
+    async fn read_staff_inputs(&mut self, now: DateTime<Utc>) {
+        match store::maintenance::active(&self.db, now).await {
+            Ok(windows) => {
+                self.maintenance = windows
+                    .into_iter()
+                    .map(|w| MaintenanceWindow {
+                        services: w
+                            .services
+                            .iter()
+                            .filter_map(|s| Slug::parse(&s.service_id).ok())
+                            .collect(),
+                        starts_at: w.starts_at,
+                        ends_at: w.ends_at,
+                    })
+                    .collect();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read maintenance windows"),
+        }
+        match store::incidents::stated_statuses(&self.db).await {
+            Ok(stated) => {
+                self.overrides = stated
+                    .into_iter()
+                    .filter_map(|(id, s)| Some((Slug::parse(&id).ok()?, s)))
+                    .collect();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read incidents' stated statuses"),
+        }
+    }
+
     async fn evaluate(&mut self, now: DateTime<Utc>) {
         if self.multi_location {
             match store::history::load_states_elsewhere(&self.db, self.cfg.location.as_str()).await
@@ -560,9 +599,11 @@ impl Collector {
                 Err(e) => tracing::warn!(error = %e, "cannot read other locations' states"),
             }
         }
+        self.read_staff_inputs(now).await;
         let inputs = Inputs {
             monitors: self.monitor_statuses(now),
-            ..Inputs::default()
+            maintenance: self.maintenance.clone(),
+            overrides: self.overrides.clone(),
         };
         let t = topology::rollup(&self.catalog, &inputs, now);
         let mut changes = Vec::new();
