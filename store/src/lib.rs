@@ -5,6 +5,7 @@
 
 pub mod api_read;
 pub mod audit;
+pub mod availability;
 pub mod catalog;
 pub mod checks;
 pub mod entity;
