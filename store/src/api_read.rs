@@ -248,9 +248,7 @@ async fn stated_statuses(
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        out.entry(incident_id)
-            .or_default()
-            .insert(update_id, list);
+        out.entry(incident_id).or_default().insert(update_id, list);
     }
     Ok(out)
 }

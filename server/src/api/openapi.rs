@@ -8,7 +8,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Object, ResponseBuilder, Type};
@@ -73,7 +75,9 @@ impl Modify for Push {
                 .name("token")
                 .parameter_in(ParameterIn::Path)
                 .required(utoipa::openapi::Required::True)
-                .description(Some("The push monitor's secret token (from its configuration)"))
+                .description(Some(
+                    "The push monitor's secret token (from its configuration)",
+                ))
                 .schema(Some(Object::with_type(Type::String)))
                 .build()
         };
@@ -117,13 +121,25 @@ impl Modify for Push {
                 .response("404", err("Unknown token"))
         };
         let get = op("Heartbeat with its fields in the query string")
-            .parameter(field("status", Type::String, "`up` (default), `degraded` or `down`"))
+            .parameter(field(
+                "status",
+                Type::String,
+                "`up` (default), `degraded` or `down`",
+            ))
             .parameter(field("msg", Type::String, "Free text shown as the reason"))
             .parameter(field("latency_ms", Type::Integer, "Duration of the job"))
-            .parameter(field("verified", Type::Boolean, "Backups: the restore test passed"))
+            .parameter(field(
+                "verified",
+                Type::Boolean,
+                "Backups: the restore test passed",
+            ))
             .parameter(field("bytes", Type::Integer, "Backups: size"))
             .parameter(field("sha256", Type::String, "Backups: checksum"))
-            .parameter(field("restored_in_s", Type::Number, "Backups: restore test duration"))
+            .parameter(field(
+                "restored_in_s",
+                Type::Number,
+                "Backups: restore test duration",
+            ))
             .build();
         let post = op("Heartbeat with a JSON body (same fields as the GET query)")
             .request_body(Some(
@@ -139,7 +155,10 @@ impl Modify for Push {
             .build();
         let mut item = PathItem::new(HttpMethod::Get, get);
         item.post = Some(post);
-        openapi.paths.paths.insert("/api/v1/push/{token}".to_owned(), item);
+        openapi
+            .paths
+            .paths
+            .insert("/api/v1/push/{token}".to_owned(), item);
     }
 }
 

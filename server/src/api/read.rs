@@ -471,13 +471,14 @@ pub async fn uptime(
     let q: UptimeQuery = query(raw.as_deref())?;
     let days = q.days.unwrap_or(90);
     if !(1..=400).contains(&days) {
-        return Err(ApiError::BadRequest("days must be between 1 and 400".into()));
+        return Err(ApiError::BadRequest(
+            "days must be between 1 and 400".into(),
+        ));
     }
     let now = Utc::now();
-    let daily =
-        store::availability::daily_for(&state.ctx.db, &slug, state.ctx.timezone, now, days)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+    let daily = store::availability::daily_for(&state.ctx.db, &slug, state.ctx.timezone, now, days)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let body = Uptime {
         slug,
         days,
@@ -540,10 +541,11 @@ pub async fn latency(
     }
     let now = Utc::now();
     // Whole buckets: the current (partial) one is included, the window starts on a boundary.
-    let to = period.bucket(now) + match period {
-        Period::Hour => TimeDelta::hours(1),
-        Period::Day => TimeDelta::days(1),
-    };
+    let to = period.bucket(now)
+        + match period {
+            Period::Hour => TimeDelta::hours(1),
+            Period::Day => TimeDelta::days(1),
+        };
     let from = to - span;
     let series = store::api_read::latency(db, &slug, period, from, to)
         .await?

@@ -512,7 +512,10 @@ fn build_components(state: &AppState, page_id: &str, groups: &[GroupRow]) -> Vec
             name: g.name.clone(),
             status: worst.into(),
             created_at: created.map(|t| ts(state, t)).unwrap_or_default(),
-            updated_at: updated.or(created).map(|t| ts(state, t)).unwrap_or_default(),
+            updated_at: updated
+                .or(created)
+                .map(|t| ts(state, t))
+                .unwrap_or_default(),
             position: g.position,
             description: None,
             showcase: false,
@@ -566,7 +569,10 @@ pub fn page_status(
             ServiceState::NoData => None,
         })
         .max();
-    let no_data = states.iter().filter(|s| **s == ServiceState::NoData).count();
+    let no_data = states
+        .iter()
+        .filter(|s| **s == ServiceState::NoData)
+        .count();
     let impact = open_impacts.iter().copied().max().unwrap_or(I::None);
     if impact == I::Critical {
         return (
@@ -589,7 +595,10 @@ pub fn page_status(
     if worst == Some(ComponentStatus::DegradedPerformance) {
         return (
             PageIndicator::Minor,
-            pick("Partially Degraded Service", "Service partiellement dégradé"),
+            pick(
+                "Partially Degraded Service",
+                "Service partiellement dégradé",
+            ),
         );
     }
     if impact == I::Minor {
@@ -601,7 +610,10 @@ pub fn page_status(
     if no_data > 0 && no_data == states.len() {
         return (
             PageIndicator::Minor,
-            pick("No Recent Monitoring Data", "Aucune donnée de surveillance récente"),
+            pick(
+                "No Recent Monitoring Data",
+                "Aucune donnée de surveillance récente",
+            ),
         );
     }
     if no_data > 0 {
@@ -621,7 +633,10 @@ pub fn page_status(
     }
     (
         PageIndicator::None,
-        pick("All Systems Operational", "Tous les systèmes sont opérationnels"),
+        pick(
+            "All Systems Operational",
+            "Tous les systèmes sont opérationnels",
+        ),
     )
 }
 
@@ -815,7 +830,10 @@ mod tests {
 
     #[test]
     fn all_operational_is_none_and_a_major_outage_is_major() {
-        assert_eq!(page_status(&[OK, OK], &[], false, Locale::En).0, PageIndicator::None);
+        assert_eq!(
+            page_status(&[OK, OK], &[], false, Locale::En).0,
+            PageIndicator::None
+        );
         let down = ServiceState::Known(ComponentStatus::MajorOutage);
         assert_eq!(
             page_status(&[OK, down], &[], false, Locale::En),
@@ -825,7 +843,10 @@ mod tests {
 
     #[test]
     fn a_critical_incident_outranks_every_component() {
-        assert_eq!(page_status(&[OK], &[I::Critical], false, Locale::Fr).0, PageIndicator::Critical);
+        assert_eq!(
+            page_status(&[OK], &[I::Critical], false, Locale::Fr).0,
+            PageIndicator::Critical
+        );
     }
 
     #[test]
@@ -837,12 +858,18 @@ mod tests {
 
     #[test]
     fn an_active_window_shows_maintenance_when_nothing_is_worse() {
-        assert_eq!(page_status(&[OK], &[], true, Locale::En).0, PageIndicator::Maintenance);
+        assert_eq!(
+            page_status(&[OK], &[], true, Locale::En).0,
+            PageIndicator::Maintenance
+        );
     }
 
     #[test]
     fn page_id_is_stable_and_short() {
-        assert_eq!(page_id("https://status.example/"), page_id("https://status.example"));
+        assert_eq!(
+            page_id("https://status.example/"),
+            page_id("https://status.example")
+        );
         assert_eq!(page_id("https://status.example").len(), 12);
     }
 }
