@@ -7,6 +7,7 @@ pub mod api_read;
 pub mod audit;
 pub mod availability;
 pub mod catalog;
+pub mod changes;
 pub mod checks;
 pub mod entity;
 pub mod history;
