@@ -240,6 +240,20 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderM
     (status, headers, body)
 }
 
+/// GETs `path` until `done` holds for its body (the page cache picks up a store change on
+/// its watcher's next tick); gives up after 300 tries and returns the last body.
+async fn get_until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = get(app, path).await.2;
+        if done(&last) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
 fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object().expect("an object").keys().cloned().collect()
 }
@@ -615,7 +629,11 @@ async fn status_and_components_follow_the_services_and_speak_the_asked_language(
     )
     .await
     .expect("apply");
-    let (_, _, s) = get(&app, "/api/v2/status.json?lang=en").await;
+    // The page cache follows the store's change watcher: wait for the new generation.
+    let s = get_until(&app, "/api/v2/status.json?lang=en", |s| {
+        s["status"]["indicator"] != "major"
+    })
+    .await;
     assert_eq!(s["status"]["indicator"], "minor");
     assert_ne!(s["status"]["description"], "All Systems Operational");
 
@@ -910,13 +928,22 @@ async fn reads_are_revalidated_with_an_etag_and_writes_get_no_cors() {
     )
     .await
     .expect("apply");
-    let changed = c
-        .get(format!("{}/api/v2/components.json", app.base))
-        .header(header::IF_NONE_MATCH, etag)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(changed.status(), StatusCode::OK);
+    // The page cache follows the store's change watcher: poll until it has seen the change.
+    let mut changed = StatusCode::NOT_MODIFIED;
+    for _ in 0..300 {
+        changed = c
+            .get(format!("{}/api/v2/components.json", app.base))
+            .header(header::IF_NONE_MATCH, etag.clone())
+            .send()
+            .await
+            .expect("get")
+            .status();
+        if changed != StatusCode::NOT_MODIFIED {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(changed, StatusCode::OK);
 
     // Write routes: refused without a token, and no CORS header for other origins.
     for (method, path) in [
