@@ -463,6 +463,10 @@ async fn summary_has_statuspage_shape_with_groups_incidents_and_maintenance() {
     let (status, headers, s) = get(&app, "/api/v2/summary.json").await;
     assert_eq!(status, StatusCode::OK);
     assert_cors(&headers, "summary");
+    // Served again from the page cache: still open to other origins.
+    let (status, headers, _) = get(&app, "/api/v2/summary.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_cors(&headers, "summary (cached)");
     assert_eq!(
         keys(&s),
         set(&[
