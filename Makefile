@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system build build-wasm build-server build-debug run test test-rust test-e2e lint fmt
+.PHONY: help setup setup-build setup-system build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -103,3 +103,16 @@ test-e2e: setup build-debug
 	VIGIE_BIN="$(abspath $(TARGET_DIR)/debug/vigie)" npm run --silent e2e
 
 test: lint test-rust test-e2e
+
+## --- benchmarks (not tests) ---------------------------------------------------------------
+
+# `/` and `/api/v2/summary.json` with 100 services and 90 days of history, against nginx
+# serving the same bytes; prints req/s of both, the ratio and p50/p99 (README, Performance).
+bench-page: build-wasm
+	@missing=""; command -v wrk >/dev/null || missing="$$missing wrk"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(CARGO) bench -p server --bench page -- $(BENCH_ARGS)

@@ -228,6 +228,81 @@ impl Texts {
     }
 }
 
+/// Words of the feeds, the maintenance calendar and the badges.
+impl Texts {
+    /// Title prefix of a maintenance notice: "Maintenance planifiée".
+    pub fn maintenance_scheduled(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Maintenance planifiée",
+            Locale::En => "Maintenance scheduled",
+        }
+    }
+
+    /// Title prefix of a maintenance notice: "Maintenance commencée".
+    pub fn maintenance_started(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Maintenance commencée",
+            Locale::En => "Maintenance started",
+        }
+    }
+
+    /// Title prefix of a maintenance notice: "Maintenance terminée".
+    pub fn maintenance_completed(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Maintenance terminée",
+            Locale::En => "Maintenance completed",
+        }
+    }
+
+    /// "Fenêtre : du 2026-11-28 02:00 au 2026-11-28 04:00 UTC".
+    pub fn maintenance_window(&self, from: &str, to: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Fenêtre : du {from} au {to}"),
+            Locale::En => format!("Window: from {from} to {to}"),
+        }
+    }
+
+    /// The feed's description: "Incidents et maintenances de Humanoid".
+    pub fn feed_description(&self, of: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Incidents et maintenances : {of}"),
+            Locale::En => format!("Incidents and maintenance: {of}"),
+        }
+    }
+
+    /// The calendar's name: "Humanoid — maintenances".
+    pub fn calendar_name(&self, site: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("{site} — maintenances"),
+            Locale::En => format!("{site} — maintenance"),
+        }
+    }
+
+    /// Label of the uptime badge: "disponibilité 30 j", "uptime 30 d".
+    pub fn uptime_over(&self, days: u32) -> String {
+        match self.locale {
+            Locale::Fr => format!("disponibilité {days} j"),
+            Locale::En => format!("uptime {days} d"),
+        }
+    }
+
+    /// "99,95 %" / "99.95%": a percentage written the way each language writes it.
+    pub fn percent(&self, value: f64) -> String {
+        let text = if (99.995..100.0).contains(&value) {
+            // Never round a short outage up to a perfect score.
+            "99.99".to_owned()
+        } else if value >= 100.0 {
+            "100".to_owned()
+        } else {
+            format!("{value:.2}")
+        };
+        match self.locale {
+            Locale::Fr => format!("{} %", text.replace('.', ",")),
+            Locale::En => format!("{text}%"),
+        }
+    }
+}
+
 /// The locale of the page being rendered. On the server: `?lang=`, `Accept-Language`, then the
 /// site default. In the browser: what the server wrote into `<html lang>`.
 pub fn request_locale() -> Locale {

@@ -305,8 +305,34 @@ fn matches(if_none_match: Option<&HeaderValue>, etag: &HeaderValue) -> bool {
     })
 }
 
-fn serve(cached: &Cached, method: &Method, if_none_match: Option<&HeaderValue>) -> Response {
-    if matches(if_none_match, &cached.etag) {
+/// `If-Modified-Since` counts only without `If-None-Match` (RFC 9110, 13.1.3).
+fn not_modified_since(cached: &Cached, conditions: &Conditions) -> bool {
+    if conditions.if_none_match.is_some() {
+        return false;
+    }
+    let parse = |v: Option<&HeaderValue>| {
+        v.and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+    };
+    match (
+        parse(conditions.if_modified_since.as_ref()),
+        parse(cached.headers.get(header::LAST_MODIFIED)),
+    ) {
+        (Some(since), Some(modified)) => modified <= since,
+        _ => false,
+    }
+}
+
+/// The request's validators, kept aside while the inner layers render unconditionally.
+struct Conditions {
+    if_none_match: Option<HeaderValue>,
+    if_modified_since: Option<HeaderValue>,
+}
+
+fn serve(cached: &Cached, method: &Method, conditions: &Conditions) -> Response {
+    if matches(conditions.if_none_match.as_ref(), &cached.etag)
+        || not_modified_since(cached, conditions)
+    {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         for name in [
             header::ETAG,
@@ -343,7 +369,10 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
         return next.run(req).await;
     }
     let encoding = Encoding::negotiate(headers);
-    let if_none_match = headers.get(header::IF_NONE_MATCH).cloned();
+    let conditions = Conditions {
+        if_none_match: headers.get(header::IF_NONE_MATCH).cloned(),
+        if_modified_since: headers.get(header::IF_MODIFIED_SINCE).cloned(),
+    };
     let key = Key {
         uri: req.uri().to_string(),
         language: headers
@@ -366,7 +395,7 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
 
     let cell = cache.cell(key);
     if let Some(hit) = cell.get() {
-        return serve(hit.variant(encoding), &method, if_none_match.as_ref());
+        return serve(hit.variant(encoding), &method, &conditions);
     }
     let mut uncached = None;
     let result = cell
@@ -385,7 +414,7 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
         })
         .await;
     match (result, uncached) {
-        (Ok(entry), _) => serve(entry.variant(encoding), &method, if_none_match.as_ref()),
+        (Ok(entry), _) => serve(entry.variant(encoding), &method, &conditions),
         (Err(()), Some(r)) => r,
         // Unreachable in practice: an init that failed always left its response.
         (Err(()), None) => StatusCode::SERVICE_UNAVAILABLE.into_response(),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Mutex};
 
 /// How often the store is asked whether anything changed.
 pub const WATCH_EVERY: Duration = Duration::from_millis(500);
@@ -28,6 +28,15 @@ pub enum Change {
 pub struct Hub {
     generation: AtomicU64,
     tx: broadcast::Sender<Change>,
+    seen: Mutex<Seen>,
+}
+
+/// What the last check saw.
+#[derive(Debug)]
+struct Seen {
+    mark: Option<store::changes::Watermark>,
+    /// Incidents updated at or after this are reported by the next change.
+    incidents_since: DateTime<Utc>,
 }
 
 impl Hub {
@@ -37,6 +46,10 @@ impl Hub {
         Arc::new(Hub {
             generation: AtomicU64::new(1),
             tx,
+            seen: Mutex::new(Seen {
+                mark: None,
+                incidents_since: Utc::now(),
+            }),
         })
     }
 
@@ -75,53 +88,76 @@ impl Hub {
         })
     }
 
-    /// Starts the watcher task; it stops when the returned handle is aborted or dropped
-    /// with the runtime.
+    /// Starts the watcher task: a [`Hub::check`] every [`WATCH_EVERY`].
     pub fn watch(self: &Arc<Self>, db: store::Db) -> tokio::task::JoinHandle<()> {
         let hub = Arc::clone(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(WATCH_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut seen: Option<store::changes::Watermark> = None;
-            let mut incidents_seen: DateTime<Utc> = Utc::now();
             loop {
                 tick.tick().await;
-                let mark = match store::changes::watermark(&db).await {
-                    Ok(m) => m,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "change hub: cannot read the watermark");
-                        continue;
-                    }
-                };
-                let Some(old) = seen.replace(mark.clone()) else {
-                    continue;
-                };
-                if old == mark {
-                    continue;
-                }
-                if old.incidents_updated != mark.incidents_updated {
-                    let since = incidents_seen;
-                    incidents_seen = mark.incidents_updated.unwrap_or(since);
-                    match store::incidents::updated_since(&db, since).await {
-                        Ok(list) => {
-                            let ids = list.iter().map(|i| i.id).collect();
-                            hub.bump(Change::Incidents(ids));
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "change hub: cannot read incident changes");
-                            hub.bump(Change::Data);
-                        }
-                    }
-                    if old.last_status_event == mark.last_status_event
-                        && old.maintenance_updated == mark.maintenance_updated
-                        && old.manual_statuses == mark.manual_statuses
-                        && old.manual_set == mark.manual_set
-                    {
-                        continue;
-                    }
-                }
-                hub.bump(Change::Data);
+                hub.check(&db).await;
             }
         })
     }
+
+    /// Compares the store's watermark with the last one seen and announces what moved. The
+    /// watcher calls it periodically; a writer that wants its change visible at once (or a
+    /// test that wrote through the store) may call it right after writing.
+    pub async fn check(&self, db: &store::Db) {
+        let mut seen = self.seen.lock().await;
+        let mark = match store::changes::watermark(db).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "change hub: cannot read the watermark");
+                return;
+            }
+        };
+        let Some(old) = seen.mark.replace(mark.clone()) else {
+            // The baseline: pages rendered before it may predate a write it already includes.
+            self.invalidate();
+            return;
+        };
+        if old == mark {
+            return;
+        }
+        if old.incidents_updated != mark.incidents_updated {
+            let since = seen.incidents_since;
+            seen.incidents_since = mark.incidents_updated.unwrap_or(since);
+            match store::incidents::updated_since(db, since).await {
+                Ok(list) => self.bump(Change::Incidents(list.iter().map(|i| i.id).collect())),
+                Err(e) => {
+                    tracing::warn!(error = %e, "change hub: cannot read incident changes");
+                    self.bump(Change::Data);
+                }
+            }
+            if old.last_status_event == mark.last_status_event
+                && old.maintenance_updated == mark.maintenance_updated
+                && old.manual_statuses == mark.manual_statuses
+                && old.manual_set == mark.manual_set
+            {
+                return;
+            }
+        }
+        self.bump(Change::Data);
+    }
+}
+
+/// After every state-changing request (console forms, write API, push heartbeats), checks the
+/// store at once: a writer sees its change on the very next page it opens, and open pages
+/// hear of it without waiting for the watcher's next look.
+pub async fn publish_writes(
+    axum::extract::State(state): axum::extract::State<crate::startup::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let response = next.run(req).await;
+    if writes {
+        state.hub.check(&state.ctx.db).await;
+    }
+    response
 }

@@ -83,6 +83,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::live::router())
         .merge(crate::api::router())
         .merge(crate::admin::router())
+        .merge(crate::feeds::router())
+        .merge(crate::ical::router())
+        .merge(crate::badge::router())
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
         .fallback(not_found)
@@ -95,6 +98,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::changes::publish_writes,
         ))
         .layer(axum::middleware::from_fn_with_state(
             cache,
@@ -134,6 +141,8 @@ async fn html_is_revalidated(mut response: Response) -> Response {
 /// A running server: its address and the task serving it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The change hub: `hub.check(&db)` publishes a write made outside this process at once.
+    pub hub: std::sync::Arc<crate::changes::Hub>,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -151,6 +160,8 @@ pub async fn spawn(
         .local_addr()
         .context("failed to read the listening address")?;
     let hub = crate::changes::Hub::new();
+    // The baseline is taken before the first request, so no early page outlives a write.
+    hub.check(&db).await;
     hub.watch(db.clone());
     let state = AppState {
         hub: hub.clone(),
@@ -178,7 +189,7 @@ pub async fn spawn(
         .with_graceful_shutdown(shutdown_signal())
         .await
     });
-    Ok(Running { addr, task })
+    Ok(Running { addr, hub, task })
 }
 
 /// `vigie serve`: runs until Ctrl-C or SIGTERM.

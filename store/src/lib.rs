@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod changes;
 pub mod checks;
 pub mod entity;
+pub mod feeds;
 pub mod history;
 pub mod incidents;
 pub mod maintenance;
