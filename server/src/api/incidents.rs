@@ -13,6 +13,9 @@ use domain::incident::{Impact, IncidentStatus, IncidentView, MaintenanceView, Ma
 use domain::status::ComponentStatus;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::read::{ErrorBody, Incident, Maintenance};
 use store::incidents::{IncidentEdit, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
 use store::tokens::Scope;
@@ -24,10 +27,7 @@ use crate::startup::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/incidents", post(create_incident))
-        .route(
-            "/api/v1/incidents/{id}",
-            patch(edit_incident).get(get_incident),
-        )
+        .route("/api/v1/incidents/{id}", patch(edit_incident))
         .route("/api/v1/incidents/{id}/updates", post(post_update))
         .route("/api/v1/incidents/{id}/resolve", post(resolve))
         .route(
@@ -54,7 +54,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::field("body", e.to_string()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ServiceInput {
     id: String,
     status: String,
@@ -107,7 +107,7 @@ fn message(md: Option<String>, p: &mut Problems) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateIncident {
     title: Option<String>,
     impact: Option<String>,
@@ -119,7 +119,13 @@ struct CreateIncident {
     notify: bool,
 }
 
-async fn create_incident(
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "write", request_body = CreateIncident,
+    security(("bearer" = ["incidents:write"])),
+    responses((status = 201, description = "The new incident", body = Incident),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn create_incident(
     State(state): State<AppState>,
     caller: ApiCaller,
     bytes: Bytes,
@@ -166,25 +172,22 @@ async fn create_incident(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-async fn get_incident(
-    State(state): State<AppState>,
-    _caller: ApiCaller,
-    Path(id): Path<i64>,
-) -> Result<Json<IncidentView>, ApiError> {
-    store::incidents::get(&state.ctx.db, id)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound)
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EditIncident {
     title: Option<String>,
     impact: Option<String>,
     started_at: Option<DateTime<Utc>>,
 }
 
-async fn edit_incident(
+#[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "write", request_body = EditIncident,
+    params(("id" = i64, Path, description = "Incident number")),
+    security(("bearer" = ["incidents:write"])),
+    responses((status = 200, description = "The incident", body = Incident),
+        (status = 404, description = "Unknown incident", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn edit_incident(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<i64>,
@@ -217,14 +220,22 @@ async fn edit_incident(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PostUpdate {
     status: Option<String>,
     message: Option<String>,
     services: Option<Vec<ServiceInput>>,
 }
 
-async fn post_update(
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/updates", tag = "write", request_body = PostUpdate,
+    params(("id" = i64, Path, description = "Incident number")),
+    security(("bearer" = ["incidents:write"])),
+    responses((status = 201, description = "The incident with the new update", body = Incident),
+        (status = 404, description = "Unknown incident", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn post_update(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<i64>,
@@ -251,12 +262,20 @@ async fn post_update(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Resolve {
     message: Option<String>,
 }
 
-async fn resolve(
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/resolve", tag = "write", request_body(content = Option<Resolve>, description = "Optional closing message"),
+    params(("id" = i64, Path, description = "Incident number")),
+    security(("bearer" = ["incidents:write"])),
+    responses((status = 200, description = "The resolved incident; its services are stated operational", body = Incident),
+        (status = 404, description = "Unknown incident", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn resolve(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<i64>,
@@ -292,7 +311,7 @@ async fn resolve(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateMaintenance {
     title: Option<String>,
     message: Option<String>,
@@ -302,7 +321,13 @@ struct CreateMaintenance {
     services: Vec<String>,
 }
 
-async fn create_maintenance(
+#[utoipa::path(post, path = "/api/v1/maintenances", tag = "write", request_body = CreateMaintenance,
+    security(("bearer" = ["maintenance:write"])),
+    responses((status = 201, description = "The scheduled window", body = Maintenance),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn create_maintenance(
     State(state): State<AppState>,
     caller: ApiCaller,
     bytes: Bytes,
@@ -342,13 +367,20 @@ async fn create_maintenance(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SetStatus {
     status: Option<String>,
     note: Option<String>,
 }
 
-async fn set_service_status(
+#[utoipa::path(put, path = "/api/v1/services/{id}/status", tag = "write", request_body = SetStatus,
+    params(("id" = String, Path, description = "Service id")),
+    security(("bearer" = ["services:write"])),
+    responses((status = 200, description = "The status now set by hand: `{service_id, status, note, set_at}`"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn set_service_status(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
@@ -373,7 +405,14 @@ async fn set_service_status(
     Ok(Json(set))
 }
 
-async fn clear_service_status(
+#[utoipa::path(delete, path = "/api/v1/services/{id}/status", tag = "write",
+    params(("id" = String, Path, description = "Service id")),
+    security(("bearer" = ["services:write"])),
+    responses((status = 204, description = "The status set by hand is cleared"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn clear_service_status(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,

@@ -1,8 +1,12 @@
-//! The Vigie write API under `/api/v1`, authenticated with bearer tokens. Errors are JSON:
-//! 401 without a valid token, 403 without the needed scope or role, 422 with the offending
-//! field names for invalid input.
+//! The JSON APIs. The Vigie write API under `/api/v1`, authenticated with bearer tokens:
+//! errors are JSON, 401 without a valid token, 403 without the needed scope or role, 422 with
+//! the offending field names for invalid input. The public reads (`/api/v1` GET routes in
+//! [`read`], the Statuspage-compatible [`v2`], [`openapi`]'s document) are open to any origin.
 
 pub mod incidents;
+pub mod openapi;
+pub mod read;
+pub mod v2;
 
 use std::collections::BTreeMap;
 
@@ -18,6 +22,8 @@ pub enum ApiError {
     Unauthorized,
     Forbidden(&'static str),
     NotFound,
+    /// A query the route cannot read (JSON 400 with this message).
+    BadRequest(String),
     /// Field name → what is wrong with it.
     Validation(BTreeMap<String, String>),
     /// Logged, never shown.
@@ -68,6 +74,9 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => {
                 (StatusCode::NOT_FOUND, Json(json!({ "error": "not_found" }))).into_response()
             }
+            ApiError::BadRequest(message) => {
+                (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+            }
             ApiError::Validation(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({ "error": "validation", "fields": fields })),
@@ -85,7 +94,19 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The `/api/v1` write routes.
+/// The `/api/v1` write routes, and the public reads with CORS open for GET and HEAD (write
+/// routes get no CORS header: a browser on another origin cannot call them).
 pub fn router() -> axum::Router<crate::startup::AppState> {
-    incidents::router().layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+    use axum::http::Method;
+    use tower_http::cors::{Any, CorsLayer};
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD]);
+    let public = read::router()
+        .merge(v2::router())
+        .merge(openapi::router())
+        .layer(cors);
+    incidents::router()
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .merge(public)
 }

@@ -1,0 +1,666 @@
+//! Vigie's own public read API under `/api/v1` (GET, JSON, CORS open): services with status,
+//! cause and 90-day uptime; one service with its monitors' latest results per location; daily
+//! uptime and latency series; incidents (paged) and maintenance windows.
+//!
+//! Unknown ids are `404 {"error": …}`, a bad query is `400 {"error": …}`. Responses carry
+//! `Cache-Control: no-cache` and a weak ETag of the body, answered with 304 when it matches.
+
+use std::hash::{Hash, Hasher};
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use domain::incident::{IncidentView, MaintenanceView};
+use domain::status::{CheckOutcome, ServiceState};
+use domain::uptime::Period;
+use serde::{Deserialize, Serialize};
+use store::api_read::ServiceRow;
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiError;
+use crate::startup::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/services", get(services))
+        .route("/api/v1/services/{slug}", get(service))
+        .route("/api/v1/services/{slug}/uptime", get(uptime))
+        .route("/api/v1/services/{slug}/latency", get(latency))
+        .route("/api/v1/incidents", get(incidents))
+        .route("/api/v1/incidents/{id}", get(incident))
+        .route("/api/v1/maintenances", get(maintenances))
+}
+
+/// Serialises `body` as JSON with `Cache-Control: no-cache` and a weak ETag; `304` when the
+/// request's `If-None-Match` names that ETag. The hash is computed here rather than by a
+/// middleware because only the handler knows the body is a pure function of the store.
+pub(crate) fn json_response<T: Serialize>(req: &HeaderMap, body: &T) -> Response {
+    let bytes = match serde_json::to_vec(body) {
+        Ok(b) => b,
+        Err(e) => return ApiError::Internal(e.to_string()).into_response(),
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    let etag = format!("W/\"{:016x}\"", h.finish());
+    let matches = req
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = Response::new(Body::from(bytes));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+/// Parses a query string into `T`; anything it cannot read is a JSON 400.
+fn query<T: for<'de> Deserialize<'de> + Default>(raw: Option<&str>) -> Result<T, ApiError> {
+    match raw {
+        None | Some("") => Ok(T::default()),
+        Some(q) => serde_urlencoded::from_str(q)
+            .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}"))),
+    }
+}
+
+/// The group a service belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A service as readers see it now.
+#[derive(Serialize, ToSchema)]
+pub struct Service {
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    pub group: GroupRef,
+    /// A component status, or `no_data` when the probes have not reported recently.
+    #[schema(example = "operational")]
+    pub status: String,
+    /// Why the service is not operational, e.g. `down: host phys-2 unreachable`.
+    pub cause: Option<String>,
+    /// Since when the engine's status holds.
+    pub since: Option<DateTime<Utc>>,
+    /// Uptime in percent over the last 90 local days; null without data.
+    pub uptime_90d: Option<f64>,
+}
+
+/// The latest result of a monitor at one probe location.
+#[derive(Serialize, ToSchema)]
+pub struct LocationResult {
+    pub location: String,
+    /// The outcome confirmed at this location (`up`, `degraded`, `down`).
+    pub confirmed: Option<String>,
+    /// The latest outcome, confirmed or not.
+    pub outcome: Option<String>,
+    pub checked_at: Option<DateTime<Utc>>,
+    pub latency_ms: Option<i32>,
+    pub status_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+/// A monitor of a service. Its target is not shown: it may be an internal address.
+#[derive(Serialize, ToSchema)]
+pub struct Monitor {
+    pub id: i64,
+    pub name: String,
+    /// `http`, `keyword`, `json`, `tcp`, `dns`, `tls` or `push`.
+    pub kind: String,
+    pub interval_s: f64,
+    pub locations: Vec<LocationResult>,
+}
+
+/// A service with its monitors.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceDetail {
+    #[serde(flatten)]
+    pub service: Service,
+    pub monitors: Vec<Monitor>,
+}
+
+/// An incident that touched a service on a day.
+#[derive(Serialize, ToSchema)]
+pub struct DayIncident {
+    pub id: i64,
+    pub title: String,
+}
+
+/// One local day (site timezone) of a service's availability.
+#[derive(Serialize, ToSchema)]
+pub struct Day {
+    pub date: NaiveDate,
+    /// Time with data, outside maintenance.
+    pub counted_ms: i64,
+    /// Weighted: major outage 1.0, partial outage 0.3, degraded 0.
+    pub downtime_ms: i64,
+    pub maintenance_ms: i64,
+    pub no_data_ms: i64,
+    /// The worst component status of the day; null without data.
+    pub worst: Option<String>,
+    pub uptime_pct: Option<f64>,
+    /// `no_data`, `operational`, `minor`, `major`, `critical`.
+    pub level: String,
+    pub incidents: Vec<DayIncident>,
+}
+
+/// Daily uptime of a service.
+#[derive(Serialize, ToSchema)]
+pub struct Uptime {
+    pub slug: String,
+    pub days: u32,
+    /// Over the whole window; null without data.
+    pub uptime_pct: Option<f64>,
+    /// Oldest first, ending today.
+    pub daily: Vec<Day>,
+}
+
+/// One point of a latency series.
+#[derive(Serialize, ToSchema)]
+pub struct LatencyPoint {
+    /// Start of the hour or day (UTC).
+    pub at: DateTime<Utc>,
+    pub p50_ms: Option<u32>,
+    pub p95_ms: Option<u32>,
+    pub checks: i64,
+}
+
+/// A monitor's latency series (all locations merged).
+#[derive(Serialize, ToSchema)]
+pub struct LatencySeries {
+    pub monitor_id: i64,
+    pub name: String,
+    pub points: Vec<LatencyPoint>,
+}
+
+/// Latency of a service's monitors over a range.
+#[derive(Serialize, ToSchema)]
+pub struct Latency {
+    pub slug: String,
+    /// `24h`, `7d` or `30d`.
+    pub range: String,
+    /// `hour` or `day`.
+    pub period: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub series: Vec<LatencySeries>,
+}
+
+/// A service an incident or window names, with the status stated for it.
+#[derive(Serialize, ToSchema)]
+pub struct AffectedService {
+    pub service_id: String,
+    pub name: String,
+    pub status: String,
+}
+
+/// One update of an incident.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentUpdate {
+    pub id: i64,
+    pub status: String,
+    pub message_md: String,
+    /// Rendered from Markdown and sanitised when written.
+    pub message_html: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// An incident (the write API returns the same shape).
+#[derive(Serialize, ToSchema)]
+pub struct Incident {
+    pub id: i64,
+    pub title: String,
+    /// `investigating`, `identified`, `monitoring`, `resolved`, `postmortem`.
+    pub status: String,
+    /// `none`, `minor`, `major`, `critical`.
+    pub impact: String,
+    pub started_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub services: Vec<AffectedService>,
+    /// Newest first; lists carry only the latest update.
+    pub updates: Vec<IncidentUpdate>,
+}
+
+impl From<IncidentView> for Incident {
+    fn from(i: IncidentView) -> Self {
+        Incident {
+            id: i.id,
+            title: i.title,
+            status: i.status.as_str().to_owned(),
+            impact: i.impact.as_str().to_owned(),
+            started_at: i.started_at,
+            resolved_at: i.resolved_at,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            services: i
+                .services
+                .into_iter()
+                .map(|s| AffectedService {
+                    service_id: s.service_id,
+                    name: s.name,
+                    status: s.status.as_str().to_owned(),
+                })
+                .collect(),
+            updates: i
+                .updates
+                .into_iter()
+                .map(|u| IncidentUpdate {
+                    id: u.id,
+                    status: u.status.as_str().to_owned(),
+                    message_md: u.message_md,
+                    message_html: u.message_html,
+                    created_at: u.created_at,
+                    edited_at: u.edited_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A page of incidents.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentPage {
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+    pub incidents: Vec<Incident>,
+}
+
+/// A maintenance window (the write API returns the same shape).
+#[derive(Serialize, ToSchema)]
+pub struct Maintenance {
+    pub id: i64,
+    pub title: String,
+    pub message_md: String,
+    pub message_html: String,
+    /// `scheduled`, `in_progress`, `verifying`, `completed`, as of the request.
+    pub status: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub services: Vec<AffectedService>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<MaintenanceView> for Maintenance {
+    fn from(m: MaintenanceView) -> Self {
+        Maintenance {
+            id: m.id,
+            title: m.title,
+            message_md: m.message_md,
+            message_html: m.message_html,
+            status: m.status.as_str().to_owned(),
+            starts_at: m.starts_at,
+            ends_at: m.ends_at,
+            services: m
+                .services
+                .into_iter()
+                .map(|s| AffectedService {
+                    service_id: s.service_id,
+                    name: s.name,
+                    status: s.status.as_str().to_owned(),
+                })
+                .collect(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A page of maintenance windows.
+#[derive(Serialize, ToSchema)]
+pub struct MaintenancePage {
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+    pub maintenances: Vec<Maintenance>,
+}
+
+/// An error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+fn service_dto(s: ServiceRow, group: GroupRef, uptime_90d: Option<f64>) -> Service {
+    Service {
+        status: s.state.css_class().to_owned(),
+        slug: s.id,
+        name: s.name,
+        description: s.description,
+        url: s.url,
+        group,
+        cause: s.cause,
+        since: s.since.filter(|_| s.state != ServiceState::NoData),
+        uptime_90d,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/services", tag = "read",
+    responses((status = 200, description = "Every service in page order", body = Vec<Service>)))]
+pub async fn services(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let db = &state.ctx.db;
+    let groups = store::api_read::catalog(db, now).await?;
+    let mut days = store::availability::daily(db, state.ctx.timezone, now, 90).await?;
+    let mut out = Vec::new();
+    for g in groups {
+        for s in g.services {
+            let uptime = days
+                .remove(&s.id)
+                .and_then(|d| domain::availability::uptime_pct(&d));
+            let group = GroupRef {
+                id: g.id.clone(),
+                name: g.name.clone(),
+            };
+            out.push(service_dto(s, group, uptime));
+        }
+    }
+    Ok(json_response(&headers, &out))
+}
+
+/// The service `slug` with its group, or 404.
+async fn find_service(
+    state: &AppState,
+    slug: &str,
+    now: DateTime<Utc>,
+) -> Result<(ServiceRow, GroupRef), ApiError> {
+    store::api_read::catalog(&state.ctx.db, now)
+        .await?
+        .into_iter()
+        .find_map(|g| {
+            let group = GroupRef {
+                id: g.id,
+                name: g.name,
+            };
+            g.services
+                .into_iter()
+                .find(|s| s.id == slug)
+                .map(|s| (s, group))
+        })
+        .ok_or(ApiError::NotFound)
+}
+
+#[utoipa::path(get, path = "/api/v1/services/{slug}", tag = "read",
+    params(("slug" = String, Path, description = "Service id")),
+    responses((status = 200, description = "The service and its monitors' latest results per location", body = ServiceDetail),
+        (status = 404, description = "Unknown service", body = ErrorBody)))]
+pub async fn service(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let (row, group) = find_service(&state, &slug, now).await?;
+    let db = &state.ctx.db;
+    let days = store::availability::daily_for(db, &slug, state.ctx.timezone, now, 90).await?;
+    let uptime = days.and_then(|d| domain::availability::uptime_pct(&d));
+    let outcome = |o: Option<CheckOutcome>| o.map(|o| o.as_str().to_owned());
+    let monitors = store::api_read::monitors(db, &slug)
+        .await?
+        .into_iter()
+        .map(|m| Monitor {
+            id: m.id,
+            name: m.name,
+            kind: m.kind,
+            interval_s: m.interval_ms as f64 / 1000.0,
+            locations: m
+                .locations
+                .into_iter()
+                .map(|l| LocationResult {
+                    location: l.location_id,
+                    confirmed: outcome(l.confirmed),
+                    outcome: outcome(l.outcome),
+                    checked_at: l.checked_at,
+                    latency_ms: l.latency_ms,
+                    status_code: l.status_code,
+                    reason: l.reason,
+                })
+                .collect(),
+        })
+        .collect();
+    let body = ServiceDetail {
+        service: service_dto(row, group, uptime),
+        monitors,
+    };
+    Ok(json_response(&headers, &body))
+}
+
+/// `?days=N` of the uptime route.
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UptimeQuery {
+    /// Local days ending today, 1 to 400 (default 90).
+    pub days: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/services/{slug}/uptime", tag = "read",
+    params(("slug" = String, Path, description = "Service id"), UptimeQuery),
+    responses((status = 200, description = "Daily availability in the site's timezone", body = Uptime),
+        (status = 400, description = "Bad query", body = ErrorBody),
+        (status = 404, description = "Unknown service", body = ErrorBody)))]
+pub async fn uptime(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let q: UptimeQuery = query(raw.as_deref())?;
+    let days = q.days.unwrap_or(90);
+    if !(1..=400).contains(&days) {
+        return Err(ApiError::BadRequest(
+            "days must be between 1 and 400".into(),
+        ));
+    }
+    let now = Utc::now();
+    let daily = store::availability::daily_for(&state.ctx.db, &slug, state.ctx.timezone, now, days)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let body = Uptime {
+        slug,
+        days,
+        uptime_pct: domain::availability::uptime_pct(&daily),
+        daily: daily
+            .into_iter()
+            .map(|d| Day {
+                uptime_pct: d.uptime_pct(),
+                level: d.level().css_class().to_owned(),
+                date: d.date,
+                counted_ms: d.counted_ms,
+                downtime_ms: d.downtime_ms,
+                maintenance_ms: d.maintenance_ms,
+                no_data_ms: d.no_data_ms,
+                worst: d.worst.map(|w| w.as_str().to_owned()),
+                incidents: d
+                    .incidents
+                    .into_iter()
+                    .map(|i| DayIncident {
+                        id: i.id,
+                        title: i.title,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    Ok(json_response(&headers, &body))
+}
+
+/// `?range=` of the latency route.
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyQuery {
+    /// `24h` (hourly points, default), `7d` (hourly) or `30d` (daily).
+    pub range: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/services/{slug}/latency", tag = "read",
+    params(("slug" = String, Path, description = "Service id"), LatencyQuery),
+    responses((status = 200, description = "p50 / p95 per hour or day for each monitor", body = Latency),
+        (status = 400, description = "Bad query", body = ErrorBody),
+        (status = 404, description = "Unknown service", body = ErrorBody)))]
+pub async fn latency(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let q: LatencyQuery = query(raw.as_deref())?;
+    let range = q.range.unwrap_or_else(|| "24h".to_owned());
+    let (period, span) = match range.as_str() {
+        "24h" => (Period::Hour, TimeDelta::hours(24)),
+        "7d" => (Period::Hour, TimeDelta::days(7)),
+        "30d" => (Period::Day, TimeDelta::days(30)),
+        _ => return Err(ApiError::BadRequest("range must be 24h, 7d or 30d".into())),
+    };
+    let db = &state.ctx.db;
+    if !store::api_read::service_exists(db, &slug).await? {
+        return Err(ApiError::NotFound);
+    }
+    let now = Utc::now();
+    // Whole buckets: the current (partial) one is included, the window starts on a boundary.
+    let to = period.bucket(now)
+        + match period {
+            Period::Hour => TimeDelta::hours(1),
+            Period::Day => TimeDelta::days(1),
+        };
+    let from = to - span;
+    let series = store::api_read::latency(db, &slug, period, from, to)
+        .await?
+        .into_iter()
+        .map(|s| LatencySeries {
+            monitor_id: s.monitor_id,
+            name: s.name,
+            points: s
+                .points
+                .into_iter()
+                .map(|p| LatencyPoint {
+                    at: p.at,
+                    p50_ms: p.p50_ms,
+                    p95_ms: p.p95_ms,
+                    checks: p.checks,
+                })
+                .collect(),
+        })
+        .collect();
+    let body = Latency {
+        slug,
+        range,
+        period: period.as_str().to_owned(),
+        from,
+        to,
+        series,
+    };
+    Ok(json_response(&headers, &body))
+}
+
+/// `?page=&per_page=` of the list routes.
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// 1-based (default 1).
+    pub page: Option<u64>,
+    /// 1 to 100 (default 20).
+    pub per_page: Option<u64>,
+}
+
+impl PageQuery {
+    fn bounds(raw: Option<&str>) -> Result<(u64, u64), ApiError> {
+        let q: PageQuery = query(raw)?;
+        let page = q.page.unwrap_or(1);
+        let per_page = q.per_page.unwrap_or(20);
+        if page == 0 || page > 1_000_000 {
+            return Err(ApiError::BadRequest(
+                "page must be between 1 and 1000000".into(),
+            ));
+        }
+        if !(1..=100).contains(&per_page) {
+            return Err(ApiError::BadRequest(
+                "per_page must be between 1 and 100".into(),
+            ));
+        }
+        Ok((page, per_page))
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "read", params(PageQuery),
+    responses((status = 200, description = "Incidents by start, newest first, each with its latest update", body = IncidentPage),
+        (status = 400, description = "Bad query", body = ErrorBody)))]
+pub async fn incidents(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (page, per_page) = PageQuery::bounds(raw.as_deref())?;
+    let db = &state.ctx.db;
+    let total = store::api_read::incident_count(db).await?;
+    let list = store::incidents::recent(db, (page - 1) * per_page, per_page).await?;
+    let body = IncidentPage {
+        page,
+        per_page,
+        total,
+        incidents: list.into_iter().map(Incident::from).collect(),
+    };
+    Ok(json_response(&headers, &body))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "read",
+    params(("id" = i64, Path, description = "Incident number")),
+    responses((status = 200, description = "The incident with every update, newest first", body = Incident),
+        (status = 404, description = "Unknown incident", body = ErrorBody)))]
+pub async fn incident(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // A path that is not a number names no incident.
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    let view = store::incidents::get(&state.ctx.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_response(&headers, &Incident::from(view)))
+}
+
+#[utoipa::path(get, path = "/api/v1/maintenances", tag = "read", params(PageQuery),
+    responses((status = 200, description = "Windows by start, latest first, with their status now", body = MaintenancePage),
+        (status = 400, description = "Bad query", body = ErrorBody)))]
+pub async fn maintenances(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (page, per_page) = PageQuery::bounds(raw.as_deref())?;
+    let db = &state.ctx.db;
+    let now = Utc::now();
+    let total = store::api_read::maintenance_count(db).await?;
+    let list = store::maintenance::recent(db, now, (page - 1) * per_page, per_page).await?;
+    let body = MaintenancePage {
+        page,
+        per_page,
+        total,
+        maintenances: list.into_iter().map(Maintenance::from).collect(),
+    };
+    Ok(json_response(&headers, &body))
+}
