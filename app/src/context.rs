@@ -9,4 +9,8 @@ pub struct AppContext {
     pub db: Db,
     pub site_title: String,
     pub default_locale: Locale,
+    /// The site's timezone (`[site] timezone`): every time readers see is in it.
+    pub timezone: chrono_tz::Tz,
+    /// The public address (`[site] base_url`), without a trailing slash: Open Graph URLs.
+    pub base_url: String,
 }

@@ -124,6 +124,15 @@ async fn html_is_revalidated(mut response: Response) -> Response {
     response
 }
 
+/// The site's timezone; an unknown name falls back to UTC with a warning (the lead's config
+/// validation rejects it at load time once it lands).
+fn site_timezone(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or_else(|_| {
+        tracing::warn!(timezone = name, "unknown site timezone, showing times in UTC");
+        chrono_tz::UTC
+    })
+}
+
 /// A running server: its address and the task serving it.
 pub struct Running {
     pub addr: SocketAddr,
@@ -153,6 +162,8 @@ pub async fn spawn(
             db,
             site_title: catalog.site.title.clone(),
             default_locale: catalog.site.default_locale,
+            timezone: site_timezone(&catalog.site.timezone),
+            base_url: catalog.site.base_url.trim_end_matches('/').to_owned(),
         },
     };
     tokio::spawn(crate::assets::warm());
