@@ -4,3 +4,6 @@ pub mod clock;
 pub mod incident_card;
 pub mod service_group;
 pub mod status_label;
+pub mod maintenance_list;
+pub mod site_chrome;
+pub mod theme_toggle;

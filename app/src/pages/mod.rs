@@ -2,3 +2,6 @@
 
 pub mod home;
 pub mod not_found;
+pub mod history;
+pub mod incident;
+pub mod maintenance;
