@@ -100,7 +100,7 @@ fn Overview(
         </header>
         {stale_since.map(|since| view! {
             <p class="stale-banner" role="status">{t.stale(&since)}</p>
-        })}
+        }.into_any())}
         <section class=banner_class aria-live="polite">
             <p class="banner-text">{banner.1}</p>
             <p class="freshness">
@@ -108,7 +108,7 @@ fn Overview(
                 {data_as_of.map(|at| view! {
                     " · "
                     <time class="data-as-of" datetime=at.to_rfc3339()>{t.data_as_of(&at)}</time>
-                })}
+                }.into_any())}
             </p>
         </section>
         {(!page.incidents.is_empty()).then(|| view! {
@@ -123,7 +123,7 @@ fn Overview(
                 <MaintenanceList windows/>
                 <p><a href=crate::components::site_chrome::href("/maintenance", &[])>{t.all_maintenance()}</a></p>
             </section>
-        })}
+        }.into_any())}
         {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
     }
 }

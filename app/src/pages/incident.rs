@@ -102,7 +102,7 @@ fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
                     <h2 id="affected-title">{t.affected_services()}</h2>
                     <ul class="affected-services">{services}</ul>
                 </section>
-            })}
+            }.into_any())}
             <section aria-labelledby="updates-title">
                 <h2 id="updates-title">{t.updates()}</h2>
                 {if updates.is_empty() {
@@ -116,7 +116,7 @@ fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
                     <h2 id="postmortem-title">{t.postmortem()}</h2>
                     <Updates updates=postmortem now t/>
                 </section>
-            })}
+            }.into_any())}
             <p class="timezone-note">{t.times_in(&page.timezone)}</p>
         </article>
     }
