@@ -3,8 +3,9 @@
 use domain::page::StatusPage;
 use leptos::prelude::*;
 
-/// The public overview: groups and services with their current state.
-#[server(prefix = "/_fn", endpoint = "overview")]
+/// The public overview: groups and services with their current state. A GET, so the server's
+/// page cache answers the reloads of every open page after a change with one rendering.
+#[server(prefix = "/_fn", endpoint = "overview", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
     let ctx = use_context::<crate::context::AppContext>()
         .ok_or_else(|| ServerFnError::new("server context missing"))?;

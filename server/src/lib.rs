@@ -5,6 +5,8 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod cache;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -1,8 +1,9 @@
 //! `/events`: Server-Sent Events that keep open pages live. Every status change the probe
 //! engine decides is sent as a `status` event (JSON of `domain::topology::StatusChange`); an
-//! `incident` event (the incident ids) follows staff's incident writes, which this stream
-//! notices by asking the store every 2 s for incidents updated since its last look; a
-//! `resync` event tells a page that fell behind to reload its data; a `freshness` event every
+//! `incident` event (the incident ids) follows staff's incident writes, and a `resync` event
+//! any other change to what the page shows (maintenance, manual statuses) or a page that fell
+//! behind: both come from the process's change hub (crate::changes), which watches the store
+//! for every stream at once; a `freshness` event every
 //! 15 s carries the server time, so a page can tell a quiet feed from a dead one. Browsers
 //! reconnect by themselves (`retry` is 2 s).
 
@@ -17,19 +18,17 @@ use axum::Router;
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::changes::Change;
 use crate::probe::engine::Engine;
 use crate::startup::AppState;
 
 const FRESHNESS_EVERY: Duration = Duration::from_secs(15);
-const INCIDENTS_EVERY: Duration = Duration::from_secs(2);
 
 /// What one open stream keeps between events.
 struct Feed {
     changes: Option<tokio::sync::broadcast::Receiver<domain::topology::StatusChange>>,
+    hub: tokio::sync::broadcast::Receiver<crate::changes::Change>,
     freshness: tokio::time::Interval,
-    incidents: tokio::time::Interval,
-    incidents_seen: chrono::DateTime<chrono::Utc>,
-    db: store::Db,
     first: Option<Event>,
 }
 
@@ -48,10 +47,8 @@ async fn events(
     };
     let feed = Feed {
         changes: engine.map(|Extension(e)| e.subscribe()),
+        hub: state.hub.subscribe(),
         freshness: interval(FRESHNESS_EVERY),
-        incidents: interval(INCIDENTS_EVERY),
-        incidents_seen: chrono::Utc::now(),
-        db: state.ctx.db.clone(),
         first: Some(
             Event::default()
                 .retry(Duration::from_secs(2))
@@ -63,7 +60,6 @@ async fn events(
         if let Some(e) = feed.first.take() {
             // The first ticks complete at once.
             feed.freshness.tick().await;
-            feed.incidents.tick().await;
             return Some((Ok(e), feed));
         }
         let event = next_event(&mut feed).await;
@@ -91,19 +87,16 @@ async fn next_event(feed: &mut Feed) -> Event {
                 Some(Err(RecvError::Closed)) | None => feed.changes = None,
             },
             _ = feed.freshness.tick() => return Event::default().event("freshness").data(now_json()),
-            _ = feed.incidents.tick() => {
-                let since = feed.incidents_seen;
-                let now = chrono::Utc::now();
-                match store::incidents::updated_since(&feed.db, since).await {
-                    Ok(list) if !list.is_empty() => {
-                        feed.incidents_seen = now;
-                        let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
-                        return Event::default().event("incident").data(serde_json::json!({ "ids": ids }).to_string());
-                    }
-                    Ok(_) => feed.incidents_seen = now,
-                    Err(e) => tracing::warn!(error = %e, "live: cannot read incident changes"),
+            msg = feed.hub.recv() => match msg {
+                Ok(Change::Incidents(ids)) => {
+                    return Event::default().event("incident").data(serde_json::json!({ "ids": ids }).to_string());
                 }
-            }
+                Ok(Change::Data) | Err(RecvError::Lagged(_)) => {
+                    return Event::default().event("resync").data("{}");
+                }
+                // The hub lives as long as the server: closed means shutting down.
+                Err(RecvError::Closed) => std::future::pending::<()>().await,
+            },
         }
     }
 }

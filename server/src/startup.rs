@@ -24,6 +24,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
     pub auth: crate::auth::AuthState,
+    /// Change generations and the broadcast that `/events` streams.
+    pub hub: std::sync::Arc<crate::changes::Hub>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -66,6 +68,7 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let cache = crate::cache::PageCache::new(state.hub.clone());
     let ctx = state.ctx.clone();
     let options = state.leptos_options.clone();
     let pages = Router::new().leptos_routes_with_context(
@@ -92,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            cache,
+            crate::cache::layer,
         ))
         .layer(axum::middleware::from_fn(crate::auth::path::normalize))
         .layer(TraceLayer::new_for_http())
@@ -124,15 +131,6 @@ async fn html_is_revalidated(mut response: Response) -> Response {
     response
 }
 
-/// The site's timezone; an unknown name falls back to UTC with a warning (the lead's config
-/// validation rejects it at load time once it lands).
-fn site_timezone(name: &str) -> chrono_tz::Tz {
-    name.parse().unwrap_or_else(|_| {
-        tracing::warn!(timezone = name, "unknown site timezone, showing times in UTC");
-        chrono_tz::UTC
-    })
-}
-
 /// A running server: its address and the task serving it.
 pub struct Running {
     pub addr: SocketAddr,
@@ -152,7 +150,10 @@ pub async fn spawn(
     let addr = listener
         .local_addr()
         .context("failed to read the listening address")?;
+    let hub = crate::changes::Hub::new();
+    hub.watch(db.clone());
     let state = AppState {
+        hub: hub.clone(),
         leptos_options: leptos_options(addr),
         auth: crate::auth::AuthState::new(
             &catalog.site.base_url,
@@ -162,12 +163,13 @@ pub async fn spawn(
             db,
             site_title: catalog.site.title.clone(),
             default_locale: catalog.site.default_locale,
-            timezone: site_timezone(&catalog.site.timezone),
+            timezone: catalog.site.timezone,
             base_url: catalog.site.base_url.trim_end_matches('/').to_owned(),
         },
     };
     tokio::spawn(crate::assets::warm());
-    let app = crate::probe::attach(router(state.clone()), catalog, state.ctx.db.clone()).await?;
+    let app =
+        crate::probe::attach(router(state.clone()), catalog, state.ctx.db.clone(), &hub).await?;
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

@@ -4,7 +4,9 @@
 //! values or `StoreError`; nothing here knows about HTTP.
 
 pub mod audit;
+pub mod availability;
 pub mod catalog;
+pub mod changes;
 pub mod checks;
 pub mod entity;
 pub mod history;

@@ -151,7 +151,8 @@ pub async fn run(monitor: &Monitor, clients: &Clients, now: DateTime<Utc>) -> Pr
 
 /// Starts the probe engine for `catalog` and attaches it to `app`: the push heartbeat route is
 /// merged in, and the running [`engine::Engine`] rides along as an `Extension<Arc<Engine>>`
-/// (handlers such as live updates subscribe through it; it stops when the router is dropped).
+/// (handlers such as live updates subscribe through it; it stops when the router is dropped),
+/// and every decision it takes invalidates the page cache through `hub`.
 ///
 /// `VIGIE_PROBE_SOURCE` sets the local address probes bind to; `VIGIE_PROBES=off` starts
 /// nothing (a page-only instance).
@@ -159,6 +160,7 @@ pub async fn attach(
     app: axum::Router,
     catalog: &domain::config::Catalog,
     db: store::Db,
+    hub: &std::sync::Arc<crate::changes::Hub>,
 ) -> anyhow::Result<axum::Router> {
     use anyhow::Context;
     if std::env::var("VIGIE_PROBES").is_ok_and(|v| v == "off") {
@@ -177,6 +179,7 @@ pub async fn attach(
     let running = engine::start(std::sync::Arc::new(catalog.clone()), db, cfg)
         .await
         .context("failed to start the probe engine")?;
+    hub.follow(running.subscribe());
     let push = running.push_router();
     Ok(app
         .merge(push)

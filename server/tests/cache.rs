@@ -1,0 +1,173 @@
+//! The public response cache over real HTTP: ETag and 304, one compressed copy per encoding,
+//! and a staff write showing on the next request (the change hub starts a new generation).
+
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use domain::incident::{Impact, IncidentStatus};
+use domain::status::ComponentStatus;
+use reqwest::header;
+
+struct App {
+    base: String,
+    db_url: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> App {
+    // Pages only: no probe may change what the page shows during these tests.
+    std::env::set_var("VIGIE_PROBES", "off");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let catalog = server::config::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
+    )
+    .expect("the shipped catalog is valid");
+    let running = server::startup::spawn(&catalog, &db_url, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server starts");
+    App {
+        base: format!("http://{}", running.addr),
+        db_url,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl App {
+    async fn get(&self, path: &str, headers: &[(header::HeaderName, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(k, *v);
+        }
+        req.send().await.expect("request")
+    }
+}
+
+fn etag(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn pages_revalidate_with_304_and_each_encoding_has_its_own_copy() {
+    let app = spawn_app().await;
+    let first = app.get("/", &[]).await;
+    assert_eq!(first.status(), 200);
+    let tag = etag(&first);
+    let plain = first.text().await.expect("body");
+    assert!(plain.contains("FrAndroid"));
+
+    let again = app.get("/", &[(header::IF_NONE_MATCH, &tag)]).await;
+    assert_eq!(again.status(), 304);
+    assert_eq!(etag(&again), tag);
+    assert!(again.bytes().await.expect("body").is_empty());
+
+    let br = app.get("/", &[(header::ACCEPT_ENCODING, "gzip, br")]).await;
+    assert_eq!(br.status(), 200);
+    assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+    let br_tag = etag(&br);
+    assert_ne!(br_tag, tag, "a compressed body has its own validator");
+    let bytes = br.bytes().await.expect("body");
+    let mut html = String::new();
+    brotli::Decompressor::new(&bytes[..], 4096)
+        .read_to_string(&mut html)
+        .expect("valid brotli");
+    assert_eq!(html, plain, "the same page, compressed");
+
+    let gz = app.get("/", &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+
+    // HEAD answers the headers of the cached page without a body.
+    let head = app
+        .client
+        .head(format!("{}/", app.base))
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.status(), 200);
+    assert_eq!(etag(&head), tag);
+
+    // The language is part of the key: English readers get the English page.
+    let en = app
+        .get("/", &[(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9")])
+        .await;
+    assert!(en.text().await.expect("body").contains("<html lang=\"en\""));
+    let fr = app.get("/", &[]).await;
+    assert!(fr.text().await.expect("body").contains("<html lang=\"fr\""));
+}
+
+#[tokio::test]
+async fn a_staff_write_shows_on_the_next_requests_without_waiting_for_expiry() {
+    let app = spawn_app().await;
+    let before = app.get("/", &[]).await;
+    let tag = etag(&before);
+    assert!(!before
+        .text()
+        .await
+        .expect("body")
+        .contains("Sites injoignables"));
+
+    // Staff (here, through the store as another process would) open an incident.
+    let db = store::connect(&app.db_url).await.expect("connect");
+    store::incidents::open(
+        &db,
+        &store::incidents::NewIncident {
+            title: "Sites injoignables".into(),
+            impact: Impact::Major,
+            status: IncidentStatus::Investigating,
+            message: store::incidents::Message {
+                markdown: "Nous enquêtons.".into(),
+                html: "<p>Nous enquêtons.</p>".into(),
+            },
+            services: vec![("frandroid".into(), ComponentStatus::MajorOutage)],
+            started_at: None,
+            notify: false,
+        },
+        &store::audit::Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("incident");
+
+    // The hub looks every 500 ms; the page must change well before the cache's own expiry.
+    let started = Instant::now();
+    loop {
+        let res = app.get("/", &[(header::IF_NONE_MATCH, &tag)]).await;
+        if res.status() == 200 {
+            assert_ne!(etag(&res), tag);
+            let html = res.text().await.expect("body");
+            assert!(
+                html.contains("Sites injoignables"),
+                "the new page shows the incident"
+            );
+            break;
+        }
+        assert_eq!(res.status(), 304);
+        assert!(
+            started.elapsed() < server::cache::MAX_AGE,
+            "the write did not reach the page before the cache expired by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn private_routes_and_errors_are_never_served_from_the_cache() {
+    let app = spawn_app().await;
+    let missing = app.get("/services/nope-nope", &[]).await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers().get(header::ETAG).is_none());
+    let login = app.get("/admin/login", &[]).await;
+    assert!(login.headers().get(header::ETAG).is_none());
+    let health = app.get("/healthz", &[]).await;
+    assert!(health.headers().get(header::ETAG).is_none());
+}
