@@ -494,7 +494,11 @@ impl Texts {
     }
 
     pub fn history_title(&self) -> &'static str {
-        pick!(self, "Historique des incidents et maintenances", "Incident and maintenance history")
+        pick!(
+            self,
+            "Historique des incidents et maintenances",
+            "Incident and maintenance history"
+        )
     }
     pub fn history_empty(&self) -> &'static str {
         pick!(
@@ -514,7 +518,11 @@ impl Texts {
     }
     /// "Page 2 sur 5".
     pub fn page_of(&self, page: u32, pages: u32) -> String {
-        pick!(self, format!("Page {page} sur {pages}"), format!("Page {page} of {pages}"))
+        pick!(
+            self,
+            format!("Page {page} sur {pages}"),
+            format!("Page {page} of {pages}")
+        )
     }
 
     pub fn maintenance_title(&self) -> &'static str {
@@ -530,16 +538,28 @@ impl Texts {
         pick!(self, "Passées", "Past")
     }
     pub fn no_active_maintenance(&self) -> &'static str {
-        pick!(self, "Aucune maintenance en cours.", "No maintenance in progress.")
+        pick!(
+            self,
+            "Aucune maintenance en cours.",
+            "No maintenance in progress."
+        )
     }
     pub fn no_upcoming_maintenance(&self) -> &'static str {
-        pick!(self, "Aucune maintenance prévue.", "No maintenance scheduled.")
+        pick!(
+            self,
+            "Aucune maintenance prévue.",
+            "No maintenance scheduled."
+        )
     }
     pub fn no_past_maintenance(&self) -> &'static str {
         pick!(self, "Aucune maintenance passée.", "No past maintenance.")
     }
     pub fn home_maintenance(&self) -> &'static str {
-        pick!(self, "Maintenances en cours et à venir", "Active and upcoming maintenance")
+        pick!(
+            self,
+            "Maintenances en cours et à venir",
+            "Active and upcoming maintenance"
+        )
     }
     pub fn all_maintenance(&self) -> &'static str {
         pick!(self, "Toutes les maintenances", "All maintenance")
@@ -548,7 +568,11 @@ impl Texts {
     /// "Données à jour à 14:03:12" / "Data as of 14:03:12".
     pub fn data_as_of(&self, t: &SiteTime) -> String {
         let hms = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
-        pick!(self, format!("Données à jour à {hms}"), format!("Data as of {hms}"))
+        pick!(
+            self,
+            format!("Données à jour à {hms}"),
+            format!("Data as of {hms}")
+        )
     }
 
     /// The stale banner: the probes stopped reporting.
@@ -556,7 +580,9 @@ impl Texts {
         let w = self.date_time(since);
         pick!(
             self,
-            format!("Les sondes n'ont rien rapporté depuis le {w} : l'état affiché peut être dépassé."),
+            format!(
+                "Les sondes n'ont rien rapporté depuis le {w} : l'état affiché peut être dépassé."
+            ),
             format!("The probes have not reported since {w}: the status shown may be out of date.")
         )
     }

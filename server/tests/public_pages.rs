@@ -144,19 +144,37 @@ async fn incident_page_tells_the_whole_story_in_order_in_both_languages() {
             ],
         )
         .await;
-    app.update(id, IncidentStatus::Identified, "Alimentation coupée", start + Duration::minutes(30))
-        .await;
-    app.update(id, IncidentStatus::Resolved, "Courant rétabli", start + Duration::minutes(135))
-        .await;
-    app.update(id, IncidentStatus::Postmortem, "Ce que nous changeons", start + Duration::minutes(170))
-        .await;
+    app.update(
+        id,
+        IncidentStatus::Identified,
+        "Alimentation coupée",
+        start + Duration::minutes(30),
+    )
+    .await;
+    app.update(
+        id,
+        IncidentStatus::Resolved,
+        "Courant rétabli",
+        start + Duration::minutes(135),
+    )
+    .await;
+    app.update(
+        id,
+        IncidentStatus::Postmortem,
+        "Ce que nous changeons",
+        start + Duration::minutes(170),
+    )
+    .await;
 
     let (status, html) = app.page(&format!("/incidents/{id}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("<title>Hôte phys-2 injoignable — Humanoid — état des services</title>"));
     assert_eq!(html.matches("<h1").count(), 1, "one h1 per page");
     assert!(html.contains("Impact : majeur"));
-    assert!(html.contains("Durée : 2 h 15 min"), "resolved 135 min after it began");
+    assert!(
+        html.contains("Durée : 2 h 15 min"),
+        "resolved 135 min after it began"
+    );
     assert!(html.contains("href=\"/services/frandroid\""));
     assert!(html.contains("href=\"/services/forum\""));
     assert!(html.contains("Panne majeure") && html.contains("Panne partielle"));
@@ -168,13 +186,28 @@ async fn incident_page_tells_the_whole_story_in_order_in_both_languages() {
     let pm = at(&html, "<p>Ce que nous changeons</p>");
     assert!(first < second && second < third && third < pm_heading && pm_heading < pm);
     assert!(at(&html, "Enquête en cours") < at(&html, "Cause identifiée"));
-    assert!(html.contains("il y a 3 h"), "relative time of the first update");
-    assert!(html.contains("Europe/Paris"), "the timezone of the times is said");
+    assert!(
+        html.contains("il y a 3 h"),
+        "relative time of the first update"
+    );
+    assert!(
+        html.contains("Europe/Paris"),
+        "the timezone of the times is said"
+    );
 
     let (status, en) = app.page(&format!("/incidents/{id}?lang=en")).await;
     assert_eq!(status, 200);
     assert!(en.contains("<html lang=\"en\""));
-    for word in ["Investigating", "Identified", "Resolved", "Affected services", "Impact: major", "Duration: 2 h 15 min", "Postmortem", "3 h ago"] {
+    for word in [
+        "Investigating",
+        "Identified",
+        "Resolved",
+        "Affected services",
+        "Impact: major",
+        "Duration: 2 h 15 min",
+        "Postmortem",
+        "3 h ago",
+    ] {
         assert!(en.contains(word), "`{word}` missing in English");
     }
 }
@@ -194,10 +227,20 @@ async fn an_open_incident_says_since_when_it_is_ongoing() {
 #[tokio::test]
 async fn unknown_or_malformed_incident_ids_get_the_404_page() {
     let app = spawn_app().await;
-    for path in ["/incidents/999999", "/incidents/abc", "/incidents/-1", "/history?page=0", "/history?page=2", "/history?page=x"] {
+    for path in [
+        "/incidents/999999",
+        "/incidents/abc",
+        "/incidents/-1",
+        "/history?page=0",
+        "/history?page=2",
+        "/history?page=x",
+    ] {
         let (status, html) = app.page(path).await;
         assert_eq!(status, 404, "{path}");
-        assert!(html.contains("Page introuvable"), "{path}: the app's 404 page");
+        assert!(
+            html.contains("Page introuvable"),
+            "{path}: the app's 404 page"
+        );
     }
 }
 
@@ -216,7 +259,8 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
     let past = now - Duration::days(15);
     app.window("Migration des disques", past, 2, now).await;
     begun.push((past, "Migration des disques".to_owned()));
-    app.window("Mise à jour future", now + Duration::days(3), 2, now).await;
+    app.window("Mise à jour future", now + Duration::days(3), 2, now)
+        .await;
     begun.sort_by(|a, b| b.0.cmp(&a.0));
 
     let tz: chrono_tz::Tz = "Europe/Paris".parse().expect("tz");
@@ -238,7 +282,10 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
     let (status, html) = app.page("/history").await;
     assert_eq!(status, 200);
     assert!(html.contains("<title>Historique — Humanoid — état des services</title>"));
-    assert!(!html.contains("Mise à jour future"), "history holds what has begun");
+    assert!(
+        !html.contains("Mise à jour future"),
+        "history holds what has begun"
+    );
     let mut last = 0;
     for (_, title) in &begun[..20] {
         let pos = at(&html, title);
@@ -256,8 +303,14 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
     }
     assert!(html.contains("Page 1 sur 2"));
     assert!(html.contains("rel=\"next\" href=\"/history?page=2\""));
-    assert!(html.contains("href=\"/maintenance#maintenance-"), "maintenance links to its page");
-    assert!(html.contains("aria-current=\"page\">Historique</a>"), "nav shows where we are");
+    assert!(
+        html.contains("href=\"/maintenance#maintenance-"),
+        "maintenance links to its page"
+    );
+    assert!(
+        html.contains("aria-current=\"page\">Historique</a>"),
+        "nav shows where we are"
+    );
 
     let (status, page2) = app.page("/history?page=2&lang=en").await;
     assert_eq!(status, 200);
@@ -265,12 +318,21 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
         assert!(page2.contains(title.as_str()), "{title} missing on page 2");
     }
     assert!(page2.contains("Page 2 of 2"));
-    assert!(page2.contains("rel=\"prev\" href=\"/history?lang=en\""), "links keep the language");
+    assert!(
+        page2.contains("rel=\"prev\" href=\"/history?lang=en\""),
+        "links keep the language"
+    );
     let english_month = {
         let local = begun[23].0.with_timezone(&tz);
-        app::i18n::EN.month_year(chrono::Datelike::year(&local), chrono::Datelike::month(&local))
+        app::i18n::EN.month_year(
+            chrono::Datelike::year(&local),
+            chrono::Datelike::month(&local),
+        )
     };
-    assert!(page2.contains(&english_month), "English month name {english_month}");
+    assert!(
+        page2.contains(&english_month),
+        "English month name {english_month}"
+    );
     // The incident links lead to the incident pages.
     let id_link = page2.find("href=\"/incidents/").expect("incident link");
     assert!(id_link > 0);
@@ -280,9 +342,12 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
 async fn maintenance_page_and_overview_show_windows_in_their_place() {
     let app = spawn_app().await;
     let now = Utc::now();
-    app.window("Changement de routeur", now - Duration::hours(1), 3, now).await;
-    app.window("Mise à niveau PostgreSQL", now + Duration::days(2), 2, now).await;
-    app.window("Remplacement des disques", now - Duration::days(5), 2, now).await;
+    app.window("Changement de routeur", now - Duration::hours(1), 3, now)
+        .await;
+    app.window("Mise à niveau PostgreSQL", now + Duration::days(2), 2, now)
+        .await;
+    app.window("Remplacement des disques", now - Duration::days(5), 2, now)
+        .await;
 
     let (status, html) = app.page("/maintenance").await;
     assert_eq!(status, 200);
@@ -294,7 +359,13 @@ async fn maintenance_page_and_overview_show_windows_in_their_place() {
     let u = at(&html, "Mise à niveau PostgreSQL");
     let p = at(&html, "Remplacement des disques");
     assert!(active < a && a < upcoming && upcoming < u && u < past && past < p);
-    for word in ["En cours", "Programmée", "Terminée", "<p>Message de Changement de routeur</p>", "href=\"/services/forum\""] {
+    for word in [
+        "En cours",
+        "Programmée",
+        "Terminée",
+        "<p>Message de Changement de routeur</p>",
+        "href=\"/services/forum\"",
+    ] {
         assert!(html.contains(word), "`{word}` missing");
     }
 
@@ -308,15 +379,26 @@ async fn maintenance_page_and_overview_show_windows_in_their_place() {
     let section = at(&home, "Maintenances en cours et à venir");
     assert!(section < at(&home, "Changement de routeur"));
     assert!(home.contains("Mise à niveau PostgreSQL"));
-    assert!(!home.contains("Remplacement des disques"), "past windows stay off /");
-    assert!(!home.contains("stale-banner"), "no stale banner before any probe data");
+    assert!(
+        !home.contains("Remplacement des disques"),
+        "past windows stay off /"
+    );
+    assert!(
+        !home.contains("stale-banner"),
+        "no stale banner before any probe data"
+    );
 }
 
 #[tokio::test]
 async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
     let app = spawn_app().await;
     let id = app.incident("Test", Utc::now(), Vec::new()).await;
-    for path in ["/".to_owned(), "/history".to_owned(), "/maintenance".to_owned(), format!("/incidents/{id}")] {
+    for path in [
+        "/".to_owned(),
+        "/history".to_owned(),
+        "/maintenance".to_owned(),
+        format!("/incidents/{id}"),
+    ] {
         let (status, html) = app.page(&path).await;
         assert_eq!(status, 200, "{path}");
         for needle in [
@@ -338,9 +420,16 @@ async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
         let og_url = format!("property=\"og:url\" content=\"http://127.0.0.1:8080{path}\"");
         assert!(html.contains(&og_url), "{path}: og:url from site.base_url");
         assert_eq!(html.matches("<h1").count(), 1, "{path}: one h1");
-        assert_eq!(html.matches("name=\"description\"").count(), 1, "{path}: one description");
+        assert_eq!(
+            html.matches("name=\"description\"").count(),
+            1,
+            "{path}: one description"
+        );
     }
     // The language switch keeps the path and the other query values.
     let (_, html) = app.page("/history?page=1").await;
-    assert!(html.contains("href=\"/history?page=1&amp;lang=en\"") || html.contains("href=\"/history?page=1&lang=en\""));
+    assert!(
+        html.contains("href=\"/history?page=1&amp;lang=en\"")
+            || html.contains("href=\"/history?page=1&lang=en\"")
+    );
 }

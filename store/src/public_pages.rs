@@ -182,7 +182,11 @@ pub async fn maintenance_page(
         return Ok(None);
     }
     let skip = (page as usize - 1) * per_page as usize;
-    let past: Vec<Window> = past.into_iter().skip(skip).take(per_page as usize).collect();
+    let past: Vec<Window> = past
+        .into_iter()
+        .skip(skip)
+        .take(per_page as usize)
+        .collect();
     Ok(Some(MaintenancePage {
         timezone: tz.name().to_owned(),
         active: entries(db, active, tz).await?,

@@ -63,7 +63,9 @@ pub fn SiteHeader() -> impl IntoView {
     let section = |p: &str| -> bool {
         match p {
             "/" => path == "/" || path.starts_with("/services/"),
-            other => path.starts_with(other) || (other == "/history" && path.starts_with("/incidents/")),
+            other => {
+                path.starts_with(other) || (other == "/history" && path.starts_with("/incidents/"))
+            }
         }
     };
     let nav = [

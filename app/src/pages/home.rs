@@ -7,12 +7,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{get_home_extras, get_overview};
-use crate::components::maintenance_list::MaintenanceList;
-use domain::incident::HomeExtras;
 use crate::components::clock::UpdatedClock;
 use crate::components::incident_card::IncidentCard;
+use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
 use crate::i18n::Texts;
+use domain::incident::HomeExtras;
 
 #[component]
 pub fn HomePage() -> impl IntoView {

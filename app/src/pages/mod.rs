@@ -1,7 +1,7 @@
 //! One module per page.
 
-pub mod home;
-pub mod not_found;
 pub mod history;
+pub mod home;
 pub mod incident;
 pub mod maintenance;
+pub mod not_found;
