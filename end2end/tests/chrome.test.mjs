@@ -54,7 +54,8 @@ test('theme toggle switches to dark, persists across a reload, and back to the s
   const problems = watchProblems(page);
   await page.goto(vigie.base + '/');
   await hydrated(page);
-  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const background = () =>
+    page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
   const light = await background();
 
   await page.click('[data-theme-choice="dark"]');
@@ -77,7 +78,11 @@ test('theme toggle switches to dark, persists across a reload, and back to the s
   await page.reload();
   assert.equal(await page.getAttribute('html', 'data-theme'), null);
   assert.equal(await background(), light);
-  assert.deepEqual(problems, []);
+  // A reload cuts the live stream of the page being left: that abort is the browser's, not ours.
+  assert.deepEqual(
+    problems.filter((p) => !/\/events net::ERR_ABORTED$/.test(p)),
+    [],
+  );
   await context.close();
 });
 
@@ -113,7 +118,11 @@ test('incident page reads in full with JavaScript disabled', async () => {
   const states = await page.locator('.incident-update .update-state').allTextContents();
   assert.deepEqual(states, ['Enquête en cours', 'Cause identifiée', 'Résolu']);
   assert.match(await page.textContent('.incident-duration'), /Durée : 1 h 30 min/);
-  assert.deepEqual(problems, []);
+  // With JavaScript off Chromium refuses the module script itself; nothing else may fail.
+  assert.deepEqual(
+    problems.filter((p) => !/pkg\/vigie\.js csp$/.test(p)),
+    [],
+  );
   await context.close();
 });
 
