@@ -261,7 +261,7 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
     begun.push((past, "Migration des disques".to_owned()));
     app.window("Mise à jour future", now + Duration::days(3), 2, now)
         .await;
-    begun.sort_by(|a, b| b.0.cmp(&a.0));
+    begun.sort_by_key(|b| std::cmp::Reverse(b.0));
 
     let tz: chrono_tz::Tz = "Europe/Paris".parse().expect("tz");
     let months = |entries: &[(DateTime<Utc>, String)]| {
