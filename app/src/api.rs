@@ -27,3 +27,81 @@ pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
         incidents,
     })
 }
+
+// ---- Incident, history and maintenance pages ---------------------------------------------
+
+/// Entries per `/history` page. Counted in entries rather than months: a month with a long
+/// outage can hold dozens of updates-worth of incidents while quiet months hold none, so a
+/// fixed number of entries keeps every page a predictable size on a phone; a month cut by
+/// the page boundary shows its heading again on the next page.
+pub const HISTORY_PER_PAGE: u64 = 20;
+
+/// Past windows per `/maintenance` page.
+pub const MAINTENANCE_PER_PAGE: u64 = 20;
+
+#[cfg(feature = "ssr")]
+fn page_context() -> Result<crate::context::AppContext, ServerFnError> {
+    use_context::<crate::context::AppContext>()
+        .ok_or_else(|| ServerFnError::new("server context missing"))
+}
+
+#[cfg(feature = "ssr")]
+fn unreadable(what: &str, e: store::StoreError) -> ServerFnError {
+    leptos::logging::error!("{what}: {e}");
+    ServerFnError::new("the status data cannot be read right now")
+}
+
+/// `/incidents/{id}`: `None` when there is no such incident.
+#[server(prefix = "/_fn", endpoint = "incident")]
+pub async fn get_incident(
+    id: i64,
+) -> Result<Option<domain::incident::IncidentPage>, ServerFnError> {
+    let ctx = page_context()?;
+    store::public_pages::incident_page(&ctx.db, id, ctx.timezone, chrono::Utc::now())
+        .await
+        .map_err(|e| unreadable("incident page", e))
+}
+
+/// `/history?page=N`: `None` past the last page.
+#[server(prefix = "/_fn", endpoint = "history")]
+pub async fn get_history(
+    page: u32,
+) -> Result<Option<domain::incident::HistoryPage>, ServerFnError> {
+    let ctx = page_context()?;
+    store::public_pages::history(
+        &ctx.db,
+        ctx.timezone,
+        chrono::Utc::now(),
+        page,
+        HISTORY_PER_PAGE,
+        MAINTENANCE_PER_PAGE,
+    )
+    .await
+    .map_err(|e| unreadable("history", e))
+}
+
+/// `/maintenance?page=N`: `None` past the last page of past windows.
+#[server(prefix = "/_fn", endpoint = "maintenance")]
+pub async fn get_maintenance(
+    page: u32,
+) -> Result<Option<domain::incident::MaintenancePage>, ServerFnError> {
+    let ctx = page_context()?;
+    store::public_pages::maintenance_page(
+        &ctx.db,
+        ctx.timezone,
+        chrono::Utc::now(),
+        page,
+        MAINTENANCE_PER_PAGE,
+    )
+    .await
+    .map_err(|e| unreadable("maintenance page", e))
+}
+
+/// What `/` shows beside the services: data freshness and maintenance.
+#[server(prefix = "/_fn", endpoint = "home_extras")]
+pub async fn get_home_extras() -> Result<domain::incident::HomeExtras, ServerFnError> {
+    let ctx = page_context()?;
+    store::public_pages::home_extras(&ctx.db, ctx.timezone, chrono::Utc::now())
+        .await
+        .map_err(|e| unreadable("home extras", e))
+}

@@ -6,7 +6,8 @@
 //! A plain struct per language makes a missing translation a compile error, and plural rules
 //! are ordinary functions.
 
-use domain::incident::IncidentStatus;
+use chrono::{Datelike, Timelike};
+use domain::incident::{Impact, IncidentStatus, MaintenanceStatus, SiteTime};
 use domain::locale::Locale;
 use domain::status::{ComponentStatus, ServiceState};
 
@@ -341,6 +342,327 @@ pub fn request_locale() -> Locale {
     }
 }
 
+// ---- Incident, history and maintenance pages; site chrome ---------------------------------
+
+/// French then English, for the strings below: one `match` per string keeps both languages
+/// side by side.
+macro_rules! pick {
+    ($t:expr, $fr:expr, $en:expr) => {
+        match $t.locale {
+            Locale::Fr => $fr,
+            Locale::En => $en,
+        }
+    };
+}
+
+const MONTHS_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+impl Texts {
+    pub fn nav_label(&self) -> &'static str {
+        pick!(self, "Navigation principale", "Main navigation")
+    }
+    pub fn nav_status(&self) -> &'static str {
+        pick!(self, "État", "Status")
+    }
+    pub fn nav_history(&self) -> &'static str {
+        pick!(self, "Historique", "History")
+    }
+    pub fn nav_maintenance(&self) -> &'static str {
+        pick!(self, "Maintenance", "Maintenance")
+    }
+    pub fn theme(&self) -> &'static str {
+        pick!(self, "Thème", "Theme")
+    }
+    /// Words for the theme choices `light`, `dark`, `system`.
+    pub fn theme_choice(&self, choice: &str) -> &'static str {
+        match choice {
+            "light" => pick!(self, "Clair", "Light"),
+            "dark" => pick!(self, "Sombre", "Dark"),
+            _ => pick!(self, "Système", "System"),
+        }
+    }
+    pub fn feed_rss(&self) -> &'static str {
+        pick!(self, "Flux RSS des incidents", "Incidents RSS feed")
+    }
+    pub fn feed_atom(&self) -> &'static str {
+        pick!(self, "Flux Atom des incidents", "Incidents Atom feed")
+    }
+
+    /// "Impact : majeur".
+    pub fn impact(&self, impact: Impact) -> String {
+        let word = match impact {
+            Impact::None => pick!(self, "aucun", "none"),
+            Impact::Minor => pick!(self, "mineur", "minor"),
+            Impact::Major => pick!(self, "majeur", "major"),
+            Impact::Critical => pick!(self, "critique", "critical"),
+        };
+        pick!(self, format!("Impact : {word}"), format!("Impact: {word}"))
+    }
+
+    /// The words for a maintenance window's status.
+    pub fn maintenance_status(&self, status: MaintenanceStatus) -> &'static str {
+        match status {
+            MaintenanceStatus::Scheduled => pick!(self, "Programmée", "Scheduled"),
+            MaintenanceStatus::InProgress => pick!(self, "En cours", "In progress"),
+            MaintenanceStatus::Verifying => pick!(self, "Vérification", "Verifying"),
+            MaintenanceStatus::Completed => pick!(self, "Terminée", "Completed"),
+        }
+    }
+
+    /// "Novembre 2026" / "November 2026".
+    pub fn month_year(&self, year: i32, month: u32) -> String {
+        let i = (month.clamp(1, 12) - 1) as usize;
+        match self.locale {
+            Locale::Fr => {
+                let name = MONTHS_FR[i];
+                let mut chars = name.chars();
+                let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+                format!("{}{} {year}", first.unwrap_or_default(), chars.as_str())
+            }
+            Locale::En => format!("{} {year}", MONTHS_EN[i]),
+        }
+    }
+
+    /// "27 novembre 2026 à 14:03" / "27 November 2026, 14:03".
+    pub fn date_time(&self, t: &SiteTime) -> String {
+        let i = t.month0() as usize;
+        match self.locale {
+            Locale::Fr => format!(
+                "{} {} {} à {:02}:{:02}",
+                t.day(),
+                MONTHS_FR[i],
+                t.year(),
+                t.hour(),
+                t.minute()
+            ),
+            Locale::En => format!(
+                "{} {} {}, {:02}:{:02}",
+                t.day(),
+                MONTHS_EN[i],
+                t.year(),
+                t.hour(),
+                t.minute()
+            ),
+        }
+    }
+
+    /// "du 2 décembre 2026 à 22:00 au 3 décembre 2026 à 02:00".
+    pub fn window(&self, from: &SiteTime, to: &SiteTime) -> String {
+        let (a, b) = (self.date_time(from), self.date_time(to));
+        pick!(self, format!("du {a} au {b}"), format!("from {a} to {b}"))
+    }
+
+    /// A length of time: "45 s", "12 min", "2 h 15 min", "3 j 4 h" / "3 d 4 h".
+    pub fn duration(&self, seconds: i64) -> String {
+        let s = seconds.max(0);
+        let day = pick!(self, "j", "d");
+        match s {
+            0..=59 => format!("{s} s"),
+            60..=3599 => format!("{} min", s / 60),
+            3600..=86_399 if (s % 3600) / 60 == 0 => format!("{} h", s / 3600),
+            3600..=86_399 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+            _ if (s % 86_400) / 3600 == 0 => format!("{} {day}", s / 86_400),
+            _ => format!("{} {day} {} h", s / 86_400, (s % 86_400) / 3600),
+        }
+    }
+
+    /// "il y a 3 h" / "3 h ago", or "dans 2 j" / "in 2 d" for a time to come.
+    pub fn relative(&self, seconds_ago: i64) -> String {
+        if seconds_ago.abs() < 5 {
+            return pick!(self, "à l'instant", "just now").to_owned();
+        }
+        let d = self.duration(seconds_ago.abs());
+        if seconds_ago > 0 {
+            pick!(self, format!("il y a {d}"), format!("{d} ago"))
+        } else {
+            pick!(self, format!("dans {d}"), format!("in {d}"))
+        }
+    }
+
+    /// "Durée : 2 h 15 min".
+    pub fn lasted(&self, seconds: i64) -> String {
+        let d = self.duration(seconds);
+        pick!(self, format!("Durée : {d}"), format!("Duration: {d}"))
+    }
+
+    /// "En cours depuis le 27 novembre 2026 à 14:03 (3 h 12 min)".
+    pub fn ongoing_since(&self, since: &SiteTime, seconds: i64) -> String {
+        let (w, d) = (self.date_time(since), self.duration(seconds));
+        pick!(
+            self,
+            format!("En cours depuis le {w} ({d})"),
+            format!("Ongoing since {w} ({d})")
+        )
+    }
+
+    /// "Début : …" / "Started: …".
+    pub fn started(&self, when: &SiteTime) -> String {
+        let w = self.date_time(when);
+        pick!(self, format!("Début : {w}"), format!("Started: {w}"))
+    }
+
+    /// "Fin : …" / "Resolved: …".
+    pub fn resolved(&self, when: &SiteTime) -> String {
+        let w = self.date_time(when);
+        pick!(self, format!("Résolu le {w}"), format!("Resolved: {w}"))
+    }
+
+    /// "modifié le …" / "edited …".
+    pub fn edited(&self, when: &SiteTime) -> String {
+        let w = self.date_time(when);
+        pick!(self, format!("modifié le {w}"), format!("edited {w}"))
+    }
+
+    /// "Heures de Paris (Europe/Paris)" — the zone every time on the page is in.
+    pub fn times_in(&self, zone: &str) -> String {
+        pick!(
+            self,
+            format!("Heures indiquées dans le fuseau {zone}"),
+            format!("Times shown in the {zone} timezone")
+        )
+    }
+
+    pub fn incident_word(&self) -> &'static str {
+        pick!(self, "Incident", "Incident")
+    }
+    pub fn maintenance_word(&self) -> &'static str {
+        pick!(self, "Maintenance", "Maintenance")
+    }
+    pub fn affected_services(&self) -> &'static str {
+        pick!(self, "Services touchés", "Affected services")
+    }
+    pub fn updates(&self) -> &'static str {
+        pick!(self, "Mises à jour", "Updates")
+    }
+    pub fn postmortem(&self) -> &'static str {
+        pick!(self, "Post-mortem", "Postmortem")
+    }
+    pub fn no_updates(&self) -> &'static str {
+        pick!(self, "Aucune mise à jour publiée.", "No update published.")
+    }
+
+    pub fn history_title(&self) -> &'static str {
+        pick!(
+            self,
+            "Historique des incidents et maintenances",
+            "Incident and maintenance history"
+        )
+    }
+    pub fn history_empty(&self) -> &'static str {
+        pick!(
+            self,
+            "Aucun incident ni maintenance pour l'instant.",
+            "No incidents or maintenance so far."
+        )
+    }
+    pub fn pagination(&self) -> &'static str {
+        pick!(self, "Pages", "Pages")
+    }
+    pub fn newer(&self) -> &'static str {
+        pick!(self, "← Plus récents", "← Newer")
+    }
+    pub fn older(&self) -> &'static str {
+        pick!(self, "Plus anciens →", "Older →")
+    }
+    /// "Page 2 sur 5".
+    pub fn page_of(&self, page: u32, pages: u32) -> String {
+        pick!(
+            self,
+            format!("Page {page} sur {pages}"),
+            format!("Page {page} of {pages}")
+        )
+    }
+
+    pub fn maintenance_title(&self) -> &'static str {
+        pick!(self, "Maintenances", "Maintenance")
+    }
+    pub fn maintenance_active(&self) -> &'static str {
+        pick!(self, "En cours", "In progress")
+    }
+    pub fn maintenance_upcoming(&self) -> &'static str {
+        pick!(self, "À venir", "Upcoming")
+    }
+    pub fn maintenance_past(&self) -> &'static str {
+        pick!(self, "Passées", "Past")
+    }
+    pub fn no_active_maintenance(&self) -> &'static str {
+        pick!(
+            self,
+            "Aucune maintenance en cours.",
+            "No maintenance in progress."
+        )
+    }
+    pub fn no_upcoming_maintenance(&self) -> &'static str {
+        pick!(
+            self,
+            "Aucune maintenance prévue.",
+            "No maintenance scheduled."
+        )
+    }
+    pub fn no_past_maintenance(&self) -> &'static str {
+        pick!(self, "Aucune maintenance passée.", "No past maintenance.")
+    }
+    pub fn home_maintenance(&self) -> &'static str {
+        pick!(
+            self,
+            "Maintenances en cours et à venir",
+            "Active and upcoming maintenance"
+        )
+    }
+    pub fn all_maintenance(&self) -> &'static str {
+        pick!(self, "Toutes les maintenances", "All maintenance")
+    }
+
+    /// "Données à jour à 14:03:12" / "Data as of 14:03:12".
+    pub fn data_as_of(&self, t: &SiteTime) -> String {
+        let hms = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+        pick!(
+            self,
+            format!("Données à jour à {hms}"),
+            format!("Data as of {hms}")
+        )
+    }
+
+    /// The stale banner: the probes stopped reporting.
+    pub fn stale(&self, since: &SiteTime) -> String {
+        let w = self.date_time(since);
+        pick!(
+            self,
+            format!(
+                "Les sondes n'ont rien rapporté depuis le {w} : l'état affiché peut être dépassé."
+            ),
+            format!("The probes have not reported since {w}: the status shown may be out of date.")
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +705,19 @@ mod tests {
     fn no_data_is_never_called_operational() {
         assert_eq!(FR.state(ServiceState::NoData), "Aucune donnée");
         assert_eq!(EN.state(ServiceState::NoData), "No data");
+    }
+
+    #[test]
+    fn dates_months_and_durations_read_in_each_language() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-27T14:03:09+01:00").expect("time");
+        assert_eq!(FR.date_time(&t), "27 novembre 2026 à 14:03");
+        assert_eq!(EN.date_time(&t), "27 November 2026, 14:03");
+        assert_eq!(FR.data_as_of(&t), "Données à jour à 14:03:09");
+        assert_eq!(FR.month_year(2026, 8), "Août 2026");
+        assert_eq!(EN.month_year(2026, 12), "December 2026");
+        assert_eq!(FR.duration(8100), "2 h 15 min");
+        assert_eq!(EN.duration(3 * 86_400 + 4 * 3600), "3 d 4 h");
+        assert_eq!(FR.relative(7200), "il y a 2 h");
+        assert_eq!(EN.relative(-120), "in 2 min");
     }
 }

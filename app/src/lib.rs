@@ -13,9 +13,13 @@ use domain::locale::Locale;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
+use crate::components::site_chrome::SiteHeader;
+use crate::pages::history::HistoryPage;
 use crate::pages::home::HomePage;
+use crate::pages::incident::IncidentPage;
+use crate::pages::maintenance::MaintenancePage;
 use crate::pages::not_found::NotFound;
 
 /// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`.
@@ -24,6 +28,9 @@ const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let locale = i18n::request_locale();
+    let t = i18n::texts(locale);
+    let site = components::site_chrome::site_title();
+    let og_url = page_url();
     view! {
         <!DOCTYPE html>
         <html lang=locale.code()>
@@ -33,6 +40,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="stylesheet" href="/pkg/vigie.css"/>
                 <link rel="icon" href=FAVICON/>
+                // Applies the reader's stored theme before the body paints (no flash).
+                <script nonce=leptos::nonce::use_nonce()>{components::theme_toggle::EARLY_SCRIPT}</script>
+                <meta name="description" content=t.meta_description/>
+                {og("og:site_name", site.clone())}
+                {og("og:title", site)}
+                {og("og:description", t.meta_description)}
+                {og("og:type", "website")}
+                {og("og:url", og_url)}
+                <link rel="alternate" type="application/rss+xml" href="/feed.rss" title=t.feed_rss()/>
+                <link rel="alternate" type="application/atom+xml" href="/feed.atom" title=t.feed_atom()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -55,9 +72,17 @@ pub fn App() -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>
         <Router>
+            <SiteHeader/>
             <main id="main">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("incidents"), ParamSegment("id"))
+                        view=IncidentPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("history") view=HistoryPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("maintenance") view=MaintenancePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -65,4 +90,32 @@ pub fn App() -> impl IntoView {
             <p>{t.powered_by}</p>
         </footer>
     }
+}
+
+/// The canonical address of the page being rendered: `site.base_url` and the request path
+/// (server only; the shell is never rendered in the browser).
+fn page_url() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        let base = use_context::<context::AppContext>()
+            .map(|c| c.base_url)
+            .unwrap_or_default();
+        let path = use_context::<http::request::Parts>()
+            .map(|p| p.uri.path().to_owned())
+            .unwrap_or_else(|| "/".to_owned());
+        format!("{base}{path}")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
+}
+
+/// `<meta property=… content=…>`: Open Graph uses `property`, which the `view!` macro does not
+/// know as a `<meta>` attribute.
+fn og(property: &'static str, content: impl Into<String>) -> impl IntoView {
+    use leptos::tachys::html::attribute::custom::CustomAttribute;
+    leptos::html::meta()
+        .attr("property", property)
+        .attr("content", content.into())
 }

@@ -218,6 +218,144 @@ pub struct ManualStatus {
     pub set_at: DateTime<Utc>,
 }
 
+// ---- Public incident, history and maintenance pages -------------------------------------
+
+/// An instant as readers see it: carrying the site timezone's UTC offset at that instant.
+/// The server converts (it knows the IANA zone); the browser only formats, so server and
+/// browser render the same text at hydration without shipping a timezone database to wasm.
+pub type SiteTime = chrono::DateTime<chrono::FixedOffset>;
+
+/// One published update on the incident page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateEntry {
+    pub id: i64,
+    pub status: IncidentStatus,
+    /// Sanitised when published: safe to insert as is.
+    pub message_html: String,
+    pub created_at: SiteTime,
+    pub edited_at: Option<SiteTime>,
+}
+
+/// `/incidents/{id}`: the whole story of one incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentPage {
+    /// When the server read it: relative times count from here.
+    pub generated_at: SiteTime,
+    /// IANA name of the site timezone, e.g. `Europe/Paris`.
+    pub timezone: String,
+    pub id: i64,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub impact: Impact,
+    pub started_at: SiteTime,
+    pub resolved_at: Option<SiteTime>,
+    pub services: Vec<AffectedService>,
+    /// Every update that is not a postmortem, oldest first.
+    pub updates: Vec<UpdateEntry>,
+    /// The postmortem updates, oldest first (empty when none was published).
+    pub postmortem: Vec<UpdateEntry>,
+}
+
+/// A maintenance window on `/maintenance`, `/` and in the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenanceEntry {
+    pub id: i64,
+    pub title: String,
+    pub status: MaintenanceStatus,
+    pub starts_at: SiteTime,
+    pub ends_at: SiteTime,
+    pub services: Vec<AffectedService>,
+    pub message_html: String,
+}
+
+/// One line of `/history`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HistoryEntry {
+    Incident {
+        id: i64,
+        title: String,
+        status: IncidentStatus,
+        impact: Impact,
+        started_at: SiteTime,
+        resolved_at: Option<SiteTime>,
+    },
+    Maintenance {
+        id: i64,
+        title: String,
+        status: MaintenanceStatus,
+        starts_at: SiteTime,
+        ends_at: SiteTime,
+        /// The `/maintenance` page that lists this window among past ones (1 if not past).
+        page: u32,
+    },
+}
+
+impl HistoryEntry {
+    /// When it began, in the site timezone: entries are grouped by this month.
+    pub fn began(&self) -> SiteTime {
+        match self {
+            HistoryEntry::Incident { started_at, .. } => *started_at,
+            HistoryEntry::Maintenance { starts_at, .. } => *starts_at,
+        }
+    }
+}
+
+/// A month of history, in the site timezone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryMonth {
+    pub year: i32,
+    /// 1..=12.
+    pub month: u32,
+    /// Newest first.
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// `/history?page=N`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub timezone: String,
+    /// 1-based.
+    pub page: u32,
+    /// At least 1, even when there is nothing yet.
+    pub pages: u32,
+    /// Newest month first.
+    pub months: Vec<HistoryMonth>,
+}
+
+/// `/maintenance?page=N`: windows in progress and to come, and a page of past ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenancePage {
+    pub timezone: String,
+    /// Earliest first.
+    pub active: Vec<MaintenanceEntry>,
+    /// Soonest first.
+    pub upcoming: Vec<MaintenanceEntry>,
+    /// Latest first.
+    pub past: Vec<MaintenanceEntry>,
+    pub page: u32,
+    pub pages: u32,
+}
+
+/// What `/` shows beside the services: how fresh the probe data is, and maintenance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeExtras {
+    pub timezone: String,
+    /// The newest probe result of any monitor; `None` before the first one.
+    pub data_as_of: Option<SiteTime>,
+    /// No monitor has reported for more than three of its intervals.
+    pub stale: bool,
+    pub active_maintenance: Vec<MaintenanceEntry>,
+    /// The soonest few.
+    pub upcoming_maintenance: Vec<MaintenanceEntry>,
+}
+
+/// Pages needed to show `total` items, `per_page` a page: at least one.
+pub fn page_count(total: u64, per_page: u64) -> u32 {
+    let per_page = per_page.max(1);
+    u32::try_from(total.div_ceil(per_page).max(1)).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +408,12 @@ mod tests {
         assert_eq!(Verifying.at(t(2), t(4), t(3)), Verifying);
         assert_eq!(Completed.at(t(2), t(4), t(3)), Completed);
         assert!(InProgress.is_active() && !Completed.is_active());
+    }
+
+    #[test]
+    fn an_empty_history_still_has_one_page_and_a_full_last_page_adds_none() {
+        assert_eq!(page_count(0, 20), 1);
+        assert_eq!(page_count(20, 20), 1);
+        assert_eq!(page_count(21, 20), 2);
     }
 }

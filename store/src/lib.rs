@@ -15,6 +15,7 @@ pub mod history;
 pub mod incidents;
 pub mod maintenance;
 pub mod overview;
+pub mod public_pages;
 pub mod sessions;
 pub mod status;
 pub mod tokens;

@@ -2,5 +2,8 @@
 
 pub mod clock;
 pub mod incident_card;
+pub mod maintenance_list;
 pub mod service_group;
+pub mod site_chrome;
 pub mod status_label;
+pub mod theme_toggle;

@@ -4,25 +4,29 @@ use domain::locale::Locale;
 use domain::page::StatusPage;
 use domain::status::{ComponentStatus, ServiceState};
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 
-use crate::api::get_overview;
+use crate::api::{get_home_extras, get_overview};
 use crate::components::clock::UpdatedClock;
 use crate::components::incident_card::IncidentCard;
+use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
 use crate::i18n::Texts;
+use domain::incident::HomeExtras;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let locale = use_context::<Locale>().unwrap_or_default();
     let t = crate::i18n::texts(locale);
     let overview = Resource::new(|| (), |_| get_overview());
-    follow_live_changes(overview);
+    let extras = Resource::new(|| (), |_| get_home_extras());
+    follow_live_changes(overview, extras);
     view! {
         <Transition fallback=move || view! { <p class="loading">{t.loading}</p> }>
             {move || Suspend::new(async move {
+                let extras = extras.await.ok();
                 match overview.await {
-                    Ok(page) => view! { <Overview page t locale/> }.into_any(),
+                    Ok(page) => view! { <Overview page extras t locale/> }.into_any(),
                     Err(_) => view! {
                         <Title text=t.error_loading/>
                         <p class="error" role="alert">{t.error_loading}</p>
@@ -38,7 +42,7 @@ type Overview = Resource<Result<StatusPage, ServerFnError>>;
 /// In the hydrated page, reloads the overview whenever `/events` reports a change, so statuses,
 /// causes and the banner follow the engine without a page reload. `EventSource` reconnects by
 /// itself after a network cut; without JS the server-rendered page stays as it is.
-fn follow_live_changes(overview: Overview) {
+fn follow_live_changes(overview: Overview, extras: Resource<Result<HomeExtras, ServerFnError>>) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::closure::Closure;
@@ -48,6 +52,7 @@ fn follow_live_changes(overview: Overview) {
         };
         let reload = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
             overview.refetch();
+            extras.refetch();
         });
         // `open` fires on every (re)connection: changes made between the server render and the
         // subscription, or during a network cut, are caught up then.
@@ -59,11 +64,28 @@ fn follow_live_changes(overview: Overview) {
         std::mem::forget(source);
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = overview;
+    let _ = (overview, extras);
 }
 
 #[component]
-fn Overview(page: StatusPage, t: &'static Texts, locale: Locale) -> impl IntoView {
+fn Overview(
+    page: StatusPage,
+    extras: Option<HomeExtras>,
+    t: &'static Texts,
+    locale: Locale,
+) -> impl IntoView {
+    let _ = locale;
+    let extras = extras.unwrap_or_else(|| HomeExtras {
+        timezone: String::new(),
+        data_as_of: None,
+        stale: false,
+        active_maintenance: Vec::new(),
+        upcoming_maintenance: Vec::new(),
+    });
+    let stale_since = extras.data_as_of.filter(|_| extras.stale);
+    let data_as_of = extras.data_as_of;
+    let mut windows = extras.active_maintenance;
+    windows.extend(extras.upcoming_maintenance);
     let states: Vec<ServiceState> = page
         .groups
         .iter()
@@ -73,32 +95,20 @@ fn Overview(page: StatusPage, t: &'static Texts, locale: Locale) -> impl IntoVie
     let banner_class = format!("banner banner-{}", banner.0);
     view! {
         <Title text=page.title.clone()/>
-        <Meta name="description" content=t.meta_description/>
         <header class="page-header">
             <h1>{page.title.clone()}</h1>
-            <nav class="lang-switch" aria-label=t.language>
-                {domain::locale::Locale::ALL
-                    .into_iter()
-                    .map(|l| {
-                        let current = l == locale;
-                        view! {
-                            <a
-                                href=format!("?lang={}", l.code())
-                                hreflang=l.code()
-                                lang=l.code()
-                                aria-current=if current { Some("true") } else { None }
-                            >
-                                {l.code().to_uppercase()}
-                            </a>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
         </header>
+        {stale_since.map(|since| view! {
+            <p class="stale-banner" role="status">{t.stale(&since)}</p>
+        }.into_any())}
         <section class=banner_class aria-live="polite">
             <p class="banner-text">{banner.1}</p>
             <p class="freshness">
                 <UpdatedClock generated_at=page.generated_at/>
+                {data_as_of.map(|at| view! {
+                    " · "
+                    <time class="data-as-of" datetime=at.to_rfc3339()>{t.data_as_of(&at)}</time>
+                }.into_any())}
             </p>
         </section>
         {(!page.incidents.is_empty()).then(|| view! {
@@ -107,6 +117,13 @@ fn Overview(page: StatusPage, t: &'static Texts, locale: Locale) -> impl IntoVie
                 {page.incidents.into_iter().map(|i| view! { <IncidentCard incident=i/> }).collect_view()}
             </section>
         })}
+        {(!windows.is_empty()).then(|| view! {
+            <section class="home-maintenance" aria-labelledby="maintenance-title">
+                <h2 id="maintenance-title">{t.home_maintenance()}</h2>
+                <MaintenanceList windows/>
+                <p><a href=crate::components::site_chrome::href("/maintenance", &[])>{t.all_maintenance()}</a></p>
+            </section>
+        }.into_any())}
         {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
     }
 }

@@ -1,4 +1,7 @@
 //! One module per page.
 
+pub mod history;
 pub mod home;
+pub mod incident;
+pub mod maintenance;
 pub mod not_found;

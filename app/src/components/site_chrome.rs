@@ -1,0 +1,125 @@
+//! The site header on every page: the site title linking home, the main navigation, the
+//! language switch and the theme toggle. Plus the helpers pages use to keep an explicit
+//! `?lang=` on their internal links, so a reader who picked a language keeps it without JS.
+
+use domain::locale::Locale;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_query_map};
+
+use crate::components::theme_toggle::ThemeToggle;
+
+/// The site's name, known to both sides: the server reads the configuration; the browser
+/// reads back what the server wrote into `<meta property="og:site_name">`.
+pub fn site_title() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::context::AppContext>()
+            .map(|c| c.site_title)
+            .unwrap_or_else(|| "Vigie".to_owned())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| {
+                d.query_selector("meta[property='og:site_name']")
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|e| e.get_attribute("content"))
+            .unwrap_or_else(|| "Vigie".to_owned())
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        "Vigie".to_owned()
+    }
+}
+
+/// The `lang` the current URL asked for explicitly, if any.
+pub fn explicit_lang() -> Option<String> {
+    use_query_map().with_untracked(|q| q.get("lang"))
+}
+
+/// `path` with `extra` query pairs and the current explicit `lang`, if any.
+pub fn href(path: &str, extra: &[(&str, String)]) -> String {
+    let mut pairs: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if let Some(lang) = explicit_lang().and_then(|l| Locale::from_tag(&l)) {
+        pairs.push(format!("lang={}", lang.code()));
+    }
+    if pairs.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", pairs.join("&"))
+    }
+}
+
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    let locale = use_context::<Locale>().unwrap_or_default();
+    let t = crate::i18n::texts(locale);
+    let location = use_location();
+    let path = location.pathname.get_untracked();
+    let query = location.query.get_untracked();
+    let section = |p: &str| -> bool {
+        match p {
+            "/" => path == "/" || path.starts_with("/services/"),
+            other => {
+                path.starts_with(other) || (other == "/history" && path.starts_with("/incidents/"))
+            }
+        }
+    };
+    let nav = [
+        ("/", t.nav_status()),
+        ("/history", t.nav_history()),
+        ("/maintenance", t.nav_maintenance()),
+    ]
+    .into_iter()
+    .map(|(p, label)| {
+        let current = section(p);
+        view! {
+            <li>
+                <a href=href(p, &[]) aria-current=current.then_some("page")>{label}</a>
+            </li>
+        }
+    })
+    .collect_view();
+    // The language switch keeps the path and every other query value, and reloads the page
+    // (`rel="external"`): the whole document, `<html lang>` included, changes language.
+    let langs = Locale::ALL
+        .into_iter()
+        .map(|l| {
+            let mut pairs: Vec<String> = query
+                .clone()
+                .into_iter()
+                .filter(|(k, _)| k != "lang")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            pairs.push(format!("lang={}", l.code()));
+            let target = format!("{path}?{}", pairs.join("&"));
+            let current = l == locale;
+            view! {
+                <a
+                    href=target
+                    rel="external"
+                    hreflang=l.code()
+                    lang=l.code()
+                    aria-current=if current { Some("true") } else { None }
+                >
+                    {l.code().to_uppercase()}
+                </a>
+            }
+        })
+        .collect_view();
+    view! {
+        <header class="site-header">
+            <a class="site-title" href=href("/", &[])>{site_title()}</a>
+            <nav class="site-nav" aria-label=t.nav_label()>
+                <ul>{nav}</ul>
+            </nav>
+            <div class="site-tools">
+                <nav class="lang-switch" aria-label=t.language>{langs}</nav>
+                <ThemeToggle/>
+            </div>
+        </header>
+    }
+}

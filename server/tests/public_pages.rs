@@ -1,0 +1,435 @@
+//! The incident, history and maintenance pages and the site chrome, through the real router
+//! on port 0 with a fresh SQLite database. Incidents and windows are written with the store
+//! functions staff's console uses; the pages are read as a reader's browser gets them.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::incident::{Impact, IncidentStatus};
+use domain::status::ComponentStatus;
+use store::audit::Actor;
+use store::incidents::{Message, NewIncident, NewUpdate};
+use store::maintenance::NewMaintenance;
+
+struct TestApp {
+    base: String,
+    db: store::Db,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let catalog = server::config::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
+    )
+    .expect("the shipped catalog is valid");
+    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server starts");
+    let db = store::connect(&url).await.expect("db");
+    TestApp {
+        base: format!("http://{}", running.addr),
+        db,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Status and body of a GET, as a French reader's browser asks for it.
+    async fn page(&self, path: &str) -> (u16, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("accept-language", "fr-FR,fr;q=0.9")
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body"))
+    }
+
+    async fn incident(
+        &self,
+        title: &str,
+        started_at: DateTime<Utc>,
+        services: Vec<(String, ComponentStatus)>,
+    ) -> i64 {
+        store::incidents::open(
+            &self.db,
+            &NewIncident {
+                title: title.to_owned(),
+                impact: Impact::Major,
+                status: IncidentStatus::Investigating,
+                message: msg(&format!("Début de {title}")),
+                services,
+                started_at: Some(started_at),
+                notify: false,
+            },
+            &Actor::cli(),
+            started_at,
+        )
+        .await
+        .expect("incident opens")
+        .id
+    }
+
+    async fn update(&self, id: i64, status: IncidentStatus, text: &str, at: DateTime<Utc>) {
+        store::incidents::post_update(
+            &self.db,
+            id,
+            &NewUpdate {
+                status,
+                message: msg(text),
+                services: Vec::new(),
+            },
+            &Actor::cli(),
+            at,
+        )
+        .await
+        .expect("update posts");
+    }
+
+    async fn window(&self, title: &str, starts: DateTime<Utc>, hours: i64, now: DateTime<Utc>) {
+        store::maintenance::schedule(
+            &self.db,
+            &NewMaintenance {
+                title: title.to_owned(),
+                message: msg(&format!("Message de {title}")),
+                starts_at: starts,
+                ends_at: starts + Duration::hours(hours),
+                services: vec!["forum".to_owned()],
+            },
+            &Actor::cli(),
+            now,
+        )
+        .await
+        .expect("window schedules");
+    }
+}
+
+fn msg(text: &str) -> Message {
+    Message {
+        markdown: text.to_owned(),
+        html: format!("<p>{text}</p>"),
+    }
+}
+
+/// Position of `needle` in `html`, failing the test with the needle's name when absent.
+fn at(html: &str, needle: &str) -> usize {
+    html.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not on the page"))
+}
+
+#[tokio::test]
+async fn incident_page_tells_the_whole_story_in_order_in_both_languages() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let start = now - Duration::hours(3);
+    let id = app
+        .incident(
+            "Hôte phys-2 injoignable",
+            start,
+            vec![
+                ("frandroid".to_owned(), ComponentStatus::MajorOutage),
+                ("forum".to_owned(), ComponentStatus::PartialOutage),
+            ],
+        )
+        .await;
+    app.update(
+        id,
+        IncidentStatus::Identified,
+        "Alimentation coupée",
+        start + Duration::minutes(30),
+    )
+    .await;
+    app.update(
+        id,
+        IncidentStatus::Resolved,
+        "Courant rétabli",
+        start + Duration::minutes(135),
+    )
+    .await;
+    app.update(
+        id,
+        IncidentStatus::Postmortem,
+        "Ce que nous changeons",
+        start + Duration::minutes(170),
+    )
+    .await;
+
+    let (status, html) = app.page(&format!("/incidents/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<title>Hôte phys-2 injoignable — Humanoid — état des services</title>"));
+    assert_eq!(html.matches("<h1").count(), 1, "one h1 per page");
+    assert!(html.contains("Impact : majeur"));
+    assert!(
+        html.contains("Durée : 2 h 15 min"),
+        "resolved 135 min after it began"
+    );
+    assert!(html.contains("href=\"/services/frandroid\""));
+    assert!(html.contains("href=\"/services/forum\""));
+    assert!(html.contains("Panne majeure") && html.contains("Panne partielle"));
+    // Every update, oldest first, with its state word; the postmortem after them, apart.
+    let first = at(&html, "<p>Début de Hôte phys-2 injoignable</p>");
+    let second = at(&html, "<p>Alimentation coupée</p>");
+    let third = at(&html, "<p>Courant rétabli</p>");
+    let pm_heading = at(&html, "id=\"postmortem-title\"");
+    let pm = at(&html, "<p>Ce que nous changeons</p>");
+    assert!(first < second && second < third && third < pm_heading && pm_heading < pm);
+    assert!(at(&html, "Enquête en cours") < at(&html, "Cause identifiée"));
+    assert!(
+        html.contains("il y a 3 h"),
+        "relative time of the first update"
+    );
+    assert!(
+        html.contains("Europe/Paris"),
+        "the timezone of the times is said"
+    );
+
+    let (status, en) = app.page(&format!("/incidents/{id}?lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(en.contains("<html lang=\"en\""));
+    for word in [
+        "Investigating",
+        "Identified",
+        "Resolved",
+        "Affected services",
+        "Impact: major",
+        "Duration: 2 h 15 min",
+        "Postmortem",
+        "3 h ago",
+    ] {
+        assert!(en.contains(word), "`{word}` missing in English");
+    }
+}
+
+#[tokio::test]
+async fn an_open_incident_says_since_when_it_is_ongoing() {
+    let app = spawn_app().await;
+    let id = app
+        .incident("Forum lent", Utc::now() - Duration::minutes(50), Vec::new())
+        .await;
+    let (status, html) = app.page(&format!("/incidents/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("En cours depuis le"));
+    assert!(html.contains("(50 min)"));
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_incident_ids_get_the_404_page() {
+    let app = spawn_app().await;
+    for path in [
+        "/incidents/999999",
+        "/incidents/abc",
+        "/incidents/-1",
+        "/history?page=0",
+        "/history?page=2",
+        "/history?page=x",
+    ] {
+        let (status, html) = app.page(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            html.contains("Page introuvable"),
+            "{path}: the app's 404 page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let mut begun: Vec<(DateTime<Utc>, String)> = Vec::new();
+    // 23 incidents ten days apart: about eight months, more than one page.
+    for k in 1..=23i64 {
+        let started = now - Duration::days(10 * k) + Duration::minutes(k);
+        let title = format!("Incident numéro {k:02}");
+        app.incident(&title, started, Vec::new()).await;
+        begun.push((started, title));
+    }
+    let past = now - Duration::days(15);
+    app.window("Migration des disques", past, 2, now).await;
+    begun.push((past, "Migration des disques".to_owned()));
+    app.window("Mise à jour future", now + Duration::days(3), 2, now)
+        .await;
+    begun.sort_by_key(|b| std::cmp::Reverse(b.0));
+
+    let tz: chrono_tz::Tz = "Europe/Paris".parse().expect("tz");
+    let months = |entries: &[(DateTime<Utc>, String)]| {
+        let mut out: Vec<String> = Vec::new();
+        for (t, _) in entries {
+            let local = t.with_timezone(&tz);
+            let name = app::i18n::FR.month_year(
+                chrono::Datelike::year(&local),
+                chrono::Datelike::month(&local),
+            );
+            if out.last() != Some(&name) {
+                out.push(name);
+            }
+        }
+        out
+    };
+
+    let (status, html) = app.page("/history").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<title>Historique — Humanoid — état des services</title>"));
+    assert!(
+        !html.contains("Mise à jour future"),
+        "history holds what has begun"
+    );
+    let mut last = 0;
+    for (_, title) in &begun[..20] {
+        let pos = at(&html, title);
+        assert!(pos > last, "{title} out of order");
+        last = pos;
+    }
+    for (_, title) in &begun[20..] {
+        assert!(!html.contains(title.as_str()), "{title} belongs to page 2");
+    }
+    let mut last = 0;
+    for heading in months(&begun[..20]) {
+        let pos = at(&html, &format!(">{heading}</h2>"));
+        assert!(pos > last, "month {heading} out of order");
+        last = pos;
+    }
+    assert!(html.contains("Page 1 sur 2"));
+    assert!(html.contains("rel=\"next\" href=\"/history?page=2\""));
+    assert!(
+        html.contains("href=\"/maintenance#maintenance-"),
+        "maintenance links to its page"
+    );
+    assert!(
+        html.contains("aria-current=\"page\">Historique</a>"),
+        "nav shows where we are"
+    );
+
+    let (status, page2) = app.page("/history?page=2&lang=en").await;
+    assert_eq!(status, 200);
+    for (_, title) in &begun[20..] {
+        assert!(page2.contains(title.as_str()), "{title} missing on page 2");
+    }
+    assert!(page2.contains("Page 2 of 2"));
+    assert!(
+        page2.contains("rel=\"prev\" href=\"/history?lang=en\""),
+        "links keep the language"
+    );
+    let english_month = {
+        let local = begun[23].0.with_timezone(&tz);
+        app::i18n::EN.month_year(
+            chrono::Datelike::year(&local),
+            chrono::Datelike::month(&local),
+        )
+    };
+    assert!(
+        page2.contains(&english_month),
+        "English month name {english_month}"
+    );
+    // The incident links lead to the incident pages.
+    let id_link = page2.find("href=\"/incidents/").expect("incident link");
+    assert!(id_link > 0);
+}
+
+#[tokio::test]
+async fn maintenance_page_and_overview_show_windows_in_their_place() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    app.window("Changement de routeur", now - Duration::hours(1), 3, now)
+        .await;
+    app.window("Mise à niveau PostgreSQL", now + Duration::days(2), 2, now)
+        .await;
+    app.window("Remplacement des disques", now - Duration::days(5), 2, now)
+        .await;
+
+    let (status, html) = app.page("/maintenance").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<h1").count(), 1);
+    let active = at(&html, "id=\"maintenance-active\"");
+    let upcoming = at(&html, "id=\"maintenance-upcoming\"");
+    let past = at(&html, "id=\"maintenance-past\"");
+    let a = at(&html, "Changement de routeur");
+    let u = at(&html, "Mise à niveau PostgreSQL");
+    let p = at(&html, "Remplacement des disques");
+    assert!(active < a && a < upcoming && upcoming < u && u < past && past < p);
+    for word in [
+        "En cours",
+        "Programmée",
+        "Terminée",
+        "<p>Message de Changement de routeur</p>",
+        "href=\"/services/forum\"",
+    ] {
+        assert!(html.contains(word), "`{word}` missing");
+    }
+
+    let (_, en) = app.page("/maintenance?lang=en").await;
+    for word in ["In progress", "Scheduled", "Completed", "Upcoming", "Past"] {
+        assert!(en.contains(word), "`{word}` missing in English");
+    }
+
+    let (status, home) = app.page("/").await;
+    assert_eq!(status, 200);
+    let section = at(&home, "Maintenances en cours et à venir");
+    assert!(section < at(&home, "Changement de routeur"));
+    assert!(home.contains("Mise à niveau PostgreSQL"));
+    assert!(
+        !home.contains("Remplacement des disques"),
+        "past windows stay off /"
+    );
+    assert!(
+        !home.contains("stale-banner"),
+        "no stale banner before any probe data"
+    );
+}
+
+#[tokio::test]
+async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
+    let app = spawn_app().await;
+    let id = app.incident("Test", Utc::now(), Vec::new()).await;
+    for path in [
+        "/".to_owned(),
+        "/history".to_owned(),
+        "/maintenance".to_owned(),
+        format!("/incidents/{id}"),
+    ] {
+        let (status, html) = app.page(&path).await;
+        assert_eq!(status, 200, "{path}");
+        for needle in [
+            "<meta name=\"description\"",
+            "property=\"og:title\" content=\"Humanoid — état des services\"",
+            "property=\"og:description\"",
+            "property=\"og:type\" content=\"website\"",
+            "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.rss\"",
+            "<link rel=\"alternate\" type=\"application/atom+xml\" href=\"/feed.atom\"",
+            "<header class=\"site-header\"",
+            "<main id=\"main\"",
+            "href=\"/history\"",
+            "href=\"/maintenance\"",
+            "rel=\"external\" hreflang=\"en\"",
+            "class=\"theme-toggle\"",
+        ] {
+            assert!(html.contains(needle), "{path}: `{needle}` missing");
+        }
+        let og_url = format!("property=\"og:url\" content=\"http://127.0.0.1:8080{path}\"");
+        assert!(html.contains(&og_url), "{path}: og:url from site.base_url");
+        assert_eq!(html.matches("<h1").count(), 1, "{path}: one h1");
+        assert_eq!(
+            html.matches("name=\"description\"").count(),
+            1,
+            "{path}: one description"
+        );
+    }
+    // The language switch keeps the path and the other query values.
+    let (_, html) = app.page("/history?page=1").await;
+    assert!(
+        html.contains("href=\"/history?page=1&amp;lang=en\"")
+            || html.contains("href=\"/history?page=1&lang=en\"")
+    );
+}
