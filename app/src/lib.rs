@@ -13,10 +13,11 @@ use domain::locale::Locale;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
+use crate::pages::service::ServiceDetailPage;
 
 /// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16' r='15' fill='%23116b3c'/%3E%3Cellipse cx='16' cy='16' rx='10' ry='6' fill='white'/%3E%3Ccircle cx='16' cy='16' r='3.5' fill='%23116b3c'/%3E%3C/svg%3E";
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("services"), ParamSegment("slug")) view=ServiceDetailPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

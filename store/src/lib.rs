@@ -11,6 +11,7 @@ pub mod history;
 pub mod incidents;
 pub mod maintenance;
 pub mod overview;
+pub mod service_page;
 pub mod sessions;
 pub mod status;
 pub mod tokens;

@@ -8,6 +8,7 @@ use leptos_meta::{Meta, Title};
 
 use crate::api::get_overview;
 use crate::components::clock::UpdatedClock;
+use crate::components::day_bar::DayBarLegend;
 use crate::components::incident_card::IncidentCard;
 use crate::components::service_group::ServiceGroup;
 use crate::i18n::Texts;
@@ -108,6 +109,7 @@ fn Overview(page: StatusPage, t: &'static Texts, locale: Locale) -> impl IntoVie
             </section>
         })}
         {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
+        <DayBarLegend/>
     }
 }
 
