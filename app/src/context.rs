@@ -9,4 +9,8 @@ pub struct AppContext {
     pub db: Db,
     pub site_title: String,
     pub default_locale: Locale,
+    /// The site's timezone: local days of the uptime bars, times shown to readers.
+    pub timezone: chrono_tz::Tz,
+    /// The public address (`site.base_url`), for absolute links in feeds and meta tags.
+    pub base_url: String,
 }

@@ -57,7 +57,8 @@ pub struct Site {
     pub title: String,
     pub base_url: String,
     pub default_locale: Locale,
-    pub timezone: String,
+    /// The site's timezone (IANA name in the file): days, dates and times are shown in it.
+    pub timezone: chrono_tz::Tz,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -307,7 +308,7 @@ struct RawSite {
     #[serde(default)]
     default_locale: Option<S>,
     #[serde(default)]
-    timezone: Option<String>,
+    timezone: Option<S>,
 }
 
 #[derive(Deserialize)]
@@ -604,10 +605,20 @@ impl Validator<'_> {
                 .base_url
                 .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
             default_locale,
-            timezone: raw
-                .site
-                .timezone
-                .unwrap_or_else(|| "Europe/Paris".to_owned()),
+            timezone: match &raw.site.timezone {
+                None => chrono_tz::Europe::Paris,
+                Some(tz) => tz.get_ref().parse().unwrap_or_else(|_| {
+                    self.push(
+                        tz.span().start,
+                        "site.timezone",
+                        format!(
+                            "unknown timezone `{}`: use an IANA name such as Europe/Paris",
+                            tz.get_ref()
+                        ),
+                    );
+                    chrono_tz::Europe::Paris
+                }),
+            },
         };
         let retention = Retention {
             raw_days: match &raw.retention {
@@ -1178,6 +1189,26 @@ keyword = "Hello"
             c.summary(),
             "2 services, 2 monitors, 2 hosts, 1 groups, 1 locations"
         );
+    }
+
+    #[test]
+    fn the_timezone_is_an_iana_name_and_a_wrong_one_is_named_with_its_line() {
+        let paris = parse("vigie.toml", GOOD).expect("valid");
+        assert_eq!(paris.site.timezone, chrono_tz::Europe::Paris);
+        let text = GOOD.replace(
+            "title = \"Test\"",
+            "title = \"Test\"\ntimezone = \"Europe/Pariss\"",
+        );
+        let e = &errors(&text)[0];
+        assert_eq!(e.key, "site.timezone");
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("Europe/Pariss"), "{}", e.message);
+        let text = GOOD.replace(
+            "title = \"Test\"",
+            "title = \"Test\"\ntimezone = \"America/Montreal\"",
+        );
+        let c = parse("vigie.toml", &text).expect("valid");
+        assert_eq!(c.site.timezone, chrono_tz::America::Montreal);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Invariant: nothing here does I/O or reads the clock; `now` is always passed in. The crate
 //! compiles for wasm32 so the hydrated page shares these types with the server.
 
+pub mod availability;
 pub mod chart;
 pub mod config;
 pub mod incident;

@@ -153,6 +153,8 @@ pub async fn spawn(
             db,
             site_title: catalog.site.title.clone(),
             default_locale: catalog.site.default_locale,
+            timezone: catalog.site.timezone,
+            base_url: catalog.site.base_url.trim_end_matches('/').to_owned(),
         },
     };
     tokio::spawn(crate::assets::warm());

@@ -4,6 +4,7 @@
 //! values or `StoreError`; nothing here knows about HTTP.
 
 pub mod audit;
+pub mod availability;
 pub mod catalog;
 pub mod checks;
 pub mod entity;

@@ -1,0 +1,490 @@
+//! Availability as readers see it: per local day (in the site's timezone) and over any window,
+//! computed from a service's published status timeline — the statuses the page showed, with
+//! their inherited causes — rather than from raw probe results, so the bars never disagree
+//! with what the page said at the time.
+//!
+//! Weights (Statuspage's convention, so figures compare with pages readers know): a major
+//! outage counts fully as downtime, a partial outage counts for [`PARTIAL_OUTAGE_WEIGHT`],
+//! degraded performance counts as up. Time under maintenance and time without data are left
+//! out of the ratio: a planned window is not an outage, and Vigie's own silence is never the
+//! service's downtime.
+
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::status::{ComponentStatus, ServiceState};
+
+/// The share of a partial outage's time that counts as downtime.
+pub const PARTIAL_OUTAGE_WEIGHT: f64 = 0.3;
+
+/// Weighted downtime up to this many minutes in a day is a minor day on the bar.
+pub const MINOR_DAY_MAX_MINUTES: i64 = 30;
+/// Weighted downtime up to this many minutes in a day is a major day; beyond, critical.
+pub const MAJOR_DAY_MAX_MINUTES: i64 = 240;
+
+/// A change of a service's published state, as the status events record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    pub at: DateTime<Utc>,
+    pub state: ServiceState,
+}
+
+/// A stretch `[start, end)` of time, e.g. a maintenance window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// An incident that touched the service, for the days it overlaps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayIncident {
+    pub id: i64,
+    pub title: String,
+}
+
+/// An incident with its time span (`end` None while open).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncidentSpan {
+    pub id: i64,
+    pub title: String,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// One local day of one service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DayStat {
+    /// The local date, in the site's timezone.
+    pub date: NaiveDate,
+    /// Time with data, outside maintenance.
+    pub counted_ms: i64,
+    /// Weighted downtime: major outage 1.0, partial outage [`PARTIAL_OUTAGE_WEIGHT`].
+    pub downtime_ms: i64,
+    pub maintenance_ms: i64,
+    pub no_data_ms: i64,
+    /// The worst status shown that day; None when the service had no data at all.
+    pub worst: Option<ComponentStatus>,
+    pub incidents: Vec<DayIncident>,
+}
+
+/// How a day looks on the bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BarLevel {
+    NoData,
+    Operational,
+    Minor,
+    Major,
+    Critical,
+}
+
+impl BarLevel {
+    pub fn css_class(self) -> &'static str {
+        match self {
+            BarLevel::NoData => "no-data",
+            BarLevel::Operational => "operational",
+            BarLevel::Minor => "minor",
+            BarLevel::Major => "major",
+            BarLevel::Critical => "critical",
+        }
+    }
+}
+
+impl DayStat {
+    fn empty(date: NaiveDate) -> Self {
+        DayStat {
+            date,
+            counted_ms: 0,
+            downtime_ms: 0,
+            maintenance_ms: 0,
+            no_data_ms: 0,
+            worst: None,
+            incidents: Vec::new(),
+        }
+    }
+
+    /// Uptime in percent (0–100), None when nothing was counted that day.
+    pub fn uptime_pct(&self) -> Option<f64> {
+        ratio(self.counted_ms, self.downtime_ms)
+    }
+
+    /// Weighted downtime in whole minutes, rounded up so a short outage never shows as zero.
+    pub fn downtime_minutes(&self) -> i64 {
+        (self.downtime_ms + 59_999) / 60_000
+    }
+
+    pub fn level(&self) -> BarLevel {
+        if self.counted_ms == 0 {
+            return BarLevel::NoData;
+        }
+        match self.downtime_minutes() {
+            0 if self.worst > Some(ComponentStatus::UnderMaintenance) => BarLevel::Minor,
+            0 => BarLevel::Operational,
+            m if m <= MINOR_DAY_MAX_MINUTES => BarLevel::Minor,
+            m if m <= MAJOR_DAY_MAX_MINUTES => BarLevel::Major,
+            _ => BarLevel::Critical,
+        }
+    }
+}
+
+fn ratio(counted_ms: i64, downtime_ms: i64) -> Option<f64> {
+    (counted_ms > 0).then(|| 100.0 * (counted_ms - downtime_ms).max(0) as f64 / counted_ms as f64)
+}
+
+/// Uptime in percent over several days together (time-weighted), None without data.
+pub fn uptime_pct(days: &[DayStat]) -> Option<f64> {
+    let counted = days.iter().map(|d| d.counted_ms).sum();
+    let down = days.iter().map(|d| d.downtime_ms).sum();
+    ratio(counted, down)
+}
+
+/// Counted and weighted-down milliseconds of a window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub counted_ms: i64,
+    pub downtime_ms: i64,
+    pub maintenance_ms: i64,
+    pub no_data_ms: i64,
+    pub worst: Option<ComponentStatus>,
+}
+
+impl Tally {
+    pub fn uptime_pct(&self) -> Option<f64> {
+        ratio(self.counted_ms, self.downtime_ms)
+    }
+}
+
+/// Tallies `[from, to)` of a timeline. `before` is the state in force at `from` (the last
+/// change before it, if any); `changes` are sorted by time. Time after `now` is not counted.
+pub fn tally(
+    before: Option<ServiceState>,
+    changes: &[StateChange],
+    maintenance: &[Window],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Tally {
+    let to = to.min(now);
+    let mut t = Tally::default();
+    if to <= from {
+        return t;
+    }
+    let mut state = before.unwrap_or(ServiceState::NoData);
+    let mut cursor = from;
+    for change in changes.iter().filter(|c| c.at < to) {
+        if change.at > cursor {
+            add(&mut t, state, cursor, change.at, maintenance);
+            cursor = change.at;
+        }
+        state = change.state;
+    }
+    add(&mut t, state, cursor, to, maintenance);
+    t
+}
+
+/// Adds `[start, end)` spent in `state`, minus what maintenance windows cover.
+fn add(
+    t: &mut Tally,
+    state: ServiceState,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    maintenance: &[Window],
+) {
+    let total = (end - start).num_milliseconds();
+    if total <= 0 {
+        return;
+    }
+    let planned = covered_ms(maintenance, start, end);
+    t.maintenance_ms += planned;
+    let rest = total - planned;
+    match state {
+        ServiceState::NoData => t.no_data_ms += rest,
+        ServiceState::Known(ComponentStatus::UnderMaintenance) => t.maintenance_ms += rest,
+        ServiceState::Known(s) => {
+            if rest > 0 {
+                t.counted_ms += rest;
+                t.downtime_ms += match s {
+                    ComponentStatus::MajorOutage => rest,
+                    ComponentStatus::PartialOutage => {
+                        (rest as f64 * PARTIAL_OUTAGE_WEIGHT).round() as i64
+                    }
+                    _ => 0,
+                };
+            }
+        }
+    }
+    if let ServiceState::Known(s) = state {
+        if rest > 0 || planned > 0 {
+            let shown = if rest > 0 {
+                s
+            } else {
+                ComponentStatus::UnderMaintenance
+            };
+            t.worst = t.worst.max(Some(shown));
+        }
+    }
+}
+
+/// Milliseconds of `[start, end)` covered by the union of `windows`.
+fn covered_ms(windows: &[Window], start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+    let mut parts: Vec<(DateTime<Utc>, DateTime<Utc>)> = windows
+        .iter()
+        .map(|w| (w.start.max(start), w.end.min(end)))
+        .filter(|(s, e)| s < e)
+        .collect();
+    parts.sort();
+    let mut total = 0;
+    let mut reach = start;
+    for (s, e) in parts {
+        let s = s.max(reach);
+        if e > s {
+            total += (e - s).num_milliseconds();
+            reach = e;
+        }
+    }
+    total
+}
+
+/// The UTC instant a local date starts at (the earliest, across a DST gap).
+pub fn local_midnight<Tz: TimeZone>(tz: &Tz, date: NaiveDate) -> DateTime<Utc> {
+    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
+        // Midnight skipped by a DST jump (some zones): the day starts an hour later.
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(naive + TimeDelta::hours(1)))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&naive)),
+    }
+}
+
+/// The local date of `now` in `tz`.
+pub fn local_today<Tz: TimeZone>(tz: &Tz, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(tz).date_naive()
+}
+
+/// The last `days` local days (oldest first, ending with today) of one service's timeline.
+pub fn daily<Tz: TimeZone>(
+    tz: &Tz,
+    now: DateTime<Utc>,
+    days: u32,
+    before: Option<ServiceState>,
+    changes: &[StateChange],
+    maintenance: &[Window],
+    incidents: &[IncidentSpan],
+) -> Vec<DayStat> {
+    let today = local_today(tz, now);
+    let Some(first) = today.checked_sub_days(Days::new(u64::from(days.saturating_sub(1)))) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(days as usize);
+    let mut state = before;
+    let mut idx = 0;
+    for date in first.iter_days().take(days as usize) {
+        let start = local_midnight(tz, date);
+        let end = date
+            .succ_opt()
+            .map(|d| local_midnight(tz, d))
+            .unwrap_or(start + TimeDelta::days(1));
+        // The changes before this day set the state it opens with.
+        while idx < changes.len() && changes[idx].at <= start {
+            state = Some(changes[idx].state);
+            idx += 1;
+        }
+        let within: Vec<StateChange> = changes[idx..]
+            .iter()
+            .take_while(|c| c.at < end)
+            .copied()
+            .collect();
+        let t = tally(state, &within, maintenance, start, end, now);
+        let mut day = DayStat::empty(date);
+        day.counted_ms = t.counted_ms;
+        day.downtime_ms = t.downtime_ms;
+        day.maintenance_ms = t.maintenance_ms;
+        day.no_data_ms = t.no_data_ms;
+        day.worst = t.worst;
+        day.incidents = incidents
+            .iter()
+            .filter(|i| i.start < end && i.end.is_none_or(|e| e > start) && i.start <= now)
+            .map(|i| DayIncident {
+                id: i.id,
+                title: i.title.clone(),
+            })
+            .collect();
+        out.push(day);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::ComponentStatus::*;
+    use chrono_tz::Europe::Paris;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn known(s: ComponentStatus) -> ServiceState {
+        ServiceState::Known(s)
+    }
+
+    fn change(t: &str, s: ServiceState) -> StateChange {
+        StateChange {
+            at: at(t),
+            state: s,
+        }
+    }
+
+    #[test]
+    fn a_major_outage_counts_fully_and_a_partial_one_at_its_weight() {
+        let from = at("2026-11-27T00:00:00Z");
+        let to = at("2026-11-27T10:00:00Z");
+        let changes = [
+            change("2026-11-27T01:00:00Z", known(MajorOutage)),
+            change("2026-11-27T02:00:00Z", known(PartialOutage)),
+            change("2026-11-27T04:00:00Z", known(Operational)),
+        ];
+        let t = tally(Some(known(Operational)), &changes, &[], from, to, to);
+        assert_eq!(t.counted_ms, 10 * 3_600_000);
+        // 1 h major + 2 h partial × 0.3 = 1.6 h.
+        assert_eq!(t.downtime_ms, 5_760_000);
+        assert_eq!(t.worst, Some(MajorOutage));
+        let pct = t.uptime_pct().unwrap_or_default();
+        assert!((pct - 84.0).abs() < 1e-9, "{pct}");
+    }
+
+    #[test]
+    fn maintenance_and_no_data_are_left_out_of_the_ratio() {
+        let from = at("2026-11-27T00:00:00Z");
+        let to = at("2026-11-27T04:00:00Z");
+        // Down all along, but 2 h of it inside a planned window and 1 h before any data.
+        let changes = [change("2026-11-27T01:00:00Z", known(MajorOutage))];
+        let window = [Window {
+            start: at("2026-11-27T02:00:00Z"),
+            end: at("2026-11-27T04:00:00Z"),
+        }];
+        let t = tally(None, &changes, &window, from, to, to);
+        assert_eq!(t.no_data_ms, 3_600_000);
+        assert_eq!(t.maintenance_ms, 2 * 3_600_000);
+        assert_eq!(t.counted_ms, 3_600_000);
+        assert_eq!(t.uptime_pct(), Some(0.0));
+        // A day with nothing but a window and silence has no uptime figure at all.
+        let quiet = tally(None, &[], &window, from, to, to);
+        assert_eq!(quiet.uptime_pct(), None);
+    }
+
+    #[test]
+    fn the_under_maintenance_state_is_not_downtime() {
+        let from = at("2026-11-27T00:00:00Z");
+        let to = at("2026-11-27T02:00:00Z");
+        let changes = [change("2026-11-27T01:00:00Z", known(UnderMaintenance))];
+        let t = tally(Some(known(Operational)), &changes, &[], from, to, to);
+        assert_eq!(t.counted_ms, 3_600_000);
+        assert_eq!(t.maintenance_ms, 3_600_000);
+        assert_eq!(t.uptime_pct(), Some(100.0));
+    }
+
+    #[test]
+    fn overlapping_windows_are_not_counted_twice() {
+        let w = [
+            Window {
+                start: at("2026-11-27T01:00:00Z"),
+                end: at("2026-11-27T03:00:00Z"),
+            },
+            Window {
+                start: at("2026-11-27T02:00:00Z"),
+                end: at("2026-11-27T04:00:00Z"),
+            },
+        ];
+        let ms = covered_ms(&w, at("2026-11-27T00:00:00Z"), at("2026-11-27T05:00:00Z"));
+        assert_eq!(ms, 3 * 3_600_000);
+    }
+
+    #[test]
+    fn days_start_at_local_midnight_in_the_site_timezone() {
+        // 23:30 UTC on the 26th is 00:30 on the 27th in Paris (UTC+1 in November).
+        let now = at("2026-11-27T12:00:00Z");
+        let changes = [
+            change("2026-11-26T23:30:00Z", known(MajorOutage)),
+            change("2026-11-27T00:30:00Z", known(Operational)),
+        ];
+        let days = daily(&Paris, now, 2, Some(known(Operational)), &changes, &[], &[]);
+        assert_eq!(days.len(), 2);
+        assert_eq!(
+            days[0].date,
+            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default()
+        );
+        assert_eq!(
+            days[0].downtime_ms, 0,
+            "the outage belongs to the 27th in Paris"
+        );
+        assert_eq!(days[1].downtime_ms, 3_600_000);
+        assert_eq!(days[1].level(), BarLevel::Major);
+        // Today counts only up to now: 13 h in Paris at 12:00 UTC.
+        assert_eq!(days[1].counted_ms, 13 * 3_600_000);
+    }
+
+    #[test]
+    fn a_dst_day_has_its_real_length() {
+        // 25 October 2026: Paris goes back from UTC+2 to UTC+1, a 25-hour day.
+        let now = at("2026-10-26T12:00:00Z");
+        let days = daily(&Paris, now, 2, Some(known(Operational)), &[], &[], &[]);
+        assert_eq!(days[0].counted_ms, 25 * 3_600_000);
+    }
+
+    #[test]
+    fn bar_levels_follow_downtime_minutes_and_no_data_is_grey() {
+        let mut d = DayStat::empty(NaiveDate::default());
+        assert_eq!(d.level(), BarLevel::NoData);
+        d.counted_ms = 86_400_000;
+        d.worst = Some(Operational);
+        assert_eq!(d.level(), BarLevel::Operational);
+        d.worst = Some(DegradedPerformance);
+        assert_eq!(d.level(), BarLevel::Minor, "a slow day is not a green day");
+        d.downtime_ms = 20 * 60_000;
+        assert_eq!(d.level(), BarLevel::Minor);
+        d.downtime_ms = 2 * 3_600_000;
+        assert_eq!(d.level(), BarLevel::Major);
+        d.downtime_ms = 5 * 3_600_000;
+        assert_eq!(d.level(), BarLevel::Critical);
+        assert_eq!(d.level().css_class(), "critical");
+        // One second of outage still shows: minutes round up.
+        d.downtime_ms = 1_000;
+        assert_eq!(d.downtime_minutes(), 1);
+    }
+
+    #[test]
+    fn incidents_are_listed_on_every_day_they_overlap_and_aggregate_uptime_is_time_weighted() {
+        let now = at("2026-11-27T23:00:00Z");
+        let incidents = [IncidentSpan {
+            id: 7,
+            title: "Panne des sites".into(),
+            start: at("2026-11-26T20:00:00Z"),
+            end: None,
+        }];
+        let changes = [change("2026-11-26T22:00:00Z", known(MajorOutage))];
+        let days = daily(
+            &Utc,
+            now,
+            3,
+            Some(known(Operational)),
+            &changes,
+            &[],
+            &incidents,
+        );
+        assert!(days[0].incidents.is_empty());
+        assert_eq!(days[1].incidents.len(), 1);
+        assert_eq!(days[2].incidents[0].title, "Panne des sites");
+        // 2 h down on the 26th, 23 h down on the 27th, out of 24 h + 24 h + 23 h counted.
+        let pct = uptime_pct(&days).unwrap_or_default();
+        let expected = 100.0 * (71.0 - 25.0) / 71.0;
+        assert!((pct - expected).abs() < 1e-9, "{pct} vs {expected}");
+    }
+}
