@@ -64,7 +64,9 @@ pub async fn page(
     else {
         return Ok(None);
     };
-    service.days = crate::availability::daily_for(db, slug, tz, now, BAR_DAYS).await?;
+    service.days = crate::availability::daily_for(db, slug, tz, now, BAR_DAYS)
+        .await?
+        .unwrap_or_default();
     service.uptime_90d = domain::availability::uptime_pct(&service.days);
     let uptime = UptimeWindows {
         h24: crate::availability::uptime(db, slug, now - TimeDelta::hours(24), now).await?,
