@@ -9,10 +9,12 @@ pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
     let ctx = use_context::<crate::context::AppContext>()
         .ok_or_else(|| ServerFnError::new("server context missing"))?;
     let now = chrono::Utc::now();
-    let groups = store::service_page::overview(&ctx.db, ctx.timezone, now).await.map_err(|e| {
-        leptos::logging::error!("overview: {e}");
-        ServerFnError::new("the status data cannot be read right now")
-    })?;
+    let groups = store::service_page::overview(&ctx.db, ctx.timezone, now)
+        .await
+        .map_err(|e| {
+            leptos::logging::error!("overview: {e}");
+            ServerFnError::new("the status data cannot be read right now")
+        })?;
     let incidents = store::incidents::open_incidents(&ctx.db)
         .await
         .map_err(|e| {

@@ -453,12 +453,8 @@ impl Texts {
     /// The chart in one sentence.
     pub fn chart_summary(&self, window: &str, median: &str, worst: &str, when: &str) -> String {
         match self.locale {
-            Locale::Fr => format!(
-                "Sur {window} : médiane {median} ; pire p95 {worst} ({when})."
-            ),
-            Locale::En => format!(
-                "Over {window}: median {median}; worst p95 {worst} ({when})."
-            ),
+            Locale::Fr => format!("Sur {window} : médiane {median} ; pire p95 {worst} ({when})."),
+            Locale::En => format!("Over {window}: median {median}; worst p95 {worst} ({when})."),
         }
     }
 

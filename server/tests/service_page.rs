@@ -124,12 +124,15 @@ const INCIDENT_TITLE: &str = "Coupure des hôtes phys-1 et phys-2";
 async fn seed(db: &store::Db) -> Seeded {
     let now = Utc::now();
     let outage_day = (now - TimeDelta::days(3)).date_naive();
-    let outage_start = outage_day
-        .and_hms_opt(8, 0, 0)
-        .expect("time")
-        .and_utc();
+    let outage_start = outage_day.and_hms_opt(8, 0, 0).expect("time").and_utc();
     let outage_end = outage_start + TimeDelta::hours(6);
-    set_status(db, ComponentStatus::Operational, None, now - TimeDelta::days(10)).await;
+    set_status(
+        db,
+        ComponentStatus::Operational,
+        None,
+        now - TimeDelta::days(10),
+    )
+    .await;
     set_status(
         db,
         ComponentStatus::MajorOutage,
@@ -180,10 +183,13 @@ async fn seed(db: &store::Db) -> Seeded {
     .await
     .expect("incident resolved");
 
-    let monitor = store::checks::monitor_id(db, &store::catalog::service_monitor_key("frandroid", "home"))
-        .await
-        .expect("monitor read")
-        .expect("frandroid/home is in the catalog");
+    let monitor = store::checks::monitor_id(
+        db,
+        &store::catalog::service_monitor_key("frandroid", "home"),
+    )
+    .await
+    .expect("monitor read")
+    .expect("frandroid/home is in the catalog");
     let mut batch = Vec::new();
     for d in (1..30).rev() {
         let at = now - TimeDelta::days(d) + TimeDelta::minutes(1);
@@ -195,8 +201,18 @@ async fn seed(db: &store::Db) -> Seeded {
         batch.push(observation(monitor, "paris", at, 120));
         batch.push(observation(monitor, "amsterdam", at, 300));
     }
-    batch.push(observation(monitor, "paris", now - TimeDelta::seconds(2), 123));
-    batch.push(observation(monitor, "amsterdam", now - TimeDelta::seconds(2), 310));
+    batch.push(observation(
+        monitor,
+        "paris",
+        now - TimeDelta::seconds(2),
+        123,
+    ));
+    batch.push(observation(
+        monitor,
+        "amsterdam",
+        now - TimeDelta::seconds(2),
+        310,
+    ));
     store::history::record_batch(db, &batch)
         .await
         .expect("results recorded");
@@ -212,7 +228,11 @@ async fn seed(db: &store::Db) -> Seeded {
 fn expected_uptime(window_hours: f64) -> f64 {
     let counted = window_hours.min(240.0);
     let partial = 0.3 * (130.0 / 60.0);
-    let down = if window_hours >= 72.0 { 6.0 + partial } else { partial };
+    let down = if window_hours >= 72.0 {
+        6.0 + partial
+    } else {
+        partial
+    };
     100.0 * (1.0 - down / counted)
 }
 
@@ -227,7 +247,9 @@ fn service_item<'a>(html: &'a str, slug: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{slug} is listed"));
     let rest = &html[start..];
     // Up to the next service.
-    let end = rest[1..].find("data-service=\"").map_or(rest.len(), |e| e + 1);
+    let end = rest[1..]
+        .find("data-service=\"")
+        .map_or(rest.len(), |e| e + 1);
     &rest[..end]
 }
 
@@ -271,10 +293,17 @@ async fn service_page_shows_status_uptime_chart_locations_incidents_and_feeds() 
     assert!(html.contains("Actualité Android, tests et bons plans."));
     assert!(html.contains("href=\"https://www.frandroid.com/\""));
 
-    for (window, hours) in [("24h", 24.0), ("7d", 168.0), ("30d", 720.0), ("90d", 2160.0)] {
+    for (window, hours) in [
+        ("24h", 24.0),
+        ("7d", 168.0),
+        ("30d", 720.0),
+        ("90d", 2160.0),
+    ] {
         let figure = fr_percent(expected_uptime(hours));
         let cell = format!("data-window=\"{window}\"");
-        let at = html.find(&cell).unwrap_or_else(|| panic!("{window} uptime"));
+        let at = html
+            .find(&cell)
+            .unwrap_or_else(|| panic!("{window} uptime"));
         assert!(
             html[at..at + 200].contains(&figure),
             "{window} uptime should read {figure}: {}",
@@ -330,8 +359,8 @@ async fn service_page_switches_range_and_speaks_english() {
     // The daily axis is labelled with dates: the last label is today.
     let today = seeded.now.date_naive();
     let months = [
-        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-        "nov.", "déc.",
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
     ];
     use chrono::Datelike;
     let label = format!("{} {}</text>", today.day(), months[today.month0() as usize]);
@@ -365,9 +394,19 @@ async fn overview_bars_show_the_outage_day_with_its_incident_and_link_each_servi
     let (status, html) = app.get("/").await;
     assert_eq!(status, 200);
     let item = service_item(&html, "frandroid");
-    assert!(item.contains("href=\"/services/frandroid\""), "name links to the page");
-    assert!(item.contains("<svg class=\"day-bar\""), "the bar's markup contract");
-    assert_eq!(item.matches("data-date=").count(), 90, "one segment per day");
+    assert!(
+        item.contains("href=\"/services/frandroid\""),
+        "name links to the page"
+    );
+    assert!(
+        item.contains("<svg class=\"day-bar\""),
+        "the bar's markup contract"
+    );
+    assert_eq!(
+        item.matches("data-date=").count(),
+        90,
+        "one segment per day"
+    );
     // Six hours of major outage: the worst level of the bar.
     assert!(
         day_class(item, seeded.outage_day).starts_with("day day-critical"),

@@ -135,11 +135,14 @@ async fn latency(
     let mut samples: BTreeMap<DateTime<Utc>, Vec<BucketSample>> = BTreeMap::new();
     for m in monitors {
         for r in crate::history::rollups(db, m.id, period, first, last + step).await? {
-            samples.entry(r.bucket_start).or_default().push(BucketSample {
-                checks: u32::try_from(r.checks).unwrap_or(0),
-                p50_ms: r.latency_p50_ms.and_then(|v| u32::try_from(v).ok()),
-                p95_ms: r.latency_p95_ms.and_then(|v| u32::try_from(v).ok()),
-            });
+            samples
+                .entry(r.bucket_start)
+                .or_default()
+                .push(BucketSample {
+                    checks: u32::try_from(r.checks).unwrap_or(0),
+                    p50_ms: r.latency_p50_ms.and_then(|v| u32::try_from(v).ok()),
+                    p95_ms: r.latency_p95_ms.and_then(|v| u32::try_from(v).ok()),
+                });
         }
     }
     Ok((0..n)

@@ -27,10 +27,7 @@ fn tick_label(t: &'static Texts, p: &LatencyPoint, range: ChartRange) -> String 
 fn summary(t: &'static Texts, points: &[LatencyPoint], range: ChartRange) -> Option<String> {
     let (sum, weight) = points
         .iter()
-        .filter_map(|p| {
-            p.p50_ms
-                .map(|v| (f64::from(v), f64::from(p.checks.max(1))))
-        })
+        .filter_map(|p| p.p50_ms.map(|v| (f64::from(v), f64::from(p.checks.max(1)))))
         .fold((0.0, 0.0), |(s, w), (v, n)| (s + v * n, w + n));
     let worst = points
         .iter()
