@@ -181,18 +181,18 @@ pub fn time_ticks(locals: &[NaiveDateTime], range: ChartRange) -> Vec<usize> {
     let n = locals.len();
     let picked: Vec<usize> = match range {
         ChartRange::Day => (0..n)
-            .filter(|i| locals[*i].minute() == 0 && locals[*i].hour() % 6 == 0)
+            .filter(|i| locals[*i].minute() == 0 && locals[*i].hour().is_multiple_of(6))
             .collect(),
         ChartRange::Week => (0..n)
             .filter(|i| locals[*i].minute() == 0 && locals[*i].hour() == 0)
             .collect(),
-        ChartRange::Month => (0..n).filter(|i| (n - 1 - i) % 7 == 0).collect(),
+        ChartRange::Month => (0..n).filter(|i| (n - 1 - i).is_multiple_of(7)).collect(),
     };
     if !picked.is_empty() || n == 0 {
         return picked;
     }
     let step = (n / 4).max(1);
-    (0..n).filter(|i| (n - 1 - i) % step == 0).collect()
+    (0..n).filter(|i| (n - 1 - i).is_multiple_of(step)).collect()
 }
 
 #[cfg(test)]
