@@ -286,20 +286,346 @@ impl Texts {
             Locale::En => format!("uptime {days} d"),
         }
     }
+}
 
-    /// "99,95 %" / "99.95%": a percentage written the way each language writes it.
-    pub fn percent(&self, value: f64) -> String {
-        let text = if (99.995..100.0).contains(&value) {
-            // Never round a short outage up to a perfect score.
-            "99.99".to_owned()
-        } else if value >= 100.0 {
+// ---- 90-day bar and service page (pages-service) ----
+
+const MONTHS_SHORT_FR: [&str; 12] = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+];
+const MONTHS_SHORT_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+impl Texts {
+    fn month(&self, date: chrono::NaiveDate) -> &'static str {
+        use chrono::Datelike;
+        let i = date.month0() as usize % 12;
+        match self.locale {
+            Locale::Fr => MONTHS_SHORT_FR[i],
+            Locale::En => MONTHS_SHORT_EN[i],
+        }
+    }
+
+    /// "27 nov. 2026" / "Nov 27, 2026".
+    pub fn date(&self, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        match self.locale {
+            Locale::Fr => format!("{} {} {}", date.day(), self.month(date), date.year()),
+            Locale::En => format!("{} {}, {}", self.month(date), date.day(), date.year()),
+        }
+    }
+
+    /// "27 nov." / "Nov 27".
+    pub fn short_date(&self, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        match self.locale {
+            Locale::Fr => format!("{} {}", date.day(), self.month(date)),
+            Locale::En => format!("{} {}", self.month(date), date.day()),
+        }
+    }
+
+    /// "27 nov. 2026 à 14:03" / "Nov 27, 2026, 14:03".
+    pub fn naive_date_time(&self, at: chrono::NaiveDateTime) -> String {
+        let time = at.format("%H:%M");
+        match self.locale {
+            Locale::Fr => format!("{} à {time}", self.date(at.date())),
+            Locale::En => format!("{}, {time}", self.date(at.date())),
+        }
+    }
+
+    /// "99,95 %" / "99.95%". Cut, not rounded, to two decimals: 99.999 % is not "100 %".
+    pub fn percent(&self, pct: f64) -> String {
+        let cut = (pct * 100.0).floor() / 100.0;
+        let number = if cut >= 100.0 {
             "100".to_owned()
         } else {
-            format!("{value:.2}")
+            format!("{cut:.2}")
         };
         match self.locale {
-            Locale::Fr => format!("{} %", text.replace('.', ",")),
-            Locale::En => format!("{text}%"),
+            Locale::Fr => format!("{} %", number.replace('.', ",")),
+            Locale::En => format!("{number}%"),
+        }
+    }
+
+    /// An uptime figure, or the words for "no data".
+    pub fn uptime(&self, pct: Option<f64>) -> String {
+        match pct {
+            Some(p) => self.percent(p),
+            None => self.state(ServiceState::NoData).to_owned(),
+        }
+    }
+
+    /// "1 200 ms" / "1,200 ms".
+    pub fn ms(&self, ms: i64) -> String {
+        let digits = ms.unsigned_abs().to_string();
+        let sep = match self.locale {
+            Locale::Fr => ' ',
+            Locale::En => ',',
+        };
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        let sign = if ms < 0 { "-" } else { "" };
+        format!("{sign}{out} ms")
+    }
+
+    /// What a day of the bar was, in words (the bar's colour is never alone).
+    pub fn bar_level(&self, level: domain::availability::BarLevel) -> &'static str {
+        use domain::availability::BarLevel as L;
+        match (self.locale, level) {
+            (Locale::Fr, L::NoData) => "Aucune donnée",
+            (Locale::Fr, L::Operational) => "Aucune panne",
+            (Locale::Fr, L::Minor) => "Perturbation mineure",
+            (Locale::Fr, L::Major) => "Panne",
+            (Locale::Fr, L::Critical) => "Panne majeure",
+            (Locale::En, L::NoData) => "No data",
+            (Locale::En, L::Operational) => "No downtime",
+            (Locale::En, L::Minor) => "Minor disruption",
+            (Locale::En, L::Major) => "Outage",
+            (Locale::En, L::Critical) => "Major outage",
+        }
+    }
+
+    /// "Disponibilité sur 90 jours" / "Uptime over 90 days".
+    pub fn uptime_over_days(&self, days: usize) -> String {
+        match self.locale {
+            Locale::Fr => format!("Disponibilité sur {days} jours"),
+            Locale::En => format!("Uptime over {days} days"),
+        }
+    }
+
+    /// The accessible name of a service's bar.
+    pub fn day_bar_name(&self, service: &str, days: usize) -> String {
+        match self.locale {
+            Locale::Fr => format!("{service} : disponibilité jour par jour sur {days} jours"),
+            Locale::En => format!("{service}: uptime day by day over {days} days"),
+        }
+    }
+
+    /// "il y a 90 jours" / "90 days ago".
+    pub fn days_ago(&self, days: usize) -> String {
+        match self.locale {
+            Locale::Fr => format!("il y a {days} jours"),
+            Locale::En => format!("{days} days ago"),
+        }
+    }
+
+    pub fn today(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Aujourd'hui",
+            Locale::En => "Today",
+        }
+    }
+
+    pub fn no_incident_that_day(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Aucun incident ce jour-là",
+            Locale::En => "No incident that day",
+        }
+    }
+
+    /// "2 incidents :" / "1 incident:".
+    pub fn incidents_that_day(&self, n: usize) -> String {
+        match (self.locale, n) {
+            (Locale::Fr, 1) => "1 incident :".to_owned(),
+            (Locale::Fr, n) => format!("{n} incidents :"),
+            (Locale::En, 1) => "1 incident:".to_owned(),
+            (Locale::En, n) => format!("{n} incidents:"),
+        }
+    }
+
+    pub fn legend(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Légende des barres de disponibilité",
+            Locale::En => "Uptime bar legend",
+        }
+    }
+
+    /// "24 h", "7 jours", "30 jours", "90 jours".
+    pub fn range_label(&self, days_or_hours: &str) -> &'static str {
+        match (self.locale, days_or_hours) {
+            (_, "24h") => "24 h",
+            (Locale::Fr, "7d") => "7 jours",
+            (Locale::Fr, "30d") => "30 jours",
+            (Locale::Fr, _) => "90 jours",
+            (Locale::En, "7d") => "7 days",
+            (Locale::En, "30d") => "30 days",
+            (Locale::En, _) => "90 days",
+        }
+    }
+
+    pub fn uptime_heading(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Disponibilité",
+            Locale::En => "Uptime",
+        }
+    }
+
+    pub fn response_time(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Temps de réponse",
+            Locale::En => "Response time",
+        }
+    }
+
+    pub fn period(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Période",
+            Locale::En => "Period",
+        }
+    }
+
+    /// The chart's accessible name.
+    pub fn chart_name(&self, service: &str, window: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Temps de réponse de {service} sur {window}, p50 et p95"),
+            Locale::En => format!("{service} response time over {window}, p50 and p95"),
+        }
+    }
+
+    pub fn p50_legend(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Médiane (p50), trait plein",
+            Locale::En => "Median (p50), solid line",
+        }
+    }
+
+    pub fn p95_legend(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "95e centile (p95), tirets",
+            Locale::En => "95th percentile (p95), dashed line",
+        }
+    }
+
+    pub fn no_latency(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Aucun temps de réponse mesuré sur cette période.",
+            Locale::En => "No response time measured in this period.",
+        }
+    }
+
+    /// The chart in one sentence.
+    pub fn chart_summary(&self, window: &str, median: &str, worst: &str, when: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Sur {window} : médiane {median} ; pire p95 {worst} ({when})."),
+            Locale::En => format!("Over {window}: median {median}; worst p95 {worst} ({when})."),
+        }
+    }
+
+    pub fn locations_heading(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Derniers résultats par site de sonde",
+            Locale::En => "Latest results by probe location",
+        }
+    }
+
+    /// Column headers: monitor, location, last check, outcome, latency, reason.
+    pub fn location_columns(&self) -> [&'static str; 6] {
+        match self.locale {
+            Locale::Fr => [
+                "Sonde",
+                "Site",
+                "Dernier contrôle",
+                "Résultat",
+                "Latence",
+                "Raison",
+            ],
+            Locale::En => [
+                "Monitor",
+                "Location",
+                "Last check",
+                "Outcome",
+                "Latency",
+                "Reason",
+            ],
+        }
+    }
+
+    pub fn outcome(&self, outcome: Option<domain::status::CheckOutcome>) -> &'static str {
+        use domain::status::CheckOutcome as O;
+        match (self.locale, outcome) {
+            (Locale::Fr, None) => "Pas encore contrôlé",
+            (Locale::Fr, Some(O::Up)) => "En ligne",
+            (Locale::Fr, Some(O::Degraded)) => "Dégradé",
+            (Locale::Fr, Some(O::Down)) => "Hors ligne",
+            (Locale::En, None) => "Not checked yet",
+            (Locale::En, Some(O::Up)) => "Up",
+            (Locale::En, Some(O::Degraded)) => "Degraded",
+            (Locale::En, Some(O::Down)) => "Down",
+        }
+    }
+
+    pub fn monitors_heading(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Sondes",
+            Locale::En => "Monitors",
+        }
+    }
+
+    /// "http, toutes les 30 s, depuis 2 sites".
+    pub fn monitor_line(&self, kind: &str, interval_secs: i64, locations: usize) -> String {
+        let every = if interval_secs % 60 == 0 && interval_secs >= 60 {
+            format!("{} min", interval_secs / 60)
+        } else {
+            format!("{interval_secs} s")
+        };
+        match (self.locale, locations) {
+            (Locale::Fr, 1) => format!("{kind}, toutes les {every}, depuis 1 site"),
+            (Locale::Fr, n) => format!("{kind}, toutes les {every}, depuis {n} sites"),
+            (Locale::En, 1) => format!("{kind}, every {every}, from 1 location"),
+            (Locale::En, n) => format!("{kind}, every {every}, from {n} locations"),
+        }
+    }
+
+    pub fn incidents_heading(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Incidents ayant touché ce service",
+            Locale::En => "Incidents that affected this service",
+        }
+    }
+
+    pub fn no_service_incidents(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Aucun incident n'a touché ce service.",
+            Locale::En => "No incident has affected this service.",
+        }
+    }
+
+    /// "du 27 nov. 2026 à 14:03 au 27 nov. 2026 à 16:00" / "… (en cours)".
+    pub fn incident_span(&self, from: &str, to: Option<&str>) -> String {
+        match (self.locale, to) {
+            (Locale::Fr, Some(to)) => format!("du {from} au {to}"),
+            (Locale::Fr, None) => format!("depuis le {from} (en cours)"),
+            (Locale::En, Some(to)) => format!("from {from} to {to}"),
+            (Locale::En, None) => format!("since {from} (ongoing)"),
+        }
+    }
+
+    pub fn feeds_heading(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Suivre ce service",
+            Locale::En => "Follow this service",
+        }
+    }
+
+    /// "Flux RSS de FrAndroid".
+    pub fn feed_title(&self, format: &str, service: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Flux {format} de {service}"),
+            Locale::En => format!("{service} {format} feed"),
+        }
+    }
+
+    pub fn visit_service(&self) -> &'static str {
+        match self.locale {
+            Locale::Fr => "Ouvrir le service",
+            Locale::En => "Open the service",
         }
     }
 }
@@ -719,5 +1045,25 @@ mod tests {
         assert_eq!(EN.duration(3 * 86_400 + 4 * 3600), "3 d 4 h");
         assert_eq!(FR.relative(7200), "il y a 2 h");
         assert_eq!(EN.relative(-120), "in 2 min");
+    }
+}
+
+#[cfg(test)]
+mod service_page_texts {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_and_percentages_follow_each_language() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        assert_eq!(FR.date(d), "27 nov. 2026");
+        assert_eq!(EN.date(d), "Nov 27, 2026");
+        assert_eq!(FR.percent(99.95), "99,95 %");
+        assert_eq!(EN.percent(99.95), "99.95%");
+        assert_eq!(FR.percent(99.999), "99,99 %", "never rounded up to 100");
+        assert_eq!(EN.percent(100.0), "100%");
+        assert_eq!(FR.ms(1200), "1 200 ms");
+        assert_eq!(EN.ms(1200), "1,200 ms");
+        assert_eq!(EN.ms(85), "85 ms");
     }
 }

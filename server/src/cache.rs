@@ -7,6 +7,11 @@
 //! ("data as of …", staleness banners) can be. Concurrent misses for the same key wait for
 //! one render (single flight), so a change under load costs one render, not hundreds.
 //!
+//! The page's CSP nonce is part of the rendering, so readers of one cached rendering share its
+//! nonce for at most [`MAX_AGE`] (or until the next change). The nonce still changes with every
+//! rendering; what it guards against is script injected through content, and incident text is
+//! sanitised before it is stored.
+//!
 //! Hand-written rather than a caching crate: the invalidation is ours (generation from the
 //! store's watermark), and the entry must hold the compressed bytes per encoding.
 

@@ -924,8 +924,13 @@ async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce(
             "inline script without this request's nonce: <script{tag}>"
         );
     }
-    // Another request, another nonce.
-    let again = c.get(format!("{}/", app.base)).send().await.expect("home");
+    // Another rendering, another nonce. (A cached rendering is served with its own nonce for
+    // its short life: see server/src/cache.rs.)
+    let again = c
+        .get(format!("{}/?lang=en", app.base))
+        .send()
+        .await
+        .expect("home");
     let other = again.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .expect("ascii")

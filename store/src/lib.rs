@@ -16,6 +16,7 @@ pub mod incidents;
 pub mod maintenance;
 pub mod overview;
 pub mod public_pages;
+pub mod service_page;
 pub mod sessions;
 pub mod status;
 pub mod tokens;

@@ -91,6 +91,8 @@ pub async fn groups(
                 url: s.url.clone(),
                 state,
                 cause,
+                uptime_90d: None,
+                days: Vec::new(),
             });
         }
         out.push(GroupView {

@@ -5,6 +5,7 @@ use domain::locale::Locale;
 use domain::page::GroupView;
 use leptos::prelude::*;
 
+use crate::components::day_bar::DayBar;
 use crate::components::status_label::StatusLabel;
 
 #[component]
@@ -54,16 +55,25 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                     .services
                     .into_iter()
                     .map(|s| {
+                        let uptime = t.uptime(s.uptime_90d);
+                        let over = t.uptime_over_days(s.days.len());
                         view! {
                             <li class="service" data-service=s.slug.clone() data-status=s.state.css_class()>
                                 <div class="service-main">
-                                    <span class="service-name">{s.name.clone()}</span>
+                                    <a class="service-name" href=format!("/services/{}", s.slug)>{s.name.clone()}</a>
                                     {s.description.clone().map(|d| view! { <span class="service-description">{d}</span> })}
                                     {s.cause.as_deref().map(|c| view! { <span class="service-cause">{t.cause(c)}</span> })}
                                 </div>
                                 <StatusLabel state=s.state/>
+                                <p class="service-uptime">
+                                    <span class="uptime-figure">{uptime}</span>
+                                    " "
+                                    <span class="uptime-over">{over}</span>
+                                </p>
+                                <DayBar name=s.name.clone() days=s.days/>
                             </li>
                         }
+                        .into_any()
                     })
                     .collect_view()}
             </ul>

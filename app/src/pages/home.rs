@@ -8,6 +8,7 @@ use leptos_meta::Title;
 
 use crate::api::{get_home_extras, get_overview};
 use crate::components::clock::UpdatedClock;
+use crate::components::day_bar::DayBarLegend;
 use crate::components::incident_card::IncidentCard;
 use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
@@ -125,6 +126,7 @@ fn Overview(
             </section>
         }.into_any())}
         {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
+        <DayBarLegend/>
     }
 }
 

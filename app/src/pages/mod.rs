@@ -5,3 +5,4 @@ pub mod home;
 pub mod incident;
 pub mod maintenance;
 pub mod not_found;
+pub mod service;

@@ -430,14 +430,24 @@ pub(crate) async fn clear_service_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-struct EditUpdate {
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct EditUpdate {
+    /// The new Markdown text of the update.
     message: Option<String>,
 }
 
 /// Replaces an update's text; the earlier text stays in its history and the public page marks
 /// the update as edited.
-async fn edit_update(
+#[utoipa::path(patch, path = "/api/v1/incidents/{id}/updates/{update_id}", tag = "write", request_body = EditUpdate,
+    params(("id" = i64, Path, description = "Incident number"),
+        ("update_id" = i64, Path, description = "Update number")),
+    security(("bearer" = ["incidents:write"])),
+    responses((status = 200, description = "The incident with the edited update", body = Incident),
+        (status = 404, description = "Unknown incident, or the update is not one of its", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Token lacks the scope", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(crate) async fn edit_update(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((id, update_id)): Path<(i64, i64)>,

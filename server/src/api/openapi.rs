@@ -32,7 +32,7 @@ use crate::startup::AppState;
         read::services, read::service, read::uptime, read::latency, read::incidents,
         read::incident, read::maintenances,
         incidents::create_incident, incidents::edit_incident, incidents::post_update,
-        incidents::resolve, incidents::create_maintenance, incidents::set_service_status,
+        incidents::resolve, incidents::edit_update, incidents::create_maintenance, incidents::set_service_status,
         incidents::clear_service_status,
         v2::summary, v2::status, v2::components, v2::incidents, v2::unresolved,
         v2::maintenances, v2::upcoming, v2::active,
