@@ -57,7 +57,8 @@ test('Tab reaches a day segment and its tooltip becomes visible', async () => {
   await page.keyboard.press('Tab');
   const next = await page.evaluate(() => document.activeElement?.getAttribute('data-date'));
   assert.ok(next && next > date, `next day focused after ${date}: ${next}`);
-  assert.equal(await focusedTip.isVisible(), false, 'the previous tooltip closes');
+  const previousTip = page.locator(`svg.day-bar .day[data-date="${date}"] .day-tip`).first();
+  assert.equal(await previousTip.isVisible(), false, 'the previous tooltip closes');
   await page.locator(`svg.day-bar .day[data-date="${date}"] rect`).first().hover();
   assert.equal(await page.locator(`svg.day-bar .day[data-date="${date}"] .day-tip`).first().isVisible(), true);
 

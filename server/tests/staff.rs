@@ -909,7 +909,15 @@ async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce(
     ] {
         assert!(policy.contains(d), "{d} in {policy}");
     }
-    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let scripts_policy = policy
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .expect("a script-src directive");
+    assert!(!scripts_policy.contains("unsafe-inline"), "{policy}");
+    assert!(
+        policy.contains("style-src 'self';"),
+        "style sheets and <style> only from the site: {policy}"
+    );
     let at = policy.find("'nonce-").expect("a nonce") + 7;
     let nonce = &policy[at..at + policy[at..].find('\'').expect("end")];
     assert!(nonce.len() >= 16, "{nonce}");
