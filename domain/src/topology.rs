@@ -341,7 +341,13 @@ impl<'a> Roller<'a> {
         let computed = self.computed(service);
         self.visiting.remove(&service.id);
         let overridden = if let Some(stated) = self.inputs.overrides.get(&service.id) {
-            Rollup::known(*stated, Some(Cause::Incident))
+            // Staff's word wins, but when the probes say the same the page keeps their more
+            // precise cause ("host phys-2 unreachable" rather than "stated by an incident").
+            if computed.status() == Some(*stated) {
+                computed
+            } else {
+                Rollup::known(*stated, Some(Cause::Incident))
+            }
         } else if self
             .inputs
             .maintenance
@@ -886,6 +892,19 @@ target = "127.0.0.1:2049"
         assert_eq!(t.services[&slug("db")].cause, None);
         // Dependents see the stated status, not the computed one.
         assert_eq!(status(&t, "forum"), ServiceState::Known(Operational));
+    }
+
+    #[test]
+    fn a_stated_status_the_probes_agree_with_keeps_the_probes_cause() {
+        let c = catalog();
+        let mut i = all_up(&c);
+        set(&mut i, "service/db/port", CheckOutcome::Down, None);
+        let computed = rollup(&c, &i, now()).services[&slug("db")].cause.clone();
+        assert!(computed.is_some() && computed != Some(Cause::Incident));
+        i.overrides.insert(slug("db"), MajorOutage);
+        let t = rollup(&c, &i, now());
+        assert_eq!(status(&t, "db"), ServiceState::Known(MajorOutage));
+        assert_eq!(t.services[&slug("db")].cause, computed);
     }
 
     #[test]
