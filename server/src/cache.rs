@@ -33,8 +33,10 @@ use crate::changes::Hub;
 pub const MAX_AGE: Duration = Duration::from_secs(10);
 /// Entries kept before the oldest generations are dropped.
 const MAX_ENTRIES: usize = 4096;
-/// Bodies larger than this are served but not kept.
-const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The largest body the cache reads into memory. The overview of a large catalog with its
+/// 90-day bars runs to megabytes uncompressed (100 services: over 4 MB), so the bound is
+/// generous; a body past it is a server error, never a truncated page.
+const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// Paths whose GET responses are public and the same for every reader of a language.
 fn cacheable(path: &str) -> bool {
