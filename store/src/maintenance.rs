@@ -198,15 +198,11 @@ pub async fn advance(
     Ok(moves)
 }
 
-async fn views(
+/// The services of each window in `ids`, with their names, as readers see them.
+pub(crate) async fn affected_services(
     db: &DatabaseConnection,
-    rows: Vec<maintenance::Model>,
-    now: DateTime<Utc>,
-) -> Result<Vec<MaintenanceView>, StoreError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, Vec<AffectedService>>, StoreError> {
     let names: HashMap<String, String> = service::Entity::find()
         .all(db)
         .await?
@@ -232,6 +228,19 @@ async fn views(
                 status: ComponentStatus::UnderMaintenance,
             });
     }
+    Ok(services)
+}
+
+async fn views(
+    db: &DatabaseConnection,
+    rows: Vec<maintenance::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<MaintenanceView>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let mut services = affected_services(db, ids).await?;
     rows.into_iter()
         .map(|m| {
             let stored = MaintenanceStatus::parse(&m.status).ok_or_else(|| {

@@ -10,14 +10,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 use domain::incident::{
-    page_count, AffectedService, HistoryEntry, HistoryMonth, HistoryPage, HomeExtras, Impact,
-    IncidentPage, IncidentStatus, IncidentUpdateView, MaintenanceEntry, MaintenancePage,
-    MaintenanceStatus, SiteTime, UpdateEntry,
+    page_count, HistoryEntry, HistoryMonth, HistoryPage, HomeExtras, Impact, IncidentPage,
+    IncidentStatus, IncidentUpdateView, MaintenanceEntry, MaintenancePage, MaintenanceStatus,
+    SiteTime, UpdateEntry,
 };
-use domain::status::ComponentStatus;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entity::{incident, maintenance, maintenance_service, monitor, monitor_state, service};
+use crate::entity::{incident, maintenance, monitor, monitor_state};
 use crate::StoreError;
 
 /// A probe result older than this many of its monitor's intervals is stale.
@@ -108,31 +107,7 @@ async fn entries(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|(m, _)| m.id).collect();
-    let names: HashMap<String, String> = service::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    let mut services: HashMap<i64, Vec<AffectedService>> = HashMap::new();
-    for row in maintenance_service::Entity::find()
-        .filter(maintenance_service::Column::MaintenanceId.is_in(ids))
-        .order_by_asc(maintenance_service::Column::ServiceId)
-        .all(db)
-        .await?
-    {
-        services
-            .entry(row.maintenance_id)
-            .or_default()
-            .push(AffectedService {
-                name: names
-                    .get(&row.service_id)
-                    .cloned()
-                    .unwrap_or_else(|| row.service_id.clone()),
-                service_id: row.service_id,
-                status: ComponentStatus::UnderMaintenance,
-            });
-    }
+    let mut services = crate::maintenance::affected_services(db, ids).await?;
     Ok(rows
         .into_iter()
         .map(|(m, status)| MaintenanceEntry {
