@@ -18,15 +18,16 @@ use axum::response::{IntoResponse, Response};
 #[folder = "../target/site/pkg"]
 struct Pkg;
 
+/// The content coding a reader gets; also used by the page cache (crate::cache).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Encoding {
+pub(crate) enum Encoding {
     Brotli,
     Gzip,
     Identity,
 }
 
 impl Encoding {
-    fn header(self) -> Option<&'static str> {
+    pub(crate) fn header(self) -> Option<&'static str> {
         match self {
             Encoding::Brotli => Some("br"),
             Encoding::Gzip => Some("gzip"),
@@ -35,7 +36,7 @@ impl Encoding {
     }
 
     /// The best encoding the client accepts (`q=0` excludes one).
-    fn negotiate(headers: &HeaderMap) -> Self {
+    pub(crate) fn negotiate(headers: &HeaderMap) -> Self {
         let accept = headers
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok())

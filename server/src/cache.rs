@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
+use crate::assets::Encoding;
 use crate::changes::Hub;
 
 /// How long an entry may serve without a change, at most.
@@ -57,56 +58,12 @@ fn cacheable(path: &str) -> bool {
             && !path.starts_with("/api/v1/admin"))
 }
 
-/// The encoding a reader gets: the cache keeps one copy of each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Encoding {
-    Brotli,
-    Gzip,
-    Identity,
-}
-
-impl Encoding {
-    fn negotiate(headers: &HeaderMap) -> Self {
-        let accept = headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let accepts = |name: &str| {
-            accept.split(',').any(|part| {
-                let mut it = part.split(';');
-                let coding = it.next().unwrap_or("").trim();
-                let refused = it.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        == Some(0.0)
-                });
-                coding.eq_ignore_ascii_case(name) && !refused
-            })
-        };
-        if accepts("br") {
-            Encoding::Brotli
-        } else if accepts("gzip") {
-            Encoding::Gzip
-        } else {
-            Encoding::Identity
-        }
-    }
-
-    fn header(self) -> Option<HeaderValue> {
-        match self {
-            Encoding::Brotli => Some(HeaderValue::from_static("br")),
-            Encoding::Gzip => Some(HeaderValue::from_static("gzip")),
-            Encoding::Identity => None,
-        }
-    }
-
-    fn etag_suffix(self) -> &'static str {
-        match self {
-            Encoding::Brotli => "-br",
-            Encoding::Gzip => "-gz",
-            Encoding::Identity => "",
-        }
+/// The ETag suffix of a compressed copy: each encoding has its own validator.
+fn etag_suffix(encoding: Encoding) -> &'static str {
+    match encoding {
+        Encoding::Brotli => "-br",
+        Encoding::Gzip => "-gz",
+        Encoding::Identity => "",
     }
 }
 
@@ -188,7 +145,7 @@ impl Entry {
             let body = compress(encoding, &self.plain.body)?;
             let mut headers = self.plain.headers.clone();
             if let Some(v) = encoding.header() {
-                headers.insert(header::CONTENT_ENCODING, v);
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(v));
             }
             headers.remove(header::CONTENT_LENGTH);
             let tag = self
@@ -197,7 +154,7 @@ impl Entry {
                 .to_str()
                 .unwrap_or("\"0\"")
                 .trim_end_matches('"');
-            let etag = HeaderValue::from_str(&format!("{tag}{}\"", encoding.etag_suffix()))
+            let etag = HeaderValue::from_str(&format!("{tag}{}\"", etag_suffix(encoding)))
                 .unwrap_or_else(|_| self.plain.etag.clone());
             headers.insert(header::ETAG, etag.clone());
             Some(Cached {
