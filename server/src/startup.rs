@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::Router;
 use domain::config::Catalog;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -64,9 +64,19 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The app's routes, generated once per process. While Leptos generates a route list it
+/// suppresses resource loading process-wide, and a resource first polled in that window never
+/// loads (leptos-rs/leptos#4773): a page rendered meanwhile by another server of the same
+/// process (the tests start many) hung forever. Generated once, before any server built from
+/// it listens, the window can no longer overlap a rendering.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let cache = crate::cache::PageCache::new(state.hub.clone());
     let ctx = state.ctx.clone();
     let options = state.leptos_options.clone();

@@ -37,6 +37,7 @@ async fn spawn_app() -> TestApp {
         db,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(15))
             .build()
             .expect("client"),
         _dir: dir,
@@ -52,9 +53,14 @@ impl TestApp {
             .header("accept-language", "fr-FR,fr;q=0.9")
             .send()
             .await
-            .expect("request");
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         let status = res.status().as_u16();
-        (status, res.text().await.expect("body"))
+        (
+            status,
+            res.text()
+                .await
+                .unwrap_or_else(|e| panic!("GET {path} body: {e}")),
+        )
     }
 
     async fn incident(
@@ -432,4 +438,34 @@ async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
         html.contains("href=\"/history?page=1&amp;lang=en\"")
             || html.contains("href=\"/history?page=1&lang=en\"")
     );
+}
+
+/// Servers started in the same process (the tests start many; an embedder could too) must not
+/// stall each other's pages: Leptos suspends resource loading process-wide while it builds a
+/// route list, and a page that began meanwhile never finished (leptos-rs/leptos#4773).
+#[tokio::test]
+async fn pages_finish_while_other_servers_start_in_the_same_process() {
+    let app = spawn_app().await;
+    // Another thread with its own runtime, as another test would be.
+    let starting = std::thread::spawn(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            for _ in 0..40 {
+                drop(spawn_app().await);
+            }
+        });
+    });
+    let mut served = 0;
+    while !starting.is_finished() || served < 20 {
+        for path in ["/", "/history", "/maintenance"] {
+            let (status, html) = app.page(path).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(html.contains("</html>"), "{path}: the whole page");
+            served += 1;
+        }
+    }
+    starting.join().expect("the other servers start");
 }
