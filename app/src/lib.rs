@@ -44,8 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Applies the reader's stored theme before the body paints (no flash).
                 <script nonce=leptos::nonce::use_nonce()>{components::theme_toggle::EARLY_SCRIPT}</script>
                 <meta name="description" content=t.meta_description/>
-                {og("og:site_name", site.clone())}
-                {og("og:title", site)}
+                {og("og:site_name", site)}
                 {og("og:description", t.meta_description)}
                 {og("og:type", "website")}
                 {og("og:url", og_url)}

@@ -409,7 +409,6 @@ async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
         assert_eq!(status, 200, "{path}");
         for needle in [
             "<meta name=\"description\"",
-            "property=\"og:title\" content=\"Humanoid — état des services\"",
             "property=\"og:description\"",
             "property=\"og:type\" content=\"website\"",
             "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.rss\"",
@@ -423,6 +422,18 @@ async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
         ] {
             assert!(html.contains(needle), "{path}: `{needle}` missing");
         }
+        // A shared link names the page: og:title is the page's own title.
+        let title = html
+            .split_once("<title>")
+            .and_then(|(_, rest)| rest.split_once("</title>"))
+            .map(|(t, _)| t.to_owned())
+            .unwrap_or_else(|| panic!("{path}: no <title>"));
+        assert!(title.contains("Humanoid"), "{path}: {title}");
+        assert_eq!(
+            html.matches(&format!("property=\"og:title\" content=\"{title}\"")).count(),
+            1,
+            "{path}: og:title is the page title"
+        );
         let og_url = format!("property=\"og:url\" content=\"http://127.0.0.1:8080{path}\"");
         assert!(html.contains(&og_url), "{path}: og:url from site.base_url");
         assert_eq!(html.matches("<h1").count(), 1, "{path}: one h1");

@@ -35,6 +35,16 @@ pub fn site_title() -> String {
     }
 }
 
+/// The page's `<title>` and its Open Graph title: a shared link names the page, not only the
+/// site.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=text.clone()/>
+        <leptos_meta::Meta property="og:title" content=text/>
+    }
+}
+
 /// The `lang` the current URL asked for explicitly, if any.
 pub fn explicit_lang() -> Option<String> {
     use_query_map().with_untracked(|q| q.get("lang"))

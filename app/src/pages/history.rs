@@ -4,11 +4,10 @@
 use domain::incident::{HistoryEntry, HistoryPage as History};
 use domain::locale::Locale;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::get_history;
-use crate::components::site_chrome::{href, site_title};
+use crate::components::site_chrome::{href, site_title, PageTitle};
 use crate::i18n::Texts;
 use crate::pages::incident::LoadError;
 use crate::pages::not_found::NotFound;
@@ -69,7 +68,7 @@ fn HistoryView(history: History, t: &'static Texts) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <Title text=title/>
+        <PageTitle text=title/>
         <h1>{t.history_title()}</h1>
         {empty.then(|| view! { <p class="empty">{t.history_empty()}</p> })}
         {months}

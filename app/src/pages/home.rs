@@ -4,7 +4,6 @@ use domain::locale::Locale;
 use domain::page::StatusPage;
 use domain::status::{ComponentStatus, ServiceState};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::{get_home_extras, get_overview};
 use crate::components::clock::UpdatedClock;
@@ -12,6 +11,7 @@ use crate::components::day_bar::DayBarLegend;
 use crate::components::incident_card::IncidentCard;
 use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
+use crate::components::site_chrome::PageTitle;
 use crate::i18n::Texts;
 use domain::incident::HomeExtras;
 
@@ -29,7 +29,7 @@ pub fn HomePage() -> impl IntoView {
                 match overview.await {
                     Ok(page) => view! { <Overview page extras t locale/> }.into_any(),
                     Err(_) => view! {
-                        <Title text=t.error_loading/>
+                        <PageTitle text=t.error_loading/>
                         <p class="error" role="alert">{t.error_loading}</p>
                     }.into_any(),
                 }
@@ -95,7 +95,7 @@ fn Overview(
     let banner = banner(&states, t);
     let banner_class = format!("banner banner-{}", banner.0);
     view! {
-        <Title text=page.title.clone()/>
+        <PageTitle text=page.title.clone()/>
         <header class="page-header">
             <h1>{page.title.clone()}</h1>
         </header>

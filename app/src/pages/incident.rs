@@ -5,11 +5,10 @@
 use domain::incident::{IncidentPage as Story, UpdateEntry};
 use domain::locale::Locale;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::get_incident;
-use crate::components::site_chrome::{href, site_title};
+use crate::components::site_chrome::{href, site_title, PageTitle};
 use crate::components::status_label::StatusLabel;
 use crate::i18n::Texts;
 use crate::pages::not_found::NotFound;
@@ -47,7 +46,7 @@ pub fn LoadError(t: &'static Texts) -> impl IntoView {
         resp.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
     }
     view! {
-        <Title text=t.error_loading/>
+        <PageTitle text=t.error_loading/>
         <h1>{t.error_loading}</h1>
         <p><a href="/">{t.back_home}</a></p>
     }
@@ -78,7 +77,7 @@ fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
     let updates = page.updates;
     let postmortem = page.postmortem;
     view! {
-        <Title text=title/>
+        <PageTitle text=title/>
         <article class=format!("incident-page impact-{}", page.impact.as_str()) data-incident=page.id>
             <header class="incident-head">
                 <p class="eyebrow">{t.incident_word()}</p>

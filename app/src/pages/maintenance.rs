@@ -3,11 +3,10 @@
 use domain::incident::MaintenancePage as Windows;
 use domain::locale::Locale;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::get_maintenance;
 use crate::components::maintenance_list::MaintenanceList;
-use crate::components::site_chrome::site_title;
+use crate::components::site_chrome::{site_title, PageTitle};
 use crate::i18n::Texts;
 use crate::pages::history::{requested_page, Pager};
 use crate::pages::incident::LoadError;
@@ -52,7 +51,7 @@ fn WindowsView(windows: Windows, t: &'static Texts) -> impl IntoView {
         }
     };
     view! {
-        <Title text=title/>
+        <PageTitle text=title/>
         <h1>{t.maintenance_title()}</h1>
         {section("maintenance-active", t.maintenance_active(), windows.active, t.no_active_maintenance())}
         {section("maintenance-upcoming", t.maintenance_upcoming(), windows.upcoming, t.no_upcoming_maintenance())}

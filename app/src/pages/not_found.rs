@@ -2,7 +2,8 @@
 
 use domain::locale::Locale;
 use leptos::prelude::*;
-use leptos_meta::Title;
+
+use crate::components::site_chrome::PageTitle;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -12,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
     view! {
-        <Title text=t.not_found/>
+        <PageTitle text=t.not_found/>
         <h1>{t.not_found}</h1>
         <p><a href="/">{t.back_home}</a></p>
     }

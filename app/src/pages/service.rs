@@ -7,12 +7,13 @@ use domain::chart::ChartRange;
 use domain::locale::Locale;
 use domain::page::ServicePage;
 use leptos::prelude::*;
-use leptos_meta::{Link, Title};
+use leptos_meta::Link;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::get_service;
 use crate::components::day_bar::{DayBar, DayBarLegend};
 use crate::components::latency_chart::LatencyChart;
+use crate::components::site_chrome::PageTitle;
 use crate::components::status_label::StatusLabel;
 use crate::i18n::Texts;
 use crate::pages::not_found::NotFound;
@@ -41,7 +42,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
                     Ok(Some(page)) => view! { <Detail page t lang=lang()/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
                     Err(_) => view! {
-                        <Title text=t.error_loading/>
+                        <PageTitle text=t.error_loading/>
                         <p class="error" role="alert">{t.error_loading}</p>
                     }.into_any(),
                 }
@@ -212,7 +213,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
     }
     .into_any();
     view! {
-        <Title text=format!("{} — {}", s.name, page.site_title)/>
+        <PageTitle text=format!("{} — {}", s.name, page.site_title)/>
         <Link rel="alternate" type_="application/rss+xml" title=t.feed_title("RSS", &s.name) href=rss.clone()/>
         <Link rel="alternate" type_="application/atom+xml" title=t.feed_title("Atom", &s.name) href=atom.clone()/>
         <p class="breadcrumb"><a href="/">{t.back_home}</a></p>
