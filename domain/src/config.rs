@@ -24,6 +24,9 @@ pub struct Catalog {
     pub retention: Retention,
     /// The location this instance probes from (`[probe] location`, default `local`).
     pub probe_location: Slug,
+    /// How long a service stays in `major_outage`, with no open incident naming it, before
+    /// Vigie proposes an incident draft to staff (`[probe] draft_after`, default 5 minutes).
+    pub draft_after: Duration,
     pub locations: Vec<Location>,
     pub hosts: Vec<Host>,
     pub groups: Vec<Group>,
@@ -320,7 +323,10 @@ struct RawRetention {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProbe {
-    location: S,
+    #[serde(default)]
+    location: Option<S>,
+    #[serde(default)]
+    draft_after: Option<S>,
 }
 
 #[derive(Deserialize)]
@@ -400,6 +406,7 @@ struct RawMonitor {
 // ---------------------------------------------------------------------------------------------
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+const DEFAULT_DRAFT_AFTER: Duration = Duration::from_secs(5 * 60);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_CONFIRM: u32 = 2;
 const DEFAULT_RAW_DAYS: u32 = 7;
@@ -652,16 +659,21 @@ impl Validator<'_> {
                 .map(|(i, l)| (&l.id, format!("locations[{i}].id"))),
             "location",
         );
-        let probe_location = match &raw.probe {
-            Some(p) => {
+        let probe_location = match raw.probe.as_ref().and_then(|p| p.location.as_ref()) {
+            Some(location) => {
                 if !raw.locations.is_empty() {
-                    self.reference(&p.location, "probe.location", &location_ids, "location")
+                    self.reference(location, "probe.location", &location_ids, "location")
                 } else {
-                    self.slug(&p.location, "probe.location")
+                    self.slug(location, "probe.location")
                 }
             }
             None => Slug(DEFAULT_LOCATION.to_owned()),
         };
+        let draft_after = self.duration(
+            &raw.probe.as_ref().and_then(|p| p.draft_after.clone()),
+            "probe.draft_after",
+            DEFAULT_DRAFT_AFTER,
+        );
         if locations.is_empty() {
             locations.push(Location {
                 id: probe_location.clone(),
@@ -787,6 +799,7 @@ impl Validator<'_> {
             site,
             retention,
             probe_location,
+            draft_after,
             locations,
             hosts,
             groups,
@@ -1174,6 +1187,7 @@ keyword = "Hello"
         assert_eq!(c.services.len(), 2);
         assert_eq!(c.monitor_count(), 2);
         assert_eq!(c.probe_location.as_str(), "local");
+        assert_eq!(c.draft_after, Duration::from_secs(300));
         let m = &c.services[0].monitors[0];
         assert_eq!(m.interval, Duration::from_secs(30));
         assert_eq!(m.confirm, 2);
@@ -1303,6 +1317,20 @@ keyword = "Hello"
         let e = &errors(&text)[0];
         assert_eq!(e.key, "services[0].monitors[0].interval");
         assert!(e.message.contains("not a duration"));
+    }
+
+    #[test]
+    fn draft_delay_is_read_and_checked() {
+        let c = parse(
+            "vigie.toml",
+            &format!("{GOOD}\n[probe]\ndraft_after = \"15m\"\n"),
+        )
+        .expect("valid");
+        assert_eq!(c.draft_after, Duration::from_secs(900));
+        let text = format!("{GOOD}\n[probe]\ndraft_after = \"soon\"\n");
+        let e = &errors(&text)[0];
+        assert_eq!(e.key, "probe.draft_after");
+        assert_eq!(e.line, text.lines().count());
     }
 
     #[test]

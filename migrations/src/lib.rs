@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_catalog;
 mod m20261128_000001_probe_history;
 mod m20261129_000002_staff;
+mod m20261130_000001_drafts;
 
 /// Applies Vigie's migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_catalog::Migration),
             Box::new(m20261128_000001_probe_history::Migration),
             Box::new(m20261129_000002_staff::Migration),
+            Box::new(m20261130_000001_drafts::Migration),
         ]
     }
 }

@@ -216,6 +216,11 @@ pub async fn spawn_probing_from(
         state.ctx.db.clone(),
         crate::admin::maintenance::CLOCK_EVERY,
     ));
+    tokio::spawn(crate::admin::drafts::keep_proposing(
+        state.ctx.db.clone(),
+        catalog.draft_after,
+        crate::admin::maintenance::CLOCK_EVERY,
+    ));
     let app = crate::probe::attach(
         router(state.clone()),
         catalog,

@@ -430,7 +430,8 @@ async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
             .unwrap_or_else(|| panic!("{path}: no <title>"));
         assert!(title.contains("Humanoid"), "{path}: {title}");
         assert_eq!(
-            html.matches(&format!("property=\"og:title\" content=\"{title}\"")).count(),
+            html.matches(&format!("property=\"og:title\" content=\"{title}\""))
+                .count(),
             1,
             "{path}: og:title is the page title"
         );

@@ -1093,6 +1093,151 @@ async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_ke
     );
 }
 
+/// The engine's word on `services`: down for twenty minutes because phys-2 is unreachable.
+async fn down_for_twenty_minutes(db: &store::Db, services: &[&str]) {
+    let at = chrono::Utc::now() - chrono::Duration::minutes(20);
+    let changes: Vec<domain::topology::StatusChange> = services
+        .iter()
+        .map(|s| domain::topology::StatusChange {
+            subject: Owner::Service(domain::config::Slug::parse(s).expect("slug")),
+            from: None,
+            to: ServiceState::Known(ComponentStatus::MajorOutage),
+            cause: Some("down: host phys-2 unreachable".to_owned()),
+            at,
+        })
+        .collect();
+    store::status::apply(db, &changes).await.expect("statuses");
+}
+
+async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alone() {
+    let app = spawn_app().await;
+    let c = app.signed_in("ed@example.org", Role::Editor).await;
+    down_for_twenty_minutes(&app.db, &["frandroid", "forum"]).await;
+    let draft = store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
+        .await
+        .expect("propose")
+        .expect("a draft");
+    let get = |path: String| {
+        let c = c.clone();
+        async move {
+            let res = c.get(path).send().await.expect("get");
+            (res.status(), res.text().await.expect("body"))
+        }
+    };
+
+    let (status, list) = get(format!("{}/admin/incidents", app.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("Brouillons proposés"), "{list}");
+    assert!(list.contains("FrAndroid — panne majeure depuis"));
+    assert!(list.contains("(hôte phys-2 injoignable)"));
+    let open_link = format!("/admin/incidents/new?draft={}&amp;template=fr", draft.id);
+    assert!(list.contains(&open_link));
+    assert!(
+        store::incidents::open_incidents(&app.db)
+            .await
+            .expect("q")
+            .is_empty(),
+        "nothing is published by the engine"
+    );
+
+    let (status, form) = get(format!("{}{}", app.base, open_link.replace("&amp;", "&"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        form.contains("value=\"Forum et FrAndroid inaccessibles\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("Forum et FrAndroid sont inaccessibles"),
+        "template filled in"
+    );
+    assert!(form.contains(&format!("name=\"draft\" value=\"{}\"", draft.id)));
+    let frandroid = form
+        .split("name=\"service:frandroid\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .expect("frandroid's status field");
+    assert!(frandroid.contains("value=\"major_outage\" selected"));
+
+    let csrf = TestApp::csrf(&form);
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("draft", &draft.id.to_string()),
+            ("title", "Forum et FrAndroid inaccessibles"),
+            ("impact", "major"),
+            ("status", "investigating"),
+            ("service:frandroid", "major_outage"),
+            ("service:forum", "major_outage"),
+            (
+                "message",
+                "Depuis 10:02, le forum et FrAndroid sont inaccessibles.",
+            ),
+        ])
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    assert_eq!(open.len(), 1);
+    let opened = store::drafts::get(&app.db, draft.id)
+        .await
+        .expect("q")
+        .expect("draft");
+    assert_eq!(
+        (opened.status, opened.incident_id),
+        (store::drafts::DraftStatus::Opened, Some(open[0].id))
+    );
+    let (_, list) = get(format!("{}/admin/incidents", app.base)).await;
+    assert!(
+        !list.contains("Brouillons proposés"),
+        "an opened draft leaves the list"
+    );
+
+    // Another outage, dismissed: only with the CSRF token, and only once.
+    down_for_twenty_minutes(&app.db, &["databases"]).await;
+    let other = store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
+        .await
+        .expect("propose")
+        .expect("a draft for the databases alone");
+    assert_eq!(
+        other.services.len(),
+        1,
+        "frandroid and the forum are in an open incident"
+    );
+    let dismiss = format!("{}/admin/incidents/drafts/{}/dismiss", app.base, other.id);
+    let res = c
+        .post(&dismiss)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let csrf = app.page_csrf(&c, "/admin/incidents").await;
+    let res = c
+        .post(&dismiss)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = c
+        .post(&dismiss)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.expect("body").contains("déjà été traité"));
+    let actions = app.actions().await;
+    for action in ["incident_draft.opened", "incident_draft.dismissed"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+}
+
 on_both!(
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
     sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
@@ -1104,4 +1249,5 @@ on_both!(
     api_runs_the_incident_life_cycle_with_validation_errors_naming_fields,
     every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce,
     an_update_is_edited_through_the_api_and_the_console_with_its_history_kept,
+    engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alone,
 );

@@ -9,6 +9,7 @@ pub mod availability;
 pub mod catalog;
 pub mod changes;
 pub mod checks;
+pub mod drafts;
 pub mod entity;
 pub mod feeds;
 pub mod history;

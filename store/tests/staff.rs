@@ -6,10 +6,13 @@ mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::config::parse;
+use domain::config::Slug;
 use domain::incident::{Impact, IncidentStatus, MaintenanceStatus};
-use domain::status::ComponentStatus;
+use domain::status::{ComponentStatus, ServiceState};
+use domain::topology::{Owner, StatusChange};
 use sea_orm::DatabaseConnection;
 use store::audit::{self, Actor, AuditFilter, WriteError};
+use store::drafts::{self, DraftStatus};
 use store::incidents::{self, Message, NewIncident, NewUpdate};
 use store::maintenance::{self, NewMaintenance};
 use store::tokens::{self, Scope};
@@ -592,6 +595,187 @@ async fn audit_log_pages_and_filters(db: DatabaseConnection) {
     assert_eq!(audit::list(&db, &nobody, 0, 10).await.expect("q").1, 0);
 }
 
+/// The engine's view of `service`: `to` since `at`, for `cause`.
+async fn engine_says(
+    db: &DatabaseConnection,
+    service: &str,
+    to: ComponentStatus,
+    at: DateTime<Utc>,
+) {
+    let cause =
+        (to == ComponentStatus::MajorOutage).then(|| "down: host phys-2 unreachable".to_owned());
+    store::status::apply(
+        db,
+        &[StatusChange {
+            subject: Owner::Service(Slug::parse(service).expect("slug")),
+            from: None,
+            to: ServiceState::Known(to),
+            cause,
+            at,
+        }],
+    )
+    .await
+    .expect("status applied");
+}
+
+fn ten_minutes() -> chrono::Duration {
+    chrono::Duration::minutes(10)
+}
+
+async fn engine_proposes_one_draft_per_outage_and_never_publishes(db: DatabaseConnection) {
+    catalog(&db).await;
+    engine_says(&db, "frandroid", ComponentStatus::MajorOutage, at(10, 0)).await;
+    engine_says(&db, "forum", ComponentStatus::MajorOutage, at(10, 1)).await;
+    let propose = |now| drafts::propose(&db, now, ten_minutes());
+    assert_eq!(
+        propose(at(10, 9)).await.expect("propose"),
+        None,
+        "not long enough yet"
+    );
+
+    let draft = propose(at(10, 11))
+        .await
+        .expect("propose")
+        .expect("a draft");
+    assert_eq!(draft.status, DraftStatus::Proposed);
+    assert_eq!(draft.since, at(10, 0));
+    let names: Vec<&str> = draft.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Forum", "FrAndroid"],
+        "one draft for the services down together"
+    );
+    assert_eq!(
+        draft.services[1].cause.as_deref(),
+        Some("down: host phys-2 unreachable")
+    );
+    assert_eq!(
+        propose(at(10, 12)).await.expect("propose"),
+        None,
+        "proposed once"
+    );
+    assert_eq!(drafts::proposed(&db).await.expect("list"), vec![draft]);
+    assert!(
+        incidents::open_incidents(&db)
+            .await
+            .expect("open")
+            .is_empty(),
+        "a draft is never published by itself"
+    );
+    assert!(actions(&db)
+        .await
+        .contains(&"incident_draft.proposed".to_owned()));
+
+    // FrAndroid comes back, then goes down again: a new outage, a new draft for it alone.
+    engine_says(&db, "frandroid", ComponentStatus::Operational, at(10, 20)).await;
+    engine_says(&db, "frandroid", ComponentStatus::MajorOutage, at(10, 30)).await;
+    let again = propose(at(10, 41))
+        .await
+        .expect("propose")
+        .expect("a second draft");
+    let ids: Vec<&str> = again.services.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["frandroid"]);
+    assert_eq!(drafts::proposed(&db).await.expect("list").len(), 2);
+}
+
+async fn services_named_by_an_open_incident_get_no_draft(db: DatabaseConnection) {
+    catalog(&db).await;
+    let inc = incidents::open(&db, &outage(), &Actor::cli(), at(6, 0))
+        .await
+        .expect("open");
+    engine_says(&db, "frandroid", ComponentStatus::MajorOutage, at(10, 0)).await;
+    let propose = |now| drafts::propose(&db, now, ten_minutes());
+    assert_eq!(
+        propose(at(11, 0)).await.expect("propose"),
+        None,
+        "staff already said it"
+    );
+    incidents::post_update(
+        &db,
+        inc.id,
+        &NewUpdate {
+            status: IncidentStatus::Resolved,
+            message: msg("Résolu trop tôt."),
+            services: vec![],
+        },
+        &Actor::cli(),
+        at(11, 5),
+    )
+    .await
+    .expect("resolve");
+    let draft = propose(at(11, 6))
+        .await
+        .expect("propose")
+        .expect("still down: a draft");
+    assert_eq!(draft.services[0].id, "frandroid");
+}
+
+async fn staff_open_or_dismiss_a_draft_once_and_audited(db: DatabaseConnection) {
+    catalog(&db).await;
+    engine_says(&db, "frandroid", ComponentStatus::MajorOutage, at(10, 0)).await;
+    engine_says(&db, "forum", ComponentStatus::MajorOutage, at(12, 0)).await;
+    let first = drafts::propose(&db, at(10, 30), ten_minutes())
+        .await
+        .expect("propose")
+        .expect("draft");
+    let second = drafts::propose(&db, at(12, 30), ten_minutes())
+        .await
+        .expect("propose")
+        .expect("draft");
+    let editor = Actor::cli();
+    drafts::decide(
+        &db,
+        first.id,
+        DraftStatus::Dismissed,
+        None,
+        &editor,
+        at(12, 31),
+    )
+    .await
+    .expect("dismiss");
+    assert!(matches!(
+        drafts::decide(
+            &db,
+            first.id,
+            DraftStatus::Opened,
+            Some(1),
+            &editor,
+            at(12, 32)
+        )
+        .await,
+        Err(WriteError::Conflict)
+    ));
+    assert!(matches!(
+        drafts::decide(&db, 999, DraftStatus::Dismissed, None, &editor, at(12, 32)).await,
+        Err(WriteError::NotFound)
+    ));
+    let inc = incidents::open(&db, &outage(), &editor, at(12, 33))
+        .await
+        .expect("open");
+    drafts::decide(
+        &db,
+        second.id,
+        DraftStatus::Opened,
+        Some(inc.id),
+        &editor,
+        at(12, 33),
+    )
+    .await
+    .expect("opened");
+    assert!(drafts::proposed(&db).await.expect("list").is_empty());
+    let opened = drafts::get(&db, second.id)
+        .await
+        .expect("get")
+        .expect("draft");
+    assert_eq!(
+        (opened.status, opened.incident_id),
+        (DraftStatus::Opened, Some(inc.id))
+    );
+    let actions = actions(&db).await;
+    assert!(actions.contains(&"incident_draft.dismissed".to_owned()));
+    assert!(actions.contains(&"incident_draft.opened".to_owned()));
+}
+
 on_both!(
     users_are_stored_with_argon2id_hashes_and_unique_emails,
     sign_in_replaces_the_presented_session_and_password_change_ends_them_all,
@@ -604,4 +788,7 @@ on_both!(
     maintenance_reads_are_right_before_advance_runs,
     manual_status_is_set_cleared_and_audited,
     audit_log_pages_and_filters,
+    engine_proposes_one_draft_per_outage_and_never_publishes,
+    services_named_by_an_open_incident_get_no_draft,
+    staff_open_or_dismiss_a_draft_once_and_audited,
 );

@@ -97,8 +97,16 @@ fn chosen_services(posted: &Posted) -> Result<Vec<(String, ComponentStatus)>, St
 }
 
 async fn list(State(state): State<AppState>, staff: Staff) -> Response {
-    let incidents = match store::incidents::recent(&state.ctx.db, 0, 100).await {
-        Ok(i) => i,
+    render_list(&state, &staff, None).await
+}
+
+/// `/admin/incidents`: the drafts Vigie proposes, the new-incident links and the incidents.
+pub async fn render_list(state: &AppState, staff: &Staff, flash: Option<&str>) -> Response {
+    let (incidents, drafts) = match tokio::try_join!(
+        store::incidents::recent(&state.ctx.db, 0, 100),
+        store::drafts::proposed(&state.ctx.db),
+    ) {
+        Ok(found) => found,
         Err(e) => return internal(e),
     };
     let rows: String = incidents
@@ -114,22 +122,33 @@ async fn list(State(state): State<AppState>, staff: Staff) -> Response {
             )
         })
         .collect();
-    Html(layout(
-        "Incidents",
-        Some(&staff),
-        None,
-        &format!(
-            "<p><a href=\"/admin/incidents/new?template=fr\">Nouvel incident (modèle français)</a> · \
-             <a href=\"/admin/incidents/new?template=en\">New incident (English template)</a></p>\
-             <ul class=\"incidents\">{rows}</ul>"
-        ),
-    ))
-    .into_response()
+    let code = if flash.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    (
+        code,
+        Html(layout(
+            "Incidents",
+            Some(staff),
+            flash,
+            &format!(
+                "{drafts}<p><a href=\"/admin/incidents/new?template=fr\">Nouvel incident (modèle français)</a> · \
+                 <a href=\"/admin/incidents/new?template=en\">New incident (English template)</a></p>\
+                 <ul class=\"incidents\">{rows}</ul>",
+                drafts = super::drafts::section(state, staff, &drafts),
+            ),
+        )),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
 struct NewQuery {
     template: Option<String>,
+    /// A draft Vigie proposed, to start from.
+    draft: Option<i64>,
 }
 
 struct Draft<'a> {
@@ -139,6 +158,8 @@ struct Draft<'a> {
     message: &'a str,
     started_at: &'a str,
     services: Vec<(&'a str, &'a str)>,
+    /// The proposed draft this incident is made from, if any.
+    from_draft: Option<i64>,
 }
 
 async fn render_new(
@@ -156,7 +177,7 @@ async fn render_new(
         format!("<section class=\"preview\"><h2>Aperçu · Preview</h2>{html}</section>")
     });
     let body = format!(
-        "{preview}<form method=\"post\" action=\"/admin/incidents\">{csrf}\
+        "{preview}<form method=\"post\" action=\"/admin/incidents\">{csrf}{from_draft}\
          <label>Titre · Title <input name=\"title\" value=\"{title}\" required></label>\
          <label>Impact <select name=\"impact\">{impacts}</select></label>\
          <label>État · Status <select name=\"status\">{statuses}</select></label>\
@@ -168,6 +189,9 @@ async fn render_new(
          <button name=\"action\" value=\"preview\">Aperçu · Preview</button> \
          <button name=\"action\" value=\"publish\">Publier · Publish</button></form>",
         csrf = csrf(staff),
+        from_draft = draft.from_draft.map_or(String::new(), |id| format!(
+            "<input type=\"hidden\" name=\"draft\" value=\"{id}\">"
+        )),
         title = esc(draft.title),
         impacts = options(&Impact::ALL.map(Impact::as_str), draft.impact),
         statuses = options(
@@ -200,14 +224,43 @@ async fn new_form(
     staff: Staff,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let template = templates::for_lang(q.template.as_deref().unwrap_or("fr")).unwrap_or("");
+    let lang = q.template.as_deref().unwrap_or("fr");
+    let template = templates::for_lang(lang).unwrap_or("");
+    let Some(id) = q.draft else {
+        let draft = Draft {
+            title: "",
+            impact: "major",
+            status: "investigating",
+            message: template,
+            started_at: "",
+            services: vec![],
+            from_draft: None,
+        };
+        return render_new(&state, &staff, &draft, None, None).await;
+    };
+    let proposed = match store::drafts::get(&state.ctx.db, id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return internal(e),
+    };
+    if proposed.status != store::drafts::DraftStatus::Proposed {
+        let flash = "Ce brouillon a déjà été traité · This draft was already handled";
+        return render_list(&state, &staff, Some(flash)).await;
+    }
+    let prefill = super::drafts::prefill(&state, &proposed, lang);
+    let started = proposed.since.format("%Y-%m-%dT%H:%M").to_string();
     let draft = Draft {
-        title: "",
+        title: &prefill.title,
         impact: "major",
         status: "investigating",
-        message: template,
-        started_at: "",
-        services: vec![],
+        message: &prefill.message,
+        started_at: &started,
+        services: prefill
+            .services
+            .iter()
+            .map(|s| (s.as_str(), "major_outage"))
+            .collect(),
+        from_draft: Some(id),
     };
     render_new(&state, &staff, &draft, None, None).await
 }
@@ -225,6 +278,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
             .iter()
             .filter_map(|(k, v)| Some((k.strip_prefix("service:")?, v.as_str())))
             .collect(),
+        from_draft: posted.get("draft").and_then(|d| d.parse().ok()),
     };
     if posted.get("action") == Some("preview") {
         let html = crate::markdown::render(draft.message);
@@ -274,8 +328,21 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
         started_at,
         notify: posted.get("notify").is_some(),
     };
-    match store::incidents::open(&state.ctx.db, &new, &staff.actor(), Utc::now()).await {
-        Ok(view) => Redirect::to(&format!("/admin/incidents/{}", view.id)).into_response(),
+    let now = Utc::now();
+    match store::incidents::open(&state.ctx.db, &new, &staff.actor(), now).await {
+        Ok(view) => {
+            if let Some(d) = draft.from_draft {
+                let opened = store::drafts::DraftStatus::Opened;
+                let actor = staff.actor();
+                let decided =
+                    store::drafts::decide(&state.ctx.db, d, opened, Some(view.id), &actor, now);
+                // The incident is out: a draft someone else handled meanwhile stays as it is.
+                if let Err(e) = decided.await {
+                    tracing::info!(draft = d, error = %e, "draft not marked opened");
+                }
+            }
+            Redirect::to(&format!("/admin/incidents/{}", view.id)).into_response()
+        }
         Err(e) => match write_error(e) {
             Ok(msg) => render_new(&state, staff, &draft, Some(&msg), None).await,
             Err(r) => r,

@@ -4,6 +4,7 @@
 //! Every handler but the sign-in form takes a [`Staff`] (or [`Posted`], which also checks
 //! Origin and the CSRF token), so no console route answers without a live session.
 
+pub mod drafts;
 pub mod incidents;
 pub mod maintenance;
 pub mod page;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
         .merge(incidents::router())
+        .merge(drafts::router())
         .merge(maintenance::router())
         .merge(people::router())
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))

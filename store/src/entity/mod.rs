@@ -6,6 +6,8 @@ pub mod check_result;
 pub mod current_status;
 pub mod host;
 pub mod incident;
+pub mod incident_draft;
+pub mod incident_draft_service;
 pub mod incident_service;
 pub mod incident_update;
 pub mod location;
