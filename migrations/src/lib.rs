@@ -7,6 +7,7 @@ mod m20261127_000001_catalog;
 mod m20261128_000001_probe_history;
 mod m20261129_000002_staff;
 mod m20261130_000001_drafts;
+mod m20261130_000002_totp;
 
 /// Applies Vigie's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_probe_history::Migration),
             Box::new(m20261129_000002_staff::Migration),
             Box::new(m20261130_000001_drafts::Migration),
+            Box::new(m20261130_000002_totp::Migration),
         ]
     }
 }

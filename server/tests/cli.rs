@@ -107,6 +107,84 @@ fn migrate_creates_the_schema() {
 }
 
 #[test]
+fn staff_accounts_are_added_listed_and_a_lost_second_factor_removed() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("dir");
+    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = vigie()
+            .args(["--database-url", &db_url, "user"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write");
+        }
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = run(
+        &[
+            "add",
+            "ed@example.org",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert!(!ok && err.contains("at least"), "{err}");
+    let (ok, out, err) = run(
+        &[
+            "add",
+            "ed@example.org",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        Some("correct horse battery staple\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created ed@example.org (editor)"));
+
+    // A second factor turned on (as the console does), then the phone is lost.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let db = store::connect(&db_url).await.expect("db");
+        let id = store::users::list(&db).await.expect("list")[0].id;
+        let actor = store::audit::Actor::cli();
+        let now = chrono::Utc::now();
+        store::users::totp_begin(&db, id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", &actor, now)
+            .await
+            .expect("begin");
+        store::users::totp_confirm(&db, id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 1, &actor, now)
+            .await
+            .expect("confirm");
+    });
+    let (_, out, _) = run(&["list"], None);
+    assert!(out.contains("ed@example.org\teditor (two-factor)"), "{out}");
+    let (ok, _, err) = run(&["totp-off", "nobody@example.org"], None);
+    assert!(!ok && err.contains("no user"), "{err}");
+    let (ok, out, err) = run(&["totp-off", "ED@example.org"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("second factor removed for ed@example.org"));
+    let (_, out, _) = run(&["list"], None);
+    assert!(out.contains("ed@example.org\teditor\n"), "{out}");
+}
+
+#[test]
 fn every_command_has_help() {
     for cmd in [
         &["--help"][..],

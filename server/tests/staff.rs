@@ -161,6 +161,16 @@ impl TestApp {
     }
 
     async fn login(&self, c: &Client, email: &str, password: &str) -> reqwest::Response {
+        self.login_with_code(c, email, password, "").await
+    }
+
+    async fn login_with_code(
+        &self,
+        c: &Client,
+        email: &str,
+        password: &str,
+        code: &str,
+    ) -> reqwest::Response {
         let page = c
             .get(format!("{}/admin/login", self.base))
             .send()
@@ -174,6 +184,7 @@ impl TestApp {
                 ("csrf", Self::csrf(&page).as_str()),
                 ("email", email),
                 ("password", password),
+                ("code", code),
             ])
             .send()
             .await
@@ -354,8 +365,8 @@ async fn unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_th
     assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let wrong_body = wrong.text().await.expect("body");
-    assert!(unknown_body.contains("Incorrect email or password"));
-    assert!(wrong_body.contains("Incorrect email or password"));
+    assert!(unknown_body.contains("Incorrect email, password or code"));
+    assert!(wrong_body.contains("Incorrect email, password or code"));
     for _ in 0..4 {
         app.login(&c, "alice@example.org", "wrong-password").await;
     }
@@ -1238,6 +1249,96 @@ async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alo
     }
 }
 
+async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once() {
+    use server::auth::totp;
+    let app = spawn_app().await;
+    let c = app.signed_in("ed@example.org", Role::Editor).await;
+    let post = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            let res = c.post(url).form(&fields).send().await.expect("post");
+            (res.status(), res.text().await.expect("body"))
+        }
+    };
+    let csrf = app.page_csrf(&c, "/admin/account").await;
+    let (status, page) = post("/admin/account/totp/begin", vec![("csrf", csrf.clone())]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("otpauth://totp/"), "{page}");
+    let secret = page
+        .split_once("class=\"totp-secret\">")
+        .and_then(|(_, rest)| rest.split_once('<'))
+        .map(|(s, _)| s.to_owned())
+        .expect("the secret is shown");
+
+    let now = totp::now();
+    let (status, page) = post(
+        "/admin/account/totp/confirm",
+        vec![("csrf", csrf.clone()), ("code", "000000".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Wrong or already used code"));
+    let user = store::users::find_for_login(&app.db, "ed@example.org")
+        .await
+        .expect("q")
+        .expect("user")
+        .0;
+    assert!(!user.totp, "not on before a code confirms it");
+    let code = totp::code_at(&secret, now).expect("code");
+    let (status, _) = post(
+        "/admin/account/totp/confirm",
+        vec![("csrf", csrf.clone()), ("code", code.clone())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // Signing in now takes a code: none, a wrong one and the one already used are refused
+    // with the one message for every failure.
+    let other = browser();
+    for attempt in ["", "123456", code.as_str()] {
+        let res = app
+            .login_with_code(&other, "ed@example.org", PASSWORD, attempt)
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "code {attempt:?}");
+        assert!(res
+            .text()
+            .await
+            .expect("body")
+            .contains("Incorrect email, password or code"));
+    }
+    let next = totp::code_at(&secret, now + 30).expect("next code");
+    let res = app
+        .login_with_code(&other, "ed@example.org", PASSWORD, &next)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a fresh code signs in");
+    let res = app
+        .login_with_code(&browser(), "ed@example.org", PASSWORD, &next)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "but only once");
+
+    // Turning it off takes a valid code too.
+    let csrf = app.page_csrf(&other, "/admin/account").await;
+    let res = other
+        .post(format!("{}/admin/account/totp/disable", app.base))
+        .form(&[("csrf", csrf.as_str()), ("code", next.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a spent code"
+    );
+    let actions = app.actions().await;
+    for action in ["user.totp_begin", "user.totp_enable"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+}
+
 on_both!(
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
     sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
@@ -1250,4 +1351,5 @@ on_both!(
     every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce,
     an_update_is_edited_through_the_api_and_the_console_with_its_history_kept,
     engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alone,
+    two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once,
 );

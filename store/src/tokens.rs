@@ -26,6 +26,13 @@ pub fn random_secret() -> String {
     hex::encode(bytes)
 }
 
+/// `n` random bytes from the operating system (TOTP secrets).
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
 /// Hex SHA-256 of `secret`: what the database keeps instead of the secret.
 pub fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

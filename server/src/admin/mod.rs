@@ -4,6 +4,7 @@
 //! Every handler but the sign-in form takes a [`Staff`] (or [`Posted`], which also checks
 //! Origin and the CSRF token), so no console route answers without a live session.
 
+pub mod account;
 pub mod drafts;
 pub mod incidents;
 pub mod maintenance;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/", get(home))
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
+        .merge(account::router())
         .merge(incidents::router())
         .merge(drafts::router())
         .merge(maintenance::router())
@@ -76,6 +78,8 @@ fn login_page(token: &str, flash: Option<&str>, email: &str) -> String {
              <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
              <label>E-mail <input type=\"email\" name=\"email\" value=\"{email}\" required autofocus></label>\
              <label>Mot de passe · Password <input type=\"password\" name=\"password\" required></label>\
+             <label>Code à usage unique, si activé · One-time code, if enabled \
+             <input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9 ]*\"></label>\
              <button>Se connecter · Sign in</button></form>",
             token = esc(token),
             email = esc(email),
@@ -98,8 +102,10 @@ async fn login_form(State(state): State<AppState>, req: Request) -> Response {
         .into_response()
 }
 
-/// The one message for an unknown account and a wrong password.
-pub const BAD_CREDENTIALS: &str = "E-mail ou mot de passe incorrect. Incorrect email or password.";
+/// The one message for an unknown account, a wrong password and a missing or wrong one-time
+/// code: none of them tells an attacker which part was right.
+pub const BAD_CREDENTIALS: &str =
+    "E-mail, mot de passe ou code incorrect. Incorrect email, password or code.";
 
 async fn login(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -164,6 +170,18 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         }
         Err(e) => return internal(e),
     };
+    if user.totp {
+        let code = auth::form_get(&fields, "code").unwrap_or("");
+        let passed = match second_factor(&state, user.id, code).await {
+            Ok(p) => p,
+            Err(e) => return internal(e),
+        };
+        if !passed {
+            state.auth.throttle.failed(&email, &address, Instant::now());
+            tracing::info!(address, "sign-in failed: one-time code");
+            return again(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS);
+        }
+    }
     state.auth.throttle.succeeded(&email);
     let started = store::sessions::start(
         &state.ctx.db,
@@ -191,6 +209,23 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         }
         Err(e) => internal(e),
     }
+}
+
+/// Whether `code` is a fresh one-time code of user `id`'s confirmed second factor; its time
+/// step is spent, so the same code never passes twice.
+pub async fn second_factor(
+    state: &AppState,
+    id: i64,
+    code: &str,
+) -> Result<bool, store::StoreError> {
+    let secrets = store::users::totp_secrets(&state.ctx.db, id).await?;
+    let Some(step) = secrets
+        .confirmed
+        .and_then(|s| auth::totp::check(&s, code, auth::totp::now()))
+    else {
+        return Ok(false);
+    };
+    store::users::totp_spend(&state.ctx.db, id, step).await
 }
 
 async fn logout(State(state): State<AppState>, posted: Posted) -> Response {

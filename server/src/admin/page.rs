@@ -42,7 +42,7 @@ pub fn layout(title: &str, staff: Option<&Staff>, flash: Option<&str>, body: &st
         format!(
             "<nav><a href=\"/admin/incidents\">Incidents</a> \
              <a href=\"/admin/maintenance\">Maintenance</a> {admin_links} \
-             <span>{email} ({role})</span> \
+             <a href=\"/admin/account\">{email} ({role})</a> \
              <form method=\"post\" action=\"/admin/logout\">{csrf}\
              <button>Se déconnecter · Sign out</button></form> \
              <form method=\"post\" action=\"/admin/logout\">{csrf}\

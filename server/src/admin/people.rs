@@ -35,7 +35,14 @@ async fn users_page(state: &AppState, staff: &Staff, flash: Option<&str>) -> Res
     };
     let rows: String = list
         .iter()
-        .map(|u| format!("<li>{} — {}</li>", esc(&u.email), u.role.as_str()))
+        .map(|u| {
+            let totp = if u.totp {
+                " — double authentification · two-factor"
+            } else {
+                ""
+            };
+            format!("<li>{} — {}{totp}</li>", esc(&u.email), u.role.as_str())
+        })
         .collect();
     let body = format!(
         "<ul>{rows}</ul><form method=\"post\" action=\"/admin/users\">{csrf}\

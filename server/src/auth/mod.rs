@@ -4,6 +4,7 @@
 
 pub mod path;
 pub mod throttle;
+pub mod totp;
 pub mod user_command;
 
 use std::net::{IpAddr, SocketAddr};

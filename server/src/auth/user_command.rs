@@ -1,4 +1,4 @@
-//! `vigie user add|passwd|list`: staff accounts from the server's shell. Passwords come from
+//! `vigie user add|passwd|list|totp-off`: staff accounts from the server's shell. Passwords come from
 //! a terminal prompt or `--password-stdin`, never from the command line (where `ps` and shell
 //! history would keep them).
 
@@ -47,6 +47,9 @@ pub enum UserCommand {
     },
     /// List staff accounts.
     List,
+    /// Remove a user's second factor (a lost phone): they sign in with their password alone
+    /// and may enrol again from "My account".
+    TotpOff { email: String },
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
@@ -117,13 +120,29 @@ async fn run_inner(database_url: &str, command: UserCommand) -> anyhow::Result<(
                 Err(e) => return Err(e).context("failed to change the password"),
             }
         }
+        UserCommand::TotpOff { email } => {
+            let email = store::users::normalize_email(&email);
+            let found = store::users::list(&db)
+                .await
+                .context("failed to read users")?
+                .into_iter()
+                .find(|u| u.email == email);
+            let Some(user) = found else {
+                bail!("no user with this email");
+            };
+            store::users::totp_disable(&db, user.id, &Actor::cli(), now)
+                .await
+                .context("failed to remove the second factor")?;
+            println!("second factor removed for {}", user.email);
+        }
         UserCommand::List => {
             for u in store::users::list(&db)
                 .await
                 .context("failed to list users")?
             {
                 let disabled = if u.disabled { " (disabled)" } else { "" };
-                println!("{}\t{}{}", u.email, u.role.as_str(), disabled);
+                let totp = if u.totp { " (two-factor)" } else { "" };
+                println!("{}\t{}{disabled}{totp}", u.email, u.role.as_str());
             }
         }
     }

@@ -15,6 +15,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
     pub disabled_at: Option<DateTimeUtc>,
+    /// Base32 TOTP secret of a confirmed second factor.
+    pub totp_secret: Option<String>,
+    /// Base32 TOTP secret being enrolled, until a first code confirms it.
+    pub totp_pending: Option<String>,
+    /// The last TOTP time step accepted: a code is good once.
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
