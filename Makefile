@@ -89,6 +89,7 @@ run: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --exclude frontend --all-targets -- -D warnings
+	$(CARGO) clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 # Unit and integration tests on SQLite and on a throwaway PostgreSQL cluster.
 test-rust: setup

@@ -1,6 +1,8 @@
 //! Vigie's public pages as Leptos components. With `ssr` they render on the server and read
-//! the store through `#[server]` functions; with `hydrate` the same components take over in
-//! the browser. The two features never build together.
+//! the store through `#[server]` functions. Leptos runs in islands mode: only the `#[island]`
+//! components (the live overview, the theme toggle) are built for the browser (`hydrate`) and
+//! take over there; every other part of a page is plain server HTML with no code shipped. The
+//! two features never build together.
 
 pub mod api;
 pub mod components;
@@ -50,7 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {og("og:url", og_url)}
                 <link rel="alternate" type="application/rss+xml" href="/feed.rss" title=t.feed_rss()/>
                 <link rel="alternate" type="application/atom+xml" href="/feed.atom" title=t.feed_atom()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -66,8 +68,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale: Locale = i18n::request_locale();
     provide_context(locale);
-    // Groups the reader folded, kept while the overview reloads live.
-    provide_context(RwSignal::new(std::collections::HashSet::<String>::new()));
     let t = i18n::texts(locale);
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>

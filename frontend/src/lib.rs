@@ -1,7 +1,12 @@
-//! The browser entry point: hydrates the server-rendered page.
+//! The browser entry point: hydrates the page's islands (the live overview, the theme
+//! toggle); everything else stays the server's HTML and ships no code.
+
+// Links the app crate, whose `#[island]` components export their hydrate functions: Rust does
+// not link a dependency that no code names.
+use app as _;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

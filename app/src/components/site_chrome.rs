@@ -4,7 +4,7 @@
 
 use domain::locale::Locale;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::use_location;
 
 use crate::components::theme_toggle::ThemeToggle;
 
@@ -47,7 +47,18 @@ pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
 
 /// The `lang` the current URL asked for explicitly, if any.
 pub fn explicit_lang() -> Option<String> {
-    use_query_map().with_untracked(|q| q.get("lang"))
+    // Islands have no router in the browser: read the address itself.
+    #[cfg(feature = "hydrate")]
+    {
+        let search = web_sys::window()?.location().search().ok()?;
+        search
+            .trim_start_matches('?')
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .map(str::to_owned)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    leptos_router::hooks::use_query_map().with_untracked(|q| q.get("lang"))
 }
 
 /// `path` with `extra` query pairs and the current explicit `lang`, if any.
@@ -128,7 +139,7 @@ pub fn SiteHeader() -> impl IntoView {
             </nav>
             <div class="site-tools">
                 <nav class="lang-switch" aria-label=t.language>{langs}</nav>
-                <ThemeToggle/>
+                <ThemeToggle locale/>
             </div>
         </header>
     }

@@ -14,9 +14,10 @@ pub const EARLY_SCRIPT: &str = "try{var t=localStorage.getItem('vigie-theme');if
 
 const CHOICES: [&str; 3] = ["light", "dark", "system"];
 
-#[component]
-pub fn ThemeToggle() -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+/// An island: hydrated on every page, with the page's language as its prop.
+#[island]
+pub fn ThemeToggle(locale: Locale) -> impl IntoView {
+    let t = crate::i18n::texts(locale);
     let (choice, set_choice) = signal("system");
     let (hydrated, set_hydrated) = signal(false);
     // Effects run only in the browser, after hydration.

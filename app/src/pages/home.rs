@@ -11,13 +11,26 @@ use crate::components::day_bar::DayBarLegend;
 use crate::components::incident_card::IncidentCard;
 use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
-use crate::components::site_chrome::PageTitle;
+use crate::components::site_chrome::{site_title, PageTitle};
 use crate::i18n::Texts;
 use domain::incident::HomeExtras;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let locale = use_context::<Locale>().unwrap_or_default();
+    view! {
+        <PageTitle text=site_title()/>
+        <HomeLive locale/>
+    }
+}
+
+/// The live part of `/`, an island: the only page content built for the browser. It reloads
+/// its data on every change `/events` reports.
+#[island]
+fn HomeLive(locale: Locale) -> impl IntoView {
+    provide_context(locale);
+    // Groups the reader folded, kept while the overview reloads live.
+    provide_context(RwSignal::new(std::collections::HashSet::<String>::new()));
     let t = crate::i18n::texts(locale);
     let overview = Resource::new(|| (), |_| get_overview());
     let extras = Resource::new(|| (), |_| get_home_extras());
@@ -29,7 +42,6 @@ pub fn HomePage() -> impl IntoView {
                 match overview.await {
                     Ok(page) => view! { <Overview page extras t locale/> }.into_any(),
                     Err(_) => view! {
-                        <PageTitle text=t.error_loading/>
                         <p class="error" role="alert">{t.error_loading}</p>
                     }.into_any(),
                 }
@@ -95,7 +107,6 @@ fn Overview(
     let banner = banner(&states, t);
     let banner_class = format!("banner banner-{}", banner.0);
     view! {
-        <PageTitle text=page.title.clone()/>
         <header class="page-header">
             <h1>{page.title.clone()}</h1>
         </header>
