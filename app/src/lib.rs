@@ -25,8 +25,9 @@ use crate::pages::maintenance::MaintenancePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::service::ServiceDetailPage;
 
-/// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`.
-const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16' r='15' fill='%23116b3c'/%3E%3Cellipse cx='16' cy='16' rx='10' ry='6' fill='white'/%3E%3Ccircle cx='16' cy='16' r='3.5' fill='%23116b3c'/%3E%3C/svg%3E";
+/// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`. The staff
+/// console uses it too.
+pub const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16' r='15' fill='%23116b3c'/%3E%3Cellipse cx='16' cy='16' rx='10' ry='6' fill='white'/%3E%3Ccircle cx='16' cy='16' r='3.5' fill='%23116b3c'/%3E%3C/svg%3E";
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -60,10 +60,12 @@ pub fn layout(title: &str, staff: Option<&Staff>, flash: Option<&str>, body: &st
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\">\
-         <title>{title} — Vigie</title><link rel=\"stylesheet\" href=\"/pkg/vigie.css\"></head>\
+         <title>{title} — Vigie</title><link rel=\"stylesheet\" href=\"/pkg/vigie.css\">\
+         <link rel=\"icon\" href=\"{icon}\"></head>\
          <body class=\"admin\"><header><h1>{title}</h1>{nav}</header><main>{flash}{body}</main>\
          </body></html>",
         title = esc(title),
+        icon = esc(app::FAVICON),
     )
 }
 
