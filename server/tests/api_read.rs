@@ -1,4 +1,4 @@
-//! The public read APIs through the real server on port 0 (SQLite): the Statuspage-compatible
+//! The public read APIs through the real server on port 0, on SQLite and on PostgreSQL: the Statuspage-compatible
 //! `/api/v2` shapes field by field against `reference/statuspage-api-v2.md`, Vigie's
 //! `/api/v1` reads with their 404 / 400 JSON errors, CORS on reads and not on writes, ETag /
 //! 304, and `/api/openapi.json` covering every route under `/api/`.
@@ -12,7 +12,7 @@ use domain::incident::{Impact, IncidentStatus};
 use domain::monitor_state::MonitorState;
 use domain::status::{CheckOutcome, ComponentStatus, ServiceState};
 use domain::topology::{Owner, StatusChange};
-use reqwest::{header, Client, StatusCode};
+use reqwest::{header, StatusCode};
 use serde_json::Value;
 use store::audit::Actor;
 use store::checks::NewCheck;
@@ -20,32 +20,21 @@ use store::history::Observation;
 use store::incidents::{Message, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
 
+mod common;
+
 struct TestApp {
     base: String,
     db: store::Db,
-    _dir: tempfile::TempDir,
+    _server: common::Server,
 }
 
+/// The Humanoid catalog with the probe engine off: the seeded statuses are the truth here.
 async fn spawn_app() -> TestApp {
-    // The seeded statuses are the truth here: no probe engine overwrites them.
-    std::env::set_var("VIGIE_PROBES", "off");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
-    let catalog = server::config::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
-    )
-    .expect("the shipped catalog is valid");
-    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server starts");
-    let db = store::connect(&url).await.expect("db");
+    let server = common::Server::start(&common::humanoid(), common::Probes::Off).await;
     TestApp {
-        base: format!("http://{}", running.addr),
-        db,
-        _dir: dir,
+        base: server.base.clone(),
+        db: server.db.clone(),
+        _server: server,
     }
 }
 
@@ -228,7 +217,7 @@ async fn seed_maintenance(app: &TestApp) -> (i64, i64, i64) {
 }
 
 async fn get(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let res = Client::new()
+    let res = common::client()
         .get(format!("{}{path}", app.base))
         .header(header::ORIGIN, "https://widget.example")
         .send()
@@ -453,7 +442,6 @@ fn assert_cors(h: &reqwest::header::HeaderMap, path: &str) {
     );
 }
 
-#[tokio::test]
 async fn summary_has_statuspage_shape_with_groups_incidents_and_maintenance() {
     let app = spawn_app().await;
     seed_statuses(&app).await;
@@ -595,7 +583,6 @@ async fn summary_has_statuspage_shape_with_groups_incidents_and_maintenance() {
     assert!(s["status"]["description"].is_string());
 }
 
-#[tokio::test]
 async fn status_and_components_follow_the_services_and_speak_the_asked_language() {
     let app = spawn_app().await;
     seed_statuses(&app).await;
@@ -664,7 +651,6 @@ async fn status_and_components_follow_the_services_and_speak_the_asked_language(
     assert_eq!(fr["status"], "operational");
 }
 
-#[tokio::test]
 async fn incident_lists_filter_unresolved_and_maintenance_lists_filter_by_time() {
     let app = spawn_app().await;
     seed_statuses(&app).await;
@@ -758,7 +744,6 @@ async fn incident_lists_filter_unresolved_and_maintenance_lists_filter_by_time()
     );
 }
 
-#[tokio::test]
 async fn v1_services_show_status_cause_group_and_uptime() {
     let app = spawn_app().await;
     seed_statuses(&app).await;
@@ -838,7 +823,6 @@ async fn v1_services_show_status_cause_group_and_uptime() {
     assert_eq!(lat["period"], "day");
 }
 
-#[tokio::test]
 async fn v1_incidents_and_maintenances_page_and_unknown_ids_are_json_404() {
     let app = spawn_app().await;
     seed_statuses(&app).await;
@@ -897,11 +881,10 @@ async fn v1_incidents_and_maintenances_page_and_unknown_ids_are_json_404() {
     }
 }
 
-#[tokio::test]
 async fn reads_are_revalidated_with_an_etag_and_writes_get_no_cors() {
     let app = spawn_app().await;
     seed_statuses(&app).await;
-    let c = Client::new();
+    let c = common::client();
     let first = c
         .get(format!("{}/api/v2/components.json", app.base))
         .send()
@@ -1018,7 +1001,6 @@ fn routes_in_sources() -> BTreeSet<String> {
     out
 }
 
-#[tokio::test]
 async fn openapi_document_is_openapi_3_and_describes_every_api_route() {
     let app = spawn_app().await;
     let (code, h, doc) = get(&app, "/api/openapi.json").await;
@@ -1051,7 +1033,7 @@ async fn openapi_document_is_openapi_3_and_describes_every_api_route() {
             .replace("{slug}", "frandroid")
             .replace("{id}", "1")
             .replace("{token}", "unknown-token");
-        let res = Client::new()
+        let res = common::client()
             .get(format!("{}{path}", app.base))
             .send()
             .await
@@ -1069,3 +1051,13 @@ async fn openapi_document_is_openapi_3_and_describes_every_api_route() {
         assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
     }
 }
+
+on_both!(
+    summary_has_statuspage_shape_with_groups_incidents_and_maintenance,
+    status_and_components_follow_the_services_and_speak_the_asked_language,
+    incident_lists_filter_unresolved_and_maintenance_lists_filter_by_time,
+    v1_services_show_status_cause_group_and_uptime,
+    v1_incidents_and_maintenances_page_and_unknown_ids_are_json_404,
+    reads_are_revalidated_with_an_etag_and_writes_get_no_cors,
+    openapi_document_is_openapi_3_and_describes_every_api_route,
+);

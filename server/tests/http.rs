@@ -1,40 +1,26 @@
 //! The real router on an ephemeral port with a fresh database, driven over HTTP.
 
-use std::path::Path;
-
 use domain::config::Catalog;
 use reqwest::header;
+
+mod common;
 
 struct TestApp {
     base: String,
     catalog: Catalog,
     client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    _server: common::Server,
 }
 
 /// Starts Vigie with the Humanoid catalog on 127.0.0.1:0 and a fresh SQLite database.
 async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
-    let catalog = server::config::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
-    )
-    .expect("the shipped catalog is valid");
-    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server starts");
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let catalog = common::humanoid();
+    let server = common::Server::start(&catalog, common::Probes::On).await;
     TestApp {
-        base: format!("http://{}", running.addr),
+        base: server.base.clone(),
         catalog,
-        client,
-        _dir: dir,
+        client: common::client(),
+        _server: server,
     }
 }
 

@@ -1,8 +1,6 @@
 //! The incident, history and maintenance pages and the site chrome, through the real router
-//! on port 0 with a fresh SQLite database. Incidents and windows are written with the store
+//! on port 0, on SQLite and on PostgreSQL. Incidents and windows are written with the store
 //! functions staff's console uses; the pages are read as a reader's browser gets them.
-
-use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::incident::{Impact, IncidentStatus};
@@ -11,36 +9,23 @@ use store::audit::Actor;
 use store::incidents::{Message, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
 
+mod common;
+
 struct TestApp {
     base: String,
     db: store::Db,
     client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    _server: common::Server,
 }
 
+/// The Humanoid catalog with its probes off: what the pages show is written here.
 async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
-    let catalog = server::config::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
-    )
-    .expect("the shipped catalog is valid");
-    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server starts");
-    let db = store::connect(&url).await.expect("db");
+    let server = common::Server::start(&common::humanoid(), common::Probes::Off).await;
     TestApp {
-        base: format!("http://{}", running.addr),
-        db,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(15))
-            .build()
-            .expect("client"),
-        _dir: dir,
+        base: server.base.clone(),
+        db: server.db.clone(),
+        client: common::client(),
+        _server: server,
     }
 }
 
@@ -135,7 +120,6 @@ fn at(html: &str, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("`{needle}` not on the page"))
 }
 
-#[tokio::test]
 async fn incident_page_tells_the_whole_story_in_order_in_both_languages() {
     let app = spawn_app().await;
     let now = Utc::now();
@@ -218,7 +202,6 @@ async fn incident_page_tells_the_whole_story_in_order_in_both_languages() {
     }
 }
 
-#[tokio::test]
 async fn an_open_incident_says_since_when_it_is_ongoing() {
     let app = spawn_app().await;
     let id = app
@@ -230,7 +213,6 @@ async fn an_open_incident_says_since_when_it_is_ongoing() {
     assert!(html.contains("(50 min)"));
 }
 
-#[tokio::test]
 async fn unknown_or_malformed_incident_ids_get_the_404_page() {
     let app = spawn_app().await;
     for path in [
@@ -250,7 +232,6 @@ async fn unknown_or_malformed_incident_ids_get_the_404_page() {
     }
 }
 
-#[tokio::test]
 async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
     let app = spawn_app().await;
     let now = Utc::now();
@@ -344,7 +325,6 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
     assert!(id_link > 0);
 }
 
-#[tokio::test]
 async fn maintenance_page_and_overview_show_windows_in_their_place() {
     let app = spawn_app().await;
     let now = Utc::now();
@@ -395,7 +375,6 @@ async fn maintenance_page_and_overview_show_windows_in_their_place() {
     );
 }
 
-#[tokio::test]
 async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
     let app = spawn_app().await;
     let id = app.incident("Test", Utc::now(), Vec::new()).await;
@@ -481,3 +460,12 @@ async fn pages_finish_while_other_servers_start_in_the_same_process() {
     }
     starting.join().expect("the other servers start");
 }
+
+on_both!(
+    incident_page_tells_the_whole_story_in_order_in_both_languages,
+    an_open_incident_says_since_when_it_is_ongoing,
+    unknown_or_malformed_incident_ids_get_the_404_page,
+    history_groups_by_month_newest_first_and_pages_by_twenty,
+    maintenance_page_and_overview_show_windows_in_their_place,
+    every_page_has_chrome_meta_open_graph_and_feed_discovery,
+);

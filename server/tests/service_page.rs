@@ -2,8 +2,6 @@
 //! store: status events (an outage three days ago, a partial outage now), probe results
 //! (latency rollups, per-location latest results) and an incident.
 
-use std::path::Path;
-use std::sync::Once;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -17,37 +15,24 @@ use store::checks::NewCheck;
 use store::history::Observation;
 use store::incidents::{Message, NewIncident, NewUpdate};
 
-static PROBES_OFF: Once = Once::new();
+mod common;
 
 struct TestApp {
     base: String,
     client: reqwest::Client,
     db: store::Db,
-    _dir: tempfile::TempDir,
+    _server: common::Server,
 }
 
-/// The Humanoid catalog on 127.0.0.1:0 with a fresh SQLite database and the probe engine off
-/// (its targets are public addresses: the history here is seeded, not probed).
+/// The Humanoid catalog on 127.0.0.1:0 with the probe engine off (its targets are public
+/// addresses: the history here is seeded, not probed).
 async fn spawn_app() -> TestApp {
-    PROBES_OFF.call_once(|| std::env::set_var("VIGIE_PROBES", "off"));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
-    let catalog = server::config::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
-    )
-    .expect("the shipped catalog is valid");
-    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server starts");
-    let db = store::connect(&url).await.expect("second connection");
+    let server = common::Server::start(&common::humanoid(), common::Probes::Off).await;
     TestApp {
-        base: format!("http://{}", running.addr),
-        client: reqwest::Client::new(),
-        db,
-        _dir: dir,
+        base: server.base.clone(),
+        client: common::client(),
+        db: server.db.clone(),
+        _server: server,
     }
 }
 
@@ -281,7 +266,6 @@ fn path_d(html: &str, class: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
 async fn service_page_shows_status_uptime_chart_locations_incidents_and_feeds() {
     let app = spawn_app().await;
     let seeded = seed(&app.db).await;
@@ -347,7 +331,6 @@ async fn service_page_shows_status_uptime_chart_locations_incidents_and_feeds() 
     assert!(!day_class(&html, seeded.outage_day).starts_with("day day-operational"));
 }
 
-#[tokio::test]
 async fn service_page_switches_range_and_speaks_english() {
     let app = spawn_app().await;
     let seeded = seed(&app.db).await;
@@ -377,7 +360,6 @@ async fn service_page_switches_range_and_speaks_english() {
     assert!(html.contains("href=\"?range=30d&amp;lang=en\""));
 }
 
-#[tokio::test]
 async fn unknown_service_is_the_404_page() {
     let app = spawn_app().await;
     let (status, html) = app.get("/services/no-such-service").await;
@@ -387,7 +369,6 @@ async fn unknown_service_is_the_404_page() {
     assert_eq!(status, 404);
 }
 
-#[tokio::test]
 async fn overview_bars_show_the_outage_day_with_its_incident_and_link_each_service() {
     let app = spawn_app().await;
     let seeded = seed(&app.db).await;
@@ -436,3 +417,10 @@ async fn overview_bars_show_the_outage_day_with_its_incident_and_link_each_servi
     let forum = service_item(&html, "forum");
     assert_eq!(forum.matches("day day-no-data").count(), 90);
 }
+
+on_both!(
+    service_page_shows_status_uptime_chart_locations_incidents_and_feeds,
+    service_page_switches_range_and_speaks_english,
+    unknown_service_is_the_404_page,
+    overview_bars_show_the_outage_day_with_its_incident_and_link_each_service,
+);

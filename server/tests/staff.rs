@@ -2,127 +2,33 @@
 //! Origin checks, sign-in throttling, session fixation, token scopes and revocation, path
 //! normalisation bypass attempts, and what the public side stores from staff's input.
 
-use std::path::Path;
-
 use domain::status::{ComponentStatus, ServiceState};
 use domain::topology::Owner;
-use reqwest::{header, redirect, Client, StatusCode};
+use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};
 use store::audit::{Actor, AuditFilter};
 use store::tokens::Scope;
 use store::users::Role;
 
+mod common;
+
+use common::browser;
+
 struct TestApp {
     base: String,
     db: store::Db,
-    _dir: Option<tempfile::TempDir>,
+    _server: common::Server,
 }
 
 const PASSWORD: &str = "correct horse battery staple";
 
-tokio::task_local! {
-    /// The PostgreSQL server URL the current test runs on; unset or `None`: SQLite.
-    static POSTGRES: Option<String>;
-}
-
-/// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-/// The database URL for one test: a fresh SQLite file, or a fresh PostgreSQL database.
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    use sea_orm::ConnectionTrait;
-    match POSTGRES.try_with(Clone::clone).ok().flatten() {
-        Some(admin_url) => {
-            static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-            let name = format!(
-                "vigie_staff_{}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                chrono::Utc::now().timestamp_micros()
-            );
-            let admin = store::connect(&admin_url).await.expect("connect postgres");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("create database");
-            eprintln!("server test database: postgres ({name})");
-            (with_database(&admin_url, &name), None)
-        }
-        None => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("vigie.db").display()
-            );
-            (url, Some(dir))
-        }
-    }
-}
-
-/// Runs `async fn $name()` (which calls `spawn_app`) as `$name::sqlite` and
-/// `$name::postgres`, the latter when `VIGIE_TEST_POSTGRES_URL` is set (required with
-/// `VIGIE_REQUIRE_POSTGRES=1`), like store/tests/common's `on_both!`.
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::POSTGRES.scope(None, super::$name()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                match std::env::var("VIGIE_TEST_POSTGRES_URL") {
-                    Ok(url) => super::POSTGRES.scope(Some(url), super::$name()).await,
-                    Err(_) => {
-                        assert!(
-                            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
-                            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
-                        );
-                        eprintln!("server test database: postgres SKIPPED");
-                    }
-                }
-            }
-        }
-    )+};
-}
-
 async fn spawn_app() -> TestApp {
-    let (url, dir) = fresh_database().await;
-    let catalog = server::config::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
-    )
-    .expect("the shipped catalog is valid");
-    let running = server::startup::spawn(&catalog, &url, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server starts");
-    let db = store::connect(&url).await.expect("db");
+    let server = common::Server::start(&common::humanoid(), common::Probes::On).await;
     TestApp {
-        base: format!("http://{}", running.addr),
-        db,
-        _dir: dir,
+        base: server.base.clone(),
+        db: server.db.clone(),
+        _server: server,
     }
-}
-
-fn browser() -> Client {
-    Client::builder()
-        .redirect(redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("client")
 }
 
 impl TestApp {

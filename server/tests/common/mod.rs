@@ -1,0 +1,161 @@
+//! What the server tests share: a fresh database per test (SQLite, or PostgreSQL inside
+//! `on_both!`), the real server started on 127.0.0.1:0 with a catalog, and HTTP clients that
+//! give up instead of hanging.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use domain::config::Catalog;
+
+tokio::task_local! {
+    /// The PostgreSQL server URL the current test runs on; unset or `None`: SQLite.
+    pub static POSTGRES: Option<String>;
+}
+
+/// A request that takes longer is a hung server: the test fails and says which URL.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The shipped Humanoid catalog.
+pub fn humanoid_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml")
+}
+
+pub fn humanoid() -> Catalog {
+    server::config::load(&humanoid_path()).expect("the shipped catalog is valid")
+}
+
+/// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The database URL for one test: a fresh PostgreSQL database inside `on_both!`'s
+/// `postgres` case, else a fresh SQLite file (kept alive by the returned directory).
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    use sea_orm::ConnectionTrait;
+    match POSTGRES.try_with(Clone::clone).ok().flatten() {
+        Some(admin_url) => {
+            static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let name = format!(
+                "vigie_server_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                chrono::Utc::now().timestamp_micros()
+            );
+            let admin = store::connect(&admin_url).await.expect("connect postgres");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
+            eprintln!("server test database: postgres ({name})");
+            (with_database(&admin_url, &name), None)
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("vigie.db").display()
+            );
+            (url, Some(dir))
+        }
+    }
+}
+
+/// Runs `async fn $name()` (which calls `Server::start`) as `$name::sqlite` and
+/// `$name::postgres`, the latter when `VIGIE_TEST_POSTGRES_URL` is set (required with
+/// `VIGIE_REQUIRE_POSTGRES=1`), like store/tests/common's `on_both!`.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::common::POSTGRES.scope(None, super::$name()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match std::env::var("VIGIE_TEST_POSTGRES_URL") {
+                    Ok(url) => $crate::common::POSTGRES.scope(Some(url), super::$name()).await,
+                    Err(_) => {
+                        assert!(
+                            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
+                            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
+                        );
+                        eprintln!("server test database: postgres SKIPPED");
+                    }
+                }
+            }
+        }
+    )+};
+}
+
+/// A running server and a second connection to its database (to seed and inspect it).
+pub struct Server {
+    pub base: String,
+    pub db: store::Db,
+    pub database_url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Whether the probe engine runs: the shipped catalog's targets are public addresses, so
+/// tests that seed their own history turn it off.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Probes {
+    On,
+    Off,
+}
+
+impl Server {
+    /// `catalog` served on 127.0.0.1:0 over a fresh database.
+    pub async fn start(catalog: &Catalog, probes: Probes) -> Server {
+        if probes == Probes::Off {
+            // Set once, before any server of this process starts; no test turns it on again.
+            static OFF: std::sync::Once = std::sync::Once::new();
+            OFF.call_once(|| std::env::set_var("VIGIE_PROBES", "off"));
+        }
+        let (url, dir) = fresh_database().await;
+        let running = server::startup::spawn(catalog, &url, "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("server starts");
+        let db = store::connect(&url).await.expect("second connection");
+        Server {
+            base: format!("http://{}", running.addr),
+            db,
+            database_url: url,
+            _dir: dir,
+        }
+    }
+}
+
+/// A client that follows no redirect (tests look at them) and never waits forever.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("client")
+}
+
+/// As [`client`], keeping cookies like a browser.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("client")
+}
