@@ -108,7 +108,8 @@ pub async fn play(scenario: &Scenario, speed: f64, target: &Target<'_>) -> anyho
     let mut incident: Option<String> = None;
     for step in &scenario.steps {
         tokio::time::sleep_until(start + scenario.real_offset(step, speed)).await;
-        apply(step, target, &client, &mut incident)
+        let lasts = |simulated: &str| scenario.real_duration(simulated, speed);
+        apply(step, target, &client, &mut incident, lasts)
             .await
             .with_context(|| format!("step at {}", step.at))?;
     }
@@ -120,6 +121,7 @@ async fn apply(
     target: &Target<'_>,
     client: &reqwest::Client,
     incident: &mut Option<String>,
+    real_duration: impl Fn(&str) -> Duration,
 ) -> anyhow::Result<()> {
     if let Some(say) = &step.say {
         println!("[{:>6}] {say}", step.at);
@@ -167,6 +169,19 @@ async fn apply(
                 .unwrap_or_else(|| v.to_string())
         });
         *incident = Some(id.context("the incident API returned no id")?);
+    }
+    if let Some(m) = &step.maintenance {
+        let starts = chrono::Utc::now();
+        let lasts =
+            chrono::Duration::from_std(real_duration(&m.lasts)).context("maintenance duration")?;
+        let body = json!({
+            "title": m.title,
+            "message": m.message,
+            "starts_at": starts,
+            "ends_at": starts + lasts,
+            "services": m.services,
+        });
+        staff_post(client, target, "/api/v1/maintenances", &body).await?;
     }
     if let Some(u) = &step.incident_update {
         let id = incident

@@ -3,7 +3,8 @@
 //! A scenario is TOML (`config/scenarios/NAME.toml`): `seconds_per_hour` says how many real
 //! seconds one simulated hour lasts at speed 1, and each `[[steps]]` entry fires at its
 //! simulated time `at` with one or more actions (cut or restore hosts, degrade links,
-//! partition a probe location, report a backup, post staff incident updates).
+//! partition a probe location, report a backup, post staff incident updates, schedule a
+//! maintenance window).
 
 use std::time::Duration;
 
@@ -47,6 +48,20 @@ pub struct Step {
     pub incident: Option<Incident>,
     #[serde(default)]
     pub incident_update: Option<IncidentUpdate>,
+    #[serde(default)]
+    pub maintenance: Option<Maintenance>,
+}
+
+/// A maintenance window staff schedule through the write API: it starts at the step and lasts
+/// `lasts` of simulated time (compressed like the rest of the scenario).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Maintenance {
+    pub title: String,
+    pub message: String,
+    pub services: Vec<String>,
+    /// Simulated duration: `3h`, `2h30m`.
+    pub lasts: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -126,6 +141,14 @@ impl Scenario {
         for step in &s.steps {
             humantime::parse_duration(&step.at)
                 .map_err(|e| invalid(format!("step at `{}`: {e}", step.at)))?;
+            if let Some(m) = &step.maintenance {
+                humantime::parse_duration(&m.lasts).map_err(|e| {
+                    invalid(format!(
+                        "step at `{}`: maintenance lasts `{}`: {e}",
+                        step.at, m.lasts
+                    ))
+                })?;
+            }
         }
         s.steps
             .sort_by_key(|st| humantime::parse_duration(&st.at).unwrap_or_default());
@@ -143,7 +166,13 @@ impl Scenario {
 
     /// When `step` fires, in real time from the start, at `speed`.
     pub fn real_offset(&self, step: &Step, speed: f64) -> Duration {
-        let simulated = humantime::parse_duration(&step.at).unwrap_or_default();
+        self.real_duration(&step.at, speed)
+    }
+
+    /// How long the simulated duration `simulated` (checked by [`Scenario::parse`]) lasts in
+    /// real time at `speed`.
+    pub fn real_duration(&self, simulated: &str, speed: f64) -> Duration {
+        let simulated = humantime::parse_duration(simulated).unwrap_or_default();
         let hours = simulated.as_secs_f64() / 3600.0;
         Duration::from_secs_f64((hours * self.seconds_per_hour / speed.max(0.001)).max(0.0))
     }
@@ -184,5 +213,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("step at `soon`"));
+        let e = Scenario::parse(
+            "t",
+            "name='t'\ndescription='d'\nseconds_per_hour=20.0\n[[steps]]\nat='1h'\n\
+             [steps.maintenance]\ntitle='m'\nmessage='m'\nservices=[]\nlasts='forever'\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("maintenance lasts `forever`"), "{e}");
     }
 }
