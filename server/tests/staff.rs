@@ -1245,6 +1245,135 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
     }
 }
 
+async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
+    let app = spawn_app().await;
+    let owner = app.user("ci@example.org", Role::Editor).await;
+    let token = app.token(owner.id, &[Scope::IncidentsWrite]).await;
+    let other = app.token(owner.id, &[Scope::MaintenanceWrite]).await;
+    let c = browser();
+    let url = |path: &str| format!("{}{path}", app.base);
+    down_for_twenty_minutes(&app.db, &["frandroid", "forum"]).await;
+    let draft = store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
+        .await
+        .expect("propose")
+        .expect("a draft");
+
+    let res = c.get(url("/api/v1/drafts")).send().await.expect("get");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = c
+        .get(url("/api/v1/drafts"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = c
+        .get(url("/api/v1/drafts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::OK);
+    let listed: Value = res.json().await.expect("json");
+    assert_eq!(listed["drafts"][0]["id"], json!(draft.id));
+    assert_eq!(listed["drafts"][0]["services"][1]["name"], "FrAndroid");
+    assert_eq!(
+        listed["drafts"][0]["services"][1]["cause"],
+        "down: host phys-2 unreachable"
+    );
+
+    let incident = |draft: i64| {
+        json!({"title": "Forum et FrAndroid inaccessibles", "impact": "major",
+               "message": "Nous enquêtons.", "draft": draft,
+               "services": [{"id": "forum", "status": "major_outage"},
+                            {"id": "frandroid", "status": "major_outage"}]})
+    };
+    let res = c
+        .post(url("/api/v1/incidents"))
+        .bearer_auth(&token)
+        .json(&incident(999))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.expect("json");
+    assert_eq!(err["fields"]["draft"], "unknown draft");
+    let res = c
+        .post(url("/api/v1/incidents"))
+        .bearer_auth(&token)
+        .json(&incident(draft.id))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.expect("json");
+    let opened = store::drafts::get(&app.db, draft.id)
+        .await
+        .expect("q")
+        .expect("draft");
+    assert_eq!(opened.incident_id, created["id"].as_i64());
+    let res = c
+        .get(url("/api/v1/drafts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    let listed: Value = res.json().await.expect("json");
+    assert_eq!(
+        listed["drafts"],
+        json!([]),
+        "an opened draft leaves the list"
+    );
+
+    down_for_twenty_minutes(&app.db, &["databases"]).await;
+    let other_draft =
+        store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
+            .await
+            .expect("propose")
+            .expect("a draft");
+    let dismiss = |id: i64| url(&format!("/api/v1/drafts/{id}/dismiss"));
+    let res = c
+        .post(dismiss(other_draft.id))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = c
+        .post(dismiss(other_draft.id))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = c
+        .post(dismiss(4242))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = c
+        .post(url("/api/v1/incidents"))
+        .bearer_auth(&token)
+        .json(&incident(other_draft.id))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a dismissed draft stays so"
+    );
+    let actions = app.actions().await;
+    for action in ["incident_draft.opened", "incident_draft.dismissed"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+}
+
 on_both!(
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
     sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
@@ -1258,4 +1387,5 @@ on_both!(
     an_update_is_edited_through_the_api_and_the_console_with_its_history_kept,
     engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alone,
     two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once,
+    drafts_are_listed_opened_and_dismissed_through_the_api,
 );

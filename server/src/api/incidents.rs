@@ -117,6 +117,9 @@ struct CreateIncident {
     started_at: Option<DateTime<Utc>>,
     #[serde(default)]
     notify: bool,
+    /// A draft Vigie proposed (`GET /api/v1/drafts`) that this incident is made from: it is
+    /// marked opened.
+    draft: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "write", request_body = CreateIncident,
@@ -159,6 +162,9 @@ pub(crate) async fn create_incident(
     let md = message(req.message, &mut p);
     let services = services(req.services, &mut p);
     p.finish()?;
+    if let Some(d) = req.draft {
+        super::drafts::check_open(&state, d).await?;
+    }
     let new = NewIncident {
         title,
         impact,
@@ -168,7 +174,18 @@ pub(crate) async fn create_incident(
         started_at: req.started_at,
         notify: req.notify,
     };
-    let view = store::incidents::open(&state.ctx.db, &new, &caller.actor(), Utc::now()).await?;
+    let now = Utc::now();
+    let actor = caller.actor();
+    let view = store::incidents::open(&state.ctx.db, &new, &actor, now).await?;
+    if let Some(d) = req.draft {
+        let opened = store::drafts::DraftStatus::Opened;
+        let decided =
+            store::drafts::decide(&state.ctx.db, d, opened, Some(view.id), &actor, now).await;
+        // The incident is out: a draft handled meanwhile by someone else stays as it is.
+        if let Err(e) = decided {
+            tracing::info!(draft = d, error = %e, "draft not marked opened");
+        }
+    }
     Ok((StatusCode::CREATED, Json(view)))
 }
 

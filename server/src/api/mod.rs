@@ -3,6 +3,7 @@
 //! the offending field names for invalid input. The public reads (`/api/v1` GET routes in
 //! [`read`], the Statuspage-compatible [`v2`], [`openapi`]'s document) are open to any origin.
 
+pub mod drafts;
 pub mod incidents;
 pub mod openapi;
 pub mod read;
@@ -107,6 +108,7 @@ pub fn router() -> axum::Router<crate::startup::AppState> {
         .merge(openapi::router())
         .layer(cors);
     incidents::router()
+        .merge(drafts::router())
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .merge(public)
 }

@@ -16,7 +16,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Object, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
-use super::{incidents, read, v2};
+use super::{drafts, incidents, read, v2};
 use crate::startup::AppState;
 
 #[derive(OpenApi)]
@@ -33,7 +33,7 @@ use crate::startup::AppState;
         read::incident, read::maintenances,
         incidents::create_incident, incidents::edit_incident, incidents::post_update,
         incidents::resolve, incidents::edit_update, incidents::create_maintenance, incidents::set_service_status,
-        incidents::clear_service_status,
+        incidents::clear_service_status, drafts::list, drafts::dismiss,
         v2::summary, v2::status, v2::components, v2::incidents, v2::unresolved,
         v2::maintenances, v2::upcoming, v2::active,
         openapi_json,
