@@ -52,20 +52,31 @@ pub struct IncidentSpan {
     pub end: Option<DateTime<Utc>>,
 }
 
-/// One local day of one service.
+/// One local day of one service. Zero durations, no status and no incidents are left out of
+/// its JSON: a page carries 90 of these per service.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DayStat {
     /// The local date, in the site's timezone.
     pub date: NaiveDate,
     /// Time with data, outside maintenance.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub counted_ms: i64,
     /// Weighted downtime: major outage 1.0, partial outage [`PARTIAL_OUTAGE_WEIGHT`].
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub downtime_ms: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub maintenance_ms: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub no_data_ms: i64,
     /// The worst status shown that day; None when the service had no data at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worst: Option<ComponentStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incidents: Vec<DayIncident>,
+}
+
+fn is_zero(ms: &i64) -> bool {
+    *ms == 0
 }
 
 /// How a day looks on the bar.
@@ -322,6 +333,35 @@ pub fn daily<Tz: TimeZone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_travels_as_compact_json_and_comes_back_whole() {
+        let empty = DayStat {
+            date: NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"),
+            counted_ms: 0,
+            downtime_ms: 0,
+            maintenance_ms: 0,
+            no_data_ms: 86_400_000,
+            worst: None,
+            incidents: Vec::new(),
+        };
+        let json = serde_json::to_string(&empty).expect("json");
+        assert_eq!(json, r#"{"date":"2026-09-01","no_data_ms":86400000}"#);
+        assert_eq!(serde_json::from_str::<DayStat>(&json).expect("back"), empty);
+        let busy = DayStat {
+            counted_ms: 86_400_000,
+            downtime_ms: 3_600_000,
+            no_data_ms: 0,
+            worst: Some(ComponentStatus::MajorOutage),
+            incidents: vec![DayIncident {
+                id: 7,
+                title: "Panne".into(),
+            }],
+            ..empty
+        };
+        let json = serde_json::to_string(&busy).expect("json");
+        assert_eq!(serde_json::from_str::<DayStat>(&json).expect("back"), busy);
+    }
     use crate::status::ComponentStatus::*;
     use chrono_tz::Europe::Paris;
 

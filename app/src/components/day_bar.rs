@@ -50,7 +50,13 @@ fn segment(t: &'static Texts, i: usize, n: usize, width: f64, day: DayStat) -> i
     let date = t.date(day.date);
     let uptime = t.uptime(day.uptime_pct());
     let words = t.bar_level(level);
-    let mut title = format!("{date} — {uptime} — {words}");
+    // A day without data says so once, not as its uptime and again as its level.
+    let summary = if uptime == words {
+        uptime
+    } else {
+        format!("{uptime} · {words}")
+    };
+    let mut title = format!("{date} — {summary}");
     for inc in &day.incidents {
         title.push_str(" — ");
         title.push_str(&inc.title);
@@ -91,17 +97,17 @@ fn segment(t: &'static Texts, i: usize, n: usize, width: f64, day: DayStat) -> i
             style=format!("--i:{i}")
         >
             <title>{title}</title>
+            // y and the foreignObject's x and y are 0, their default.
             <rect
                 x=format!("{:.3}%", i as f64 * width)
-                y="0"
                 width=format!("{:.3}%", (width * 0.8).max(0.1))
                 height="34"
                 rx="1.5"
             ></rect>
-            <foreignObject class="day-tip-box" x="0" y="0" width="100%" height="100%">
+            <foreignObject class="day-tip-box" width="100%" height="100%">
                 <div class=tip_class>
                     <p class="day-tip-date">{date}</p>
-                    <p class="day-tip-uptime">{uptime} " · " {words}</p>
+                    <p class="day-tip-uptime">{summary}</p>
                     {incidents}
                 </div>
             </foreignObject>
