@@ -1026,14 +1026,19 @@ async fn down_for_twenty_minutes(db: &store::Db, services: &[&str]) {
     store::status::apply(db, &changes).await.expect("statuses");
 }
 
+/// Services down for twenty minutes, and the draft Vigie proposes for them.
+async fn drafted_outage(db: &store::Db, services: &[&str]) -> store::drafts::Draft {
+    down_for_twenty_minutes(db, services).await;
+    store::drafts::propose(db, chrono::Utc::now(), chrono::Duration::minutes(10))
+        .await
+        .expect("propose")
+        .expect("a draft")
+}
+
 async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alone() {
     let app = spawn_app().await;
     let c = app.signed_in("ed@example.org", Role::Editor).await;
-    down_for_twenty_minutes(&app.db, &["frandroid", "forum"]).await;
-    let draft = store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
-        .await
-        .expect("propose")
-        .expect("a draft");
+    let draft = drafted_outage(&app.db, &["frandroid", "forum"]).await;
     let get = |path: String| {
         let c = c.clone();
         async move {
@@ -1112,11 +1117,7 @@ async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alo
     );
 
     // Another outage, dismissed: only with the CSRF token, and only once.
-    down_for_twenty_minutes(&app.db, &["databases"]).await;
-    let other = store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
-        .await
-        .expect("propose")
-        .expect("a draft for the databases alone");
+    let other = drafted_outage(&app.db, &["databases"]).await;
     assert_eq!(
         other.services.len(),
         1,
@@ -1252,11 +1253,7 @@ async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
     let other = app.token(owner.id, &[Scope::MaintenanceWrite]).await;
     let c = browser();
     let url = |path: &str| format!("{}{path}", app.base);
-    down_for_twenty_minutes(&app.db, &["frandroid", "forum"]).await;
-    let draft = store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
-        .await
-        .expect("propose")
-        .expect("a draft");
+    let draft = drafted_outage(&app.db, &["frandroid", "forum"]).await;
 
     let res = c.get(url("/api/v1/drafts")).send().await.expect("get");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -1325,12 +1322,7 @@ async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
         "an opened draft leaves the list"
     );
 
-    down_for_twenty_minutes(&app.db, &["databases"]).await;
-    let other_draft =
-        store::drafts::propose(&app.db, chrono::Utc::now(), chrono::Duration::minutes(10))
-            .await
-            .expect("propose")
-            .expect("a draft");
+    let other_draft = drafted_outage(&app.db, &["databases"]).await;
     let dismiss = |id: i64| url(&format!("/api/v1/drafts/{id}/dismiss"));
     let res = c
         .post(dismiss(other_draft.id))

@@ -51,11 +51,7 @@ pub struct Drafts {
 }
 
 fn require(caller: &ApiCaller) -> Result<(), ApiError> {
-    if caller.token.allows(Scope::IncidentsWrite) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(Scope::IncidentsWrite.as_str()))
-    }
+    super::incidents::require(caller, Scope::IncidentsWrite)
 }
 
 #[utoipa::path(get, path = "/api/v1/drafts", tag = "write",

@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn require(caller: &ApiCaller, scope: Scope) -> Result<(), ApiError> {
+pub(crate) fn require(caller: &ApiCaller, scope: Scope) -> Result<(), ApiError> {
     if caller.token.allows(scope) {
         Ok(())
     } else {
