@@ -431,6 +431,96 @@ async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
     );
 }
 
+/// The XSS corpus, posted by staff through the write API as incident titles and messages,
+/// comes out inert on the incident pages and in the Atom and RSS feeds.
+async fn the_xss_corpus_is_inert_on_incident_pages_and_in_feeds() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let hash = store::users::hash_password("correct horse battery staple").expect("hash");
+    let user = store::users::create(
+        &app.db,
+        "ed@example.org",
+        store::users::Role::Editor,
+        &hash,
+        &Actor::cli(),
+        now,
+    )
+    .await
+    .expect("user");
+    let scopes = [store::tokens::Scope::IncidentsWrite];
+    let (token, _) = store::tokens::create(&app.db, user.id, "xss", &scopes, &Actor::cli(), now)
+        .await
+        .expect("token");
+    let mut ids = Vec::new();
+    for payload in common::xss::PAYLOADS {
+        let res = app
+            .client
+            .post(format!("{}/api/v1/incidents", app.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "title": format!("Titre {payload}"), "impact": "minor", "message": payload,
+            }))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status(), 201, "{payload}");
+        let body: serde_json::Value = res.json().await.expect("json");
+        ids.push(body["id"].as_i64().expect("id"));
+    }
+    let mut failures = Vec::new();
+    for (id, payload) in ids.iter().zip(common::xss::PAYLOADS) {
+        let (status, html) = app.page(&format!("/incidents/{id}")).await;
+        assert_eq!(status, 200);
+        let body = html
+            .split_once("class=\"incident-body\">")
+            .and_then(|(_, rest)| rest.split_once("</div></li>"))
+            .map(|(b, _)| b)
+            .unwrap_or_else(|| panic!("incident {id} has no message"));
+        if let Err(e) = common::xss::is_inert(body) {
+            failures.push(format!("/incidents/{id} ({payload}): {e}"));
+        }
+        let h1 = html
+            .split_once("<h1")
+            .and_then(|(_, rest)| rest.split_once("</h1>"))
+            .map(|(h, _)| h)
+            .unwrap_or_default();
+        // The title is text: no tag of the payload opens inside the heading.
+        let tag_opens = h1
+            .match_indices('<')
+            .any(|(i, _)| h1[i + 1..].starts_with(|c: char| c.is_ascii_alphabetic()));
+        if tag_opens {
+            failures.push(format!("/incidents/{id}: markup in the title: {h1}"));
+        }
+    }
+    for path in ["/feed.atom", "/feed.rss"] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("feed");
+        let bytes = res.bytes().await.expect("body");
+        let feed = feed_rs::parser::Builder::new()
+            .sanitize_content(false)
+            .build()
+            .parse(&bytes[..])
+            .unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        assert_eq!(feed.entries.len(), common::xss::PAYLOADS.len(), "{path}");
+        for entry in &feed.entries {
+            let html = entry
+                .content
+                .as_ref()
+                .and_then(|c| c.body.clone())
+                .or_else(|| entry.summary.as_ref().map(|t| t.content.clone()))
+                .unwrap_or_default();
+            if let Err(e) = common::xss::is_inert(&html) {
+                failures.push(format!("{path} {}: {e}", entry.id));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 /// Servers started in the same process (the tests start many; an embedder could too) must not
 /// stall each other's pages: Leptos suspends resource loading process-wide while it builds a
 /// route list, and a page that began meanwhile never finished (leptos-rs/leptos#4773).
@@ -468,4 +558,5 @@ on_both!(
     history_groups_by_month_newest_first_and_pages_by_twenty,
     maintenance_page_and_overview_show_windows_in_their_place,
     every_page_has_chrome_meta_open_graph_and_feed_discovery,
+    the_xss_corpus_is_inert_on_incident_pages_and_in_feeds,
 );

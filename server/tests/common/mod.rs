@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use domain::config::Catalog;
 
+pub mod xss;
+
 tokio::task_local! {
     /// The PostgreSQL server URL the current test runs on; unset or `None`: SQLite.
     pub static POSTGRES: Option<String>;
