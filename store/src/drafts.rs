@@ -16,9 +16,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::{self, Actor, WriteError};
-use crate::entity::{
-    current_status, incident, incident_draft, incident_draft_service, incident_service, service,
-};
+use crate::entity::{current_status, incident_draft, incident_draft_service};
 use crate::StoreError;
 
 /// What became of a draft.
@@ -91,20 +89,8 @@ pub async fn propose(
     if down.is_empty() {
         return Ok(None);
     }
-    let open: Vec<i64> = incident::Entity::find()
-        .filter(incident::Column::ResolvedAt.is_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| i.id)
-        .collect();
-    let in_incident: HashSet<String> = incident_service::Entity::find()
-        .filter(incident_service::Column::IncidentId.is_in(open))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.service_id)
-        .collect();
+    // The services open incidents name: staff already said what is going on there.
+    let in_incident = crate::incidents::stated_statuses(db).await?;
     let drafted: HashSet<(String, DateTime<Utc>)> = incident_draft_service::Entity::find()
         .filter(
             incident_draft_service::Column::ServiceId
@@ -117,7 +103,7 @@ pub async fn propose(
         .collect();
     let fresh: Vec<current_status::Model> = down
         .into_iter()
-        .filter(|d| !in_incident.contains(&d.subject_id))
+        .filter(|d| !in_incident.contains_key(&d.subject_id))
         .filter(|d| !drafted.contains(&(d.subject_id.clone(), d.since)))
         .collect();
     let Some(since) = fresh.iter().map(|d| d.since).min() else {
@@ -188,12 +174,7 @@ async fn with_services(
     db: &DatabaseConnection,
     rows: Vec<incident_draft::Model>,
 ) -> Result<Vec<Draft>, StoreError> {
-    let names: HashMap<String, String> = service::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
+    let names = crate::feeds::service_names(db).await?;
     let mut services: HashMap<i64, Vec<DraftService>> = HashMap::new();
     for s in incident_draft_service::Entity::find()
         .filter(incident_draft_service::Column::DraftId.is_in(rows.iter().map(|r| r.id)))
@@ -289,4 +270,19 @@ pub async fn decide(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Marks `draft` opened as `incident`, once that incident is out. A draft someone else
+/// handled meanwhile stays as it is: the incident stands either way.
+pub async fn mark_opened(
+    db: &DatabaseConnection,
+    draft: i64,
+    incident: i64,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) {
+    let opened = DraftStatus::Opened;
+    if let Err(e) = decide(db, draft, opened, Some(incident), actor, now).await {
+        tracing::info!(draft, error = %e, "draft not marked opened");
+    }
 }

@@ -110,7 +110,10 @@ pub async fn service_name(db: &DatabaseConnection, id: &str) -> Result<Option<St
         .map(|s| s.name))
 }
 
-async fn service_names(db: &DatabaseConnection) -> Result<HashMap<String, String>, StoreError> {
+/// Every service's name, by id.
+pub(crate) async fn service_names(
+    db: &DatabaseConnection,
+) -> Result<HashMap<String, String>, StoreError> {
     Ok(service::Entity::find()
         .all(db)
         .await?

@@ -332,14 +332,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
     match store::incidents::open(&state.ctx.db, &new, &staff.actor(), now).await {
         Ok(view) => {
             if let Some(d) = draft.from_draft {
-                let opened = store::drafts::DraftStatus::Opened;
-                let actor = staff.actor();
-                let decided =
-                    store::drafts::decide(&state.ctx.db, d, opened, Some(view.id), &actor, now);
-                // The incident is out: a draft someone else handled meanwhile stays as it is.
-                if let Err(e) = decided.await {
-                    tracing::info!(draft = d, error = %e, "draft not marked opened");
-                }
+                store::drafts::mark_opened(&state.ctx.db, d, view.id, &staff.actor(), now).await;
             }
             Redirect::to(&format!("/admin/incidents/{}", view.id)).into_response()
         }

@@ -178,13 +178,7 @@ pub(crate) async fn create_incident(
     let actor = caller.actor();
     let view = store::incidents::open(&state.ctx.db, &new, &actor, now).await?;
     if let Some(d) = req.draft {
-        let opened = store::drafts::DraftStatus::Opened;
-        let decided =
-            store::drafts::decide(&state.ctx.db, d, opened, Some(view.id), &actor, now).await;
-        // The incident is out: a draft handled meanwhile by someone else stays as it is.
-        if let Err(e) = decided {
-            tracing::info!(draft = d, error = %e, "draft not marked opened");
-        }
+        store::drafts::mark_opened(&state.ctx.db, d, view.id, &actor, now).await;
     }
     Ok((StatusCode::CREATED, Json(view)))
 }

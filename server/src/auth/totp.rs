@@ -30,7 +30,8 @@ pub fn check(secret: &str, code: &str, unix_time: u64) -> Option<i64> {
     i64::try_from(step).ok()
 }
 
-/// The code of `secret` at `unix_time` (tests and the enrolment page's self-check).
+/// The code of `secret` at `unix_time`, as an authenticator app shows it (the tests sign in
+/// with it).
 pub fn code_at(secret: &str, unix_time: u64) -> Option<String> {
     Some(
         totp(secret, "vigie", "Vigie")?
