@@ -1,6 +1,7 @@
 // Site chrome in a real browser: the theme toggle switches and survives a reload, the language
-// switch goes to English and back on the same page, and an incident page reads in full with
-// JavaScript disabled. No console error or failed request anywhere.
+// switch goes to English and back on the same page, an incident page reads in full with
+// JavaScript disabled, and the keyboard reaches an incident from the day bar's tooltip. No
+// console error or failed request anywhere.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -26,7 +27,8 @@ function seedIncident(url, file) {
     INSERT INTO incident_updates (incident_id, status, message_md, message_html, service_statuses, created_at, edited_at, previous_md)
       VALUES (1, 'investigating', 'a', '<p>Nous enquêtons.</p>', '{}', '${t(120)}', NULL, '[]'),
              (1, 'identified', 'b', '<p>Disque plein.</p>', '{}', '${t(90)}', NULL, '[]'),
-             (1, 'resolved', 'c', '<p>Espace libéré.</p>', '{}', '${t(30)}', NULL, '[]');`;
+             (1, 'resolved', 'c', '<p>Espace libéré.</p>', '{}', '${t(30)}', NULL, '[]');
+    INSERT INTO incident_services (incident_id, service_id, status) VALUES (1, 'forum', 'major_outage');`;
   execFileSync('sqlite3', [file, sql]);
 }
 
@@ -137,5 +139,30 @@ test('incident page hydrates without console errors, and an unknown one is a 404
   const res = await page.goto(vigie.base + '/incidents/999999');
   assert.equal(res.status(), 404);
   assert.equal(await page.textContent('h1'), 'Page introuvable');
+  await context.close();
+});
+
+test("Enter on a day of the bar takes the keyboard to that day's incident", async () => {
+  const context = await chromium.browser.newContext({ locale: 'fr-FR', viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  await page.goto(vigie.base + '/');
+  await hydrated(page);
+  // The forum's day of the incident names it in its title.
+  const day = page.locator('[data-service="forum"] svg.day-bar .day', { hasText: 'Panne du forum' }).last();
+  assert.match(await day.locator('title').textContent(), /Panne du forum$/);
+  await day.focus();
+  const tip = page.locator('[data-service="forum"] .day-tip');
+  assert.match(await tip.innerText(), /1 incident :\s*Panne du forum/);
+  await page.keyboard.press('Enter');
+  const active = await page.evaluate(() => [document.activeElement?.tagName, document.activeElement?.textContent]);
+  assert.deepEqual(active, ['A', 'Panne du forum'], 'the link in the tooltip has the focus');
+  assert.equal(await tip.isVisible(), true, 'the tooltip stays open while its link has the focus');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/incidents\/1$/);
+  assert.deepEqual(
+    problems.filter((p) => !/\/events net::ERR_ABORTED$/.test(p)),
+    [],
+  );
   await context.close();
 });

@@ -33,8 +33,9 @@ test('Tab reaches a day segment and its tooltip becomes visible', async () => {
     timeout: 20_000,
   });
   assert.equal(await page.locator('svg.day-bar').first().locator('.day').count(), 90);
-  const tip = page.locator('svg.day-bar .day-tip').first();
-  assert.equal(await tip.isVisible(), false, 'tooltips are hidden until asked for');
+  // `/` draws one tooltip per bar, only while a day is pointed at or focused.
+  const tips = page.locator('.day-bar-wrap .day-tip');
+  assert.equal(await tips.count(), 0, 'tooltips are hidden until asked for');
 
   let reached = false;
   for (let i = 0; i < 30 && !reached; i++) {
@@ -45,22 +46,42 @@ test('Tab reaches a day segment and its tooltip becomes visible', async () => {
   const focused = page.locator('svg.day-bar .day:focus');
   const date = await focused.getAttribute('data-date');
   assert.match(date, /^\d{4}-\d{2}-\d{2}$/);
-  const focusedTip = focused.locator('.day-tip');
-  assert.equal(await focusedTip.isVisible(), true, 'the focused day shows its tooltip');
-  const text = await focusedTip.innerText();
+  const bar = page.locator('.day-bar-wrap:focus-within');
+  const tip = bar.locator('.day-tip');
+  assert.equal(await tip.isVisible(), true, 'the focused day shows its tooltip');
+  const text = await tip.innerText();
   const [y, m, d] = date.split('-').map(Number);
   const months = ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.'];
   assert.ok(text.includes(`${d} ${months[m - 1]} ${y}`), `localised date in ${JSON.stringify(text)}`);
   assert.match(text, /Aucune donnée|%/, 'uptime or no data in words');
+  // The tooltip says what the segment's title says.
+  const title = await focused.locator('title').textContent();
+  assert.ok(title.startsWith(`${d} ${months[m - 1]} ${y}`), title);
+  // It sits over its day: its left edge within a segment of the focused one.
+  const [tipBox, dayBox] = [await tip.boundingBox(), await focused.locator('rect').boundingBox()];
+  assert.ok(Math.abs(tipBox.x - dayBox.x) < 2 * dayBox.width + 1, `${tipBox.x} near ${dayBox.x}`);
+  // (The focused rect's box includes its 3 px focus stroke.)
+  assert.ok(tipBox.y + tipBox.height <= dayBox.y + 3, `above the bar: ${JSON.stringify([tipBox, dayBox])}`);
 
-  // Hover shows it too, and the next Tab moves on to the next day.
+  // The next Tab moves on to the next day and its tooltip replaces the previous one.
   await page.keyboard.press('Tab');
   const next = await page.evaluate(() => document.activeElement?.getAttribute('data-date'));
   assert.ok(next && next > date, `next day focused after ${date}: ${next}`);
-  const previousTip = page.locator(`svg.day-bar .day[data-date="${date}"] .day-tip`).first();
-  assert.equal(await previousTip.isVisible(), false, 'the previous tooltip closes');
-  await page.locator(`svg.day-bar .day[data-date="${date}"] rect`).first().hover();
-  assert.equal(await page.locator(`svg.day-bar .day[data-date="${date}"] .day-tip`).first().isVisible(), true);
+  assert.equal(await tips.count(), 1, 'one tooltip at a time');
+  const [ny, nm, nd] = next.split('-').map(Number);
+  assert.ok((await tip.innerText()).includes(`${nd} ${months[nm - 1]} ${ny}`), 'the next day');
+  // Escape closes it and leaves the focus where it was.
+  await page.keyboard.press('Escape');
+  assert.equal(await tips.count(), 0, 'Escape closes the tooltip');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-date')), next);
+
+  // Hover shows a day's tooltip too; leaving the bar brings back the focused day's.
+  const other = page.locator('svg.day-bar').nth(1).locator(`.day[data-date="${date}"] rect`);
+  await other.hover();
+  const otherTip = page.locator('.day-bar-wrap').nth(1).locator('.day-tip');
+  assert.equal(await otherTip.isVisible(), true, 'hover shows the tooltip');
+  await page.mouse.move(5, 5);
+  assert.equal(await otherTip.count(), 0, 'leaving the bar closes it');
 
   assert.deepEqual(problems, []);
   await context.close();

@@ -8,7 +8,8 @@
 //! ratio and latency p50 / p99 for each path.
 //!
 //! `make bench-page` installs wrk and nginx when missing and runs
-//! `cargo bench -p server --bench page -- [--connections 256] [--seconds 10] [--threads 2]`.
+//! `cargo bench -p server --bench page -- [--connections 256] [--seconds 10] [--threads 2]
+//! [--save DIR]`; `--save` keeps a copy of the bytes served at each path in DIR.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -251,6 +252,11 @@ fn main() -> anyhow::Result<()> {
     let connections = arg(&args, "--connections", 256);
     let seconds = arg(&args, "--seconds", 10);
     let threads = arg(&args, "--threads", 2);
+    let save = args
+        .iter()
+        .position(|a| a == "--save")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
 
     let dir = tempfile::tempdir()?;
     let db_url = format!(
@@ -280,7 +286,16 @@ fn main() -> anyhow::Result<()> {
         let body = rt.block_on(async {
             let res = reqwest::get(format!("{vigie}{path}")).await?;
             let status = res.status();
-            anyhow::Ok((status, res.bytes().await?))
+            // What a browser downloads: the same path, brotli-compressed.
+            let brotli = reqwest::Client::new()
+                .get(format!("{vigie}{path}"))
+                .header("accept-encoding", "br")
+                .send()
+                .await?
+                .bytes()
+                .await?
+                .len();
+            anyhow::Ok((status, res.bytes().await?, brotli))
         })?;
         if !body.0.is_success() {
             println!("{path}: Vigie answers {} — skipped", body.0);
@@ -291,8 +306,12 @@ fn main() -> anyhow::Result<()> {
         } else {
             root.join(path.trim_start_matches('/'))
         };
-        std::fs::write(file, &body.1)?;
-        present.push((path, body.1.len()));
+        std::fs::write(&file, &body.1)?;
+        if let Some(save) = &save {
+            std::fs::create_dir_all(save)?;
+            std::fs::copy(&file, save.join(file.file_name().unwrap_or_default()))?;
+        }
+        present.push((path, body.1.len(), body.2));
     }
     let nginx_port = free_port()?;
     let _nginx = start_nginx(dir.path(), &root, nginx_port)?;
@@ -306,11 +325,11 @@ fn main() -> anyhow::Result<()> {
          identity encoding, one after the other on this machine ({} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    for (path, bytes) in present {
+    for (path, bytes, brotli) in present {
         let v = wrk(&format!("{vigie}{path}"), threads, connections, seconds)?;
         let n = wrk(&format!("{nginx}{path}"), threads, connections, seconds)?;
         println!(
-            "{path} ({bytes} B): vigie {:.0} req/s p50 {:.2} ms p99 {:.2} ms | nginx {:.0} req/s \
+            "{path} ({bytes} B, {brotli} B brotli): vigie {:.0} req/s p50 {:.2} ms p99 {:.2} ms | nginx {:.0} req/s \
              p50 {:.2} ms p99 {:.2} ms | vigie/nginx {:.0} %{}{}",
             v.rps,
             v.p50_ms,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use domain::config::Slug;
 use domain::incident::{Impact, IncidentStatus};
 use domain::monitor_state::MonitorState;
@@ -326,9 +326,47 @@ async fn service_page_shows_status_uptime_chart_locations_incidents_and_feeds() 
     assert!(head.contains("href=\"/services/frandroid/feed.rss\""));
     assert!(head.contains("href=\"/services/frandroid/feed.atom\""));
 
-    // The bar on the service page shows the outage day.
+    // The bar on the service page shows the outage day, and its tooltip is in the markup
+    // (the page has no island): localised date, uptime, the incident linked.
     assert!(day_class(&html, seeded.outage_day).starts_with("day day-"));
     assert!(!day_class(&html, seeded.outage_day).starts_with("day day-operational"));
+    let seg = segment(&html, seeded.outage_day);
+    let tip = &seg[seg.find("<div class=\"day-tip").expect("the day's tooltip")..];
+    assert!(tip.contains(&format!(">{}</p>", fr_date(seeded.outage_day))));
+    assert!(
+        tip.contains("75,00 % · Panne majeure"),
+        "18 of 24 hours up: {tip}"
+    );
+    assert!(tip.contains(&format!(
+        "<a href=\"/incidents/{}\">{INCIDENT_TITLE}</a>",
+        seeded.incident_id
+    )));
+    assert_eq!(
+        html.matches("<div class=\"day-tip").count(),
+        90,
+        "one per day"
+    );
+}
+
+/// The markup of the day segment of `date`, up to its end.
+fn segment(html: &str, date: NaiveDate) -> &str {
+    let marker = format!("data-date=\"{}\"", date.format("%Y-%m-%d"));
+    let seg = &html[html.find(&marker).expect("segment")..];
+    &seg[..seg.find("</g>").expect("segment closes")]
+}
+
+/// A date as the French pages write it: "3 nov. 2026".
+fn fr_date(date: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
+    ];
+    format!(
+        "{} {} {}",
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
 }
 
 async fn service_page_switches_range_and_speaks_english() {
@@ -401,14 +439,16 @@ async fn overview_bars_show_the_outage_day_with_its_incident_and_link_each_servi
         day_class(item, before).starts_with("day day-no-data"),
         "before monitoring began there is no data, never green"
     );
-    // The outage day's tooltip: localised date, uptime, the incident linked.
-    let marker = format!("data-date=\"{}\"", seeded.outage_day.format("%Y-%m-%d"));
-    let seg = &item[item.find(&marker).expect("segment")..];
-    let seg = &seg[..seg.find("</g>").expect("segment closes")];
-    assert!(seg.contains(&format!("href=\"/incidents/{}\"", seeded.incident_id)));
-    assert!(seg.contains(INCIDENT_TITLE));
-    assert!(seg.contains("75,00 %"), "18 of 24 hours up: {seg}");
+    // The outage day names itself in its title: localised date, uptime, the incident. Its
+    // visible tooltip is drawn by the island (one per bar), so no segment carries one.
+    let seg = segment(item, seeded.outage_day);
+    let title = format!(
+        "<title>{} — 75,00 % · Panne majeure — {INCIDENT_TITLE}</title>",
+        fr_date(seeded.outage_day)
+    );
+    assert!(seg.contains(&title), "{title} in {seg}");
     assert!(seg.contains("tabindex=\"0\""), "focusable");
+    assert!(!html.contains("day-tip"), "no tooltip markup in the page");
     // The 90-day figure and the legend in words.
     assert!(item.contains(&fr_percent(expected_uptime(2160.0))));
     assert!(html.contains("Légende des barres de disponibilité"));

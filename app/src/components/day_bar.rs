@@ -1,7 +1,8 @@
 //! The 90-day bar: one SVG segment per local day, coloured by its level and never by colour
-//! alone. Each segment is focusable and carries its tooltip (date, uptime, incidents that day,
-//! linked) in the HTML itself: CSS shows it on hover and on focus, so it works before and
-//! without JS, and the SVG `<title>` gives the same facts to assistive technology.
+//! alone. Each segment is focusable and names its day in an SVG `<title>` (date, uptime,
+//! incidents that day): assistive technology reads it and browsers show it on hover, with or
+//! without JS. The visible tooltip (the same facts, incidents linked) comes in two kinds, see
+//! [`Tips`].
 //!
 //! Segments are placed in percentages of the bar's width (no `viewBox`), so the tooltip text
 //! is never scaled; on narrow screens the stylesheet hides the older days and re-spreads the
@@ -9,32 +10,103 @@
 
 use domain::availability::{BarLevel, DayStat};
 use domain::locale::Locale;
+use leptos::html::Div;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::i18n::Texts;
 
 /// Days shown on narrow screens (the stylesheet hides the others).
 pub const MOBILE_DAYS: usize = 30;
 
+/// Where a bar's visible tooltips live.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tips {
+    /// Each segment carries its tooltip in its markup, shown by CSS on hover and focus: works
+    /// without JS. For pages with one bar and no island (the service page).
+    #[default]
+    Inline,
+    /// One tooltip per bar, drawn by the island for the day under the pointer or the focus;
+    /// segments keep only their `<title>`. For `/`, where 100 services would otherwise carry
+    /// 9,000 tooltips: 2.3 of its 5 MB, and most of its DOM.
+    Shared,
+}
+
 #[component]
-pub fn DayBar(name: String, days: Vec<DayStat>) -> impl IntoView {
+pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) -> impl IntoView {
     let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
     let n = days.len().max(1);
     let width = 100.0 / n as f64;
     let label = t.day_bar_name(&name, days.len());
     let segments = days
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(i, day)| segment(t, i, n, width, day))
+        .map(|(i, day)| segment(t, i, n, width, day, tips))
         .collect_view();
     let total = n;
+    // The shared tooltip: which day it shows, if any.
+    let shown = RwSignal::new(None::<usize>);
+    let wrap = NodeRef::<Div>::new();
+    let tip = NodeRef::<Div>::new();
+    let days = StoredValue::new(days);
+    let shared_tip = move || {
+        let i = shown.get()?;
+        let day = days.with_value(|d| d.get(i).cloned())?;
+        let class = format!("{} day-tip-shared", tip_class(i, n));
+        Some(view! {
+            <div class=class style=format!("--i:{i}") node_ref=tip>
+                {tip_body(t, &day)}
+            </div>
+        })
+    };
+    let shared = tips == Tips::Shared;
     view! {
         // The name sits on the wrapper so that the SVG carries only its class (the markup
         // contract other tests read: `<svg class="day-bar"`).
-        <div class="day-bar-wrap" role="group" aria-label=label>
-            <svg class="day-bar" style=format!("--n:{total}")>
+        <div
+            class="day-bar-wrap"
+            role="group"
+            aria-label=label
+            style=format!("--n:{total}")
+            node_ref=wrap
+            on:mouseover=move |ev| {
+                if let Some(i) = shared.then(|| day_of(ev.target())).flatten() {
+                    shown.set(Some(i));
+                }
+            }
+            on:focusin=move |ev| {
+                if let Some(i) = shared.then(|| day_of(ev.target())).flatten() {
+                    shown.set(Some(i));
+                }
+            }
+            // The pointer left: back to the day that has the focus, if it is in this bar.
+            on:mouseleave=move |_| {
+                if shared {
+                    shown.set(focused_day(wrap));
+                }
+            }
+            on:focusout=move |ev| {
+                if shared && !within(wrap, ev.related_target()) {
+                    shown.set(None);
+                }
+            }
+            // Escape closes the tooltip (WCAG 1.4.13); Enter takes the keyboard into it, to its
+            // first incident link.
+            on:keydown=move |ev| {
+                if !shared {
+                    return;
+                }
+                match ev.key().as_str() {
+                    "Escape" => shown.set(None),
+                    "Enter" => focus_first_link(tip),
+                    _ => {}
+                }
+            }
+        >
+            <svg class="day-bar">
                 {segments}
             </svg>
+            {shared_tip}
             <p class="day-bar-axis" aria-hidden="true">
                 <span class="ago-all">{t.days_ago(total)}</span>
                 <span class="ago-mobile">{t.days_ago(MOBILE_DAYS.min(total))}</span>
@@ -45,31 +117,67 @@ pub fn DayBar(name: String, days: Vec<DayStat>) -> impl IntoView {
     .into_any()
 }
 
-fn segment(t: &'static Texts, i: usize, n: usize, width: f64, day: DayStat) -> impl IntoView {
-    let level = day.level();
-    let date = t.date(day.date);
-    let uptime = t.uptime(day.uptime_pct());
-    let words = t.bar_level(level);
-    // A day without data says so once, not as its uptime and again as its level.
-    let summary = if uptime == words {
-        uptime
-    } else {
-        format!("{uptime} · {words}")
-    };
-    let mut title = format!("{date} — {summary}");
-    for inc in &day.incidents {
-        title.push_str(" — ");
-        title.push_str(&inc.title);
+/// The index of the day segment an event happened in: its place among the bar's segments.
+fn day_of(target: Option<web_sys::EventTarget>) -> Option<usize> {
+    let day = target?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("g.day")
+        .ok()??;
+    Some(
+        std::iter::successors(day.previous_element_sibling(), |e| {
+            e.previous_element_sibling()
+        })
+        .count(),
+    )
+}
+
+/// The day segment of this bar that has the keyboard focus.
+fn focused_day(wrap: NodeRef<Div>) -> Option<usize> {
+    let active = web_sys::window()?.document()?.active_element()?;
+    let inside = within(wrap, Some(active.clone().into()));
+    inside.then(|| day_of(Some(active.into()))).flatten()
+}
+
+fn within(wrap: NodeRef<Div>, target: Option<web_sys::EventTarget>) -> bool {
+    let node = target.and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+    wrap.get_untracked()
+        .is_some_and(|w| node.is_some_and(|n| w.contains(Some(&n))))
+}
+
+fn focus_first_link(tip: NodeRef<Div>) {
+    let link = tip
+        .get_untracked()
+        .and_then(|t| t.query_selector("a").ok().flatten())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(link) = link {
+        let _ = link.focus();
     }
-    // Exactly `day day-{level}`: other tests match it. Older days are marked apart.
-    let class = format!("day day-{}", level.css_class());
-    let old = (i + MOBILE_DAYS < n).then_some("");
-    // Tooltips of the right half open towards the left, so they stay inside the bar.
-    let tip_class = if i * 2 >= n {
+}
+
+/// Tooltips of the right half open towards the left, so they stay inside the bar.
+fn tip_class(i: usize, n: usize) -> &'static str {
+    if i * 2 >= n {
         "day-tip day-tip-left"
     } else {
         "day-tip"
-    };
+    }
+}
+
+/// The day's uptime in words; a day without data says so once, not as its uptime and again
+/// as its level.
+fn summary(t: &'static Texts, day: &DayStat) -> String {
+    let uptime = t.uptime(day.uptime_pct());
+    let words = t.bar_level(day.level());
+    if uptime == words {
+        uptime
+    } else {
+        format!("{uptime} · {words}")
+    }
+}
+
+/// What a tooltip says: the date, the uptime, the incidents of the day as links.
+fn tip_body(t: &'static Texts, day: &DayStat) -> impl IntoView {
     let incidents = if day.incidents.is_empty() {
         view! { <p class="day-tip-none">{t.no_incident_that_day()}</p> }.into_any()
     } else {
@@ -79,15 +187,46 @@ fn segment(t: &'static Texts, i: usize, n: usize, width: f64, day: DayStat) -> i
             <ul class="day-tip-incidents">
                 {day
                     .incidents
-                    .into_iter()
+                    .iter()
                     .map(|inc| {
-                        view! { <li><a href=format!("/incidents/{}", inc.id)>{inc.title}</a></li> }
+                        view! { <li><a href=format!("/incidents/{}", inc.id)>{inc.title.clone()}</a></li> }
                     })
                     .collect_view()}
             </ul>
         }
         .into_any()
     };
+    view! {
+        <p class="day-tip-date">{t.date(day.date)}</p>
+        <p class="day-tip-uptime">{summary(t, day)}</p>
+        {incidents}
+    }
+}
+
+fn segment(
+    t: &'static Texts,
+    i: usize,
+    n: usize,
+    width: f64,
+    day: &DayStat,
+    tips: Tips,
+) -> impl IntoView {
+    let mut title = format!("{} — {}", t.date(day.date), summary(t, day));
+    for inc in &day.incidents {
+        title.push_str(" — ");
+        title.push_str(&inc.title);
+    }
+    // Exactly `day day-{level}`: other tests match it. Older days are marked apart.
+    let class = format!("day day-{}", day.level().css_class());
+    let old = (i + MOBILE_DAYS < n).then_some("");
+    let inline_tip = (tips == Tips::Inline).then(|| {
+        view! {
+            // The foreignObject's x and y are 0, their default.
+            <foreignObject class="day-tip-box" width="100%" height="100%">
+                <div class=tip_class(i, n)>{tip_body(t, day)}</div>
+            </foreignObject>
+        }
+    });
     view! {
         <g
             class=class
@@ -97,20 +236,14 @@ fn segment(t: &'static Texts, i: usize, n: usize, width: f64, day: DayStat) -> i
             style=format!("--i:{i}")
         >
             <title>{title}</title>
-            // y and the foreignObject's x and y are 0, their default.
+            // y is 0, its default.
             <rect
                 x=format!("{:.3}%", i as f64 * width)
                 width=format!("{:.3}%", (width * 0.8).max(0.1))
                 height="34"
                 rx="1.5"
             ></rect>
-            <foreignObject class="day-tip-box" width="100%" height="100%">
-                <div class=tip_class>
-                    <p class="day-tip-date">{date}</p>
-                    <p class="day-tip-uptime">{summary}</p>
-                    {incidents}
-                </div>
-            </foreignObject>
+            {inline_tip}
         </g>
     }
     .into_any()

@@ -5,7 +5,7 @@ use domain::locale::Locale;
 use domain::page::GroupView;
 use leptos::prelude::*;
 
-use crate::components::day_bar::DayBar;
+use crate::components::day_bar::{DayBar, Tips};
 use crate::components::status_label::StatusLabel;
 
 #[component]
@@ -70,7 +70,7 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                                     " "
                                     <span class="uptime-over">{over}</span>
                                 </p>
-                                <DayBar name=s.name.clone() days=s.days/>
+                                <DayBar name=s.name.clone() days=s.days tips=Tips::Shared/>
                             </li>
                         }
                         .into_any()
