@@ -330,6 +330,64 @@ pub fn daily<Tz: TimeZone>(
     out
 }
 
+/// Serde for a service's consecutive days as runs of alike days, each run its length and its
+/// first day: `[[30,{"date":"2026-08-31","counted_ms":86400000,"worst":"operational"}],…]`.
+/// `/` sends 90 days per service to its island and most of them are alike, so this keeps its
+/// hydration data small. Days that do not follow each other never share a run.
+pub mod day_runs {
+    use super::DayStat;
+    use chrono::Days;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Longer runs are refused rather than expanded: no bar is a century long.
+    const MAX_RUN: u32 = 36_525;
+
+    pub fn serialize<S: Serializer>(days: &[DayStat], s: S) -> Result<S::Ok, S::Error> {
+        let mut runs: Vec<(u32, &DayStat)> = Vec::new();
+        for day in days {
+            match runs.last_mut() {
+                Some((n, first)) if continues(first, *n, day) => *n += 1,
+                _ => runs.push((1, day)),
+            }
+        }
+        runs.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DayStat>, D::Error> {
+        let runs = Vec::<(u32, DayStat)>::deserialize(d)?;
+        let mut days = Vec::new();
+        for (n, first) in runs {
+            if n > MAX_RUN {
+                return Err(serde::de::Error::custom(format!(
+                    "a run of {n} days (at most {MAX_RUN})"
+                )));
+            }
+            for k in 0..n {
+                let date = first
+                    .date
+                    .checked_add_days(Days::new(k.into()))
+                    .ok_or_else(|| serde::de::Error::custom("a run ends past the last date"))?;
+                days.push(DayStat {
+                    date,
+                    ..first.clone()
+                });
+            }
+        }
+        Ok(days)
+    }
+
+    /// Whether `day` is the day after a run of `n` days from `first`, and alike.
+    fn continues(first: &DayStat, n: u32, day: &DayStat) -> bool {
+        first.date.checked_add_days(Days::new(n.into())) == Some(day.date)
+            && first.counted_ms == day.counted_ms
+            && first.downtime_ms == day.downtime_ms
+            && first.maintenance_ms == day.maintenance_ms
+            && first.no_data_ms == day.no_data_ms
+            && first.worst == day.worst
+            && first.incidents == day.incidents
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,5 +584,73 @@ mod tests {
         let pct = uptime_pct(&days).unwrap_or_default();
         let expected = 100.0 * (71.0 - 25.0) / 71.0;
         assert!((pct - expected).abs() < 1e-9, "{pct} vs {expected}");
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Bar {
+        #[serde(with = "day_runs")]
+        days: Vec<DayStat>,
+    }
+
+    fn full_day(date: NaiveDate, downtime_ms: i64) -> DayStat {
+        DayStat {
+            counted_ms: 86_400_000,
+            downtime_ms,
+            worst: Some(if downtime_ms > 0 {
+                ComponentStatus::MajorOutage
+            } else {
+                ComponentStatus::Operational
+            }),
+            ..DayStat::empty(date)
+        }
+    }
+
+    #[test]
+    fn alike_days_travel_as_runs_and_come_back_whole() {
+        let first = NaiveDate::from_ymd_opt(2026, 8, 31).expect("date");
+        let days: Vec<DayStat> = (0..90)
+            .map(|k| {
+                let date = first + Days::new(k);
+                match k {
+                    0..=9 => DayStat::empty(date),
+                    40 => full_day(date, 3_600_000),
+                    _ => full_day(date, 0),
+                }
+            })
+            .collect();
+        let bar = Bar { days };
+        let json = serde_json::to_string(&bar).expect("serialise");
+        // No data, 30 calm days, the outage, 49 calm days.
+        assert_eq!(json.matches("\"date\"").count(), 4, "{json}");
+        assert!(
+            json.starts_with(r#"{"days":[[10,{"date":"2026-08-31"}],[30,"#),
+            "{json}"
+        );
+        let back: Bar = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, bar);
+    }
+
+    #[test]
+    fn days_that_do_not_follow_each_other_are_not_merged() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 11, day).expect("date");
+        let bar = Bar {
+            days: vec![full_day(d(1), 0), full_day(d(2), 0), full_day(d(5), 0)],
+        };
+        let json = serde_json::to_string(&bar).expect("serialise");
+        assert_eq!(json.matches("\"date\"").count(), 2, "{json}");
+        assert_eq!(
+            serde_json::from_str::<Bar>(&json).expect("deserialise"),
+            bar
+        );
+    }
+
+    #[test]
+    fn an_absurd_run_is_refused_not_expanded() {
+        let json = r#"{"days":[[4000000000,{"date":"2026-11-01"}]]}"#;
+        let err = serde_json::from_str::<Bar>(json).expect_err("refused");
+        assert!(
+            err.to_string().contains("a run of 4000000000 days"),
+            "{err}"
+        );
     }
 }

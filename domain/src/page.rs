@@ -38,7 +38,8 @@ pub struct ServiceView {
     #[serde(default)]
     pub uptime_90d: Option<f64>,
     /// One entry per local day (site timezone), oldest first, ending today: the 90-day bar.
-    #[serde(default)]
+    /// Sent as runs of alike days.
+    #[serde(default, with = "crate::availability::day_runs")]
     pub days: Vec<crate::availability::DayStat>,
 }
 

@@ -1,5 +1,6 @@
 // Live updates: a monitored site that fails is shown down on an already open page, through
-// /events, without a reload; when it comes back the page follows again.
+// /events, without a reload, and a reader looking at a day of its bar keeps the focus and
+// the tooltip; when it comes back the page follows again.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -77,9 +78,19 @@ test('a site going down and back shows on the open page without reload', async (
   await page.waitForSelector('[data-service="live"][data-status="operational"]', { timeout: 15_000 });
   assert.match(await page.locator('.banner-text').textContent(), /Tous les services sont opérationnels/);
 
+  // A reader on today's day of the bar, by keyboard, with its tooltip open.
+  const today = service.locator('svg.day-bar .day').last();
+  const date = await today.getAttribute('data-date');
+  await today.focus();
+  const tip = service.locator('.day-tip');
+  assert.equal(await tip.isVisible(), true);
+
   healthy = false;
   await page.waitForSelector('[data-service="live"][data-status="major_outage"]', { timeout: 15_000 });
   assert.match(await service.locator('.status-text').textContent(), /Panne majeure/);
+  // The live reload rebuilt the bar; the reader is still on the same day, tooltip open.
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-date')), date, 'focus kept');
+  assert.equal(await tip.isVisible(), true, 'tooltip kept');
   assert.match(await service.locator('.service-cause').textContent(), /sonde home/);
   assert.match(await page.locator('.banner-text').textContent(), /Panne majeure : 1 service touché/);
 

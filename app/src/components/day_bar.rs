@@ -20,7 +20,7 @@ use crate::i18n::Texts;
 pub const MOBILE_DAYS: usize = 30;
 
 /// Where a bar's visible tooltips live.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Tips {
     /// Each segment carries its tooltip in its markup, shown by CSS on hover and focus: works
     /// without JS. For pages with one bar and no island (the service page).
@@ -28,8 +28,35 @@ pub enum Tips {
     Inline,
     /// One tooltip per bar, drawn by the island for the day under the pointer or the focus;
     /// segments keep only their `<title>`. For `/`, where 100 services would otherwise carry
-    /// 9,000 tooltips: 2.3 of its 5 MB, and most of its DOM.
-    Shared,
+    /// 9,000 tooltips: 2.3 of its 5 MB, and most of its DOM. `bar` names the bar in the
+    /// island's [`LookedAt`].
+    Shared { bar: String },
+}
+
+/// The day a reader is looking at on `/`. The island keeps it above the bars, whose
+/// components every live reload runs again, so that the tooltip stays open. (The reload
+/// patches the DOM in place, so the keyboard focus stays on its segment by itself.)
+#[derive(Clone, Copy, Debug)]
+pub struct LookedAt(pub RwSignal<Option<Look>>);
+
+impl LookedAt {
+    pub fn new() -> Self {
+        LookedAt(RwSignal::new(None))
+    }
+}
+
+impl Default for LookedAt {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Look {
+    /// The bar, as named by [`Tips::Shared`].
+    bar: String,
+    /// The day's index in the bar.
+    day: usize,
 }
 
 #[component]
@@ -38,19 +65,45 @@ pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) ->
     let n = days.len().max(1);
     let width = 100.0 / n as f64;
     let label = t.day_bar_name(&name, days.len());
+    let (shared, bar) = match tips {
+        Tips::Inline => (false, String::new()),
+        Tips::Shared { bar } => (true, bar),
+    };
     let segments = days
         .iter()
         .enumerate()
-        .map(|(i, day)| segment(t, i, n, width, day, tips))
+        .map(|(i, day)| segment(t, i, n, width, day, !shared))
         .collect_view();
     let total = n;
-    // The shared tooltip: which day it shows, if any.
-    let shown = RwSignal::new(None::<usize>);
+    let looked = use_context::<LookedAt>().unwrap_or_default().0;
+    let bar = StoredValue::new(bar);
     let wrap = NodeRef::<Div>::new();
     let tip = NodeRef::<Div>::new();
     let days = StoredValue::new(days);
+    // The day of this bar being looked at.
+    let shown = move || {
+        looked.with(|l| {
+            l.as_ref()
+                .filter(|l| bar.with_value(|b| *b == l.bar))
+                .map(|l| l.day)
+        })
+    };
+    let look = move |day: Option<usize>| match day {
+        Some(day) => looked.set(Some(Look {
+            bar: bar.get_value(),
+            day,
+        })),
+        // Only this bar's look is closed here.
+        None => looked.maybe_update(|l| {
+            let mine = l.as_ref().is_some_and(|l| bar.with_value(|b| *b == l.bar));
+            if mine {
+                *l = None;
+            }
+            mine
+        }),
+    };
     let shared_tip = move || {
-        let i = shown.get()?;
+        let i = shown()?;
         let day = days.with_value(|d| d.get(i).cloned())?;
         let class = format!("{} day-tip-shared", tip_class(i, n));
         Some(view! {
@@ -59,7 +112,6 @@ pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) ->
             </div>
         })
     };
-    let shared = tips == Tips::Shared;
     view! {
         // The name sits on the wrapper so that the SVG carries only its class (the markup
         // contract other tests read: `<svg class="day-bar"`).
@@ -71,23 +123,23 @@ pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) ->
             node_ref=wrap
             on:mouseover=move |ev| {
                 if let Some(i) = shared.then(|| day_of(ev.target())).flatten() {
-                    shown.set(Some(i));
+                    look(Some(i));
                 }
             }
             on:focusin=move |ev| {
                 if let Some(i) = shared.then(|| day_of(ev.target())).flatten() {
-                    shown.set(Some(i));
+                    look(Some(i));
                 }
             }
             // The pointer left: back to the day that has the focus, if it is in this bar.
             on:mouseleave=move |_| {
                 if shared {
-                    shown.set(focused_day(wrap));
+                    look(focused_day(wrap));
                 }
             }
             on:focusout=move |ev| {
                 if shared && !within(wrap, ev.related_target()) {
-                    shown.set(None);
+                    look(None);
                 }
             }
             // Escape closes the tooltip (WCAG 1.4.13); Enter takes the keyboard into it, to its
@@ -97,7 +149,7 @@ pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) ->
                     return;
                 }
                 match ev.key().as_str() {
-                    "Escape" => shown.set(None),
+                    "Escape" => look(None),
                     "Enter" => focus_first_link(tip),
                     _ => {}
                 }
@@ -209,7 +261,7 @@ fn segment(
     n: usize,
     width: f64,
     day: &DayStat,
-    tips: Tips,
+    inline_tip: bool,
 ) -> impl IntoView {
     let mut title = format!("{} — {}", t.date(day.date), summary(t, day));
     for inc in &day.incidents {
@@ -219,7 +271,7 @@ fn segment(
     // Exactly `day day-{level}`: other tests match it. Older days are marked apart.
     let class = format!("day day-{}", day.level().css_class());
     let old = (i + MOBILE_DAYS < n).then_some("");
-    let inline_tip = (tips == Tips::Inline).then(|| {
+    let inline_tip = inline_tip.then(|| {
         view! {
             // The foreignObject's x and y are 0, their default.
             <foreignObject class="day-tip-box" width="100%" height="100%">

@@ -70,7 +70,7 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                                     " "
                                     <span class="uptime-over">{over}</span>
                                 </p>
-                                <DayBar name=s.name.clone() days=s.days tips=Tips::Shared/>
+                                <DayBar name=s.name.clone() days=s.days tips=Tips::Shared { bar: s.slug.clone() }/>
                             </li>
                         }
                         .into_any()

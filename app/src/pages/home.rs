@@ -31,6 +31,8 @@ fn HomeLive(locale: Locale) -> impl IntoView {
     provide_context(locale);
     // Groups the reader folded, kept while the overview reloads live.
     provide_context(RwSignal::new(std::collections::HashSet::<String>::new()));
+    // The day bar's day the reader looks at, kept the same way.
+    provide_context(crate::components::day_bar::LookedAt::new());
     let t = crate::i18n::texts(locale);
     let overview = Resource::new(|| (), |_| get_overview());
     let extras = Resource::new(|| (), |_| get_home_extras());
