@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
         .fallback(not_found)
+        .layer(axum::middleware::map_response(scripts_inside_body))
         .layer(axum::middleware::map_response(html_is_revalidated))
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(axum::middleware::from_fn_with_state(
@@ -155,6 +156,46 @@ async fn html_is_revalidated(mut response: Response) -> Response {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     response
+}
+
+/// Leptos writes the scripts that carry a page's data after the shell's `</html>`. Browsers
+/// move them into the body, but HTML5 calls it a parse error; they are moved here to just
+/// before `</body>`, where they belong. (Leptos has no option for it; a page is rendered once
+/// per change, so reading it whole here costs nothing that counts.)
+async fn scripts_inside_body(response: Response) -> Response {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let html = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "page body could not be read");
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let Some(fixed) = tail_inside_body(&html) else {
+        return Response::from_parts(parts, Body::from(html));
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(fixed))
+}
+
+/// `html` with what follows its last `</body></html>` moved before it; None when nothing
+/// follows. The last one is the shell's: the scripts after it carry their data escaped.
+fn tail_inside_body(html: &[u8]) -> Option<Vec<u8>> {
+    const END: &[u8] = b"</body></html>";
+    let at = html.windows(END.len()).rposition(|w| w == END)?;
+    let tail = &html[at + END.len()..];
+    if tail.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    Some([&html[..at], tail, END].concat())
 }
 
 /// A running server: its address, its database and the task serving it.
@@ -280,4 +321,20 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tail_inside_body;
+
+    #[test]
+    fn scripts_after_the_document_move_into_the_body() {
+        let page = b"<p title=\"</body></html>\">x</p></body></html><script>a=1</script>";
+        assert_eq!(
+            tail_inside_body(page).as_deref(),
+            Some(&b"<p title=\"</body></html>\">x</p><script>a=1</script></body></html>"[..])
+        );
+        assert_eq!(tail_inside_body(b"<p>x</p></body></html>\n"), None);
+        assert_eq!(tail_inside_body(b"no document"), None);
+    }
 }

@@ -431,6 +431,59 @@ async fn every_page_has_chrome_meta_open_graph_and_feed_discovery() {
     );
 }
 
+/// Every public page, in both languages and with an incident, its Markdown updates and a
+/// maintenance window on it, parses without an HTML5 error, uses each id once and points only
+/// to ids it has.
+async fn every_public_page_is_valid_html() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let id = app
+        .incident(
+            "Forum injoignable",
+            now - Duration::hours(3),
+            vec![("forum".to_owned(), ComponentStatus::MajorOutage)],
+        )
+        .await;
+    let markdown = "Le **forum** ne répond plus :\n\n- `vm-forum` arrêtée\n- voir \
+                    [l'hébergeur](https://example.net/statut)\n\n| hôte | état |\n|---|---|\n\
+                    | phys-2 | coupé |\n\n> Sauvegardes en cours de vérification.";
+    store::incidents::post_update(
+        &app.db,
+        id,
+        &NewUpdate {
+            status: IncidentStatus::Identified,
+            message: Message {
+                markdown: markdown.to_owned(),
+                html: server::markdown::render(markdown),
+            },
+            services: Vec::new(),
+        },
+        &Actor::cli(),
+        now - Duration::hours(2),
+    )
+    .await
+    .expect("update posts");
+    app.window("Migration du forum", now + Duration::days(1), 2, now)
+        .await;
+    for path in [
+        "/".to_owned(),
+        "/?lang=en".to_owned(),
+        "/services/forum".to_owned(),
+        "/services/forum?range=7d&lang=en".to_owned(),
+        format!("/incidents/{id}"),
+        format!("/incidents/{id}?lang=en"),
+        "/history".to_owned(),
+        "/maintenance".to_owned(),
+        "/nowhere".to_owned(),
+        "/admin/login".to_owned(),
+    ] {
+        let (_, html) = app.page(&path).await;
+        assert!(html.len() > 1000, "{path}: a whole page");
+        let problems = common::html::problems(&html);
+        assert!(problems.is_empty(), "{path}:\n{}", problems.join("\n"));
+    }
+}
+
 /// The XSS corpus, posted by staff through the write API as incident titles and messages,
 /// comes out inert on the incident pages and in the Atom and RSS feeds.
 async fn the_xss_corpus_is_inert_on_incident_pages_and_in_feeds() {
@@ -559,4 +612,49 @@ on_both!(
     maintenance_page_and_overview_show_windows_in_their_place,
     every_page_has_chrome_meta_open_graph_and_feed_discovery,
     the_xss_corpus_is_inert_on_incident_pages_and_in_feeds,
+    every_public_page_is_valid_html,
 );
+
+/// The page checker finds what it looks for, so that a clean page means something.
+#[test]
+fn the_html_checker_catches_what_it_claims_to() {
+    let clean = "<!DOCTYPE html><html lang=\"fr\"><head><title>t</title></head><body>\
+                 <h2 id=\"a\">A</h2><section aria-labelledby=\"a\"><a href=\"#a\">a</a></section>\
+                 </body></html>";
+    assert_eq!(common::html::problems(clean), Vec::<String>::new());
+    let parse_errors = |html: &str| {
+        common::html::problems(html)
+            .into_iter()
+            .filter(|p| p.starts_with("parse error"))
+            .count()
+    };
+    assert!(
+        parse_errors("<html><head><title>t</title></head></html>") > 0,
+        "no doctype"
+    );
+    assert!(
+        parse_errors("<!DOCTYPE html><title>t</title><p><div></span></div>") > 0,
+        "stray end tag"
+    );
+    assert!(
+        parse_errors("<!DOCTYPE html><title>t</title></body></html><script></script>") > 0,
+        "a script after the document"
+    );
+    assert_eq!(
+        parse_errors("<!DOCTYPE html><title>t</title><p><!>a</p>"),
+        0,
+        "Leptos's markers are empty comments"
+    );
+    let found = common::html::problems(
+        "<!DOCTYPE html><title>t</title><p id=\"x\"><p id=\"x\">\
+         <section aria-labelledby=\"nowhere\"></section>",
+    );
+    assert!(
+        found.contains(&"id `x` used 2 times".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"aria-labelledby points to `nowhere`, which is not on the page".to_owned()),
+        "{found:?}"
+    );
+}

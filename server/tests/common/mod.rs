@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use domain::config::Catalog;
 
+pub mod html;
 pub mod xss;
 
 tokio::task_local! {
