@@ -2,40 +2,30 @@
 //! and a staff write showing on the next request (the change hub starts a new generation).
 
 use std::io::Read;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use domain::incident::{Impact, IncidentStatus};
 use domain::status::ComponentStatus;
 use reqwest::header;
 
+mod common;
+
 struct App {
     base: String,
-    db_url: String,
+    db: store::Db,
     client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    _server: common::Server,
 }
 
+/// The Humanoid catalog with its probes off: no probe may change what the page shows
+/// during these tests.
 async fn spawn_app() -> App {
-    // Pages only: no probe may change what the page shows during these tests.
-    std::env::set_var("VIGIE_PROBES", "off");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
-    let catalog = server::config::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"),
-    )
-    .expect("the shipped catalog is valid");
-    let running = server::startup::spawn(&catalog, &db_url, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server starts");
+    let server = common::Server::start(&common::humanoid(), common::Probes::Off).await;
     App {
-        base: format!("http://{}", running.addr),
-        db_url,
-        client: reqwest::Client::new(),
-        _dir: dir,
+        base: server.base.clone(),
+        db: server.db.clone(),
+        client: common::client(),
+        _server: server,
     }
 }
 
@@ -57,7 +47,6 @@ fn etag(res: &reqwest::Response) -> String {
         .to_owned()
 }
 
-#[tokio::test]
 async fn pages_revalidate_with_304_and_each_encoding_has_its_own_copy() {
     let app = spawn_app().await;
     let first = app.get("/", &[]).await;
@@ -105,7 +94,6 @@ async fn pages_revalidate_with_304_and_each_encoding_has_its_own_copy() {
     assert!(fr.text().await.expect("body").contains("<html lang=\"fr\""));
 }
 
-#[tokio::test]
 async fn a_staff_write_shows_on_the_next_requests_without_waiting_for_expiry() {
     let app = spawn_app().await;
     let before = app.get("/", &[]).await;
@@ -117,9 +105,8 @@ async fn a_staff_write_shows_on_the_next_requests_without_waiting_for_expiry() {
         .contains("Sites injoignables"));
 
     // Staff (here, through the store as another process would) open an incident.
-    let db = store::connect(&app.db_url).await.expect("connect");
     store::incidents::open(
-        &db,
+        &app.db,
         &store::incidents::NewIncident {
             title: "Sites injoignables".into(),
             impact: Impact::Major,
@@ -160,7 +147,6 @@ async fn a_staff_write_shows_on_the_next_requests_without_waiting_for_expiry() {
     }
 }
 
-#[tokio::test]
 async fn private_routes_and_errors_are_never_served_from_the_cache() {
     let app = spawn_app().await;
     let missing = app.get("/services/nope-nope", &[]).await;
@@ -171,3 +157,9 @@ async fn private_routes_and_errors_are_never_served_from_the_cache() {
     let health = app.get("/healthz", &[]).await;
     assert!(health.headers().get(header::ETAG).is_none());
 }
+
+on_both!(
+    pages_revalidate_with_304_and_each_encoding_has_its_own_copy,
+    a_staff_write_shows_on_the_next_requests_without_waiting_for_expiry,
+    private_routes_and_errors_are_never_served_from_the_cache,
+);

@@ -110,6 +110,9 @@ macro_rules! on_both {
 pub struct Server {
     pub base: String,
     pub db: store::Db,
+    /// The server's change hub: `hub.check(&db)` has it notice a write made through `db`
+    /// at once, instead of on its next periodic look.
+    pub hub: std::sync::Arc<server::changes::Hub>,
     pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
@@ -137,6 +140,7 @@ impl Server {
         let db = store::connect(&url).await.expect("second connection");
         Server {
             base: format!("http://{}", running.addr),
+            hub: running.hub.clone(),
             db,
             database_url: url,
             _dir: dir,
