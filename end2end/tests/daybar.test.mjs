@@ -48,7 +48,7 @@ test('Tab reaches a day segment and its tooltip becomes visible', async () => {
   assert.match(date, /^\d{4}-\d{2}-\d{2}$/);
   const bar = page.locator('.day-bar-wrap:focus-within');
   const tip = bar.locator('.day-tip');
-  assert.equal(await tip.isVisible(), true, 'the focused day shows its tooltip');
+  await tip.waitFor({ state: 'visible', timeout: 5_000 }); // the focused day shows its tooltip
   const text = await tip.innerText();
   const [y, m, d] = date.split('-').map(Number);
   const months = ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.'];
@@ -67,21 +67,25 @@ test('Tab reaches a day segment and its tooltip becomes visible', async () => {
   await page.keyboard.press('Tab');
   const next = await page.evaluate(() => document.activeElement?.getAttribute('data-date'));
   assert.ok(next && next > date, `next day focused after ${date}: ${next}`);
-  assert.equal(await tips.count(), 1, 'one tooltip at a time');
   const [ny, nm, nd] = next.split('-').map(Number);
-  assert.ok((await tip.innerText()).includes(`${nd} ${months[nm - 1]} ${ny}`), 'the next day');
+  await page.waitForFunction(
+    (d) => document.querySelector('.day-bar-wrap:focus-within .day-tip')?.innerText.includes(d),
+    `${nd} ${months[nm - 1]} ${ny}`,
+    { timeout: 5_000 },
+  );
+  assert.equal(await tips.count(), 1, 'one tooltip at a time');
   // Escape closes it and leaves the focus where it was.
   await page.keyboard.press('Escape');
-  assert.equal(await tips.count(), 0, 'Escape closes the tooltip');
+  await tips.first().waitFor({ state: 'detached', timeout: 5_000 }); // Escape closes the tooltip
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-date')), next);
 
   // Hover shows a day's tooltip too; leaving the bar brings back the focused day's.
   const other = page.locator('svg.day-bar').nth(1).locator(`.day[data-date="${date}"] rect`);
   await other.hover();
   const otherTip = page.locator('.day-bar-wrap').nth(1).locator('.day-tip');
-  assert.equal(await otherTip.isVisible(), true, 'hover shows the tooltip');
+  await otherTip.waitFor({ state: 'visible', timeout: 5_000 }); // hover shows the tooltip
   await page.mouse.move(5, 5);
-  assert.equal(await otherTip.count(), 0, 'leaving the bar closes it');
+  await otherTip.waitFor({ state: 'detached', timeout: 5_000 }); // leaving the bar closes it
 
   assert.deepEqual(problems, []);
   await context.close();

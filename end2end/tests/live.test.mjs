@@ -83,14 +83,14 @@ test('a site going down and back shows on the open page without reload', async (
   const date = await today.getAttribute('data-date');
   await today.focus();
   const tip = service.locator('.day-tip');
-  assert.equal(await tip.isVisible(), true);
+  await tip.waitFor({ state: 'visible', timeout: 5_000 });
 
   healthy = false;
   await page.waitForSelector('[data-service="live"][data-status="major_outage"]', { timeout: 15_000 });
   assert.match(await service.locator('.status-text').textContent(), /Panne majeure/);
   // The live reload rebuilt the bar; the reader is still on the same day, tooltip open.
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-date')), date, 'focus kept');
-  assert.equal(await tip.isVisible(), true, 'tooltip kept');
+  await tip.waitFor({ state: 'visible', timeout: 5_000 }); // tooltip kept
   assert.match(await service.locator('.service-cause').textContent(), /sonde home/);
   assert.match(await page.locator('.banner-text').textContent(), /Panne majeure : 1 service touché/);
 

@@ -383,7 +383,6 @@ async fn service_page_switches_range_and_speaks_english() {
         "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
         "déc.",
     ];
-    use chrono::Datelike;
     let label = format!("{} {}</text>", today.day(), months[today.month0() as usize]);
     assert!(html.contains(&label), "axis label {label}");
 
@@ -394,8 +393,11 @@ async fn service_page_switches_range_and_speaks_english() {
     assert!(html.contains("FrAndroid response time over 7 days"));
     let figure = format!("{:.2}%", (expected_uptime(24.0) * 100.0).floor() / 100.0);
     assert!(html.contains(&figure), "English number format {figure}");
-    // The language is kept on the range links.
+    // The language is kept on the range links, and on the incident links of the list and of
+    // the bar's tooltips.
     assert!(html.contains("href=\"?range=30d&amp;lang=en\""));
+    let incident = format!("href=\"/incidents/{}?lang=en\"", seeded.incident_id);
+    assert_eq!(html.matches(&incident).count(), 2, "{incident}");
 }
 
 async fn unknown_service_is_the_404_page() {

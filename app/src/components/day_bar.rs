@@ -14,6 +14,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::components::site_chrome::href;
 use crate::i18n::Texts;
 
 /// Days shown on narrow screens (the stylesheet hides the others).
@@ -241,7 +242,7 @@ fn tip_body(t: &'static Texts, day: &DayStat) -> impl IntoView {
                     .incidents
                     .iter()
                     .map(|inc| {
-                        view! { <li><a href=format!("/incidents/{}", inc.id)>{inc.title.clone()}</a></li> }
+                        view! { <li><a href=href(&format!("/incidents/{}", inc.id), &[])>{inc.title.clone()}</a></li> }
                     })
                     .collect_view()}
             </ul>

@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::get_service;
 use crate::components::day_bar::{DayBar, DayBarLegend};
 use crate::components::latency_chart::LatencyChart;
-use crate::components::site_chrome::PageTitle;
+use crate::components::site_chrome::{href, PageTitle};
 use crate::components::status_label::StatusLabel;
 use crate::i18n::Texts;
 use crate::pages::not_found::NotFound;
@@ -186,7 +186,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                                     let to = i.resolved_at.map(|r| t.naive_date_time(r));
                                     view! {
                                         <li class=format!("incident-line impact-{}", i.impact.as_str())>
-                                            <a href=format!("/incidents/{}", i.id)>{i.title}</a>
+                                            <a href=href(&format!("/incidents/{}", i.id), &[])>{i.title}</a>
                                             " — "
                                             <span class="incident-state">{t.incident_status(i.status)}</span>
                                             " — "
