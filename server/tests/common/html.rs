@@ -10,7 +10,8 @@ use html5ever::tree_builder::TreeBuilderOpts;
 use html5ever::ParseOpts;
 use markup5ever_rcdom::{Handle, NodeData, RcDom};
 
-/// Every problem found in `html`, in document order; empty when the page is clean.
+/// Every problem found in `html`: parse errors, then ids used twice, then dangling
+/// references. Empty when the page is clean.
 pub fn problems(html: &str) -> Vec<String> {
     let opts = ParseOpts {
         tree_builder: TreeBuilderOpts {
