@@ -127,6 +127,17 @@ impl TestApp {
             .map(|e| e.action)
             .collect()
     }
+
+    /// Each of `expected` is in the audit log.
+    async fn assert_audited(&self, expected: &[&str]) {
+        let actions = self.actions().await;
+        for action in expected {
+            assert!(
+                actions.iter().any(|a| a == action),
+                "{action} in {actions:?}"
+            );
+        }
+    }
 }
 
 async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_paths() {
@@ -1147,13 +1158,8 @@ async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alo
         .expect("post");
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.expect("body").contains("déjà été traité"));
-    let actions = app.actions().await;
-    for action in ["incident_draft.opened", "incident_draft.dismissed"] {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} in {actions:?}"
-        );
-    }
+    app.assert_audited(&["incident_draft.opened", "incident_draft.dismissed"])
+        .await;
 }
 
 async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once() {
@@ -1237,13 +1243,8 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
         StatusCode::UNPROCESSABLE_ENTITY,
         "a spent code"
     );
-    let actions = app.actions().await;
-    for action in ["user.totp_begin", "user.totp_enable"] {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} in {actions:?}"
-        );
-    }
+    app.assert_audited(&["user.totp_begin", "user.totp_enable"])
+        .await;
 }
 
 async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
@@ -1357,13 +1358,8 @@ async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "a dismissed draft stays so"
     );
-    let actions = app.actions().await;
-    for action in ["incident_draft.opened", "incident_draft.dismissed"] {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} in {actions:?}"
-        );
-    }
+    app.assert_audited(&["incident_draft.opened", "incident_draft.dismissed"])
+        .await;
 }
 
 on_both!(
