@@ -86,10 +86,13 @@ run: build
 
 ## --- test --------------------------------------------------------------------------------
 
+# Formatting, clippy on both targets, and the code's shape: no import loops between the modules
+# of a crate (lints/).
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --exclude frontend --all-targets -- -D warnings
 	$(CARGO) clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) test -q -p lints
 
 # Unit and integration tests on SQLite and on a throwaway PostgreSQL cluster.
 test-rust: setup

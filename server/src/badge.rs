@@ -18,7 +18,7 @@ use chrono::{Duration, Utc};
 use domain::status::{ComponentStatus, ServiceState};
 
 use crate::feeds::FeedError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Uptime window bounds, in days.
 pub const MAX_DAYS: u32 = 90;

@@ -147,7 +147,7 @@ impl Hub {
 /// store at once: a writer sees its change on the very next page it opens, and open pages
 /// hear of it without waiting for the watcher's next look.
 pub async fn publish_writes(
-    axum::extract::State(state): axum::extract::State<crate::startup::AppState>,
+    axum::extract::State((hub, db)): axum::extract::State<(Arc<Hub>, store::Db)>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -157,7 +157,7 @@ pub async fn publish_writes(
     );
     let response = next.run(req).await;
     if writes {
-        state.hub.check(&state.ctx.db).await;
+        hub.check(&db).await;
     }
     response
 }

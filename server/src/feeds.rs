@@ -18,7 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use store::feeds::{MaintenanceStage, Notice, NoticeKind, Notices};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Entries per feed.
 pub const FEED_LENGTH: u64 = 50;

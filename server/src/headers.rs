@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::startup::AppState;
+use crate::auth::{AuthState, Client};
 
 /// The directives every response shares; `script-src` is added per response. A macro so
 /// the static policies are built at compile time with `concat!`. Style *attributes* are
@@ -53,9 +53,9 @@ pub fn console_csp() -> HeaderValue {
 }
 
 /// Adds the headers a handler did not set itself.
-pub async fn secure(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn secure(State(auth): State<AuthState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let https = crate::auth::Client::from_parts(&parts, &state.auth).https;
+    let https = Client::from_parts(&parts, &auth).https;
     let mut res = next.run(Request::from_parts(parts, body)).await;
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {

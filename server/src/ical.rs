@@ -14,7 +14,7 @@ use pulldown_cmark::{Event as Md, Parser, Tag, TagEnd};
 use store::feeds::CalendarWindow;
 
 use crate::feeds::{conditional, FeedError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How far back ended windows stay in the calendar.
 pub const PAST_DAYS: i64 = 90;

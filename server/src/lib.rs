@@ -19,4 +19,5 @@ pub mod live;
 pub mod markdown;
 pub mod probe;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::changes::Change;
 use crate::probe::engine::Engine;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const FRESHNESS_EVERY: Duration = Duration::from_secs(15);
 

@@ -6,7 +6,7 @@ use anyhow::Context;
 use app::context::AppContext;
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,21 +17,7 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-/// Everything a request handler may need.
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub ctx: AppContext,
-    pub auth: crate::auth::AuthState,
-    /// Change generations and the broadcast that `/events` streams.
-    pub hub: std::sync::Arc<crate::changes::Hub>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+use crate::state::AppState;
 
 /// Connects, migrates and syncs the catalog: the database is ready to serve `catalog`.
 pub async fn prepare_database(catalog: &Catalog, database_url: &str) -> anyhow::Result<store::Db> {
@@ -102,11 +88,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(html_is_revalidated))
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.auth.clone(),
             crate::headers::secure,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            (state.hub.clone(), state.ctx.db.clone()),
             crate::changes::publish_writes,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -12,7 +12,7 @@ use chrono::Utc;
 use super::internal;
 use super::page::{csrf, esc, layout};
 use crate::auth::{totp, Posted, Staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

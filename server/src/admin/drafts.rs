@@ -14,7 +14,7 @@ use super::incidents::write_error;
 use super::page::{csrf, esc};
 use super::templates;
 use crate::auth::{Posted, Staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/incidents/drafts/{id}/dismiss", post(dismiss))

@@ -17,7 +17,7 @@ use store::incidents::{NewIncident, NewUpdate};
 use super::page::{csrf, esc, layout, options};
 use super::{internal, templates};
 use crate::auth::{Posted, Staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -12,7 +12,7 @@ use super::incidents::{parse_time, write_error};
 use super::internal;
 use super::page::{csrf, esc, layout};
 use crate::auth::{Posted, Staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/maintenance", get(list).post(create))

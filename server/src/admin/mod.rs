@@ -23,7 +23,7 @@ use chrono::Utc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{self, Client, Posted, Staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 use page::{esc, layout};
 
 /// The console's routes, with their security headers and body limit.

@@ -79,6 +79,25 @@ pub fn forbidden(staff: &Staff) -> String {
     )
 }
 
+impl Staff {
+    /// `Err` with a 403 page unless the user has `role` or better. (It lives here, with the
+    /// page it answers, so that `auth` needs nothing from the console.)
+    // Handlers return the `Response` at once: boxing it would only add an allocation.
+    #[allow(clippy::result_large_err)]
+    pub fn require(&self, role: Role) -> Result<(), axum::response::Response> {
+        use axum::response::IntoResponse;
+        if self.session.user.role >= role {
+            Ok(())
+        } else {
+            Err((
+                axum::http::StatusCode::FORBIDDEN,
+                axum::response::Html(forbidden(self)),
+            )
+                .into_response())
+        }
+    }
+}
+
 /// `<option>`s for `values`, `selected` marked.
 pub fn options(values: &[&str], selected: &str) -> String {
     values

@@ -15,7 +15,7 @@ use super::incidents::write_error;
 use super::internal;
 use super::page::{csrf, esc, layout};
 use crate::auth::{Posted, Staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,8 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(audit))
 }
 
-/// Shortest password the console and the CLI accept.
-pub const MIN_PASSWORD_LEN: usize = 12;
+pub use crate::auth::MIN_PASSWORD_LEN;
 
 async fn users_page(state: &AppState, staff: &Staff, flash: Option<&str>) -> Response {
     let list = match store::users::list(&state.ctx.db).await {

@@ -14,9 +14,9 @@ use store::tokens::Scope;
 use utoipa::ToSchema;
 
 use super::read::ErrorBody;
+use super::ApiCaller;
 use super::ApiError;
-use crate::auth::ApiCaller;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

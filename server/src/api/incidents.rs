@@ -20,9 +20,9 @@ use store::incidents::{IncidentEdit, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
 use store::tokens::Scope;
 
+use super::ApiCaller;
 use super::ApiError;
-use crate::auth::ApiCaller;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

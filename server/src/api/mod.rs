@@ -3,6 +3,7 @@
 //! the offending field names for invalid input. The public reads (`/api/v1` GET routes in
 //! [`read`], the Statuspage-compatible [`v2`], [`openapi`]'s document) are open to any origin.
 
+mod caller;
 pub mod drafts;
 pub mod incidents;
 pub mod openapi;
@@ -16,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use store::audit::WriteError;
+
+pub use caller::ApiCaller;
 
 /// An API failure and its status code (the only place these codes are chosen).
 #[derive(Debug)]
@@ -97,7 +100,7 @@ impl IntoResponse for ApiError {
 
 /// The `/api/v1` write routes, and the public reads with CORS open for GET and HEAD (write
 /// routes get no CORS header: a browser on another origin cannot call them).
-pub fn router() -> axum::Router<crate::startup::AppState> {
+pub fn router() -> axum::Router<crate::state::AppState> {
     use axum::http::Method;
     use tower_http::cors::{Any, CorsLayer};
     let cors = CorsLayer::new()

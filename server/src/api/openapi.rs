@@ -17,7 +17,7 @@ use utoipa::openapi::{ContentBuilder, Object, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
 use super::{drafts, incidents, read, v2};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -22,7 +22,7 @@ use store::api_read::ServiceRow;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -37,7 +37,7 @@ use utoipa::ToSchema;
 
 use super::read::json_response;
 use super::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Statuspage lists at most this many incidents or windows.
 const LIST_LIMIT: u64 = 50;

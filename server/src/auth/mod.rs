@@ -11,21 +11,21 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use store::sessions::Session;
-use store::tokens::ApiToken;
-use store::users::{Role, User};
+use store::users::User;
 use subtle::ConstantTimeEq;
-
-use crate::startup::AppState;
 
 /// Name of the session cookie. The `__Host-` prefix is used when served over TLS.
 pub const SESSION_COOKIE: &str = "vigie_session";
 /// Name of the cookie carrying the sign-in form's CSRF value (double submit).
 pub const LOGIN_CSRF_COOKIE: &str = "vigie_login_csrf";
+
+/// Shortest password the console and the CLI accept.
+pub const MIN_PASSWORD_LEN: usize = 12;
 
 /// Authentication settings and state shared by every request.
 #[derive(Clone, Debug, Default)]
@@ -109,7 +109,8 @@ impl Client {
     }
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of header `name`, when it is text.
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -165,32 +166,22 @@ impl Staff {
     pub fn actor(&self) -> store::audit::Actor {
         store::sessions::actor_for(&self.session.user, self.client.ip_string().as_deref())
     }
-
-    /// `Err` with a 403 page unless the user has `role` or better.
-    // Handlers return the `Response` at once: boxing it would only add an allocation.
-    #[allow(clippy::result_large_err)]
-    pub fn require(&self, role: Role) -> Result<(), Response> {
-        if self.session.user.role >= role {
-            Ok(())
-        } else {
-            Err((
-                StatusCode::FORBIDDEN,
-                axum::response::Html(crate::admin::page::forbidden(self)),
-            )
-                .into_response())
-        }
-    }
 }
 
-impl FromRequestParts<AppState> for Staff {
+impl<S> FromRequestParts<S> for Staff
+where
+    S: Send + Sync,
+    AuthState: FromRef<S>,
+    store::Db: FromRef<S>,
+{
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let client = Client::from_parts(parts, &state.auth);
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let client = Client::from_parts(parts, &AuthState::from_ref(state));
         let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(Redirect::to("/admin/login").into_response());
         };
-        match store::sessions::find(&state.ctx.db, value, chrono::Utc::now()).await {
+        match store::sessions::find(&store::Db::from_ref(state), value, chrono::Utc::now()).await {
             Ok(Some(session)) => Ok(Staff { session, client }),
             Ok(None) => Err(Redirect::to("/admin/login").into_response()),
             Err(e) => {
@@ -235,7 +226,10 @@ pub fn form_get<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a st
 }
 
 /// Reads an `application/x-www-form-urlencoded` body.
-pub async fn read_form(req: Request, state: &AppState) -> Result<Vec<(String, String)>, Response> {
+pub async fn read_form<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<Vec<(String, String)>, Response> {
     let bytes = Bytes::from_request(req, state)
         .await
         .map_err(IntoResponse::into_response)?;
@@ -243,10 +237,15 @@ pub async fn read_form(req: Request, state: &AppState) -> Result<Vec<(String, St
         .map_err(|_| (StatusCode::BAD_REQUEST, "malformed form").into_response())
 }
 
-impl FromRequest<AppState> for Posted {
+impl<S> FromRequest<S> for Posted
+where
+    S: Send + Sync,
+    AuthState: FromRef<S>,
+    store::Db: FromRef<S>,
+{
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let staff = Staff::from_request_parts(&mut parts, state).await?;
         if !same_origin(&parts.headers) {
@@ -264,48 +263,6 @@ impl FromRequest<AppState> for Posted {
             return Err((StatusCode::FORBIDDEN, "invalid or missing CSRF token").into_response());
         }
         Ok(Posted { staff, fields })
-    }
-}
-
-/// A caller of the write API, authenticated by `Authorization: Bearer <token>`.
-#[derive(Clone, Debug)]
-pub struct ApiCaller {
-    pub token: ApiToken,
-    pub owner: User,
-    pub client: Client,
-}
-
-impl ApiCaller {
-    pub fn actor(&self) -> store::audit::Actor {
-        self.token
-            .actor(&self.owner, self.client.ip_string().as_deref())
-    }
-}
-
-impl FromRequestParts<AppState> for ApiCaller {
-    type Rejection = crate::api::ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, crate::api::ApiError> {
-        let client = Client::from_parts(parts, &state.auth);
-        let value = header_str(&parts.headers, "authorization")
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or(crate::api::ApiError::Unauthorized)?;
-        match store::tokens::authenticate(&state.ctx.db, value, chrono::Utc::now()).await {
-            Ok(Some((token, owner))) => Ok(ApiCaller {
-                token,
-                owner,
-                client,
-            }),
-            Ok(None) => Err(crate::api::ApiError::Unauthorized),
-            Err(e) => Err(crate::api::ApiError::Internal(e.to_string())),
-        }
     }
 }
 

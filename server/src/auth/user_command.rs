@@ -10,7 +10,7 @@ use clap::{Subcommand, ValueEnum};
 use store::audit::{Actor, WriteError};
 use store::users::Role;
 
-use crate::admin::people::MIN_PASSWORD_LEN;
+use super::MIN_PASSWORD_LEN;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum RoleArg {

@@ -1,0 +1,53 @@
+//! The state every request handler may read, and how handlers take only the part they need
+//! (`State<LeptosOptions>`, `State<AuthState>`, `State<store::Db>`, …).
+//!
+//! It sits below the handlers: it names the types of the parts (the app context, the auth
+//! settings, the change hub) and nothing else, so handlers import it without importing the
+//! router, and the modules that define those parts never import it back.
+
+use app::context::AppContext;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::auth::AuthState;
+use crate::changes::Hub;
+
+/// Everything a request handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub ctx: AppContext,
+    pub auth: AuthState,
+    /// Change generations and the broadcast that `/events` streams.
+    pub hub: std::sync::Arc<Hub>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for AuthState {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for AppContext {
+    fn from_ref(state: &AppState) -> Self {
+        state.ctx.clone()
+    }
+}
+
+impl FromRef<AppState> for store::Db {
+    fn from_ref(state: &AppState) -> Self {
+        state.ctx.db.clone()
+    }
+}
+
+impl FromRef<AppState> for std::sync::Arc<Hub> {
+    fn from_ref(state: &AppState) -> Self {
+        state.hub.clone()
+    }
+}
