@@ -37,10 +37,19 @@ pub fn site_title() -> String {
 
 /// The page's `<title>` and its Open Graph title: a shared link names the page, not only the
 /// site.
+///
+/// `leptos_meta` writes a `<Title>`'s text into the server's `<head>` as it is, unescaped
+/// (attributes such as `og:title`'s `content` are escaped by the view layer): an incident
+/// titled `x</title><meta http-equiv=refresh …>` would become markup. So the server escapes
+/// the text itself; in the browser `document.title` is set as text and needs nothing.
 #[component]
 pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let title = html_escape::encode_text(&text).into_owned();
+    #[cfg(not(feature = "ssr"))]
+    let title = text.clone();
     view! {
-        <leptos_meta::Title text=text.clone()/>
+        <leptos_meta::Title text=title/>
         <leptos_meta::Meta property="og:title" content=text/>
     }
 }

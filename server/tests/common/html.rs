@@ -70,3 +70,84 @@ fn walk(node: &Handle, ids: &mut HashMap<String, usize>, refs: &mut Vec<(String,
         walk(child, ids, refs);
     }
 }
+
+/// The parsed document of `html` (Leptos's `<!>` markers read as empty comments).
+pub fn parse(html: &str) -> RcDom {
+    let html = html.replace("<!>", "<!---->");
+    html5ever::parse_document(RcDom::default(), ParseOpts::default()).one(html)
+}
+
+/// The document's elements in order, each as `tag attr…` (attribute names sorted), leaving
+/// out what lies inside an element with one of the classes `skip` (sanitised Markdown, which
+/// is checked on its own). Two renderings of one page that differ only in the text a user
+/// typed have the same outline, unless that text became markup: an element or an attribute.
+pub fn outline(html: &str, skip: &[&str]) -> Vec<String> {
+    fn go(node: &Handle, skip: &[&str], out: &mut Vec<String>) {
+        if let NodeData::Element { name, attrs, .. } = &node.data {
+            let attrs = attrs.borrow();
+            let mut names: Vec<String> = attrs.iter().map(|a| a.name.local.to_string()).collect();
+            names.sort();
+            out.push(format!("{} {}", name.local, names.join(" ")));
+            let skipped = attrs.iter().any(|a| {
+                &*a.name.local == "class" && a.value.split_whitespace().any(|c| skip.contains(&c))
+            });
+            if skipped {
+                return;
+            }
+        }
+        for child in node.children.borrow().iter() {
+            go(child, skip, out);
+        }
+    }
+    let dom = parse(html);
+    let mut out = Vec::new();
+    go(&dom.document, skip, &mut out);
+    out
+}
+
+/// The text of the document's first `<tag>` element, as a browser reads it.
+pub fn text_of(html: &str, tag: &str) -> Option<String> {
+    fn find(node: &Handle, tag: &str) -> Option<Handle> {
+        if let NodeData::Element { name, .. } = &node.data {
+            if &*name.local == tag {
+                return Some(node.clone());
+            }
+        }
+        node.children.borrow().iter().find_map(|c| find(c, tag))
+    }
+    fn text(node: &Handle, out: &mut String) {
+        if let NodeData::Text { contents } = &node.data {
+            out.push_str(&contents.borrow());
+        }
+        for child in node.children.borrow().iter() {
+            text(child, out);
+        }
+    }
+    let dom = parse(html);
+    let found = find(&dom.document, tag)?;
+    let mut out = String::new();
+    text(&found, &mut out);
+    Some(out)
+}
+
+/// The value of `attr` on the first element that has `key="value"`.
+pub fn attr_where(html: &str, key: &str, value: &str, attr: &str) -> Option<String> {
+    fn find(node: &Handle, key: &str, value: &str, attr: &str) -> Option<String> {
+        if let NodeData::Element { attrs, .. } = &node.data {
+            let attrs = attrs.borrow();
+            if attrs
+                .iter()
+                .any(|a| &*a.name.local == key && &*a.value == value)
+            {
+                if let Some(a) = attrs.iter().find(|a| &*a.name.local == attr) {
+                    return Some(a.value.to_string());
+                }
+            }
+        }
+        node.children
+            .borrow()
+            .iter()
+            .find_map(|c| find(c, key, value, attr))
+    }
+    find(&parse(html).document, key, value, attr)
+}

@@ -49,6 +49,12 @@ pub const PAYLOADS: &[&str] = &[
     "<a href=\"&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;:alert(1)\">x</a>",
     "<video><source onerror=\"alert(1)\"></video>",
     "<table background=\"javascript:alert(1)\"><tr><td>x</td></tr></table>",
+    // Found by an outside attack: a title that closes `<title>` and redirects every reader.
+    "Panne</title><meta http-equiv=\"refresh\" content=\"1;url=https://evil.example/\"><h1>Fake</h1><title>",
+    "\"><script>alert(1)</script>",
+    "'><img src=x onerror=alert(1)>",
+    "</script><script>alert(1)</script>",
+    "]]><script>alert(1)</script>",
 ];
 
 pub fn is_inert(html: &str) -> Result<(), String> {
