@@ -8,6 +8,8 @@ mod m20261128_000001_probe_history;
 mod m20261129_000002_staff;
 mod m20261130_000001_drafts;
 mod m20261130_000002_totp;
+mod m20261207_000060_cluster;
+mod m20261207_000061_change_notify;
 
 /// Applies Vigie's migrations in order.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_staff::Migration),
             Box::new(m20261130_000001_drafts::Migration),
             Box::new(m20261130_000002_totp::Migration),
+            Box::new(m20261207_000060_cluster::Migration),
+            Box::new(m20261207_000061_change_notify::Migration),
         ]
     }
 }

@@ -88,8 +88,10 @@ impl Hub {
         })
     }
 
-    /// Starts the watcher task: a [`Hub::check`] every [`WATCH_EVERY`].
+    /// Starts the watcher task: a [`Hub::check`] every [`WATCH_EVERY`], and on PostgreSQL one
+    /// more at once whenever any instance writes what pages show (`LISTEN vigie_changes`).
     pub fn watch(self: &Arc<Self>, db: store::Db) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(Arc::clone(self).listen(db.clone()));
         let hub = Arc::clone(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(WATCH_EVERY);
@@ -99,6 +101,25 @@ impl Hub {
                 hub.check(&db).await;
             }
         })
+    }
+
+    /// Checks at each notification of a write; reconnects when the connection drops (the
+    /// periodic look covers the gap). Returns at once on SQLite.
+    async fn listen(self: Arc<Self>, db: store::Db) {
+        loop {
+            match store::changes::change_listener(&db).await {
+                Ok(None) => return,
+                Ok(Some(mut l)) => {
+                    // What was written before listening is the periodic look's.
+                    while l.recv().await.is_ok() {
+                        self.check(&db).await;
+                    }
+                    tracing::debug!("change listener: connection lost");
+                }
+                Err(e) => tracing::debug!(error = %e, "change listener: cannot listen"),
+            }
+            tokio::time::sleep(WATCH_EVERY * 2).await;
+        }
     }
 
     /// Compares the store's watermark with the last one seen and announces what moved. The

@@ -9,6 +9,7 @@ pub mod badge;
 pub mod cache;
 pub mod changes;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod feeds;

@@ -27,9 +27,16 @@ pub async fn prepare_database(catalog: &Catalog, database_url: &str) -> anyhow::
     store::migrate(&db)
         .await
         .context("failed to apply database migrations")?;
+    // Instances started together sync one after the other, each seeing the previous one's rows.
+    let lock = store::cluster::startup_lock(&db)
+        .await
+        .context("failed to take the start-up lock")?;
     let report = store::catalog::sync(&db, catalog, chrono::Utc::now())
         .await
         .context("failed to sync the catalog into the database")?;
+    lock.release()
+        .await
+        .context("failed to release the start-up lock")?;
     tracing::info!(
         database = store::backend_name(&db),
         inserted = report.inserted,
@@ -239,14 +246,13 @@ pub async fn spawn_probing_from(
         },
     };
     tokio::spawn(crate::assets::warm());
-    tokio::spawn(crate::admin::maintenance::keep_time(
+    tokio::spawn(crate::cluster::run_clock(
         state.ctx.db.clone(),
-        crate::admin::maintenance::CLOCK_EVERY,
-    ));
-    tokio::spawn(crate::admin::drafts::keep_proposing(
-        state.ctx.db.clone(),
-        catalog.draft_after,
-        crate::admin::maintenance::CLOCK_EVERY,
+        crate::cluster::Duties {
+            draft_after: catalog.draft_after,
+            raw_days: catalog.retention.raw_days,
+            every: crate::admin::maintenance::CLOCK_EVERY,
+        },
     ));
     let app = crate::probe::attach(
         router(state.clone()),

@@ -771,9 +771,13 @@ async fn the_maintenance_clock_starts_and_completes_windows_by_itself_as_vigie()
             .await
             .expect("schedule");
     }
-    let clock = tokio::spawn(server::admin::maintenance::keep_time(
+    let clock = tokio::spawn(server::cluster::run_clock(
         db.clone(),
-        std::time::Duration::from_millis(50),
+        server::cluster::Duties {
+            draft_after: std::time::Duration::from_secs(300),
+            raw_days: 90,
+            every: std::time::Duration::from_millis(50),
+        },
     ));
     let filter = AuditFilter {
         action: Some("maintenance.status".into()),

@@ -69,3 +69,37 @@ pub async fn watermark(db: &DatabaseConnection) -> Result<Watermark, StoreError>
         .await?,
     })
 }
+
+/// Notifications of other instances' writes (PostgreSQL's `vigie_changes` channel, fed by
+/// triggers on what the public side shows).
+pub struct ChangeListener(sea_orm::sqlx::postgres::PgListener);
+
+/// A listener on `vigie_changes`, on PostgreSQL; `None` on SQLite, which has no channel.
+pub async fn change_listener(
+    db: &DatabaseConnection,
+) -> Result<Option<ChangeListener>, StoreError> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(None);
+    }
+    let err = |e: sea_orm::sqlx::Error| {
+        StoreError::Db(sea_orm::DbErr::Custom(format!("change listener: {e}")))
+    };
+    let mut l =
+        sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool())
+            .await
+            .map_err(err)?;
+    l.listen("vigie_changes").await.map_err(err)?;
+    Ok(Some(ChangeListener(l)))
+}
+
+impl ChangeListener {
+    /// Waits for the next notification: some table the public side shows was written. An
+    /// error means the connection is gone (notifications meanwhile are lost: look again).
+    pub async fn recv(&mut self) -> Result<String, StoreError> {
+        self.0
+            .recv()
+            .await
+            .map(|n| n.payload().to_owned())
+            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("change listener: {e}"))))
+    }
+}

@@ -9,6 +9,7 @@ pub mod availability;
 pub mod catalog;
 pub mod changes;
 pub mod checks;
+pub mod cluster;
 pub mod drafts;
 pub mod entity;
 pub mod feeds;
@@ -17,6 +18,7 @@ pub mod incidents;
 pub mod maintenance;
 pub mod overview;
 pub mod public_pages;
+pub mod push;
 pub mod service_page;
 pub mod sessions;
 pub mod status;
@@ -76,10 +78,12 @@ pub(crate) async fn begin_write(
     .await
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. On PostgreSQL this runs under the cluster's start-up
+/// lock, so instances started together migrate once, one after the other.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+    let lock = cluster::startup_lock(db).await?;
     Migrator::up(db, None).await?;
-    Ok(())
+    lock.release().await
 }
 
 /// Names of the migrations applied so far, oldest first.

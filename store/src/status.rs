@@ -5,9 +5,12 @@ use chrono::{DateTime, Utc};
 use domain::config::Slug;
 use domain::status::ServiceState;
 use domain::topology::{Owner, StatusChange};
-use sea_orm::sea_query::OnConflict;
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::entity::{current_status, status_event};
@@ -35,6 +38,13 @@ fn kind_and_id(o: &Owner) -> (&'static str, &str) {
 }
 
 /// Records `changes` in one transaction: the new current statuses and one event each.
+///
+/// Several instances on one database may decide the same change at the same moment; it is
+/// recorded once. The database decides, not a read made before the write: the upsert only
+/// touches a row whose status or cause differs (`ON CONFLICT … DO UPDATE … WHERE`), returns
+/// the rows it did touch, and only those get an event. On PostgreSQL the stored rows are read
+/// `FOR UPDATE` first, so a second instance waits for the first to commit and its events name
+/// the state it really replaces; on SQLite the write transaction is already exclusive.
 #[tracing::instrument(skip_all, fields(n = changes.len()))]
 pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<(), StoreError> {
     if changes.is_empty() {
@@ -42,14 +52,16 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
     }
     let txn = crate::begin_write(db).await?;
     // What is stored now: a change another instance already recorded is not recorded twice.
-    let stored: std::collections::HashMap<(String, String), current_status::Model> =
-        current_status::Entity::find()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|r| ((r.subject_kind.clone(), r.subject_id.clone()), r))
-            .collect();
-    let mut rows = Vec::with_capacity(changes.len());
+    let stored: HashMap<(String, String), current_status::Model> = current_status::Entity::find()
+        .order_by_asc(current_status::Column::SubjectKind)
+        .order_by_asc(current_status::Column::SubjectId)
+        .lock_exclusive()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|r| ((r.subject_kind.clone(), r.subject_id.clone()), r))
+        .collect();
+    let mut rows: Vec<[Expr; 6]> = Vec::with_capacity(changes.len());
     let mut events = Vec::with_capacity(changes.len());
     for c in changes {
         let (kind, id) = kind_and_id(&c.subject);
@@ -57,32 +69,39 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
         if old.is_some_and(|o| o.status == c.to.css_class() && o.cause == c.cause) {
             continue;
         }
-        // A new cause for the same state keeps the state's `since`.
+        // A new cause for the same state keeps the state's `since` (the upsert says it again,
+        // for a row this read could not see yet).
         let since = match old {
             Some(o) if o.status == c.to.css_class() => o.since,
             _ => c.at,
         };
-        rows.push(current_status::ActiveModel {
-            subject_kind: Set(kind.to_owned()),
-            subject_id: Set(id.to_owned()),
-            status: Set(c.to.css_class().to_owned()),
-            cause: Set(c.cause.clone()),
-            since: Set(since),
-            updated_at: Set(c.at),
-        });
-        events.push(status_event::ActiveModel {
-            subject_kind: Set(kind.to_owned()),
-            subject_id: Set(id.to_owned()),
-            location_id: Set(None),
-            // The stored state is the truth when several instances write.
-            from_status: Set(old
-                .map(|o| o.status.clone())
-                .or_else(|| c.from.map(|f| f.css_class().to_owned()))),
-            to_status: Set(c.to.css_class().to_owned()),
-            cause: Set(c.cause.clone()),
-            at: Set(c.at),
-            ..Default::default()
-        });
+        rows.push([
+            kind.into(),
+            id.into(),
+            c.to.css_class().into(),
+            c.cause.clone().into(),
+            since.into(),
+            c.at.into(),
+        ]);
+        events.push((
+            (kind.to_owned(), id.to_owned()),
+            status_event::ActiveModel {
+                subject_kind: Set(kind.to_owned()),
+                subject_id: Set(id.to_owned()),
+                location_id: Set(None),
+                // The stored state is the truth when several instances write.
+                from_status: Set(old
+                    .map(|o| o.status.clone())
+                    .or_else(|| c.from.map(|f| f.css_class().to_owned()))),
+                to_status: Set(c.to.css_class().to_owned()),
+                cause: Set(c.cause.clone()),
+                at: Set(c.at),
+                ..Default::default()
+            },
+        ));
+    }
+    if rows.is_empty() {
+        return Ok(txn.commit().await?);
     }
     let on_conflict = OnConflict::columns([
         current_status::Column::SubjectKind,
@@ -91,21 +110,55 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
     .update_columns([
         current_status::Column::Status,
         current_status::Column::Cause,
-        current_status::Column::Since,
         current_status::Column::UpdatedAt,
     ])
+    .value(
+        current_status::Column::Since,
+        Expr::cust(
+            r#"CASE WHEN "current_statuses"."status" = "excluded"."status" THEN "current_statuses"."since" ELSE "excluded"."since" END"#,
+        ),
+    )
+    .action_and_where(Expr::cust(
+        r#""current_statuses"."status" <> "excluded"."status" OR "current_statuses"."cause" IS DISTINCT FROM "excluded"."cause""#,
+    ))
     .to_owned();
-    if rows.is_empty() {
-        return Ok(txn.commit().await?);
-    }
+    let mut touched = HashSet::with_capacity(rows.len());
     // Chunks stay under SQLite's bound-parameter limit on a first start with many services.
     for chunk in rows.chunks(CHUNK) {
-        current_status::Entity::insert_many(chunk.to_vec())
+        let mut insert = Query::insert();
+        insert
+            .into_table(current_status::Entity)
+            .columns([
+                current_status::Column::SubjectKind,
+                current_status::Column::SubjectId,
+                current_status::Column::Status,
+                current_status::Column::Cause,
+                current_status::Column::Since,
+                current_status::Column::UpdatedAt,
+            ])
             .on_conflict(on_conflict.clone())
-            .exec_without_returning(&txn)
-            .await?;
+            .returning(Query::returning().columns([
+                current_status::Column::SubjectKind,
+                current_status::Column::SubjectId,
+            ]));
+        for r in chunk {
+            insert
+                .values(r.clone())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+        for row in txn.query_all(&insert).await? {
+            let kind: String = row.try_get_by_index(0)?;
+            let id: String = row.try_get_by_index(1)?;
+            touched.insert((kind, id));
+        }
     }
-    for chunk in events.chunks(CHUNK) {
+    // Only the rows this transaction really changed get an event, in the order decided.
+    let recorded: Vec<status_event::ActiveModel> = events
+        .into_iter()
+        .filter(|(key, _)| touched.contains(key))
+        .map(|(_, e)| e)
+        .collect();
+    for chunk in recorded.chunks(CHUNK) {
         status_event::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;

@@ -20,23 +20,19 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/admin/incidents/drafts/{id}/dismiss", post(dismiss))
 }
 
-/// Proposes drafts forever: every `every`, the services in `major_outage` for `after` with no
-/// open incident get one (`store::drafts::propose`, audited as Vigie itself).
-pub async fn keep_proposing(db: store::Db, after: std::time::Duration, every: std::time::Duration) {
+/// Proposes a draft (`store::drafts::propose`, audited as Vigie itself) for the services in
+/// `major_outage` for `after` with no open incident. The instance holding the cluster's clock calls it
+/// (`crate::cluster`); errors are logged and the next look tries again.
+pub async fn propose(db: &store::Db, after: std::time::Duration) {
     let after = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::minutes(5));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match store::drafts::propose(&db, Utc::now(), after).await {
-            Ok(Some(d)) => tracing::info!(
-                draft = d.id,
-                services = ?d.services.iter().map(|s| &s.id).collect::<Vec<_>>(),
-                "incident draft proposed to staff"
-            ),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot propose incident drafts"),
-        }
+    match store::drafts::propose(db, Utc::now(), after).await {
+        Ok(Some(d)) => tracing::info!(
+            draft = d.id,
+            services = ?d.services.iter().map(|s| &s.id).collect::<Vec<_>>(),
+            "incident draft proposed to staff"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot propose incident drafts"),
     }
 }
 

@@ -115,30 +115,26 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
     }
 }
 
-/// How often [`keep_time`] looks for windows to start or complete: a window moves at most
+/// How often [`advance`] is due (it runs twice as often) to look for windows to start or complete: a window moves at most
 /// this late.
 pub const CLOCK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Starts and completes windows on time, forever: every `every`, persists the moves time made
-/// (`store::maintenance::advance`, audited as Vigie itself). Runs in every `vigie serve`; two
-/// instances sharing a database never apply a move twice (the store checks the old status).
-pub async fn keep_time(db: store::Db, every: std::time::Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match store::maintenance::advance(&db, Utc::now()).await {
-            Ok(moves) => {
-                for m in moves {
-                    tracing::info!(
-                        maintenance = m.id,
-                        from = m.from.as_str(),
-                        to = m.to.as_str(),
-                        "maintenance window moved"
-                    );
-                }
+/// Starts and completes windows on time: persists the moves time made since the last look
+/// (`store::maintenance::advance`, audited as Vigie itself). The instance holding the
+/// cluster's clock calls it every half [`CLOCK_EVERY`] (`crate::cluster`). Errors are
+/// logged; the next look tries again.
+pub async fn advance(db: &store::Db) {
+    match store::maintenance::advance(db, Utc::now()).await {
+        Ok(moves) => {
+            for m in moves {
+                tracing::info!(
+                    maintenance = m.id,
+                    from = m.from.as_str(),
+                    to = m.to.as_str(),
+                    "maintenance window moved"
+                );
             }
-            Err(e) => tracing::warn!(error = %e, "cannot advance maintenance windows"),
         }
+        Err(e) => tracing::warn!(error = %e, "cannot advance maintenance windows"),
     }
 }

@@ -277,7 +277,6 @@ pub async fn start(
         overrides: HashMap::new(),
     };
     tasks.push(tokio::spawn(collector.run(rx)));
-    tasks.push(tokio::spawn(retention(db, cfg.raw_days)));
     tracing::info!(
         monitors,
         location = %cfg.location,
@@ -641,18 +640,6 @@ impl Collector {
                 }
             }
             Err(e) => tracing::error!(error = %e, "cannot store status changes"),
-        }
-    }
-}
-
-/// Deletes raw results past retention, hourly.
-async fn retention(db: store::Db, raw_days: u32) {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        match store::history::prune(&db, Utc::now(), raw_days).await {
-            Ok(p) => tracing::debug!(raw = p.raw, rollups = p.rollups, "retention pass"),
-            Err(e) => tracing::warn!(error = %e, "retention pass failed"),
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod check_result;
+pub mod cluster_lease;
 pub mod current_status;
 pub mod host;
 pub mod incident;
@@ -16,6 +17,7 @@ pub mod maintenance_service;
 pub mod manual_status;
 pub mod monitor;
 pub mod monitor_state;
+pub mod push_beat;
 pub mod rollup;
 pub mod service;
 pub mod service_group;

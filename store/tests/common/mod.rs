@@ -58,6 +58,32 @@ pub async fn postgres() -> Option<TestDb> {
     Some(TestDb { db, _dir: None })
 }
 
+/// The URL of a fresh, empty (not migrated) PostgreSQL database, or `None` when no server is
+/// configured.
+pub async fn postgres_empty_url() -> Option<String> {
+    let Ok(admin_url) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
+            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("store test database: postgres SKIPPED (VIGIE_TEST_POSTGRES_URL unset)");
+        return None;
+    };
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "vigie_empty_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros()
+    );
+    let admin = store::connect(&admin_url).await.expect("connect postgres");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create database");
+    Some(with_database(&admin_url, &name))
+}
+
 /// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
 pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url

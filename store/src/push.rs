@@ -1,0 +1,129 @@
+//! The newest heartbeat of every push monitor, in the database rather than in one process's
+//! memory: any instance may receive a heartbeat, and every instance, restarted or not, judges
+//! the monitor from the same row.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use domain::status::CheckOutcome;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::entity::push_beat;
+use crate::StoreError;
+
+/// One received heartbeat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Beat {
+    pub at: DateTime<Utc>,
+    pub outcome: CheckOutcome,
+    pub latency_ms: Option<u64>,
+    pub reason: Option<String>,
+}
+
+/// What is known of a push monitor: since when a heartbeat is awaited, and the newest one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Awaited {
+    pub waiting_since: DateTime<Utc>,
+    pub beat: Option<Beat>,
+}
+
+/// Starts waiting for the heartbeats of `monitor_ids` at `now`, unless some instance already
+/// did: the first instance's start is everybody's.
+pub async fn await_beats(
+    db: &DatabaseConnection,
+    monitor_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if monitor_ids.is_empty() {
+        return Ok(());
+    }
+    let rows = monitor_ids.iter().map(|id| push_beat::ActiveModel {
+        monitor_id: Set(*id),
+        waiting_since: Set(now),
+        beat_at: Set(None),
+        outcome: Set(None),
+        latency_ms: Set(None),
+        reason: Set(None),
+    });
+    push_beat::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(push_beat::Column::MonitorId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores `beat` as the newest heartbeat of `monitor_id`, unless a newer one is stored already
+/// (two instances receiving two heartbeats out of order keep the newest).
+pub async fn record_beat(
+    db: &DatabaseConnection,
+    monitor_id: i64,
+    beat: &Beat,
+) -> Result<(), StoreError> {
+    let row = push_beat::ActiveModel {
+        monitor_id: Set(monitor_id),
+        waiting_since: Set(beat.at),
+        beat_at: Set(Some(beat.at)),
+        outcome: Set(Some(beat.outcome.as_str().to_owned())),
+        latency_ms: Set(beat
+            .latency_ms
+            .map(|l| i64::try_from(l).unwrap_or(i64::MAX))),
+        reason: Set(beat.reason.clone()),
+    };
+    push_beat::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(push_beat::Column::MonitorId)
+                .update_columns([
+                    push_beat::Column::BeatAt,
+                    push_beat::Column::Outcome,
+                    push_beat::Column::LatencyMs,
+                    push_beat::Column::Reason,
+                ])
+                .action_and_where(Expr::cust(
+                    r#""push_beats"."beat_at" IS NULL OR "push_beats"."beat_at" <= "excluded"."beat_at""#,
+                ))
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// What is known of the push monitors `monitor_ids`.
+pub async fn awaited(
+    db: &DatabaseConnection,
+    monitor_ids: &[i64],
+) -> Result<HashMap<i64, Awaited>, StoreError> {
+    let mut out = HashMap::with_capacity(monitor_ids.len());
+    for chunk in monitor_ids.chunks(500) {
+        let rows = push_beat::Entity::find()
+            .filter(push_beat::Column::MonitorId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        for r in rows {
+            let beat = match (r.beat_at, r.outcome.as_deref()) {
+                (Some(at), Some(o)) => Some(Beat {
+                    at,
+                    outcome: CheckOutcome::parse(o).ok_or_else(|| {
+                        StoreError::Corrupt(format!("push outcome {o:?} is unknown"))
+                    })?,
+                    latency_ms: r.latency_ms.and_then(|l| u64::try_from(l).ok()),
+                    reason: r.reason,
+                }),
+                _ => None,
+            };
+            out.insert(
+                r.monitor_id,
+                Awaited {
+                    waiting_since: r.waiting_since,
+                    beat,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
