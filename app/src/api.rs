@@ -99,8 +99,9 @@ pub async fn get_maintenance(
     .map_err(|e| unreadable("maintenance page", e))
 }
 
-/// What `/` shows beside the services: data freshness and maintenance.
-#[server(prefix = "/_fn", endpoint = "home_extras")]
+/// What `/` shows beside the services: data freshness and maintenance. A GET, like the
+/// overview, so the page cache answers the reload every open page makes on each change.
+#[server(prefix = "/_fn", endpoint = "home_extras", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_home_extras() -> Result<domain::incident::HomeExtras, ServerFnError> {
     let ctx = page_context()?;
     store::public_pages::home_extras(&ctx.db, ctx.timezone, chrono::Utc::now())

@@ -27,6 +27,8 @@ pub struct Catalog {
     /// How long a service stays in `major_outage`, with no open incident naming it, before
     /// Vigie proposes an incident draft to staff (`[probe] draft_after`, default 5 minutes).
     pub draft_after: Duration,
+    /// How the server runs (`[server]`).
+    pub server: ServerSettings,
     pub locations: Vec<Location>,
     pub hosts: Vec<Host>,
     pub groups: Vec<Group>,
@@ -62,6 +64,22 @@ pub struct Site {
     pub default_locale: Locale,
     /// The site's timezone (IANA name in the file): days, dates and times are shown in it.
     pub timezone: chrono_tz::Tz,
+}
+
+/// `[server]`: limits of the serving process.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerSettings {
+    /// The byte ceiling of the public response cache (`cache_mb`, default 64 MB): what a
+    /// flood of requests can make the process hold in rendered pages.
+    pub cache_bytes: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -293,6 +311,8 @@ struct RawConfig {
     #[serde(default)]
     probe: Option<RawProbe>,
     #[serde(default)]
+    server: Option<RawServer>,
+    #[serde(default)]
     locations: Vec<RawLocation>,
     #[serde(default)]
     hosts: Vec<RawHost>,
@@ -327,6 +347,13 @@ struct RawProbe {
     location: Option<S>,
     #[serde(default)]
     draft_after: Option<S>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    #[serde(default)]
+    cache_mb: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -795,11 +822,28 @@ impl Validator<'_> {
         }
         self.dependency_cycles(&raw.services);
 
+        let mut server = ServerSettings::default();
+        if let Some(mb) = raw.server.as_ref().and_then(|s| s.cache_mb.as_ref()) {
+            if (1..=65_536).contains(mb.get_ref()) {
+                server.cache_bytes = mb.get_ref() * 1024 * 1024;
+            } else {
+                self.push(
+                    mb.span().start,
+                    "server.cache_mb",
+                    format!(
+                        "the cache ceiling must be 1 to 65536 MB, not {}",
+                        mb.get_ref()
+                    ),
+                );
+            }
+        }
+
         Catalog {
             site,
             retention,
             probe_location,
             draft_after,
+            server,
             locations,
             hosts,
             groups,
@@ -1223,6 +1267,19 @@ keyword = "Hello"
         );
         let c = parse("vigie.toml", &text).expect("valid");
         assert_eq!(c.site.timezone, chrono_tz::America::Montreal);
+    }
+
+    #[test]
+    fn the_cache_ceiling_defaults_to_64_mb_and_is_bounded() {
+        let c = parse("vigie.toml", GOOD).expect("valid");
+        assert_eq!(c.server.cache_bytes, 64 * 1024 * 1024);
+        let text = format!("{GOOD}\n[server]\ncache_mb = 8\n");
+        let c = parse("vigie.toml", &text).expect("valid");
+        assert_eq!(c.server.cache_bytes, 8 * 1024 * 1024);
+        let text = format!("{GOOD}\n[server]\ncache_mb = 0\n");
+        let e = &errors(&text)[0];
+        assert_eq!(e.key, "server.cache_mb");
+        assert!(e.message.contains("1 to 65536 MB"), "{}", e.message);
     }
 
     #[test]

@@ -7,23 +7,31 @@
 //! ("data as of …", staleness banners) can be. Concurrent misses for the same key wait for
 //! one render (single flight), so a change under load costs one render, not hundreds.
 //!
-//! The page's CSP nonce is part of the rendering, so readers of one cached rendering share its
-//! nonce for at most [`MAX_AGE`] (or until the next change). The nonce still changes with every
-//! rendering; what it guards against is script injected through content, and incident text is
-//! sanitised before it is stored.
+//! Memory is bounded whatever the clients send:
+//! - the cache weighs its entries in bytes (every compressed copy counted) and evicts the least
+//!   recently used past a ceiling (`[server] cache_mb`, 64 MB by default);
+//! - an entry is keyed on what its route reads: the path, the negotiated locale and the query
+//!   parameters that route knows ([`params_read`]). Every other query parameter is removed
+//!   before the route sees the request, so `/?b=1`, `/?b=2`… are all the `/` entry, and a
+//!   thousand `Accept-Language` variants are at most one entry per language.
 //!
-//! Hand-written rather than a caching crate: the invalidation is ours (generation from the
-//! store's watermark), and the entry must hold the compressed bytes per encoding.
+//! The brotli and gzip copies are made once per rendering, on tokio's blocking pool, so a
+//! large page compressing never holds up the async workers that serve everyone else.
+//!
+//! Storage is moka (weighed, least-recently-used); the single flight and the invalidation by
+//! generation are ours, since the entry is made by an axum middleware's inner service.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use domain::locale::Locale;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -32,30 +40,115 @@ use crate::changes::Hub;
 
 /// How long an entry may serve without a change, at most.
 pub const MAX_AGE: Duration = Duration::from_secs(10);
-/// Entries kept before the oldest generations are dropped.
-const MAX_ENTRIES: usize = 4096;
+/// The default byte ceiling of the cache (`[server] cache_mb`).
+pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// The largest body the cache reads into memory. The overview of a large catalog with its
 /// 90-day bars runs to megabytes uncompressed (100 services: over 4 MB), so the bound is
 /// generous; a body past it is a server error, never a truncated page.
 const MAX_BODY: usize = 64 * 1024 * 1024;
+/// What an entry costs besides its bodies: key, header maps, bookkeeping (an estimate, on
+/// the high side).
+const ENTRY_OVERHEAD: usize = 1024;
 
-/// Paths whose GET responses are public and the same for every reader of a language.
-fn cacheable(path: &str) -> bool {
-    path == "/"
-        || path == "/history"
-        || path == "/maintenance"
-        || path == "/feed.rss"
-        || path == "/feed.atom"
-        || path == "/maintenance.ics"
-        || path == "/api/openapi.json"
-        || path == "/_fn/overview"
-        || path.starts_with("/services/")
-        || path.starts_with("/incidents/")
-        || path.starts_with("/badge/")
-        || path.starts_with("/api/v2/")
-        || (path.starts_with("/api/v1/")
+/// The query parameters a public route reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Params {
+    pub names: &'static [&'static str],
+    /// The route refuses parameters it does not know (the v1 API answers 400): such a
+    /// request goes to it uncached instead of having them removed.
+    pub strict: bool,
+}
+
+/// The query parameters a public route reads, or `None` for a path the cache leaves alone
+/// (console, writes, streams, health). A parameter not listed never reaches a lenient route.
+pub fn params_read(path: &str) -> Option<Params> {
+    let lenient = |names| Params {
+        names,
+        strict: false,
+    };
+    const LANG: &[&str] = &["lang"];
+    let read = match path {
+        "/" | "/feed.rss" | "/feed.atom" | "/maintenance.ics" | "/_fn/overview"
+        | "/_fn/home_extras" => lenient(LANG),
+        "/history" | "/maintenance" => lenient(&["lang", "page"]),
+        "/api/openapi.json" => lenient(&[]),
+        _ if path.starts_with("/services/") => lenient(&["lang", "range"]),
+        _ if path.starts_with("/incidents/") => lenient(LANG),
+        _ if path.starts_with("/badge/") => lenient(&["days", "lang"]),
+        _ if path.starts_with("/api/v2/") => lenient(LANG),
+        _ if path.starts_with("/api/v1/")
             && !path.starts_with("/api/v1/push")
-            && !path.starts_with("/api/v1/admin"))
+            && !path.starts_with("/api/v1/admin") =>
+        {
+            Params {
+                names: &["days", "page", "per_page", "range"],
+                strict: true,
+            }
+        }
+        _ => return None,
+    };
+    Some(read)
+}
+
+/// A query reduced to the parameters a route reads.
+#[derive(Debug, PartialEq, Eq)]
+struct Normalised {
+    /// Each parameter once (the first one), sorted by name, `lang` only when it names a
+    /// language we have (spelled canonically), numbers without leading zeros.
+    query: String,
+    /// The explicit `lang`, if any.
+    lang: Option<Locale>,
+    /// Whether anything was left out.
+    dropped: bool,
+}
+
+fn normalise_query(query: Option<&str>, read: &[&str]) -> Normalised {
+    let Some(query) = query.filter(|q| !q.is_empty()) else {
+        return Normalised {
+            query: String::new(),
+            lang: None,
+            dropped: false,
+        };
+    };
+    let mut kept: Vec<(&str, String)> = Vec::new();
+    let mut lang = None;
+    // A query that does not even decode reads as none.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let mut dropped = pairs.is_empty();
+    for (k, v) in pairs {
+        let Some(&name) = read.iter().find(|r| **r == k) else {
+            dropped = true;
+            continue;
+        };
+        if kept.iter().any(|(n, _)| *n == name) {
+            dropped = true;
+            continue;
+        }
+        let value = if name == "lang" {
+            match Locale::from_tag(&v) {
+                Some(l) => {
+                    lang = Some(l);
+                    l.code().to_owned()
+                }
+                None => {
+                    dropped = true;
+                    continue;
+                }
+            }
+        } else {
+            match v.parse::<u64>() {
+                Ok(n) => n.to_string(),
+                Err(_) => v,
+            }
+        };
+        kept.push((name, value));
+    }
+    kept.sort_by(|a, b| a.0.cmp(b.0));
+    Normalised {
+        query: serde_urlencoded::to_string(&kept).unwrap_or_default(),
+        lang,
+        dropped,
+    }
 }
 
 /// The ETag suffix of a compressed copy: each encoding has its own validator.
@@ -107,9 +200,10 @@ fn compress(encoding: Encoding, body: &[u8]) -> Option<Bytes> {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
-    uri: String,
-    /// The reader's language preference (what the page's language is negotiated from).
-    language: String,
+    /// Path and normalised query: what the route saw.
+    target: String,
+    /// The negotiated language (from `lang`, `Accept-Language`, the site's default).
+    locale: Locale,
     generation: u64,
     slot: u64,
 }
@@ -123,90 +217,155 @@ struct Cached {
     etag: HeaderValue,
 }
 
-/// One rendering and its compressed copies, made on first demand.
+/// One rendering and its compressed copies.
 #[derive(Debug)]
 struct Entry {
     plain: Cached,
-    br: std::sync::OnceLock<Option<Cached>>,
-    gz: std::sync::OnceLock<Option<Cached>>,
+    br: Option<Cached>,
+    gz: Option<Cached>,
 }
 
 impl Entry {
+    /// Compresses `plain` both ways (blocking: run it on the blocking pool).
+    fn make(plain: Cached) -> Entry {
+        let worth = compressible(&plain.headers) && plain.body.len() >= 256;
+        let copy = |encoding| worth.then(|| compressed(&plain, encoding)).flatten();
+        Entry {
+            br: copy(Encoding::Brotli),
+            gz: copy(Encoding::Gzip),
+            plain,
+        }
+    }
+
     fn variant(&self, encoding: Encoding) -> &Cached {
-        let slot = match encoding {
-            Encoding::Identity => return &self.plain,
-            Encoding::Brotli => &self.br,
-            Encoding::Gzip => &self.gz,
+        let copy = match encoding {
+            Encoding::Identity => None,
+            Encoding::Brotli => self.br.as_ref(),
+            Encoding::Gzip => self.gz.as_ref(),
         };
-        let made = slot.get_or_init(|| {
-            if !compressible(&self.plain.headers) || self.plain.body.len() < 256 {
-                return None;
-            }
-            let body = compress(encoding, &self.plain.body)?;
-            let mut headers = self.plain.headers.clone();
-            if let Some(v) = encoding.header() {
-                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(v));
-            }
-            headers.remove(header::CONTENT_LENGTH);
-            let tag = self
-                .plain
-                .etag
-                .to_str()
-                .unwrap_or("\"0\"")
-                .trim_end_matches('"');
-            let etag = HeaderValue::from_str(&format!("{tag}{}\"", etag_suffix(encoding)))
-                .unwrap_or_else(|_| self.plain.etag.clone());
-            headers.insert(header::ETAG, etag.clone());
-            Some(Cached {
-                status: self.plain.status,
-                headers,
-                body,
-                etag,
-            })
-        });
-        made.as_ref().unwrap_or(&self.plain)
+        copy.unwrap_or(&self.plain)
+    }
+
+    /// What the entry holds in memory, in bytes (what the cache's ceiling counts).
+    fn weight(&self) -> u32 {
+        let size = |c: &Cached| {
+            c.body.len()
+                + c.headers
+                    .iter()
+                    .map(|(k, v)| k.as_str().len() + v.len() + 32)
+                    .sum::<usize>()
+        };
+        let total = ENTRY_OVERHEAD
+            + size(&self.plain)
+            + self.br.as_ref().map_or(0, size)
+            + self.gz.as_ref().map_or(0, size);
+        u32::try_from(total).unwrap_or(u32::MAX)
     }
 }
 
-type Cell = Arc<OnceCell<Entry>>;
+/// `plain` compressed with `encoding`, its headers and ETag adjusted.
+fn compressed(plain: &Cached, encoding: Encoding) -> Option<Cached> {
+    let body = compress(encoding, &plain.body)?;
+    let mut headers = plain.headers.clone();
+    if let Some(v) = encoding.header() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(v));
+    }
+    headers.remove(header::CONTENT_LENGTH);
+    let tag = plain.etag.to_str().unwrap_or("\"0\"").trim_end_matches('"');
+    let etag = HeaderValue::from_str(&format!("{tag}{}\"", etag_suffix(encoding)))
+        .unwrap_or_else(|_| plain.etag.clone());
+    headers.insert(header::ETAG, etag.clone());
+    Some(Cached {
+        status: plain.status,
+        headers,
+        body,
+        etag,
+    })
+}
 
-/// The cache: entries by key, each filled once.
+type Cell = Arc<OnceCell<Arc<Entry>>>;
+
+/// Hits and misses since start (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
+/// The cache: finished entries weighed in bytes, and the renderings under way.
 pub struct PageCache {
     hub: Arc<Hub>,
+    default_locale: Locale,
     started: Instant,
-    entries: Mutex<HashMap<Key, Cell>>,
+    entries: moka::sync::Cache<Key, Arc<Entry>>,
+    /// One cell per key being rendered (single flight); removed when the rendering ends, so
+    /// it holds at most one key per request in flight.
+    rendering: Mutex<HashMap<Key, Cell>>,
+    pub counters: Counters,
 }
 
 impl std::fmt::Debug for PageCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PageCache")
             .field("generation", &self.hub.generation())
+            .field("bytes", &self.entries.weighted_size())
             .finish()
     }
 }
 
 impl PageCache {
-    pub fn new(hub: Arc<Hub>) -> Arc<Self> {
+    /// A cache holding at most `max_bytes` of responses; `default_locale` is the site's.
+    pub fn new(hub: Arc<Hub>, default_locale: Locale, max_bytes: u64) -> Arc<Self> {
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|_: &Key, e: &Arc<Entry>| e.weight())
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            // Past its slot an entry can never be hit again: let it go.
+            .time_to_live(MAX_AGE * 2)
+            .build();
         Arc::new(PageCache {
             hub,
+            default_locale,
             started: Instant::now(),
-            entries: Mutex::new(HashMap::new()),
+            entries,
+            rendering: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
         })
     }
 
-    fn cell(&self, key: Key) -> Cell {
-        let mut entries = match self.entries.lock() {
-            Ok(e) => e,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
-            // Keep only the current generation and slot; older entries can never be hit.
-            entries.retain(|k, _| k.generation == key.generation && k.slot == key.slot);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
+    /// Entries held and their weight in bytes, after pending evictions are applied.
+    pub fn usage(&self) -> (u64, u64) {
+        self.entries.run_pending_tasks();
+        (self.entries.entry_count(), self.entries.weighted_size())
+    }
+
+    fn cell(&self, key: &Key) -> Cell {
+        let mut rendering = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(rendering.entry(key.clone()).or_default())
+    }
+}
+
+/// Removes a key's rendering cell when the request that fetched it ends (rendered, failed or
+/// cancelled), unless a newer cell replaced it.
+struct Rendering<'a> {
+    cache: &'a PageCache,
+    key: &'a Key,
+    cell: Cell,
+}
+
+impl Drop for Rendering<'_> {
+    fn drop(&mut self) {
+        let mut rendering = self
+            .cache
+            .rendering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if rendering
+            .get(self.key)
+            .is_some_and(|c| Arc::ptr_eq(c, &self.cell))
+        {
+            rendering.remove(self.key);
         }
-        Arc::clone(entries.entry(key).or_default())
     }
 }
 
@@ -322,12 +481,31 @@ fn serve(cached: &Cached, method: &Method, conditions: &Conditions) -> Response 
     r
 }
 
+/// Refuses anything but GET on the Leptos server functions. The page's islands call only the
+/// GET ones (cached); the others serve server-side rendering, which calls them in process,
+/// so a POST from outside could only be a way to make the database work without the cache.
+pub async fn server_functions_read_only(req: Request, next: Next) -> Response {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !read && req.uri().path().starts_with("/_fn/") {
+        let mut r = (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Vigie's page data is read with GET.\n",
+        )
+            .into_response();
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    next.run(req).await
+}
+
 /// The middleware: serves cacheable GETs from memory, renders misses once.
 pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    if !(method == Method::GET || method == Method::HEAD) || !cacheable(req.uri().path()) {
-        return next.run(req).await;
-    }
+    let params = match params_read(req.uri().path()) {
+        Some(params) if method == Method::GET || method == Method::HEAD => params,
+        _ => return next.run(req).await,
+    };
     let headers = req.headers();
     if headers.contains_key(header::AUTHORIZATION) {
         return next.run(req).await;
@@ -337,15 +515,35 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
         if_none_match: headers.get(header::IF_NONE_MATCH).cloned(),
         if_modified_since: headers.get(header::IF_MODIFIED_SINCE).cloned(),
     };
-    let key = Key {
-        uri: req.uri().to_string(),
-        language: headers
+    let Normalised {
+        query,
+        lang,
+        dropped,
+    } = normalise_query(req.uri().query(), params.names);
+    if dropped && params.strict {
+        // The route answers 400 for what it does not read; that answer is not kept.
+        return next.run(req).await;
+    }
+    let locale = Locale::negotiate(
+        lang.map(Locale::code),
+        headers
             .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(64)
-            .collect(),
+            .and_then(|v| v.to_str().ok()),
+        cache.default_locale,
+    );
+    let target = if query.is_empty() {
+        req.uri().path().to_owned()
+    } else {
+        format!("{}?{query}", req.uri().path())
+    };
+    // The route sees exactly what the key holds: the reduced query, the negotiated language.
+    match target.parse::<Uri>() {
+        Ok(uri) => *req.uri_mut() = uri,
+        Err(_) => return next.run(req).await,
+    }
+    let key = Key {
+        target,
+        locale,
         generation: cache.hub.generation(),
         slot: cache.started.elapsed().as_secs() / MAX_AGE.as_secs(),
     };
@@ -355,21 +553,43 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
     h.remove(header::IF_NONE_MATCH);
     h.remove(header::IF_MODIFIED_SINCE);
     h.remove(header::ACCEPT_ENCODING);
+    h.insert(
+        header::ACCEPT_LANGUAGE,
+        HeaderValue::from_static(locale.code()),
+    );
     *req.method_mut() = Method::GET;
 
-    let cell = cache.cell(key);
-    if let Some(hit) = cell.get() {
+    if let Some(hit) = cache.entries.get(&key) {
+        cache.counters.hits.fetch_add(1, Ordering::Relaxed);
         return serve(hit.variant(encoding), &method, &conditions);
     }
+    cache.counters.misses.fetch_add(1, Ordering::Relaxed);
+    let cell = cache.cell(&key);
+    let _rendering = Rendering {
+        cache: &cache,
+        key: &key,
+        cell: Arc::clone(&cell),
+    };
+    let mut job = Some((req, next));
     let mut uncached = None;
     let result = cell
         .get_or_try_init(|| async {
+            let Some((req, next)) = job.take() else {
+                return Err(());
+            };
             match render(req, next).await {
-                Ok(plain) => Ok(Entry {
-                    plain,
-                    br: std::sync::OnceLock::new(),
-                    gz: std::sync::OnceLock::new(),
-                }),
+                Ok(plain) => {
+                    let entry = match tokio::task::spawn_blocking(move || Entry::make(plain)).await
+                    {
+                        Ok(entry) => Arc::new(entry),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "page cache: compression failed");
+                            return Err(());
+                        }
+                    };
+                    cache.entries.insert(key.clone(), Arc::clone(&entry));
+                    Ok(entry)
+                }
                 Err(NotCached(r)) => {
                     uncached = Some(r);
                     Err(())
@@ -380,7 +600,7 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
     match (result, uncached) {
         (Ok(entry), _) => serve(entry.variant(encoding), &method, &conditions),
         (Err(()), Some(r)) => r,
-        // Unreachable in practice: an init that failed always left its response.
+        // The rendering was lost (a panic in compression): a retry will render again.
         (Err(()), None) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
@@ -418,15 +638,142 @@ mod tests {
 
     #[test]
     fn private_and_streaming_routes_are_never_cached() {
-        assert!(cacheable("/"));
-        assert!(cacheable("/api/v2/summary.json"));
-        assert!(cacheable("/services/frandroid"));
-        assert!(!cacheable("/admin"));
-        assert!(!cacheable("/admin/login"));
-        assert!(!cacheable("/events"));
-        assert!(!cacheable("/api/v1/push/abc"));
-        assert!(!cacheable("/healthz"));
-        assert!(!cacheable("/readyz"));
+        assert!(params_read("/").is_some());
+        assert!(params_read("/api/v2/summary.json").is_some());
+        assert!(params_read("/services/frandroid").is_some());
+        assert!(params_read("/admin").is_none());
+        assert!(params_read("/admin/login").is_none());
+        assert!(params_read("/events").is_none());
+        assert!(params_read("/api/v1/push/abc").is_none());
+        assert!(params_read("/healthz").is_none());
+        assert!(params_read("/readyz").is_none());
+    }
+
+    #[test]
+    fn queries_keep_only_what_the_route_reads_in_one_spelling() {
+        let home = params_read("/").expect("cacheable").names;
+        let norm = |q: &str, lang, dropped| Normalised {
+            query: q.to_owned(),
+            lang,
+            dropped,
+        };
+        assert_eq!(normalise_query(Some("b=1"), home), norm("", None, true));
+        assert_eq!(
+            normalise_query(Some("lang=EN&b=2&lang=fr"), home),
+            norm("lang=en", Some(Locale::En), true)
+        );
+        assert_eq!(
+            normalise_query(Some("lang=fr"), home),
+            norm("lang=fr", Some(Locale::Fr), false)
+        );
+        assert_eq!(normalise_query(Some("lang=xx"), home), norm("", None, true));
+        assert_eq!(normalise_query(None, home), norm("", None, false));
+        let history = params_read("/history").expect("cacheable").names;
+        assert_eq!(
+            normalise_query(Some("page=002&utm=x&lang=fr"), history).query,
+            "lang=fr&page=2"
+        );
+        assert!(params_read("/api/v1/incidents").is_some_and(|p| p.strict));
+        assert!(params_read("/admin/incidents").is_none());
+        assert!(params_read("/api/v1/push/abc").is_none());
+    }
+
+    /// A router with the cache in front of two counting routes.
+    fn app(cache: &Arc<PageCache>, renders: &Arc<AtomicU64>) -> axum::Router {
+        use axum::routing::get;
+        let home = Arc::clone(renders);
+        let services = Arc::clone(renders);
+        axum::Router::new()
+            .route(
+                "/",
+                get(move || async move {
+                    home.fetch_add(1, Ordering::Relaxed);
+                    (
+                        [(header::CONTENT_TYPE, "text/html")],
+                        "<p>home</p>".repeat(100),
+                    )
+                }),
+            )
+            .route(
+                "/services/{n}",
+                get(
+                    move |axum::extract::Path(n): axum::extract::Path<u64>| async move {
+                        services.fetch_add(1, Ordering::Relaxed);
+                        // 32 KiB that compress badly, so every copy weighs about as much.
+                        let mut rng = fastrand::Rng::with_seed(n);
+                        let body: String = (0..32 * 1024).map(|_| rng.alphanumeric()).collect();
+                        ([(header::CONTENT_TYPE, "text/html")], body)
+                    },
+                ),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(cache),
+                layer,
+            ))
+    }
+
+    async fn get(app: &axum::Router, uri: &str, language: &str) -> Response {
+        use tower::ServiceExt;
+        let req = Request::builder()
+            .uri(uri)
+            .header(header::ACCEPT_ENCODING, "gzip, br")
+            .header(header::ACCEPT_LANGUAGE, language)
+            .body(Body::empty())
+            .expect("request");
+        app.clone().oneshot(req).await.expect("response")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_thousand_unknown_queries_and_languages_make_no_new_entry() {
+        let cache = PageCache::new(Hub::new(), Locale::Fr, DEFAULT_MAX_BYTES);
+        let renders = Arc::new(AtomicU64::new(0));
+        let app = app(&cache, &renders);
+        let first = get(&app, "/", "fr").await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let tag = first.headers()[header::ETAG].clone();
+        assert_eq!(cache.usage().0, 1);
+        for n in 0..1000 {
+            let res = get(&app, &format!("/?b={n}&utm_source={n}"), &format!("fr-{n}")).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(
+                res.headers()[header::ETAG],
+                tag,
+                "request {n} got another rendering"
+            );
+        }
+        assert_eq!(cache.usage().0, 1, "unknown parameters created entries");
+        assert_eq!(
+            renders.load(Ordering::Relaxed),
+            1,
+            "the page was rendered again"
+        );
+        // The other language is one more entry, whatever the spelling of the header.
+        for n in 0..100 {
+            get(&app, "/", &format!("en-{n},en;q=0.9")).await;
+        }
+        assert_eq!(cache.usage().0, 2);
+        assert_eq!(cache.counters.misses.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_byte_ceiling_holds_under_many_distinct_pages() {
+        const CEILING: u64 = 512 * 1024;
+        let cache = PageCache::new(Hub::new(), Locale::Fr, CEILING);
+        let renders = Arc::new(AtomicU64::new(0));
+        let app = app(&cache, &renders);
+        for n in 0..200 {
+            let res = get(&app, &format!("/services/{n}"), "fr").await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .expect("body");
+            assert!(!body.is_empty());
+        }
+        let (entries, bytes) = cache.usage();
+        // 200 pages of 32 KiB, each held plain, brotli and gzip: over 12 MB unbounded.
+        assert!(bytes <= CEILING, "{bytes} bytes held, ceiling {CEILING}");
+        assert!(entries >= 1, "the cache still keeps what fits");
+        assert!(entries < 200);
     }
 
     #[test]

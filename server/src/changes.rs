@@ -166,18 +166,27 @@ impl Hub {
 
 /// After every state-changing request (console forms, write API, push heartbeats), checks the
 /// store at once: a writer sees its change on the very next page it opens, and open pages
-/// hear of it without waiting for the watcher's next look.
+/// hear of it without waiting for the watcher's next look. Only a request that could have
+/// written counts: one with credentials (session cookie, bearer token) or a push heartbeat,
+/// answered without an error. An anonymous POST anywhere else costs no database query.
 pub async fn publish_writes(
     axum::extract::State((hub, db)): axum::extract::State<(Arc<Hub>, store::Db)>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let writes = !matches!(
-        *req.method(),
-        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-    );
+    use axum::http::{header, Method};
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && (req.uri().path().starts_with("/api/v1/push/")
+            || req.headers().contains_key(header::AUTHORIZATION)
+            || req
+                .headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains(crate::auth::SESSION_COOKIE)));
     let response = next.run(req).await;
-    if writes {
+    let status = response.status();
+    if writes && (status.is_success() || status.is_redirection()) {
         hub.check(&db).await;
     }
     response

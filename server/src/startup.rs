@@ -70,7 +70,7 @@ fn route_list() -> Vec<AxumRouteListing> {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let routes = route_list();
-    let cache = crate::cache::PageCache::new(state.hub.clone());
+    let cache = state.cache.clone();
     let ctx = state.ctx.clone();
     let options = state.leptos_options.clone();
     let pages = Router::new().leptos_routes_with_context(
@@ -105,6 +105,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             cache,
             crate::cache::layer,
+        ))
+        .layer(axum::middleware::from_fn(
+            crate::cache::server_functions_read_only,
         ))
         .layer(axum::middleware::from_fn(crate::auth::path::normalize))
         .layer(TraceLayer::new_for_http())
@@ -197,6 +200,8 @@ pub struct Running {
     /// The change hub: `hub.check(&db)` publishes a write made outside this process at once.
     pub hub: std::sync::Arc<crate::changes::Hub>,
     pub db: store::Db,
+    /// The public response cache (tests read its size).
+    pub cache: std::sync::Arc<crate::cache::PageCache>,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -231,6 +236,11 @@ pub async fn spawn_probing_from(
     hub.check(&db).await;
     hub.watch(db.clone());
     let state = AppState {
+        cache: crate::cache::PageCache::new(
+            hub.clone(),
+            catalog.site.default_locale,
+            catalog.server.cache_bytes,
+        ),
         hub: hub.clone(),
         leptos_options: leptos_options(addr),
         auth: crate::auth::AuthState::new(
@@ -272,6 +282,7 @@ pub async fn spawn_probing_from(
     });
     Ok(Running {
         addr,
+        cache: state.cache.clone(),
         hub,
         db: state.ctx.db.clone(),
         task,

@@ -2,7 +2,7 @@
 //! (`State<LeptosOptions>`, `State<AuthState>`, `State<store::Db>`, …).
 //!
 //! It sits below the handlers: it names the types of the parts (the app context, the auth
-//! settings, the change hub) and nothing else, so handlers import it without importing the
+//! settings, the change hub, the page cache) and nothing else, so handlers import it without importing the
 //! router, and the modules that define those parts never import it back.
 
 use app::context::AppContext;
@@ -20,6 +20,8 @@ pub struct AppState {
     pub auth: AuthState,
     /// Change generations and the broadcast that `/events` streams.
     pub hub: std::sync::Arc<Hub>,
+    /// The public response cache (bounded in bytes).
+    pub cache: std::sync::Arc<crate::cache::PageCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -13,6 +13,7 @@ mod common;
 struct App {
     base: String,
     db: store::Db,
+    cache: std::sync::Arc<server::cache::PageCache>,
     client: reqwest::Client,
     _server: common::Server,
 }
@@ -24,6 +25,7 @@ async fn spawn_app() -> App {
     App {
         base: server.base.clone(),
         db: server.db.clone(),
+        cache: server.cache.clone(),
         client: common::client(),
         _server: server,
     }
@@ -158,7 +160,56 @@ async fn private_routes_and_errors_are_never_served_from_the_cache() {
     assert!(health.headers().get(header::ETAG).is_none());
 }
 
+/// A flood of unique query strings (what grew the process by gigabytes) is the one `/`
+/// rendering; the page's live data is read with GET only.
+async fn unknown_query_parameters_make_no_new_rendering() {
+    let app = spawn_app().await;
+    let first = app.get("/", &[(header::ACCEPT_ENCODING, "br")]).await;
+    assert_eq!(first.status(), 200);
+    let (entries, _) = app.cache.usage();
+    let misses = app
+        .cache
+        .counters
+        .misses
+        .load(std::sync::atomic::Ordering::Relaxed);
+    for n in 0..1000 {
+        let res = app
+            .get(&format!("/?b={n}"), &[(header::ACCEPT_ENCODING, "br")])
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let (after, bytes) = app.cache.usage();
+    let misses_after = app
+        .cache
+        .counters
+        .misses
+        .load(std::sync::atomic::Ordering::Relaxed);
+    // One more rendering at most: the 10-second slot may turn over during the loop.
+    assert!(after <= entries + 1, "{entries} entries became {after}");
+    assert!(
+        misses_after <= misses + 1,
+        "{} renderings for 1,000 requests",
+        misses_after - misses
+    );
+    assert!(bytes <= server::cache::DEFAULT_MAX_BYTES);
+
+    let post = app
+        .client
+        .post(format!("{}/_fn/home_extras", app.base))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(post.status(), 405);
+    let extras = app.get("/_fn/home_extras", &[]).await;
+    assert_eq!(extras.status(), 200);
+    assert!(
+        extras.headers().get(header::ETAG).is_some(),
+        "served by the cache"
+    );
+}
+
 on_both!(
+    unknown_query_parameters_make_no_new_rendering,
     pages_revalidate_with_304_and_each_encoding_has_its_own_copy,
     a_staff_write_shows_on_the_next_requests_without_waiting_for_expiry,
     private_routes_and_errors_are_never_served_from_the_cache,

@@ -113,6 +113,8 @@ pub struct Server {
     /// The server's change hub: `hub.check(&db)` has it notice a write made through `db`
     /// at once, instead of on its next periodic look.
     pub hub: std::sync::Arc<server::changes::Hub>,
+    /// The server's page cache (its size and counters).
+    pub cache: std::sync::Arc<server::cache::PageCache>,
     pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
@@ -141,6 +143,7 @@ impl Server {
         Server {
             base: format!("http://{}", running.addr),
             hub: running.hub.clone(),
+            cache: running.cache.clone(),
             db,
             database_url: url,
             _dir: dir,
