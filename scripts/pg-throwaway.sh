@@ -2,6 +2,7 @@
 # Starts a throwaway PostgreSQL cluster on a free loopback port and prints its URL.
 #   scripts/pg-throwaway.sh start DIR   -> prints postgres://vigie@127.0.0.1:PORT/postgres
 #   scripts/pg-throwaway.sh stop DIR
+#   scripts/pg-throwaway.sh resume DIR  -> starts a stopped cluster again on the same port
 # The cluster lives entirely in DIR (trust auth, loopback only, fsync off): for tests only.
 set -euo pipefail
 cmd=${1:?start|stop}
@@ -21,10 +22,17 @@ case "$cmd" in
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    echo "$port" >"$dir/port"
     echo "postgres://vigie@127.0.0.1:$port/postgres"
+    ;;
+  resume)
+    port=$(cat "$dir/port")
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     ;;
   stop)
     [ -d "$dir/data" ] && as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     ;;
-  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|resume DIR" >&2; exit 2 ;;
 esac

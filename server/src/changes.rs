@@ -29,6 +29,8 @@ pub struct Hub {
     generation: AtomicU64,
     tx: broadcast::Sender<Change>,
     seen: Mutex<Seen>,
+    /// Whether the watcher's last look reached the database (see [`crate::stale`]).
+    pub health: crate::stale::DbHealth,
 }
 
 /// What the last check saw.
@@ -50,6 +52,7 @@ impl Hub {
                 mark: None,
                 incidents_since: Utc::now(),
             }),
+            health: crate::stale::DbHealth::default(),
         })
     }
 
@@ -127,10 +130,26 @@ impl Hub {
     /// test that wrote through the store) may call it right after writing.
     pub async fn check(&self, db: &store::Db) {
         let mut seen = self.seen.lock().await;
+        let looked = std::time::Instant::now();
         let mark = match store::changes::watermark(db).await {
-            Ok(m) => m,
+            Ok(m) => {
+                if self.health.reached(looked) {
+                    // Pages rendered while it was gone say so: render them again, and let
+                    // open pages reload their data.
+                    tracing::info!("the database answers again");
+                    self.bump(Change::Data);
+                }
+                m
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "change hub: cannot read the watermark");
+                if self.health.lost(Utc::now()) {
+                    // A page rendered from here on may carry a database error: none is
+                    // served from the cache; the last good renderings are (crate::stale).
+                    tracing::error!(error = %e, "the database is unreachable: serving the last good pages");
+                    self.invalidate();
+                } else {
+                    tracing::warn!(error = %e, "change hub: cannot read the watermark");
+                }
                 return;
             }
         };

@@ -30,9 +30,14 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({ "status": "unavailable", "database": database, "error": "database unreachable" }),
-                ),
+                Json(json!({
+                    "status": "unavailable",
+                    "database": database,
+                    "error": "database unreachable",
+                    // Since when the change hub's watcher has seen it so (public pages are
+                    // served from their last good rendering meanwhile).
+                    "unreachable_since": state.hub.health.lost_since(),
+                })),
             )
         }
     }

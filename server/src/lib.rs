@@ -19,6 +19,7 @@ pub mod ical;
 pub mod live;
 pub mod markdown;
 pub mod probe;
+pub mod stale;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

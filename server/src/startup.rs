@@ -103,6 +103,14 @@ pub fn router(state: AppState) -> Router {
             crate::changes::publish_writes,
         ))
         .layer(axum::middleware::from_fn_with_state(
+            crate::stale::LastGood::new(
+                state.hub.clone(),
+                state.ctx.timezone,
+                state.ctx.default_locale,
+            ),
+            crate::stale::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             cache,
             crate::cache::layer,
         ))

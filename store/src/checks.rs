@@ -94,3 +94,17 @@ pub async fn latest(db: &DatabaseConnection) -> Result<Vec<check_result::Model>,
         .all(db)
         .await?)
 }
+
+/// How many results were checked in `[from, to)` (any monitor, any location).
+pub async fn count_between(
+    db: &DatabaseConnection,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(check_result::Entity::find()
+        .filter(check_result::Column::CheckedAt.gte(from))
+        .filter(check_result::Column::CheckedAt.lt(to))
+        .count(db)
+        .await?)
+}

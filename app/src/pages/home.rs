@@ -43,9 +43,16 @@ fn HomeLive(locale: Locale) -> impl IntoView {
                 let extras = extras.await.ok();
                 match overview.await {
                     Ok(page) => view! { <Overview page extras t locale/> }.into_any(),
-                    Err(_) => view! {
-                        <p class="error" role="alert">{t.error_loading}</p>
-                    }.into_any(),
+                    Err(_) => {
+                        // Said with 503 on the server, so the last good page can stand in.
+                        #[cfg(feature = "ssr")]
+                        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                            resp.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
+                        }
+                        view! {
+                            <p class="error" role="alert">{t.error_loading}</p>
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>

@@ -41,10 +41,17 @@ pub fn ServiceDetailPage() -> impl IntoView {
                 match data.await {
                     Ok(Some(page)) => view! { <Detail page t lang=lang()/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(_) => view! {
-                        <PageTitle text=t.error_loading/>
-                        <p class="error" role="alert">{t.error_loading}</p>
-                    }.into_any(),
+                    Err(_) => {
+                        // Said with 503 on the server, so the last good page can stand in.
+                        #[cfg(feature = "ssr")]
+                        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                            resp.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
+                        }
+                        view! {
+                            <PageTitle text=t.error_loading/>
+                            <p class="error" role="alert">{t.error_loading}</p>
+                        }.into_any()
+                    }
                 }
             })}
         </Suspense>
