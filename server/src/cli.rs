@@ -61,6 +61,22 @@ pub enum Command {
     },
     /// Validate the configuration file and print a one-line summary.
     CheckConfig,
+    /// Write the public site as static files (a mirror for another provider).
+    Export {
+        /// Directory to write (replaced whole, never half-written).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The live site's address, for the links the copy does not hold (default: the
+        /// catalog's `site.base_url`).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Export again after every change, until stopped.
+        #[arg(long)]
+        watch: bool,
+        /// Shell command run after each export (e.g. an rsync to another provider).
+        #[arg(long, requires = "watch")]
+        after: Option<String>,
+    },
     /// Manage staff accounts (`add`, `passwd`, `list`).
     User {
         #[command(subcommand)]
@@ -119,6 +135,27 @@ pub async fn run(cli: Cli) -> ExitCode {
                 }
             };
             report(probe(&catalog, service.as_deref(), source).await)
+        }
+        Command::Export {
+            out,
+            base_url,
+            watch,
+            after,
+        } => {
+            let catalog = match crate::config::load(&cli.config) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            let opts = crate::export::Options {
+                out,
+                base_url,
+                watch,
+                after,
+            };
+            report(crate::export::run(catalog, &cli.database_url, opts).await)
         }
         Command::Serve { listen } => {
             // The configuration is checked before anything touches the database.

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod feeds;
 pub mod headers;
 pub mod health;

@@ -277,7 +277,7 @@ pub fn notice(locale: Locale, time: &str) -> String {
 }
 
 /// The `lang` of the page's `<html>` element.
-fn page_locale(html: &[u8]) -> Option<Locale> {
+pub(crate) fn page_locale(html: &[u8]) -> Option<Locale> {
     let head = &html[..html.len().min(2048)];
     let text = std::str::from_utf8(head).ok().or_else(|| {
         // A cut in the middle of a character: the valid prefix.
@@ -290,7 +290,7 @@ fn page_locale(html: &[u8]) -> Option<Locale> {
 }
 
 /// Where the body's content starts: just after the `<body …>` tag.
-fn body_start(html: &[u8]) -> Option<usize> {
+pub(crate) fn body_start(html: &[u8]) -> Option<usize> {
     let at = html.windows(5).position(|w| w == b"<body")?;
     let close = html[at..].iter().position(|b| *b == b'>')?;
     Some(at + close + 1)

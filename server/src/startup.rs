@@ -202,6 +202,35 @@ fn tail_inside_body(html: &[u8]) -> Option<Vec<u8>> {
     Some([&html[..at], tail, END].concat())
 }
 
+/// The state of an application serving `catalog` from `db` (listening on `addr`).
+pub fn app_state(
+    catalog: &Catalog,
+    db: store::Db,
+    hub: std::sync::Arc<crate::changes::Hub>,
+    addr: SocketAddr,
+) -> AppState {
+    AppState {
+        cache: crate::cache::PageCache::new(
+            hub.clone(),
+            catalog.site.default_locale,
+            catalog.server.cache_bytes,
+        ),
+        hub: hub.clone(),
+        leptos_options: leptos_options(addr),
+        auth: crate::auth::AuthState::new(
+            &catalog.site.base_url,
+            std::env::var("VIGIE_TRUSTED_PROXIES").ok().as_deref(),
+        ),
+        ctx: AppContext {
+            db,
+            site_title: catalog.site.title.clone(),
+            default_locale: catalog.site.default_locale,
+            timezone: catalog.site.timezone,
+            base_url: catalog.site.base_url.trim_end_matches('/').to_owned(),
+        },
+    }
+}
+
 /// A running server: its address, its database and the task serving it.
 pub struct Running {
     pub addr: SocketAddr,
@@ -243,26 +272,7 @@ pub async fn spawn_probing_from(
     // The baseline is taken before the first request, so no early page outlives a write.
     hub.check(&db).await;
     hub.watch(db.clone());
-    let state = AppState {
-        cache: crate::cache::PageCache::new(
-            hub.clone(),
-            catalog.site.default_locale,
-            catalog.server.cache_bytes,
-        ),
-        hub: hub.clone(),
-        leptos_options: leptos_options(addr),
-        auth: crate::auth::AuthState::new(
-            &catalog.site.base_url,
-            std::env::var("VIGIE_TRUSTED_PROXIES").ok().as_deref(),
-        ),
-        ctx: AppContext {
-            db,
-            site_title: catalog.site.title.clone(),
-            default_locale: catalog.site.default_locale,
-            timezone: catalog.site.timezone,
-            base_url: catalog.site.base_url.trim_end_matches('/').to_owned(),
-        },
-    };
+    let state = app_state(catalog, db, hub.clone(), addr);
     tokio::spawn(crate::assets::warm());
     tokio::spawn(crate::cluster::run_clock(
         state.ctx.db.clone(),
