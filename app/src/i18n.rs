@@ -127,6 +127,22 @@ impl Texts {
         }
     }
 
+    /// The banner when open incidents, not the services' probes, make the page read badly:
+    /// "Panne majeure : 1 incident en cours" / "Perturbations : 2 incidents en cours".
+    pub fn banner_incidents(&self, major: bool, incidents: usize) -> String {
+        let n = incidents.max(1);
+        match (self.locale, major, n) {
+            (Locale::Fr, true, 1) => "Panne majeure : 1 incident en cours".to_owned(),
+            (Locale::Fr, true, n) => format!("Panne majeure : {n} incidents en cours"),
+            (Locale::Fr, false, 1) => "Perturbations : 1 incident en cours".to_owned(),
+            (Locale::Fr, false, n) => format!("Perturbations : {n} incidents en cours"),
+            (Locale::En, true, 1) => "Major outage: 1 incident in progress".to_owned(),
+            (Locale::En, true, n) => format!("Major outage: {n} incidents in progress"),
+            (Locale::En, false, 1) => "Partial disruption: 1 incident in progress".to_owned(),
+            (Locale::En, false, n) => format!("Partial disruption: {n} incidents in progress"),
+        }
+    }
+
     /// "Mis à jour il y a 12 s".
     pub fn updated_ago(&self, seconds: u64) -> String {
         let (fr, en) = match seconds {
@@ -392,11 +408,32 @@ impl Texts {
         }
     }
 
-    /// "Disponibilité sur 90 jours" / "Uptime over 90 days".
+    /// "Disponibilité sur 90 jours" / "Uptime over 90 days": `days` counts only the days
+    /// with data, so a figure is never said to stand on days nobody measured.
     pub fn uptime_over_days(&self, days: usize) -> String {
-        match self.locale {
-            Locale::Fr => format!("Disponibilité sur {days} jours"),
-            Locale::En => format!("Uptime over {days} days"),
+        match (self.locale, days) {
+            (Locale::Fr, 0) => "Pas encore de mesure".to_owned(),
+            (Locale::Fr, 1) => "Disponibilité sur 1 jour".to_owned(),
+            (Locale::Fr, n) => format!("Disponibilité sur {n} jours"),
+            (Locale::En, 0) => "Not measured yet".to_owned(),
+            (Locale::En, 1) => "Uptime over 1 day".to_owned(),
+            (Locale::En, n) => format!("Uptime over {n} days"),
+        }
+    }
+
+    /// An uptime figure over days of the bar: the words for "no data" when nothing was
+    /// measured, "Mesure en cours" while under an hour was, the figure otherwise.
+    pub fn uptime_figure(
+        &self,
+        pct: Option<f64>,
+        coverage: domain::availability::Coverage,
+    ) -> String {
+        match pct {
+            Some(_) if !coverage.enough() => match self.locale {
+                Locale::Fr => "Mesure en cours".to_owned(),
+                Locale::En => "Measuring".to_owned(),
+            },
+            other => self.uptime(other),
         }
     }
 
@@ -961,6 +998,24 @@ impl Texts {
             "Maintenances en cours et à venir",
             "Active and upcoming maintenance"
         )
+    }
+    /// "Incidents des 7 derniers jours".
+    pub fn recent_incidents(&self, days: i64) -> String {
+        pick!(
+            self,
+            format!("Incidents des {days} derniers jours"),
+            format!("Incidents in the last {days} days")
+        )
+    }
+    pub fn no_recent_incidents(&self) -> &'static str {
+        pick!(
+            self,
+            "Aucun incident sur cette période.",
+            "No incidents in this period."
+        )
+    }
+    pub fn all_history(&self) -> &'static str {
+        pick!(self, "Tout l'historique", "Full history")
     }
     pub fn all_maintenance(&self) -> &'static str {
         pick!(self, "Toutes les maintenances", "All maintenance")

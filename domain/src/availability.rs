@@ -73,14 +73,19 @@ pub struct DayStat {
     pub worst: Option<ComponentStatus>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incidents: Vec<DayIncident>,
+    /// Today only: the status the service shows now. A day that is still going on reads at
+    /// least as badly as the status beside it (a major outage that began ten minutes ago is
+    /// an outage today, not a minor disruption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<ComponentStatus>,
 }
 
 fn is_zero(ms: &i64) -> bool {
     *ms == 0
 }
 
-/// How a day looks on the bar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How a day looks on the bar, from best to worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BarLevel {
     NoData,
@@ -112,6 +117,7 @@ impl DayStat {
             no_data_ms: 0,
             worst: None,
             incidents: Vec::new(),
+            current: None,
         }
     }
 
@@ -125,17 +131,33 @@ impl DayStat {
         (self.downtime_ms + 59_999) / 60_000
     }
 
+    /// How the day looks: by its weighted downtime, but never better than the status shown
+    /// now (today) nor than its share of downtime says (a day with half its counted time
+    /// down is an outage however few minutes were counted).
     pub fn level(&self) -> BarLevel {
         if self.counted_ms == 0 {
             return BarLevel::NoData;
         }
-        match self.downtime_minutes() {
+        let by_minutes = match self.downtime_minutes() {
             0 if self.worst > Some(ComponentStatus::UnderMaintenance) => BarLevel::Minor,
             0 => BarLevel::Operational,
             m if m <= MINOR_DAY_MAX_MINUTES => BarLevel::Minor,
             m if m <= MAJOR_DAY_MAX_MINUTES => BarLevel::Major,
             _ => BarLevel::Critical,
-        }
+        };
+        let by_share = if self.downtime_ms * 2 >= self.counted_ms && self.downtime_ms > 0 {
+            BarLevel::Major
+        } else {
+            BarLevel::Operational
+        };
+        let by_now = match self.current {
+            Some(ComponentStatus::MajorOutage) => BarLevel::Major,
+            Some(ComponentStatus::PartialOutage | ComponentStatus::DegradedPerformance) => {
+                BarLevel::Minor
+            }
+            _ => BarLevel::Operational,
+        };
+        by_minutes.max(by_share).max(by_now)
     }
 }
 
@@ -148,6 +170,33 @@ pub fn uptime_pct(days: &[DayStat]) -> Option<f64> {
     let counted = days.iter().map(|d| d.counted_ms).sum();
     let down = days.iter().map(|d| d.downtime_ms).sum();
     ratio(counted, down)
+}
+
+/// Less counted time than this gives no uptime figure: "0,00 %" nine seconds after start says
+/// nothing true about a service, it only repeats the status shown beside it.
+pub const MIN_COUNTED_FOR_FIGURE_MS: i64 = 3_600_000;
+
+/// How much of a run of days has data: what an uptime figure over them stands on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Days with some counted time.
+    pub days: usize,
+    /// Counted time over all of them.
+    pub counted_ms: i64,
+}
+
+impl Coverage {
+    pub fn of(days: &[DayStat]) -> Coverage {
+        Coverage {
+            days: days.iter().filter(|d| d.counted_ms > 0).count(),
+            counted_ms: days.iter().map(|d| d.counted_ms).sum(),
+        }
+    }
+
+    /// Enough counted time for a figure to mean something.
+    pub fn enough(&self) -> bool {
+        self.counted_ms >= MIN_COUNTED_FOR_FIGURE_MS
+    }
 }
 
 /// Counted and weighted-down milliseconds of a window.
@@ -317,6 +366,18 @@ pub fn daily<Tz: TimeZone>(
         day.maintenance_ms = t.maintenance_ms;
         day.no_data_ms = t.no_data_ms;
         day.worst = t.worst;
+        if start <= now && now < end {
+            let shown = within
+                .iter()
+                .take_while(|c| c.at <= now)
+                .last()
+                .map(|c| c.state)
+                .or(state);
+            day.current = match shown {
+                Some(ServiceState::Known(s)) => Some(s),
+                _ => None,
+            };
+        }
         day.incidents = incidents
             .iter()
             .filter(|i| i.start < end && i.end.is_none_or(|e| e > start) && i.start <= now)
@@ -385,6 +446,7 @@ pub mod day_runs {
             && first.no_data_ms == day.no_data_ms
             && first.worst == day.worst
             && first.incidents == day.incidents
+            && first.current == day.current
     }
 }
 
@@ -402,6 +464,7 @@ mod tests {
             no_data_ms: 86_400_000,
             worst: None,
             incidents: Vec::new(),
+            current: None,
         };
         let json = serde_json::to_string(&empty).expect("json");
         assert_eq!(json, r#"{"date":"2026-09-01","no_data_ms":86400000}"#);
@@ -584,6 +647,50 @@ mod tests {
         let pct = uptime_pct(&days).unwrap_or_default();
         let expected = 100.0 * (71.0 - 25.0) / 71.0;
         assert!((pct - expected).abs() < 1e-9, "{pct} vs {expected}");
+    }
+
+    #[test]
+    fn today_during_a_major_outage_reads_as_an_outage_whatever_its_minutes() {
+        // Ten minutes into a major outage, late in an otherwise fine day.
+        let now = at("2026-11-27T20:10:00Z");
+        let changes = [change("2026-11-27T20:00:00Z", known(MajorOutage))];
+        let days = daily(&Utc, now, 2, Some(known(Operational)), &changes, &[], &[]);
+        assert_eq!(days[1].current, Some(MajorOutage));
+        assert_eq!(
+            days[0].current, None,
+            "only today carries the status shown now"
+        );
+        assert_eq!(days[1].downtime_minutes(), 10);
+        assert_eq!(days[1].level(), BarLevel::Major);
+        // The same ten minutes on a past day, over: a minor day.
+        let later = days[1].clone();
+        let past = DayStat {
+            current: None,
+            ..later
+        };
+        assert_eq!(past.level(), BarLevel::Minor);
+        // Twenty minutes counted, fifteen of them down: an outage, not a minor disruption.
+        let short = DayStat {
+            counted_ms: 20 * 60_000,
+            downtime_ms: 15 * 60_000,
+            worst: Some(MajorOutage),
+            ..DayStat::empty(days[0].date)
+        };
+        assert_eq!(short.level(), BarLevel::Major);
+    }
+
+    #[test]
+    fn coverage_counts_only_days_with_data_and_wants_an_hour_for_a_figure() {
+        let d = |n: u32, counted_ms: i64| DayStat {
+            counted_ms,
+            ..DayStat::empty(NaiveDate::from_ymd_opt(2026, 11, n).expect("date"))
+        };
+        let c = Coverage::of(&[d(1, 0), d(2, 0), d(3, 9_000)]);
+        assert_eq!(c.days, 1);
+        assert!(!c.enough(), "nine seconds of data is no uptime figure");
+        let c = Coverage::of(&[d(1, 0), d(2, 86_400_000), d(3, 3_600_000)]);
+        assert_eq!(c.days, 2);
+        assert!(c.enough());
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

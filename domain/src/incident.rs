@@ -250,9 +250,9 @@ pub struct IncidentPage {
     pub started_at: SiteTime,
     pub resolved_at: Option<SiteTime>,
     pub services: Vec<AffectedService>,
-    /// Every update that is not a postmortem, oldest first.
+    /// Every update that is not a postmortem, newest first.
     pub updates: Vec<UpdateEntry>,
-    /// The postmortem updates, oldest first (empty when none was published).
+    /// The postmortem updates, newest first (empty when none was published).
     pub postmortem: Vec<UpdateEntry>,
 }
 
@@ -348,6 +348,24 @@ pub struct HomeExtras {
     pub active_maintenance: Vec<MaintenanceEntry>,
     /// The soonest few.
     pub upcoming_maintenance: Vec<MaintenanceEntry>,
+    /// Incidents resolved in the last [`RECENT_DAYS`] days, latest start first: once an
+    /// incident is over, `/` still says what happened.
+    #[serde(default)]
+    pub recent_incidents: Vec<RecentIncident>,
+}
+
+/// How far back `/` lists resolved incidents.
+pub const RECENT_DAYS: i64 = 7;
+
+/// A resolved incident on `/`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentIncident {
+    pub id: i64,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub impact: Impact,
+    pub started_at: SiteTime,
+    pub resolved_at: Option<SiteTime>,
 }
 
 /// Pages needed to show `total` items, `per_page` a page: at least one.

@@ -6,6 +6,7 @@
 //! compiles for wasm32 so the hydrated page shares these types with the server.
 
 pub mod availability;
+pub mod banner;
 pub mod chart;
 pub mod config;
 pub mod incident;

@@ -115,10 +115,11 @@ test('incident page reads in full with JavaScript disabled', async () => {
   const problems = watchProblems(page);
   await page.goto(vigie.base + '/incidents/1');
   assert.equal(await page.textContent('h1'), 'Panne du forum');
+  // Newest first (issue 15 turned the order on purpose: the latest news on top).
   const updates = await page.locator('.incident-update .incident-body').allTextContents();
-  assert.deepEqual(updates, ['Nous enquêtons.', 'Disque plein.', 'Espace libéré.']);
+  assert.deepEqual(updates, ['Espace libéré.', 'Disque plein.', 'Nous enquêtons.']);
   const states = await page.locator('.incident-update .update-state').allTextContents();
-  assert.deepEqual(states, ['Enquête en cours', 'Cause identifiée', 'Résolu']);
+  assert.deepEqual(states, ['Résolu', 'Cause identifiée', 'Enquête en cours']);
   assert.match(await page.textContent('.incident-duration'), /Durée : 1 h 30 min/);
   // With JavaScript off Chromium refuses the module script itself; nothing else may fail.
   assert.deepEqual(

@@ -48,6 +48,19 @@ impl TestApp {
         )
     }
 
+    /// The body of `path` once it contains `needle` (within 10 s): for reads right after
+    /// writes the page cache has not seen yet.
+    async fn page_with(&self, path: &str, needle: &str) -> String {
+        for _ in 0..100 {
+            let (status, html) = self.page(path).await;
+            if status == 200 && html.contains(needle) {
+                return html;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("`{needle}` never appeared on {path}");
+    }
+
     async fn incident(
         &self,
         title: &str,
@@ -168,14 +181,16 @@ async fn incident_page_tells_the_whole_story_in_order_in_both_languages() {
     assert!(html.contains("href=\"/services/frandroid\""));
     assert!(html.contains("href=\"/services/forum\""));
     assert!(html.contains("Panne majeure") && html.contains("Panne partielle"));
-    // Every update, oldest first, with its state word; the postmortem after them, apart.
+    // Every update, newest first (issue 15 turned the order on purpose: a reader coming
+    // back reads the latest news first), with its state word; the postmortem after them,
+    // apart.
     let first = at(&html, "<p>Début de Hôte phys-2 injoignable</p>");
     let second = at(&html, "<p>Alimentation coupée</p>");
     let third = at(&html, "<p>Courant rétabli</p>");
     let pm_heading = at(&html, "id=\"postmortem-title\"");
     let pm = at(&html, "<p>Ce que nous changeons</p>");
-    assert!(first < second && second < third && third < pm_heading && pm_heading < pm);
-    assert!(at(&html, "Enquête en cours") < at(&html, "Cause identifiée"));
+    assert!(third < second && second < first && first < pm_heading && pm_heading < pm);
+    assert!(at(&html, "Cause identifiée") < at(&html, "Enquête en cours"));
     assert!(
         html.contains("il y a 3 h"),
         "relative time of the first update"
@@ -677,7 +692,70 @@ async fn pages_finish_while_other_servers_start_in_the_same_process() {
     starting.join().expect("the other servers start");
 }
 
+/// Issue 15: a major incident with no service attached turns the banner red, the card on `/`
+/// links to the incident's page (keeping an explicit `lang`), and once resolved the incident
+/// stays on `/` for a week.
+async fn the_overview_banner_reads_open_incidents_and_keeps_recent_ones() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let (_, calm) = app.page("/").await;
+    assert!(!calm.contains("banner-major_outage"), "nothing is open yet");
+    assert!(calm.contains("Aucun incident sur cette période."));
+
+    let open = app
+        .incident("Paiements refusés", now - Duration::minutes(20), Vec::new())
+        .await;
+    // The page cache keeps `/` until the change hub notices the write (500 ms).
+    let html = app.page_with("/", "banner-major_outage").await;
+    assert!(
+        html.contains("class=\"banner banner-major_outage\""),
+        "a major incident with no service is not under a green banner"
+    );
+    assert!(html.contains("Panne majeure : 1 incident en cours"));
+    assert!(html.contains(&format!("href=\"/incidents/{open}\"")));
+    let (_, en) = app.page("/?lang=en").await;
+    assert!(en.contains("Major outage: 1 incident in progress"));
+    assert!(
+        en.contains(&format!("href=\"/incidents/{open}?lang=en\"")),
+        "the card keeps the reader's language"
+    );
+
+    let recent = app
+        .incident("Forum en panne", now - Duration::days(2), Vec::new())
+        .await;
+    app.update(
+        recent,
+        IncidentStatus::Resolved,
+        "Réparé",
+        now - Duration::days(2) + Duration::hours(1),
+    )
+    .await;
+    let old = app
+        .incident("Ancienne panne", now - Duration::days(10), Vec::new())
+        .await;
+    app.update(
+        old,
+        IncidentStatus::Resolved,
+        "Réparé",
+        now - Duration::days(10) + Duration::hours(1),
+    )
+    .await;
+    // `/` was cached above: wait for the change hub to notice the writes (500 ms).
+    let html = app.page_with("/", &format!("/incidents/{recent}")).await;
+    let section = &html[at(&html, "id=\"recent-incidents-title\"")..];
+    let section = &section[..at(section, "</section>")];
+    assert!(section.contains("Incidents des 7 derniers jours"));
+    assert!(section.contains(&format!("href=\"/incidents/{recent}\"")));
+    assert!(section.contains("Durée : 1 h"));
+    assert!(!section.contains("Ancienne panne"), "older than a week");
+    assert!(
+        !section.contains("Paiements refusés"),
+        "open incidents are listed above, not among recent ones"
+    );
+}
+
 on_both!(
+    the_overview_banner_reads_open_incidents_and_keeps_recent_ones,
     incident_page_tells_the_whole_story_in_order_in_both_languages,
     an_open_incident_says_since_when_it_is_ongoing,
     unknown_or_malformed_incident_ids_get_the_404_page,

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use domain::incident::{
     page_count, HistoryEntry, HistoryMonth, HistoryPage, HomeExtras, Impact, IncidentPage,
     IncidentStatus, IncidentUpdateView, MaintenanceEntry, MaintenancePage, MaintenanceStatus,
-    SiteTime, UpdateEntry,
+    RecentIncident, SiteTime, UpdateEntry, RECENT_DAYS,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -40,7 +40,8 @@ fn entry(u: IncidentUpdateView, tz: Tz) -> UpdateEntry {
     }
 }
 
-/// One incident with every update, oldest first, and its postmortem apart.
+/// One incident with every update, newest first (what a reader coming back wants to see
+/// first), and its postmortem apart.
 #[tracing::instrument(skip(db, tz, now))]
 pub async fn incident_page(
     db: &DatabaseConnection,
@@ -53,8 +54,8 @@ pub async fn incident_page(
     };
     let mut updates = Vec::new();
     let mut postmortem = Vec::new();
-    // Stored newest first; the page tells the story in order.
-    for u in view.updates.into_iter().rev() {
+    // Stored newest first, as the page shows them.
+    for u in view.updates {
         if u.status == IncidentStatus::Postmortem {
             postmortem.push(entry(u, tz));
         } else {
@@ -264,7 +265,7 @@ pub async fn history(
     }))
 }
 
-/// Freshness of the probe data and the maintenance `/` shows.
+/// Freshness of the probe data, the maintenance and the recent incidents `/` shows.
 #[tracing::instrument(skip_all)]
 pub async fn home_extras(
     db: &DatabaseConnection,
@@ -291,11 +292,38 @@ pub async fn home_extras(
     }
     let (active, mut upcoming, _) = split(all_windows(db, now).await?);
     upcoming.truncate(HOME_UPCOMING);
+    let recent_incidents = incident::Entity::find()
+        .filter(incident::Column::ResolvedAt.gte(now - Duration::days(RECENT_DAYS)))
+        .filter(incident::Column::StartedAt.lte(now))
+        .order_by_desc(incident::Column::StartedAt)
+        .order_by_desc(incident::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let status = IncidentStatus::parse(&i.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("incident {}: {}", i.id, i.status)))?;
+            let impact = Impact::parse(&i.impact)
+                .ok_or_else(|| StoreError::Corrupt(format!("incident {}: {}", i.id, i.impact)))?;
+            Ok(RecentIncident {
+                id: i.id,
+                title: i.title,
+                status,
+                impact,
+                started_at: site_time(i.started_at, tz),
+                resolved_at: i.resolved_at.map(|t| site_time(t, tz)),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?
+        .into_iter()
+        .filter(|i| !i.status.is_open())
+        .collect();
     Ok(HomeExtras {
         timezone: tz.name().to_owned(),
         data_as_of: newest.map(|t| site_time(t, tz)),
         stale: newest.is_some() && !any_fresh,
         active_maintenance: entries(db, active, tz).await?,
         upcoming_maintenance: entries(db, upcoming, tz).await?,
+        recent_incidents,
     })
 }

@@ -18,7 +18,11 @@ pub fn IncidentCard(incident: IncidentView) -> impl IntoView {
         .join(", ");
     view! {
         <article class=format!("incident impact-{}", incident.impact.as_str()) data-incident=incident.id>
-            <h3 class="incident-title">{incident.title.clone()}</h3>
+            <h3 class="incident-title">
+                <a href=crate::components::site_chrome::href(&format!("/incidents/{}", incident.id), &[])>
+                    {incident.title.clone()}
+                </a>
+            </h3>
             <p class="incident-meta">
                 <span class="incident-state">{t.incident_status(incident.status)}</span>
                 " · "

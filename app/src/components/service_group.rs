@@ -55,8 +55,9 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                     .services
                     .into_iter()
                     .map(|s| {
-                        let uptime = t.uptime(s.uptime_90d);
-                        let over = t.uptime_over_days(s.days.len());
+                        let coverage = domain::availability::Coverage::of(&s.days);
+                        let uptime = t.uptime_figure(s.uptime_90d, coverage);
+                        let over = t.uptime_over_days(coverage.days);
                         view! {
                             <li class="service" data-service=s.slug.clone() data-status=s.state.css_class()>
                                 <div class="service-main">

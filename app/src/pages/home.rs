@@ -2,7 +2,7 @@
 
 use domain::locale::Locale;
 use domain::page::StatusPage;
-use domain::status::{ComponentStatus, ServiceState};
+use domain::status::ServiceState;
 use leptos::prelude::*;
 
 use crate::api::{get_home_extras, get_overview};
@@ -11,9 +11,10 @@ use crate::components::day_bar::DayBarLegend;
 use crate::components::incident_card::IncidentCard;
 use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
+use crate::components::site_chrome::href;
 use crate::components::site_chrome::{site_title, PageTitle};
 use crate::i18n::Texts;
-use domain::incident::HomeExtras;
+use domain::incident::{HomeExtras, RecentIncident, RECENT_DAYS};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -103,17 +104,14 @@ fn Overview(
         stale: false,
         active_maintenance: Vec::new(),
         upcoming_maintenance: Vec::new(),
+        recent_incidents: Vec::new(),
     });
+    let recent = extras.recent_incidents;
     let stale_since = extras.data_as_of.filter(|_| extras.stale);
     let data_as_of = extras.data_as_of;
     let mut windows = extras.active_maintenance;
     windows.extend(extras.upcoming_maintenance);
-    let states: Vec<ServiceState> = page
-        .groups
-        .iter()
-        .flat_map(|g| g.services.iter().map(|s| s.state))
-        .collect();
-    let banner = banner(&states, t);
+    let banner = banner(&page, t);
     let banner_class = format!("banner banner-{}", banner.0);
     view! {
         <header class="page-header">
@@ -142,46 +140,78 @@ fn Overview(
             <section class="home-maintenance" aria-labelledby="maintenance-title">
                 <h2 id="maintenance-title">{t.home_maintenance()}</h2>
                 <MaintenanceList windows/>
-                <p><a href=crate::components::site_chrome::href("/maintenance", &[])>{t.all_maintenance()}</a></p>
+                <p><a href=href("/maintenance", &[])>{t.all_maintenance()}</a></p>
             </section>
         }.into_any())}
         {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
         <DayBarLegend/>
+        <RecentIncidents recent t/>
     }
 }
 
-/// The banner's class and sentence for the current states.
-fn banner(states: &[ServiceState], t: &'static Texts) -> (&'static str, String) {
-    let known: Vec<ComponentStatus> = states
+/// Incidents resolved in the last days, so `/` keeps a trace of what happened once it is over.
+#[component]
+fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts) -> impl IntoView {
+    let list = if recent.is_empty() {
+        view! { <p class="empty">{t.no_recent_incidents()}</p> }.into_any()
+    } else {
+        view! {
+            <ul class="recent-incidents-list">
+                {recent
+                    .into_iter()
+                    .map(|i| {
+                        let span = match i.resolved_at {
+                            Some(end) => format!(
+                                "{} · {}",
+                                t.date_time(&i.started_at),
+                                t.lasted((end - i.started_at).num_seconds())
+                            ),
+                            None => t.date_time(&i.started_at),
+                        };
+                        view! {
+                            <li class=format!("recent-incident impact-{}", i.impact.as_str()) data-incident=i.id>
+                                <a class="entry-title" href=href(&format!("/incidents/{}", i.id), &[])>{i.title}</a>
+                                <span class="entry-meta">
+                                    {t.incident_status(i.status)} " · " {t.impact(i.impact)} " · "
+                                    <time datetime=i.started_at.to_rfc3339()>{span}</time>
+                                </span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="recent-incidents" aria-labelledby="recent-incidents-title">
+            <h2 id="recent-incidents-title">{t.recent_incidents(RECENT_DAYS)}</h2>
+            {list}
+            <p><a href=href("/history", &[])>{t.all_history()}</a></p>
+        </section>
+    }
+}
+
+/// The banner's class and sentence for the current states and open incidents.
+fn banner(page: &StatusPage, t: &'static Texts) -> (&'static str, String) {
+    use domain::banner::BannerLevel as L;
+    let states: Vec<ServiceState> = page
+        .groups
         .iter()
-        .filter_map(|s| match s {
-            ServiceState::Known(c) => Some(*c),
-            ServiceState::NoData => None,
-        })
+        .flat_map(|g| g.services.iter().map(|s| s.state))
         .collect();
-    if known.is_empty() {
-        return ("no_data", t.banner_no_data.to_owned());
-    }
-    let affected = known
-        .iter()
-        .filter(|c| {
-            !matches!(
-                c,
-                ComponentStatus::Operational | ComponentStatus::UnderMaintenance
-            )
-        })
-        .count();
-    match known.iter().max() {
-        Some(ComponentStatus::MajorOutage) => ("major_outage", t.banner_major(affected)),
-        Some(ComponentStatus::PartialOutage | ComponentStatus::DegradedPerformance) => {
-            ("degraded_performance", t.banner_minor(affected))
+    let impacts: Vec<_> = page.incidents.iter().map(|i| i.impact).collect();
+    let b = domain::banner::banner(&states, &impacts);
+    let text = match b.level {
+        L::Major | L::Minor if b.from_incidents => {
+            t.banner_incidents(b.level == L::Major, b.incidents)
         }
-        Some(ComponentStatus::UnderMaintenance) => {
-            ("under_maintenance", t.banner_maintenance.to_owned())
-        }
-        _ if known.len() < states.len() => {
-            ("operational", t.banner_operational_partial_data.to_owned())
-        }
-        _ => ("operational", t.banner_operational.to_owned()),
-    }
+        L::Major => t.banner_major(b.affected),
+        L::Minor => t.banner_minor(b.affected),
+        L::Maintenance => t.banner_maintenance.to_owned(),
+        L::Operational if b.partial_data => t.banner_operational_partial_data.to_owned(),
+        L::Operational => t.banner_operational.to_owned(),
+        L::NoData => t.banner_no_data.to_owned(),
+    };
+    (b.level.css_class(), text)
 }

@@ -77,6 +77,9 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
     ];
     let [c_monitor, c_location, c_last, c_outcome, c_latency, c_reason] = t.location_columns();
     let tz = page.timezone.clone();
+    // Every window lies within the bar's days: under an hour of data there is under an
+    // hour in each window too, and no figure means anything yet.
+    let coverage = domain::availability::Coverage::of(&s.days);
     let uptime_section = view! {
             <section class="uptime" aria-labelledby="uptime-title">
                 <h2 id="uptime-title">{t.uptime_heading()}</h2>
@@ -86,7 +89,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                         .map(|(w, pct)| view! {
                             <div class="uptime-window" data-window=w>
                                 <dt>{t.range_label(w)}</dt>
-                                <dd>{t.uptime(pct)}</dd>
+                                <dd>{t.uptime_figure(pct, coverage)}</dd>
                             </div>
                         })
                         .collect_view()}
