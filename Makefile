@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page
+.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -48,7 +48,13 @@ setup-system:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-setup: setup-build setup-system
+# The notification tests run a real SMTP server on loopback: Python's aiosmtpd.
+setup-python:
+	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd \
+		|| python3 -m pip install --quiet --user --break-system-packages aiosmtpd \
+		|| $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd
+
+setup: setup-build setup-system setup-python
 
 ## --- build -------------------------------------------------------------------------------
 

@@ -33,6 +33,10 @@ pub struct Catalog {
     pub hosts: Vec<Host>,
     pub groups: Vec<Group>,
     pub services: Vec<Service>,
+    /// `[notifications]`: how readers' and staff's messages leave.
+    pub notifications: crate::notify_config::Notifications,
+    /// `[[alerts]]`: the staff's alert channels.
+    pub alerts: Vec<crate::notify_config::AlertChannel>,
 }
 
 impl Catalog {
@@ -320,6 +324,10 @@ struct RawConfig {
     groups: Vec<RawGroup>,
     #[serde(default)]
     services: Vec<RawService>,
+    #[serde(default)]
+    notifications: Option<crate::notify_config::RawNotifications>,
+    #[serde(default)]
+    alerts: Vec<crate::notify_config::RawAlert>,
 }
 
 #[derive(Deserialize)]
@@ -838,6 +846,13 @@ impl Validator<'_> {
             }
         }
 
+        let mut problems = Vec::new();
+        let notifications = crate::notify_config::notifications(raw.notifications, &mut problems);
+        let alerts = crate::notify_config::alerts(raw.alerts, &mut problems);
+        for (offset, key, message) in problems {
+            self.push(offset, key, message);
+        }
+
         Catalog {
             site,
             retention,
@@ -848,6 +863,8 @@ impl Validator<'_> {
             hosts,
             groups,
             services,
+            notifications,
+            alerts,
         }
     }
 

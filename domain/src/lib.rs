@@ -12,6 +12,7 @@ pub mod config;
 pub mod incident;
 pub mod locale;
 pub mod monitor_state;
+pub mod notify_config;
 pub mod page;
 pub mod quorum;
 pub mod status;

@@ -8,6 +8,7 @@ mod m20261128_000001_probe_history;
 mod m20261129_000002_staff;
 mod m20261130_000001_drafts;
 mod m20261130_000002_totp;
+mod m20261207_000050_notifications;
 mod m20261207_000060_cluster;
 mod m20261207_000061_change_notify;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_staff::Migration),
             Box::new(m20261130_000001_drafts::Migration),
             Box::new(m20261130_000002_totp::Migration),
+            Box::new(m20261207_000050_notifications::Migration),
             Box::new(m20261207_000060_cluster::Migration),
             Box::new(m20261207_000061_change_notify::Migration),
         ]

@@ -70,7 +70,9 @@ pub async fn run(catalog: Catalog, database_url: &str, opts: Options) -> anyhow:
     let hub = crate::changes::Hub::new();
     hub.check(&db).await;
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let state = crate::startup::app_state(&catalog, db.clone(), hub.clone(), addr);
+    // The export sends nothing: its notifier is never spawned.
+    let notify = std::sync::Arc::new(crate::notify::Notifier::new(db.clone(), &catalog).await?);
+    let state = crate::startup::app_state(&catalog, db.clone(), hub.clone(), addr, notify);
     let app = crate::startup::router(state);
     let live = opts
         .base_url

@@ -19,6 +19,7 @@ pub mod health;
 pub mod ical;
 pub mod live;
 pub mod markdown;
+pub mod notify;
 pub mod probe;
 pub mod stale;
 pub mod startup;

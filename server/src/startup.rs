@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::feeds::router())
         .merge(crate::ical::router())
         .merge(crate::badge::router())
+        .merge(crate::notify::routes::router())
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
         .fallback(not_found)
@@ -208,8 +209,10 @@ pub fn app_state(
     db: store::Db,
     hub: std::sync::Arc<crate::changes::Hub>,
     addr: SocketAddr,
+    notify: std::sync::Arc<crate::notify::Notifier>,
 ) -> AppState {
     AppState {
+        notify,
         cache: crate::cache::PageCache::new(
             hub.clone(),
             catalog.site.default_locale,
@@ -272,7 +275,9 @@ pub async fn spawn_probing_from(
     // The baseline is taken before the first request, so no early page outlives a write.
     hub.check(&db).await;
     hub.watch(db.clone());
-    let state = app_state(catalog, db, hub.clone(), addr);
+    let notify = std::sync::Arc::new(crate::notify::Notifier::new(db.clone(), catalog).await?);
+    notify.spawn(&hub);
+    let state = app_state(catalog, db, hub.clone(), addr, notify);
     tokio::spawn(crate::assets::warm());
     tokio::spawn(crate::cluster::run_clock(
         state.ctx.db.clone(),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub hub: std::sync::Arc<Hub>,
     /// The public response cache (bounded in bytes).
     pub cache: std::sync::Arc<crate::cache::PageCache>,
+    /// Subscriptions and the outbox sender.
+    pub notify: std::sync::Arc<crate::notify::Notifier>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

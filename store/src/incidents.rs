@@ -175,7 +175,9 @@ pub async fn open(
     .insert(&txn)
     .await?;
     set_services(&txn, inc.id, &new.services).await?;
-    insert_update(&txn, inc.id, new.status, &new.message, &new.services, now).await?;
+    let update_id =
+        insert_update(&txn, inc.id, new.status, &new.message, &new.services, now).await?;
+    crate::outbox::queue_incident_update(&txn, inc.id, update_id, now).await?;
     audit::record(
         &txn,
         actor,
@@ -213,7 +215,7 @@ pub async fn post_update(
     }
     check_services(&txn, &update.services).await?;
     set_services(&txn, incident_id, &update.services).await?;
-    insert_update(
+    let update_id = insert_update(
         &txn,
         incident_id,
         update.status,
@@ -241,6 +243,8 @@ pub async fn post_update(
         now,
     )
     .await?;
+    // Queued after the incident row has its new status, so the announcement carries it.
+    crate::outbox::queue_incident_update(&txn, incident_id, update_id, now).await?;
     txn.commit().await?;
     get(db, incident_id).await?.ok_or(WriteError::NotFound)
 }

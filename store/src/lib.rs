@@ -16,12 +16,14 @@ pub mod feeds;
 pub mod history;
 pub mod incidents;
 pub mod maintenance;
+pub mod outbox;
 pub mod overview;
 pub mod public_pages;
 pub mod push;
 pub mod service_page;
 pub mod sessions;
 pub mod status;
+pub mod subscribers;
 pub mod tokens;
 pub mod users;
 

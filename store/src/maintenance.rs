@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::audit::{self, Actor, WriteError};
 use crate::entity::{maintenance, maintenance_service, service};
 use crate::incidents::Message;
+use crate::outbox::MaintenanceMove;
 use crate::StoreError;
 
 /// A window to schedule.
@@ -99,6 +100,10 @@ pub async fn schedule(
         now,
     )
     .await?;
+    crate::outbox::queue_maintenance(&txn, m.id, MaintenanceMove::Scheduled, now).await?;
+    if status != MaintenanceStatus::Scheduled {
+        crate::outbox::queue_maintenance(&txn, m.id, announced(status), now).await?;
+    }
     txn.commit().await?;
     get(db, m.id, now).await?.ok_or(WriteError::NotFound)
 }
@@ -142,6 +147,14 @@ pub async fn set_status(
         now,
     )
     .await?;
+    if from != status.as_str()
+        && matches!(
+            status,
+            MaintenanceStatus::InProgress | MaintenanceStatus::Completed
+        )
+    {
+        crate::outbox::queue_maintenance(&txn, id, announced(status), now).await?;
+    }
     txn.commit().await?;
     get(db, id, now).await?.ok_or(WriteError::NotFound)
 }
@@ -191,11 +204,27 @@ pub async fn advance(
                 now,
             )
             .await?;
+            if matches!(
+                to,
+                MaintenanceStatus::InProgress | MaintenanceStatus::Completed
+            ) {
+                crate::outbox::queue_maintenance(&txn, m.id, announced(to), now).await?;
+            }
             moves.push(Transition { id: m.id, from, to });
         }
         txn.commit().await?;
     }
     Ok(moves)
+}
+
+/// The announcement a window reaching `status` makes (only in progress and completed are
+/// announced after scheduling).
+fn announced(status: MaintenanceStatus) -> MaintenanceMove {
+    match status {
+        MaintenanceStatus::Completed => MaintenanceMove::Completed,
+        MaintenanceStatus::Scheduled => MaintenanceMove::Scheduled,
+        _ => MaintenanceMove::Started,
+    }
 }
 
 /// The services of each window in `ids`, with their names, as readers see them.

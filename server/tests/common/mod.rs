@@ -10,6 +10,7 @@ use std::time::Duration;
 use domain::config::Catalog;
 
 pub mod html;
+pub mod smtp;
 pub mod xss;
 
 tokio::task_local! {

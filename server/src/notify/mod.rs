@@ -1,0 +1,348 @@
+//! Notifications: readers' e-mail subscriptions (double opt-in), and the sender that works
+//! through the outbox (see `store::outbox`): one instance at a time, under a lease, within a
+//! per-minute ceiling, retrying temporary failures with backoff and never sending a message
+//! twice.
+//!
+//! - [`token`]: signed links (confirm, unsubscribe, preferences).
+//! - [`mail`]: what the mails say, and the SMTP transport.
+//! - [`routes`]: `/subscribe` and its links, `POST /api/v1/subscribers`.
+//! - [`throttle`]: per-address and per-client limits on subscription requests.
+
+pub mod mail;
+pub mod routes;
+pub mod throttle;
+pub mod token;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::config::Catalog;
+use domain::locale::Locale;
+use futures::StreamExt;
+use store::outbox::{self, Delivery, Lease, Outcome};
+use store::StoreError;
+
+/// The lease row the senders compete for.
+const LEASE: &str = "outbox";
+/// Failed deliveries in a row after which a webhook is paused.
+pub const PAUSE_AFTER: i32 = 10;
+/// Attempts before a delivery is given up.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// Escapes text for HTML content and double-quoted attributes.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How the sender paces itself.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// At most this many messages handed over per minute (`notifications.per_minute`).
+    pub per_minute: u32,
+    /// How long finished messages are kept (`notifications.retention_days`).
+    pub retention: chrono::Duration,
+    /// How long the lease lasts without renewal: after a crash, another instance (or the
+    /// restarted one) takes over this much later.
+    pub lease_ttl: chrono::Duration,
+    /// The first retry waits this long, each next one twice as long (capped at one hour).
+    pub retry_base: chrono::Duration,
+    /// Messages handed over at the same time.
+    pub concurrency: usize,
+}
+
+impl Settings {
+    pub fn from_catalog(catalog: &Catalog) -> Settings {
+        Settings {
+            per_minute: catalog.notifications.per_minute,
+            retention: chrono::Duration::days(i64::from(catalog.notifications.retention_days)),
+            lease_ttl: chrono::Duration::seconds(30),
+            retry_base: chrono::Duration::seconds(30),
+            concurrency: 8,
+        }
+    }
+
+    /// When attempt number `attempts` (1-based) failed temporarily, the next one.
+    pub fn next_attempt(&self, attempts: i32, now: DateTime<Utc>) -> DateTime<Utc> {
+        let factor = 1i32 << (attempts - 1).clamp(0, 16);
+        let wait = (self.retry_base * factor).min(chrono::Duration::hours(1));
+        now + wait
+    }
+}
+
+/// The notification engine of one instance.
+pub struct Notifier {
+    pub db: store::Db,
+    pub signer: token::Signer,
+    pub site: mail::Site,
+    pub default_locale: Locale,
+    pub mailer: Option<mail::Mailer>,
+    pub settings: Settings,
+    pub throttle: throttle::Limits,
+    /// This instance's name on the lease.
+    pub holder: String,
+    /// Rings when a write may have queued something.
+    pub wake: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("holder", &self.holder)
+            .field("mailer", &self.mailer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notifier {
+    /// The engine for `catalog` on `db`: reads (or creates) the installation's signing key
+    /// and builds the SMTP transport if `[notifications.smtp]` is set.
+    pub async fn new(db: store::Db, catalog: &Catalog) -> anyhow::Result<Notifier> {
+        let key = outbox::instance_key(&db, "links").await?;
+        let mailer = match &catalog.notifications.smtp {
+            Some(smtp) => Some(mail::Mailer::new(smtp)?),
+            None => None,
+        };
+        Ok(Notifier {
+            db,
+            signer: token::Signer::new(&key),
+            site: mail::Site {
+                title: catalog.site.title.clone(),
+                base_url: catalog.site.base_url.trim_end_matches('/').to_owned(),
+                timezone: catalog.site.timezone,
+            },
+            default_locale: catalog.site.default_locale,
+            mailer,
+            settings: Settings::from_catalog(catalog),
+            throttle: throttle::Limits::default(),
+            holder: format!(
+                "{}-{}-{:08x}",
+                std::process::id(),
+                Utc::now().timestamp(),
+                fastrand::u32(..)
+            ),
+            wake: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Whether readers can subscribe by e-mail (SMTP is configured).
+    pub fn email_enabled(&self) -> bool {
+        self.mailer.is_some()
+    }
+
+    /// Runs the sender until the process ends: a pass at once, then after every change the
+    /// hub sees, every wake-up and at least every second.
+    pub fn spawn(self: &Arc<Self>, hub: &crate::changes::Hub) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        let mut changes = hub.subscribe();
+        tokio::spawn(async move {
+            let mut last_purge = DateTime::<Utc>::MIN_UTC;
+            loop {
+                let now = Utc::now();
+                let busy = match me.tick(now).await {
+                    Ok(n) => n > 0,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "notification outbox pass failed");
+                        false
+                    }
+                };
+                if now - last_purge > chrono::Duration::hours(1) {
+                    last_purge = now;
+                    match outbox::purge(&me.db, me.settings.retention, now).await {
+                        Ok(n) if n > 0 => tracing::info!(rows = n, "old notifications purged"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "notification purge failed"),
+                    }
+                }
+                if busy {
+                    continue;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = me.wake.notified() => {}
+                    _ = changes.recv() => {}
+                }
+            }
+        })
+    }
+
+    /// One pass: take or renew the lease (settling interrupted sends when newly taken), fan
+    /// queued notifications out, then send what is due within the per-minute ceiling.
+    /// Returns the number of deliveries attempted.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        match outbox::take_lease(&self.db, LEASE, &self.holder, self.settings.lease_ttl, now)
+            .await?
+        {
+            Lease::Elsewhere => return Ok(0),
+            Lease::Taken => {
+                let n = outbox::settle_interrupted(&self.db, now).await?;
+                if n > 0 {
+                    tracing::warn!(
+                        deliveries = n,
+                        "messages interrupted while sending are marked unknown, not resent"
+                    );
+                }
+            }
+            Lease::Renewed => {}
+        }
+        outbox::fan_out(&self.db, &[], now).await?;
+        let sent = outbox::sent_last_minute(&self.db, now).await?;
+        let budget = u64::from(self.settings.per_minute).saturating_sub(sent);
+        if budget == 0 {
+            return Ok(0);
+        }
+        let batch = outbox::due(&self.db, now, budget.min(100)).await?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let ids: HashSet<i64> = batch.iter().filter_map(|d| d.notification_id).collect();
+        let notifications = outbox::notifications(&self.db, &ids).await?;
+        let n = batch.len();
+        let results: Vec<Result<(), StoreError>> = futures::stream::iter(batch)
+            .map(|d| {
+                let event = d
+                    .notification_id
+                    .and_then(|id| notifications.get(&id))
+                    .map(|n| &n.event);
+                self.deliver(d.clone(), event, now)
+            })
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .collect()
+            .await;
+        for r in results {
+            r?;
+        }
+        Ok(n)
+    }
+
+    /// Claims, sends and records one delivery.
+    async fn deliver(
+        &self,
+        d: Delivery,
+        event: Option<&outbox::Event>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if !outbox::claim(&self.db, d.id).await? {
+            return Ok(());
+        }
+        let attempts = d.attempts + 1;
+        let outcome = match self.attempt(&d, event).await {
+            Attempt::Sent(code) => Outcome::Sent { code },
+            Attempt::Temporary(error, code) if attempts < MAX_ATTEMPTS => Outcome::Retry {
+                error,
+                code,
+                at: self.settings.next_attempt(attempts, Utc::now().max(now)),
+            },
+            Attempt::Temporary(error, code) | Attempt::Permanent(error, code) => {
+                Outcome::Failed { error, code }
+            }
+        };
+        if let Outcome::Failed { error, .. } | Outcome::Retry { error, .. } = &outcome {
+            tracing::warn!(delivery = d.id, channel = %d.channel, error = %error, "delivery failed");
+        }
+        let paused =
+            outbox::record(&self.db, &d, &outcome, PAUSE_AFTER, Utc::now().max(now)).await?;
+        if paused {
+            tracing::warn!(
+                subscriber = d.subscriber_id,
+                "webhook paused after {PAUSE_AFTER} failures in a row"
+            );
+        }
+        Ok(())
+    }
+
+    /// One attempt at handing `d` over.
+    async fn attempt(&self, d: &Delivery, event: Option<&outbox::Event>) -> Attempt {
+        match d.channel.as_str() {
+            "email" => self.attempt_mail(d, event).await,
+            other => Attempt::Permanent(format!("unknown channel {other}"), None),
+        }
+    }
+
+    async fn attempt_mail(&self, d: &Delivery, event: Option<&outbox::Event>) -> Attempt {
+        let Some(mailer) = &self.mailer else {
+            return Attempt::Temporary("no [notifications.smtp] configured".into(), None);
+        };
+        let rendered = match d.kind.as_str() {
+            "confirm" => {
+                let l = lang(d.payload.get("language").and_then(|v| v.as_str()));
+                let link = d.payload.get("link").and_then(|v| v.as_str()).unwrap_or("");
+                let webhook = d.payload.get("webhook").and_then(|v| v.as_str());
+                mail::confirmation(&self.site, l, link, webhook)
+            }
+            "event" => {
+                let Some(event) = event else {
+                    return Attempt::Permanent("its notification is gone".into(), None);
+                };
+                let sub = match d.subscriber_id {
+                    Some(id) => store::subscribers::get(&self.db, id).await,
+                    None => Ok(None),
+                };
+                let sub = match sub {
+                    Ok(Some(s)) => s,
+                    Ok(None) => return Attempt::Permanent("no such subscriber".into(), None),
+                    Err(e) => return Attempt::Temporary(e.to_string(), None),
+                };
+                let footer = self.footer(&sub);
+                match mail::event(&self.site, lang(Some(&sub.language)), event, &footer) {
+                    Some(r) => r,
+                    None => return Attempt::Permanent("not a reader's event".into(), None),
+                }
+            }
+            other => return Attempt::Permanent(format!("unknown mail kind {other}"), None),
+        };
+        let msg = match mail::message(&mailer.from, &d.recipient, &rendered) {
+            Ok(m) => m,
+            Err(e) => return Attempt::Permanent(e, None),
+        };
+        match mailer.send(msg).await {
+            Ok(()) => Attempt::Sent(Some(250)),
+            Err(mail::SendError::Temporary(e, c)) => Attempt::Temporary(e, c),
+            Err(mail::SendError::Permanent(e, c)) => Attempt::Permanent(e, c),
+        }
+    }
+
+    /// The preferences and unsubscribe links of a subscriber.
+    pub fn footer(&self, sub: &store::subscribers::Subscriber) -> mail::Footer {
+        let holder = token::Holder {
+            id: sub.id,
+            a: sub.address.clone(),
+        };
+        mail::Footer {
+            manage: format!(
+                "{}/subscribe/manage?t={}",
+                self.site.base_url,
+                self.signer.sign("manage", &holder)
+            ),
+            unsubscribe: format!(
+                "{}/subscribe/unsubscribe?t={}",
+                self.site.base_url,
+                self.signer.sign("unsubscribe", &holder)
+            ),
+        }
+    }
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Sent(Option<i32>),
+    Temporary(String, Option<i32>),
+    Permanent(String, Option<i32>),
+}
+
+/// A stored language code as a locale (French when unknown).
+pub fn lang(code: Option<&str>) -> Locale {
+    code.and_then(Locale::from_tag).unwrap_or(Locale::Fr)
+}

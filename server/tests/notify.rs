@@ -1,0 +1,392 @@
+//! E-mail notifications end to end, against a real SMTP server on loopback (aiosmtpd):
+//! subscribe, confirm through the link received, an incident update arrives with working
+//! one-click unsubscribe; a temporary 4xx then success; a crash between handing a mail over
+//! and recording it never sends it twice; the per-minute ceiling.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::smtp::Sink;
+use common::{client, Probes, Server};
+use domain::incident::{Impact, IncidentStatus};
+use domain::notify_config::Smtp;
+use domain::status::ComponentStatus;
+use serde_json::json;
+use store::audit::Actor;
+use store::incidents::{Message, NewIncident, NewUpdate};
+use store::outbox::state;
+use store::subscribers::{Wanted, EMAIL};
+
+fn catalog_with(sink: &Sink) -> domain::config::Catalog {
+    let mut c = common::humanoid();
+    c.notifications.smtp = Some(Smtp {
+        url: sink.url(),
+        from: "Humanoid status <status@example.org>".into(),
+        credentials_file: None,
+    });
+    c
+}
+
+fn incident(title: &str, services: &[&str]) -> NewIncident {
+    NewIncident {
+        title: title.into(),
+        impact: Impact::Major,
+        status: IncidentStatus::Investigating,
+        message: Message {
+            markdown: "We are **looking** into it.".into(),
+            html: "<p>We are <strong>looking</strong> into it.</p>".into(),
+        },
+        services: services
+            .iter()
+            .map(|s| ((*s).to_owned(), ComponentStatus::MajorOutage))
+            .collect(),
+        started_at: None,
+        notify: true,
+    }
+}
+
+async fn subscribe_reader_through_the_link_then_updates_arrive_until_one_click_unsubscribe() {
+    let sink = Sink::start(&[]);
+    let app = Server::start(&catalog_with(&sink), Probes::Off).await;
+    let c = client();
+
+    let form = c
+        .get(format!("{}/subscribe?lang=en", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    let html = form.text().await.unwrap();
+    assert!(html.contains("name=\"email\"") && html.contains("value=\"frandroid\""));
+
+    let ask = json!({ "email": "Reader@Example.org", "language": "en", "services": ["frandroid"] });
+    let first = c
+        .post(format!("{}/api/v1/subscribers", app.base))
+        .json(&ask)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 202);
+    let first_body = first.text().await.unwrap();
+    // Bad input is named.
+    let bad = c
+        .post(format!("{}/api/v1/subscribers", app.base))
+        .json(&json!({ "email": "nope", "services": ["no-such-service"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let bad = c
+        .post(format!("{}/api/v1/subscribers", app.base))
+        .json(&json!({ "email": "x@example.org", "services": ["no-such-service"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("no-such-service"));
+
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails[0].to, "reader@example.org");
+    assert!(mails[0].subject.contains("Confirm"), "{}", mails[0].subject);
+    assert!(!mails[0].html.is_empty(), "an HTML part too");
+    // Nothing is stored about an address nobody confirmed.
+    assert!(
+        store::subscribers::find(&app.db, EMAIL, "reader@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let link = mails[0]
+        .link(&format!("{}/subscribe/confirm?t=", "http://127.0.0.1:8080"))
+        .expect("a confirmation link to the site's base_url");
+    let link = link.replace("http://127.0.0.1:8080", &app.base);
+    let t = link.split("t=").nth(1).unwrap().to_owned();
+
+    // Opening the link only shows a button; posting it confirms.
+    let shown = c.get(&link).send().await.unwrap();
+    assert_eq!(shown.status(), 200);
+    assert!(
+        store::subscribers::find(&app.db, EMAIL, "reader@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let confirmed = c
+        .post(format!("{}/subscribe/confirm", app.base))
+        .form(&[("t", t.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let sub = store::subscribers::find(&app.db, EMAIL, "reader@example.org")
+        .await
+        .unwrap()
+        .expect("subscribed");
+    assert_eq!(sub.services, Some(vec!["frandroid".to_owned()]));
+
+    // Asking again for a subscribed address answers exactly the same.
+    let again = c
+        .post(format!("{}/api/v1/subscribers", app.base))
+        .json(&ask)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.text().await.unwrap(), first_body);
+    let after_again = sink.wait_for(2).await;
+    assert!(after_again[1].subject.contains("Confirm"));
+
+    // An incident on another service does not concern this reader; one on theirs does.
+    let now = Utc::now();
+    store::incidents::open(
+        &app.db,
+        &incident("Other site down", &["appxoid"]),
+        &Actor::cli(),
+        now,
+    )
+    .await
+    .unwrap();
+    let inc = store::incidents::open(
+        &app.db,
+        &incident("FrAndroid is down", &["frandroid"]),
+        &Actor::cli(),
+        now,
+    )
+    .await
+    .unwrap();
+    let mails = sink.wait_for(3).await;
+    let m = &mails[2];
+    assert_eq!(m.to, "reader@example.org");
+    assert!(m.subject.contains("FrAndroid is down") && m.subject.contains("Investigating"));
+    assert!(m.text.contains("We are **looking** into it."));
+    assert!(m.text.contains("FrAndroid: major outage"), "{}", m.text);
+    assert!(m.html.contains("<strong>looking</strong>"));
+    assert!(m.text.contains(&format!("/incidents/{}", inc.id)));
+    assert!(m.text.contains("/subscribe/manage?t="));
+    assert_eq!(
+        m.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let unsubscribe = m.header("List-Unsubscribe").expect("List-Unsubscribe");
+    let unsubscribe = unsubscribe
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .replace("http://127.0.0.1:8080", &app.base);
+
+    // The preferences page opens without an account.
+    let manage = m
+        .link("http://127.0.0.1:8080/subscribe/manage?t=")
+        .unwrap()
+        .replace("http://127.0.0.1:8080", &app.base);
+    let page = c.get(&manage).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("reader@example.org"));
+
+    // RFC 8058 one-click: a POST with that body, no cookie, no page.
+    let gone = c
+        .post(&unsubscribe)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+    assert!(
+        store::subscribers::find(&app.db, EMAIL, "reader@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The next update reaches nobody.
+    store::incidents::post_update(
+        &app.db,
+        inc.id,
+        &NewUpdate {
+            status: IncidentStatus::Resolved,
+            message: Message {
+                markdown: "Fixed.".into(),
+                html: "<p>Fixed.</p>".into(),
+            },
+            services: vec![("frandroid".into(), ComponentStatus::Operational)],
+        },
+        &Actor::cli(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        if store::outbox::waiting(&app.db).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(store::outbox::waiting(&app.db).await.unwrap(), 0);
+    assert_eq!(sink.mails().len(), 3);
+    // The used link is dead.
+    let again = c.get(&unsubscribe).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+}
+
+/// A migrated database with the catalog and one confirmed subscriber, and a notifier on it
+/// (driven by hand, `now` chosen by the test).
+async fn notifier_on(
+    sink: &Sink,
+    subscribers: &[&str],
+) -> (
+    server::notify::Notifier,
+    store::Db,
+    Option<tempfile::TempDir>,
+) {
+    let catalog = catalog_with(sink);
+    let (url, dir) = common::fresh_database().await;
+    let db = server::startup::prepare_database(&catalog, &url)
+        .await
+        .unwrap();
+    for a in subscribers {
+        store::subscribers::confirm(
+            &db,
+            &Wanted {
+                kind: EMAIL.into(),
+                address: (*a).into(),
+                contact: None,
+                language: "fr".into(),
+                services: None,
+            },
+            None,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    let n = server::notify::Notifier::new(db.clone(), &catalog)
+        .await
+        .unwrap();
+    (n, db, dir)
+}
+
+async fn a_temporary_refusal_is_retried_after_its_backoff_then_delivered() {
+    let sink = Sink::start(&["--fail-first", "1"]);
+    let (n, db, _dir) = notifier_on(&sink, &["a@example.org"]).await;
+    let now = Utc::now();
+    store::incidents::open(&db, &incident("Panne", &["frandroid"]), &Actor::cli(), now)
+        .await
+        .unwrap();
+    assert_eq!(n.tick(now).await.unwrap(), 1);
+    let d = &store::outbox::recent(&db, Some("email"), None, 10)
+        .await
+        .unwrap()[0];
+    assert_eq!(d.state, state::PENDING);
+    assert_eq!(d.attempts, 1);
+    assert_eq!(d.response_code, Some(451));
+    assert!(d.next_attempt_at > now);
+    assert!(sink.mails().is_empty());
+    // Not due yet: nothing happens.
+    assert_eq!(n.tick(now).await.unwrap(), 0);
+    // After the backoff it leaves, once.
+    assert_eq!(n.tick(d.next_attempt_at).await.unwrap(), 1);
+    let mails = sink.wait_for(1).await;
+    assert!(mails[0].subject.contains("Panne") && mails[0].subject.contains("Enquête en cours"));
+    let d = &store::outbox::recent(&db, Some("email"), None, 10)
+        .await
+        .unwrap()[0];
+    assert_eq!(d.state, state::SENT);
+    assert_eq!(
+        n.tick(d.next_attempt_at + Duration::hours(2))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(sink.mails().len(), 1);
+}
+
+async fn a_crash_between_handing_over_and_recording_never_sends_twice() {
+    // The server keeps the mail, then is slow to answer: the sender is stopped meanwhile.
+    let sink = Sink::start(&["--delay", "5"]);
+    let (first, db, _dir) = notifier_on(&sink, &["a@example.org"]).await;
+    let now = Utc::now();
+    store::incidents::open(&db, &incident("Panne", &["frandroid"]), &Actor::cli(), now)
+        .await
+        .unwrap();
+    let crashed = tokio::time::timeout(std::time::Duration::from_secs(2), first.tick(now)).await;
+    assert!(crashed.is_err(), "the pass was cut short while sending");
+    assert_eq!(sink.wait_for(1).await.len(), 1, "the server has the mail");
+    let d = &store::outbox::recent(&db, Some("email"), None, 10)
+        .await
+        .unwrap()[0];
+    assert_eq!(d.state, state::SENDING);
+
+    // Another instance (or the restarted one) takes over once the lease has lapsed.
+    let catalog = catalog_with(&sink);
+    let second = server::notify::Notifier::new(db.clone(), &catalog)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.tick(now).await.unwrap(),
+        0,
+        "the lease is still held"
+    );
+    let later = now + Duration::seconds(31);
+    assert_eq!(second.tick(later).await.unwrap(), 0);
+    let d = &store::outbox::recent(&db, Some("email"), None, 10)
+        .await
+        .unwrap()[0];
+    assert_eq!(d.state, state::UNKNOWN);
+    assert_eq!(second.tick(later + Duration::hours(2)).await.unwrap(), 0);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(sink.mails().len(), 1, "never sent twice");
+}
+
+async fn the_per_minute_ceiling_holds_messages_back_until_the_next_minute() {
+    let sink = Sink::start(&[]);
+    let (mut n, db, _dir) =
+        notifier_on(&sink, &["a@example.org", "b@example.org", "c@example.org"]).await;
+    n.settings.per_minute = 2;
+    let now = Utc::now();
+    store::incidents::open(&db, &incident("Panne", &["frandroid"]), &Actor::cli(), now)
+        .await
+        .unwrap();
+    assert_eq!(n.tick(now).await.unwrap(), 2);
+    assert_eq!(n.tick(now + Duration::seconds(10)).await.unwrap(), 0);
+    assert_eq!(n.tick(now + Duration::seconds(61)).await.unwrap(), 1);
+    assert_eq!(sink.wait_for(3).await.len(), 3);
+}
+
+async fn an_expired_or_altered_confirmation_link_is_refused() {
+    let sink = Sink::start(&[]);
+    let app = Server::start(&catalog_with(&sink), Probes::Off).await;
+    let n = server::notify::Notifier::new(app.db.clone(), &catalog_with(&sink))
+        .await
+        .unwrap();
+    let claims = server::notify::token::Confirm {
+        k: EMAIL.into(),
+        a: "late@example.org".into(),
+        c: None,
+        l: "en".into(),
+        s: None,
+        x: (Utc::now() - Duration::minutes(1)).timestamp(),
+    };
+    let expired = n.signer.sign("confirm", &claims);
+    let c = client();
+    for t in [expired.clone(), format!("{expired}x"), "junk".into()] {
+        let r = c
+            .post(format!("{}/subscribe/confirm", app.base))
+            .form(&[("t", t.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 410);
+    }
+    assert!(store::subscribers::find(&app.db, EMAIL, "late@example.org")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+on_both!(
+    subscribe_reader_through_the_link_then_updates_arrive_until_one_click_unsubscribe,
+    a_temporary_refusal_is_retried_after_its_backoff_then_delivered,
+    a_crash_between_handing_over_and_recording_never_sends_twice,
+    the_per_minute_ceiling_holds_messages_back_until_the_next_minute,
+    an_expired_or_altered_confirmation_link_is_refused,
+);
