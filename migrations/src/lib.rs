@@ -11,6 +11,7 @@ mod m20261130_000002_totp;
 mod m20261207_000050_notifications;
 mod m20261207_000060_cluster;
 mod m20261207_000061_change_notify;
+mod m20261207_000062_agents;
 
 /// Applies Vigie's migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000050_notifications::Migration),
             Box::new(m20261207_000060_cluster::Migration),
             Box::new(m20261207_000061_change_notify::Migration),
+            Box::new(m20261207_000062_agents::Migration),
         ]
     }
 }

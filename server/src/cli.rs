@@ -61,6 +61,11 @@ pub enum Command {
     },
     /// Validate the configuration file and print a one-line summary.
     CheckConfig,
+    /// Manage remote probe agents' tokens (`create`, `list`, `revoke`).
+    AgentToken {
+        #[command(subcommand)]
+        command: crate::agent_token::AgentTokenCommand,
+    },
     /// Write the public site as static files (a mirror for another provider).
     Export {
         /// Directory to write (replaced whole, never half-written).
@@ -135,6 +140,9 @@ pub async fn run(cli: Cli) -> ExitCode {
                 }
             };
             report(probe(&catalog, service.as_deref(), source).await)
+        }
+        Command::AgentToken { command } => {
+            crate::agent_token::run(&cli.database_url, command).await
         }
         Command::Export {
             out,

@@ -2,6 +2,7 @@
 //! `main.rs` only parses arguments and calls [`cli::run`].
 
 pub mod admin;
+pub mod agent_token;
 pub mod api;
 pub mod assets;
 pub mod auth;

@@ -52,6 +52,19 @@ pub async fn record_batch(
         return Ok(());
     }
     let txn = crate::begin_write(db).await?;
+    record_batch_in(&txn, batch).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`record_batch`] inside the caller's write transaction.
+pub(crate) async fn record_batch_in(
+    txn: &sea_orm::DatabaseTransaction,
+    batch: &[Observation],
+) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
 
     let mut ordered: Vec<&Observation> = batch.iter().collect();
     ordered.sort_by_key(|o| o.check.checked_at);
@@ -61,7 +74,7 @@ pub async fn record_batch(
     // another writer committed in between.
     let checks: Vec<NewCheck> = ordered.iter().map(|o| o.check.clone()).collect();
     for chunk in checks.chunks(CHUNK) {
-        crate::checks::record_in(&txn, chunk).await?;
+        crate::checks::record_in(txn, chunk).await?;
     }
 
     // Previous result per (monitor, location), from the stored states.
@@ -69,7 +82,7 @@ pub async fn record_batch(
     let mut previous: HashMap<(i64, String), (DateTime<Utc>, CheckOutcome)> = HashMap::new();
     for s in monitor_state::Entity::find()
         .filter(monitor_state::Column::MonitorId.is_in(monitor_ids.iter().copied()))
-        .all(&txn)
+        .all(txn)
         .await?
     {
         if let (Some(at), Some(o)) = (s.last_at, s.last_outcome.as_deref()) {
@@ -124,12 +137,11 @@ pub async fn record_batch(
 
     for chunk in events.chunks(CHUNK) {
         status_event::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
-    merge_rollups(&txn, &monitor_ids, acc).await?;
-    save_states(&txn, latest_state).await?;
-    txn.commit().await?;
+    merge_rollups(txn, &monitor_ids, acc).await?;
+    save_states(txn, latest_state).await?;
     Ok(())
 }
 
@@ -336,6 +348,43 @@ pub async fn load_states_elsewhere(
     location: &str,
 ) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
     states_where(db, Some(location)).await
+}
+
+/// The stored states of `monitor_ids` at `location`, in the caller's transaction.
+pub(crate) async fn load_states_of(
+    txn: &sea_orm::DatabaseTransaction,
+    monitor_ids: &[i64],
+    location: &str,
+) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
+    let rows = monitor_state::Entity::find()
+        .filter(monitor_state::Column::LocationId.eq(location))
+        .filter(monitor_state::Column::MonitorId.is_in(monitor_ids.iter().copied()))
+        .all(txn)
+        .await?;
+    rows.into_iter().map(state_of).collect()
+}
+
+fn state_of(r: monitor_state::Model) -> Result<(i64, String, MonitorState), StoreError> {
+    let outcome = |v: Option<String>, what: &str| -> Result<Option<CheckOutcome>, StoreError> {
+        v.map(|s| {
+            CheckOutcome::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("monitor state {what} is {s:?}")))
+        })
+        .transpose()
+    };
+    Ok((
+        r.monitor_id,
+        r.location_id,
+        MonitorState {
+            confirmed: outcome(r.confirmed, "confirmed")?,
+            since: r.since,
+            candidate: outcome(r.candidate, "candidate")?,
+            streak: u32::try_from(r.streak).unwrap_or(0),
+            last: outcome(r.last_outcome, "last outcome")?,
+            last_at: r.last_at,
+            last_reason: r.last_reason,
+        },
+    ))
 }
 
 async fn states_where(

@@ -3,6 +3,7 @@
 //! Functions take the connection first and plain domain values after it, and return domain
 //! values or `StoreError`; nothing here knows about HTTP.
 
+pub mod agents;
 pub mod api_read;
 pub mod audit;
 pub mod availability;

@@ -3,6 +3,7 @@
 //! the offending field names for invalid input. The public reads (`/api/v1` GET routes in
 //! [`read`], the Statuspage-compatible [`v2`], [`openapi`]'s document) are open to any origin.
 
+pub mod agent;
 mod caller;
 pub mod drafts;
 pub mod incidents;
@@ -112,6 +113,7 @@ pub fn router() -> axum::Router<crate::state::AppState> {
         .layer(cors);
     incidents::router()
         .merge(drafts::router())
+        .merge(agent::router())
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .merge(public)
 }

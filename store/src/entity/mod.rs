@@ -1,5 +1,7 @@
 //! sea-orm entities, one module per table, written by hand to match `migrations`.
 
+pub mod agent_batch;
+pub mod agent_token;
 pub mod api_token;
 pub mod audit_event;
 pub mod check_result;

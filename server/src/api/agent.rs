@@ -1,0 +1,219 @@
+//! The remote probe agents' API, authenticated with agent tokens (one location each, see
+//! `store::agents`), and the public list of locations.
+//!
+//! - `GET /api/v1/agent/config`: the monitors the agent's location probes, with a strong
+//!   ETag, so an agent polling it gets `304 Not Modified` until the catalog changes;
+//! - `POST /api/v1/agent/results`: `{"batch": "<id>", "results": [{"monitor", "checked_at",
+//!   "outcome", "latency_ms", "status_code", "reason"}]}`; a batch sent again is acknowledged
+//!   and stored once; results stamped more than 2 minutes ahead of central's clock get 422;
+//! - `GET /api/v1/locations`: every location, `reporting` or `stale` (silent for two of its
+//!   shortest intervals: its verdicts have left the quorum), with its newest result.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use domain::status::CheckOutcome;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use store::agents::{AgentResult, AgentToken, IngestError, Ingested};
+
+use super::ApiError;
+use crate::state::AppState;
+
+/// How far ahead of central's clock a result may be stamped.
+pub const MAX_AHEAD: Duration = Duration::from_secs(120);
+/// The largest results body read.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/agent/config", get(config))
+        .route(
+            "/api/v1/agent/results",
+            post(results).layer(axum::extract::DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .route("/api/v1/locations", get(locations))
+}
+
+/// The agent behind the request's bearer token.
+async fn agent(db: &store::Db, headers: &HeaderMap) -> Result<AgentToken, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|v| v.starts_with(store::agents::AGENT_TOKEN_PREFIX) && v.len() < 200)
+        .ok_or(ApiError::Unauthorized)?;
+    store::agents::authenticate(db, value, Utc::now())
+        .await?
+        .ok_or(ApiError::Unauthorized)
+}
+
+/// One monitor as an agent receives it.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct AgentMonitor {
+    pub key: String,
+    pub kind: String,
+    pub target: String,
+    pub interval_ms: i64,
+    pub timeout_ms: i64,
+    pub retry_interval_ms: i64,
+    pub degraded_after_ms: Option<i64>,
+    /// The kind's settings (headers, keyword, expected status, …); push tokens never leave.
+    pub settings: serde_json::Value,
+}
+
+async fn config(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let agent = agent(&state.ctx.db, &headers).await?;
+    let monitors: Vec<AgentMonitor> = store::agents::monitors_of(&state.ctx.db, &agent.location_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.kind != "push")
+        .map(|m| {
+            let mut settings: serde_json::Value =
+                serde_json::from_str(&m.settings).unwrap_or_else(|_| json!({}));
+            if let Some(o) = settings.as_object_mut() {
+                o.remove("token");
+            }
+            AgentMonitor {
+                key: m.key,
+                kind: m.kind,
+                target: m.target,
+                interval_ms: m.interval_ms,
+                timeout_ms: m.timeout_ms,
+                retry_interval_ms: m.retry_interval_ms,
+                degraded_after_ms: m.degraded_after_ms,
+                settings,
+            }
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({
+        "location": agent.location_id,
+        "monitors": monitors,
+    }))
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let digest = Sha256::digest(&body);
+    let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = HeaderValue::from_str(&format!("\"{tag}\""))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == etag.to_str().unwrap_or(""))
+        });
+    let cache = (
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response());
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, etag),
+            cache,
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// One result in a batch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultIn {
+    monitor: String,
+    checked_at: DateTime<Utc>,
+    outcome: String,
+    latency_ms: Option<u32>,
+    status_code: Option<u16>,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchIn {
+    batch: String,
+    results: Vec<ResultIn>,
+}
+
+async fn results(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let agent = agent(&state.ctx.db, &headers).await?;
+    let batch: BatchIn = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::field("body", format!("invalid JSON: {e}")))?;
+    let mut results = Vec::with_capacity(batch.results.len());
+    for (i, r) in batch.results.into_iter().enumerate() {
+        let outcome = CheckOutcome::parse(&r.outcome).ok_or_else(|| {
+            ApiError::field(
+                &format!("results[{i}].outcome"),
+                "must be up, degraded or down",
+            )
+        })?;
+        if r.reason.as_ref().is_some_and(|s| s.len() > 1000) {
+            return Err(ApiError::field(
+                &format!("results[{i}].reason"),
+                "longer than 1000 bytes",
+            ));
+        }
+        results.push(AgentResult {
+            monitor: r.monitor,
+            checked_at: r.checked_at,
+            outcome,
+            latency_ms: r.latency_ms.map(|l| i32::try_from(l).unwrap_or(i32::MAX)),
+            status_code: r.status_code.map(i32::from),
+            reason: r.reason,
+        });
+    }
+    let done = store::agents::ingest(
+        &state.ctx.db,
+        &agent.location_id,
+        &batch.batch,
+        &results,
+        Utc::now(),
+        MAX_AHEAD,
+    )
+    .await;
+    match done {
+        Ok(Ingested::Stored(n)) => {
+            tracing::debug!(location = %agent.location_id, batch = %batch.batch, n, "agent results stored");
+            Ok(Json(json!({ "batch": batch.batch, "stored": n, "replay": false })).into_response())
+        }
+        Ok(Ingested::Replay) => {
+            Ok(Json(json!({ "batch": batch.batch, "stored": 0, "replay": true })).into_response())
+        }
+        Err(IngestError::Invalid(m)) => Err(ApiError::field("results", m)),
+        Err(IngestError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn locations(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let list = store::agents::locations(&state.ctx.db, Utc::now()).await?;
+    let out: Vec<serde_json::Value> = list
+        .into_iter()
+        .map(|l| {
+            json!({
+                "id": l.id,
+                "name": l.name,
+                "state": if l.reporting { "reporting" } else { "stale" },
+                "last_report_at": l.last_report_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "locations": out })).into_response())
+}

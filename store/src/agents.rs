@@ -1,0 +1,413 @@
+//! Remote probe agents: their tokens (one catalog location each, shown once, stored as
+//! SHA-256, revocable, audited) and the result batches they send, stored once whatever the
+//! number of times a batch is sent.
+//!
+//! An agent sends raw results; central confirms them here with the same state machine as its
+//! own engine (`MonitorState::observe`, the monitor's `confirm` / `recover`), from the state
+//! stored for that monitor and location, so an agent's location is a location like any
+//! other: its states sit beside the others' and the quorum reads them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::monitor_state::{MonitorState, Thresholds};
+use domain::status::CheckOutcome;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use serde_json::json;
+
+use crate::audit::{self, Actor, WriteError};
+use crate::checks::NewCheck;
+use crate::entity::{agent_batch, agent_token, location, monitor, monitor_state};
+use crate::history::Observation;
+use crate::tokens::{digest, random_secret};
+use crate::StoreError;
+
+/// The prefix of an agent token, so secret scanners can recognise a leaked one.
+pub const AGENT_TOKEN_PREFIX: &str = "vigie_agent_";
+
+/// Results in one batch, at most.
+pub const MAX_BATCH: usize = 5_000;
+
+/// A token as staff see it (never its value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentToken {
+    pub id: i64,
+    pub location_id: String,
+    pub label: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn from_model(m: agent_token::Model) -> AgentToken {
+    AgentToken {
+        id: m.id,
+        location_id: m.location_id,
+        label: m.label,
+        prefix: m.prefix,
+        created_at: m.created_at,
+        last_used_at: m.last_used_at,
+        revoked_at: m.revoked_at,
+    }
+}
+
+/// Creates a token for an agent probing from `location_id`; returns its value (shown once).
+pub async fn create_token(
+    db: &DatabaseConnection,
+    location_id: &str,
+    label: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(String, AgentToken), WriteError> {
+    let label = label.trim();
+    if label.is_empty() || label.len() > 200 {
+        return Err(WriteError::Invalid("label"));
+    }
+    let txn = crate::begin_write(db).await?;
+    let known = location::Entity::find_by_id(location_id.to_owned())
+        .one(&txn)
+        .await?
+        .is_some_and(|l| l.archived_at.is_none());
+    if !known {
+        return Err(WriteError::NotFound);
+    }
+    let value = format!("{AGENT_TOKEN_PREFIX}{}", random_secret());
+    let model = agent_token::ActiveModel {
+        location_id: Set(location_id.to_owned()),
+        label: Set(label.to_owned()),
+        token_hash: Set(digest(&value)),
+        prefix: Set(value.chars().take(AGENT_TOKEN_PREFIX.len() + 6).collect()),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "agent_token.create",
+        Some(("agent_token", model.id.to_string())),
+        json!({ "location": location_id, "label": label }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((value, from_model(model)))
+}
+
+/// The live token with value `value`, marked used at `now`; revoked tokens are not found.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<AgentToken>, StoreError> {
+    let Some(t) = agent_token::Entity::find()
+        .filter(agent_token::Column::TokenHash.eq(digest(value)))
+        .filter(agent_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    agent_token::Entity::update_many()
+        .col_expr(
+            agent_token::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(agent_token::Column::Id.eq(t.id))
+        .exec(db)
+        .await?;
+    let mut token = from_model(t);
+    token.last_used_at = Some(now);
+    Ok(Some(token))
+}
+
+/// Revokes a token for good.
+pub async fn revoke_token(
+    db: &DatabaseConnection,
+    id: i64,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<AgentToken, WriteError> {
+    let txn = crate::begin_write(db).await?;
+    let found = agent_token::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    if found.revoked_at.is_some() {
+        return Ok(from_model(found));
+    }
+    let mut am: agent_token::ActiveModel = found.into();
+    am.revoked_at = Set(Some(now));
+    let model = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "agent_token.revoke",
+        Some(("agent_token", id.to_string())),
+        json!({ "location": model.location_id, "label": model.label }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(from_model(model))
+}
+
+/// Every agent token, newest first.
+pub async fn list_tokens(db: &DatabaseConnection) -> Result<Vec<AgentToken>, StoreError> {
+    Ok(agent_token::Entity::find()
+        .order_by_desc(agent_token::Column::CreatedAt)
+        .order_by_desc(agent_token::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(from_model)
+        .collect())
+}
+
+/// One result an agent sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentResult {
+    /// `service/<id>/<monitor>` or `host/<id>/<monitor>`.
+    pub monitor: String,
+    pub checked_at: DateTime<Utc>,
+    pub outcome: CheckOutcome,
+    pub latency_ms: Option<i32>,
+    pub status_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+/// What became of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored now, with this many results.
+    Stored(usize),
+    /// Stored before (the batch id is known): acknowledged, nothing written again.
+    Replay,
+}
+
+/// Why a batch was refused (nothing of it is stored).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<sea_orm::DbErr> for IngestError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        IngestError::Store(StoreError::Db(e))
+    }
+}
+
+/// Stores the batch `batch_id` of results from `location_id`, once: in one transaction the
+/// batch id is claimed (a second attempt finds it and is a [`Ingested::Replay`]) and the
+/// results are confirmed and written like the engine's own. Results must be for monitors
+/// probed from that location, and none stamped more than `max_ahead` past `now`.
+pub async fn ingest(
+    db: &DatabaseConnection,
+    location_id: &str,
+    batch_id: &str,
+    results: &[AgentResult],
+    now: DateTime<Utc>,
+    max_ahead: Duration,
+) -> Result<Ingested, IngestError> {
+    if batch_id.is_empty() || batch_id.len() > 100 {
+        return Err(IngestError::Invalid(
+            "`batch` must be 1 to 100 characters".into(),
+        ));
+    }
+    if results.len() > MAX_BATCH {
+        return Err(IngestError::Invalid(format!(
+            "a batch holds at most {MAX_BATCH} results"
+        )));
+    }
+    let ahead = chrono::TimeDelta::from_std(max_ahead).unwrap_or(chrono::TimeDelta::MAX);
+    if let Some(r) = results.iter().find(|r| r.checked_at > now + ahead) {
+        return Err(IngestError::Invalid(format!(
+            "a result of {} is stamped {}, more than {} s ahead of central's clock",
+            r.monitor,
+            r.checked_at.to_rfc3339(),
+            max_ahead.as_secs()
+        )));
+    }
+    // The monitors this location probes.
+    let mut monitors: HashMap<String, monitor::Model> = HashMap::new();
+    for m in monitor::Entity::find()
+        .filter(monitor::Column::ArchivedAt.is_null())
+        .all(db)
+        .await?
+    {
+        let locations: Vec<String> = serde_json::from_str(&m.locations).unwrap_or_default();
+        if locations.iter().any(|l| l == location_id) {
+            monitors.insert(m.key.clone(), m);
+        }
+    }
+    if let Some(r) = results.iter().find(|r| !monitors.contains_key(&r.monitor)) {
+        return Err(IngestError::Invalid(format!(
+            "monitor {} is not probed from {location_id}",
+            r.monitor
+        )));
+    }
+
+    let txn = crate::begin_write(db).await?;
+    let claimed = agent_batch::Entity::insert(agent_batch::ActiveModel {
+        location_id: Set(location_id.to_owned()),
+        batch_id: Set(batch_id.to_owned()),
+        received_at: Set(now),
+        results: Set(i32::try_from(results.len()).unwrap_or(i32::MAX)),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            agent_batch::Column::LocationId,
+            agent_batch::Column::BatchId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if claimed == 0 {
+        txn.commit().await?;
+        return Ok(Ingested::Replay);
+    }
+    // Confirmation resumes from the stored state of each monitor at this location.
+    let ids: Vec<i64> = monitors.values().map(|m| m.id).collect();
+    let mut states: HashMap<i64, MonitorState> = HashMap::new();
+    for (id, loc, s) in crate::history::load_states_of(&txn, &ids, location_id).await? {
+        debug_assert_eq!(loc, location_id);
+        states.insert(id, s);
+    }
+    let mut ordered: Vec<&AgentResult> = results.iter().collect();
+    ordered.sort_by_key(|r| r.checked_at);
+    let mut batch = Vec::with_capacity(ordered.len());
+    for r in ordered {
+        let m = &monitors[&r.monitor];
+        let state = states.entry(m.id).or_default();
+        // A result older than the newest known one is history, not news.
+        if state.last_at.is_some_and(|at| r.checked_at < at) {
+            continue;
+        }
+        let transition = state.observe(
+            r.outcome,
+            r.reason.clone(),
+            r.checked_at,
+            Thresholds {
+                confirm: u32::try_from(m.confirm).unwrap_or(1),
+                recover: u32::try_from(m.recover).unwrap_or(1),
+            },
+        );
+        batch.push(Observation {
+            check: NewCheck {
+                monitor_id: m.id,
+                location_id: location_id.to_owned(),
+                checked_at: r.checked_at,
+                outcome: r.outcome,
+                latency_ms: r.latency_ms,
+                status_code: r.status_code,
+                reason: r.reason.clone(),
+            },
+            interval: Duration::from_millis(u64::try_from(m.interval_ms).unwrap_or(60_000)),
+            state: state.clone(),
+            transition,
+        });
+    }
+    let stored = batch.len();
+    crate::history::record_batch_in(&txn, &batch).await?;
+    txn.commit().await?;
+    Ok(Ingested::Stored(stored))
+}
+
+/// A probe location and whether it reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocationReport {
+    pub id: String,
+    pub name: String,
+    /// The newest result stored from it.
+    pub last_report_at: Option<DateTime<Utc>>,
+    /// Whether that result is at most two intervals old (its shortest monitor interval).
+    pub reporting: bool,
+}
+
+/// Every active location, with its newest result and whether it still reports at `now`: a
+/// location silent for two intervals is stale, and its verdicts have left the quorum.
+pub async fn locations(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<LocationReport>, StoreError> {
+    let mut shortest: HashMap<String, i64> = HashMap::new();
+    let interval_of: HashMap<i64, i64> = monitor::Entity::find()
+        .filter(monitor::Column::ArchivedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let locations: Vec<String> = serde_json::from_str(&m.locations).unwrap_or_default();
+            for l in locations {
+                let e = shortest.entry(l).or_insert(m.interval_ms);
+                *e = (*e).min(m.interval_ms);
+            }
+            (m.id, m.interval_ms)
+        })
+        .collect();
+    let mut newest: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for s in monitor_state::Entity::find().all(db).await? {
+        if !interval_of.contains_key(&s.monitor_id) {
+            continue;
+        }
+        if let Some(at) = s.last_at {
+            let e = newest.entry(s.location_id).or_insert(at);
+            *e = (*e).max(at);
+        }
+    }
+    Ok(location::Entity::find()
+        .filter(location::Column::ArchivedAt.is_null())
+        .order_by_asc(location::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let last = newest.get(&l.id).copied();
+            let window = chrono::TimeDelta::milliseconds(
+                shortest
+                    .get(&l.id)
+                    .copied()
+                    .unwrap_or(60_000)
+                    .saturating_mul(2),
+            );
+            LocationReport {
+                reporting: last.is_some_and(|at| now - at <= window),
+                last_report_at: last,
+                name: l.name,
+                id: l.id,
+            }
+        })
+        .collect())
+}
+
+/// The active monitors probed from `location_id`.
+pub async fn monitors_of(
+    db: &DatabaseConnection,
+    location_id: &str,
+) -> Result<Vec<monitor::Model>, StoreError> {
+    Ok(monitor::Entity::find()
+        .filter(monitor::Column::ArchivedAt.is_null())
+        .order_by_asc(monitor::Column::Key)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            serde_json::from_str::<Vec<String>>(&m.locations)
+                .is_ok_and(|l| l.iter().any(|l| l == location_id))
+        })
+        .collect())
+}
