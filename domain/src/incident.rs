@@ -352,6 +352,9 @@ pub struct HomeExtras {
     /// incident is over, `/` still says what happened.
     #[serde(default)]
     pub recent_incidents: Vec<RecentIncident>,
+    /// Probe locations reporting, and how many there are (only said with several).
+    #[serde(default)]
+    pub locations: Option<(u32, u32)>,
 }
 
 /// How far back `/` lists resolved incidents.

@@ -223,6 +223,18 @@ async fn agents() {
     assert_eq!(state_of("amsterdam"), Some((json!("reporting"), false)));
     assert_eq!(state_of("paris"), Some((json!("stale"), true)));
 
+    // The page says how many locations report.
+    server.hub.check(&server.db).await;
+    let page = http
+        .get(url("/?lang=en"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("1 of 2 probe locations reporting"), "{page}");
+
     // Revoked: refused; both changes audited.
     let id = store::agents::list_tokens(&server.db).await.expect("list")[0].id;
     store::agents::revoke_token(&server.db, id, &store::audit::Actor::cli(), Utc::now())

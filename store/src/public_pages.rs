@@ -318,7 +318,15 @@ pub async fn home_extras(
         .into_iter()
         .filter(|i| !i.status.is_open())
         .collect();
+    let locations = crate::agents::locations(db, now).await?;
+    let reporting = locations.iter().filter(|l| l.reporting).count();
     Ok(HomeExtras {
+        locations: (locations.len() > 1).then(|| {
+            (
+                u32::try_from(reporting).unwrap_or(u32::MAX),
+                u32::try_from(locations.len()).unwrap_or(u32::MAX),
+            )
+        }),
         timezone: tz.name().to_owned(),
         data_as_of: newest.map(|t| site_time(t, tz)),
         stale: newest.is_some() && !any_fresh,

@@ -90,6 +90,17 @@ fn follow_live_changes(overview: Overview, extras: Resource<Result<HomeExtras, S
     let _ = (overview, extras);
 }
 
+/// "2 of 3 probe locations reporting", in the reader's language.
+fn locations_reporting(locale: Locale, reporting: u32, total: u32) -> String {
+    match locale {
+        Locale::Fr if reporting > 1 => {
+            format!("{reporting} emplacements de sonde sur {total} répondent")
+        }
+        Locale::Fr => format!("{reporting} emplacement de sonde sur {total} répond"),
+        Locale::En => format!("{reporting} of {total} probe locations reporting"),
+    }
+}
+
 #[component]
 fn Overview(
     page: StatusPage,
@@ -97,7 +108,6 @@ fn Overview(
     t: &'static Texts,
     locale: Locale,
 ) -> impl IntoView {
-    let _ = locale;
     let extras = extras.unwrap_or_else(|| HomeExtras {
         timezone: String::new(),
         data_as_of: None,
@@ -105,6 +115,7 @@ fn Overview(
         active_maintenance: Vec::new(),
         upcoming_maintenance: Vec::new(),
         recent_incidents: Vec::new(),
+        locations: None,
     });
     let recent = extras.recent_incidents;
     let stale_since = extras.data_as_of.filter(|_| extras.stale);
@@ -128,6 +139,10 @@ fn Overview(
                     " · "
                     <time class="data-as-of" datetime=at.to_rfc3339()>{t.data_as_of(&at)}</time>
                 }.into_any())}
+                {extras.locations.map(|(reporting, total)| view! {
+                    " · "
+                    <span class="locations-reporting">{locations_reporting(locale, reporting, total)}</span>
+                })}
             </p>
         </section>
         {(!page.incidents.is_empty()).then(|| view! {
