@@ -5,6 +5,7 @@
 //! Invariant: nothing here does I/O or reads the clock; `now` is always passed in. The crate
 //! compiles for wasm32 so the hydrated page shares these types with the server.
 
+pub mod agent;
 pub mod availability;
 pub mod banner;
 pub mod chart;

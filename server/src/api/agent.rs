@@ -16,9 +16,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use domain::agent::{AgentConfig, AgentMonitor, ResultBatch};
+use domain::config::{MonitorKind, MonitorSettings};
 use domain::status::CheckOutcome;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use store::agents::{AgentResult, AgentToken, IngestError, Ingested};
@@ -55,48 +56,34 @@ async fn agent(db: &store::Db, headers: &HeaderMap) -> Result<AgentToken, ApiErr
         .ok_or(ApiError::Unauthorized)
 }
 
-/// One monitor as an agent receives it.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-pub struct AgentMonitor {
-    pub key: String,
-    pub kind: String,
-    pub target: String,
-    pub interval_ms: i64,
-    pub timeout_ms: i64,
-    pub retry_interval_ms: i64,
-    pub degraded_after_ms: Option<i64>,
-    /// The kind's settings (headers, keyword, expected status, …); push tokens never leave.
-    pub settings: serde_json::Value,
-}
-
 async fn config(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let agent = agent(&state.ctx.db, &headers).await?;
-    let monitors: Vec<AgentMonitor> = store::agents::monitors_of(&state.ctx.db, &agent.location_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.kind != "push")
-        .map(|m| {
-            let mut settings: serde_json::Value =
-                serde_json::from_str(&m.settings).unwrap_or_else(|_| json!({}));
-            if let Some(o) = settings.as_object_mut() {
-                o.remove("token");
-            }
-            AgentMonitor {
-                key: m.key,
-                kind: m.kind,
-                target: m.target,
-                interval_ms: m.interval_ms,
-                timeout_ms: m.timeout_ms,
-                retry_interval_ms: m.retry_interval_ms,
-                degraded_after_ms: m.degraded_after_ms,
-                settings,
-            }
-        })
-        .collect();
-    let body = serde_json::to_vec(&json!({
-        "location": agent.location_id,
-        "monitors": monitors,
-    }))
+    let mut monitors = Vec::new();
+    for m in store::agents::monitors_of(&state.ctx.db, &agent.location_id).await? {
+        let Ok(kind) = serde_json::from_value::<MonitorKind>(json!(m.kind)) else {
+            continue;
+        };
+        if kind == MonitorKind::Push {
+            continue;
+        }
+        let mut settings: MonitorSettings = serde_json::from_str(&m.settings).unwrap_or_default();
+        settings.token = None;
+        let ms = |v: i64| u64::try_from(v).unwrap_or(0);
+        monitors.push(AgentMonitor {
+            key: m.key,
+            kind,
+            target: m.target,
+            interval_ms: ms(m.interval_ms),
+            timeout_ms: ms(m.timeout_ms),
+            retry_interval_ms: ms(m.retry_interval_ms),
+            degraded_after_ms: m.degraded_after_ms.map(ms),
+            settings,
+        });
+    }
+    let body = serde_json::to_vec(&AgentConfig {
+        location: agent.location_id,
+        monitors,
+    })
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let digest = Sha256::digest(&body);
     let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
@@ -130,32 +117,13 @@ async fn config(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         .into_response())
 }
 
-/// One result in a batch.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResultIn {
-    monitor: String,
-    checked_at: DateTime<Utc>,
-    outcome: String,
-    latency_ms: Option<u32>,
-    status_code: Option<u16>,
-    reason: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchIn {
-    batch: String,
-    results: Vec<ResultIn>,
-}
-
 async fn results(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let agent = agent(&state.ctx.db, &headers).await?;
-    let batch: BatchIn = serde_json::from_slice(&body)
+    let batch: ResultBatch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::field("body", format!("invalid JSON: {e}")))?;
     let mut results = Vec::with_capacity(batch.results.len());
     for (i, r) in batch.results.into_iter().enumerate() {
