@@ -65,6 +65,9 @@ async fn events(
         let event = next_event(&mut feed).await;
         Some((Ok(event), feed))
     });
+    // Ends when the server shuts down, so an open page never holds the shutdown up (the
+    // browser reconnects to the restarted server by itself).
+    let stream = futures::StreamExt::take_until(stream, state.shutdown.clone().cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -14,6 +14,9 @@ use axum::Router;
 use domain::config::Catalog;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -213,6 +216,7 @@ pub fn app_state(
 ) -> AppState {
     AppState {
         notify,
+        shutdown: CancellationToken::new(),
         cache: crate::cache::PageCache::new(
             hub.clone(),
             catalog.site.default_locale,
@@ -242,8 +246,14 @@ pub struct Running {
     pub db: store::Db,
     /// The public response cache (tests read its size).
     pub cache: std::sync::Arc<crate::cache::PageCache>,
+    /// Cancel it to shut the server down as SIGTERM does.
+    pub shutdown: CancellationToken,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
+
+/// How long a shutdown may take in all: systemd's default stop timeout is far longer, but a
+/// restart should be quick, and a client that keeps a connection open must not hold it up.
+pub const SHUTDOWN_WITHIN: Duration = Duration::from_secs(5);
 
 /// Prepares the database and starts serving on `listen` (port 0 picks a free port), probing
 /// from the source address `VIGIE_PROBE_SOURCE` names.
@@ -278,6 +288,7 @@ pub async fn spawn_probing_from(
     let notify = std::sync::Arc::new(crate::notify::Notifier::new(db.clone(), catalog).await?);
     notify.spawn(&hub);
     let state = app_state(catalog, db, hub.clone(), addr, notify);
+    let shutdown = state.shutdown.clone();
     tokio::spawn(crate::assets::warm());
     tokio::spawn(crate::cluster::run_clock(
         state.ctx.db.clone(),
@@ -287,7 +298,7 @@ pub async fn spawn_probing_from(
             every: crate::admin::maintenance::CLOCK_EVERY,
         },
     ));
-    let app = crate::probe::attach(
+    let (app, engine) = crate::probe::attach(
         router(state.clone()),
         catalog,
         state.ctx.db.clone(),
@@ -295,21 +306,60 @@ pub async fn spawn_probing_from(
         &hub,
     )
     .await?;
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = shutdown_signal() => stop.cancel(),
+            () = stop.cancelled() => {}
+        }
     });
+    let task = tokio::spawn(serve_until_shutdown(
+        listener,
+        app,
+        shutdown.clone(),
+        engine,
+    ));
     Ok(Running {
         addr,
+        shutdown,
         cache: state.cache.clone(),
         hub,
         db: state.ctx.db.clone(),
         task,
     })
+}
+
+/// Serves until `shutdown` is cancelled, then shuts down cleanly within [`SHUTDOWN_WITHIN`]:
+/// no new connection is accepted, `/events` streams end (they watch the same token),
+/// requests under way finish, and the probe engine writes the results it holds. A
+/// connection still open after 4 s is left behind (the process exits).
+async fn serve_until_shutdown(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+    engine: Option<std::sync::Arc<crate::probe::engine::Engine>>,
+) -> std::io::Result<()> {
+    const REQUESTS_WITHIN: Duration = Duration::from_secs(4);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let result = tokio::select! {
+        r = server => r,
+        () = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(REQUESTS_WITHIN).await;
+        } => {
+            tracing::warn!("connections still open {REQUESTS_WITHIN:?} after shutdown began: leaving them");
+            Ok(())
+        }
+    };
+    if let Some(engine) = engine {
+        engine.stop(SHUTDOWN_WITHIN - REQUESTS_WITHIN).await;
+    }
+    tracing::info!("stopped");
+    result
 }
 
 /// `vigie serve`: runs until Ctrl-C or SIGTERM.

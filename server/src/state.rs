@@ -24,6 +24,8 @@ pub struct AppState {
     pub cache: std::sync::Arc<crate::cache::PageCache>,
     /// Subscriptions and the outbox sender.
     pub notify: std::sync::Arc<crate::notify::Notifier>,
+    /// Cancelled when the server shuts down: long-lived responses (`/events`) end on it.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl FromRef<AppState> for LeptosOptions {

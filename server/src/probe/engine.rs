@@ -146,7 +146,9 @@ pub struct Engine {
     pub push: Arc<PushBook>,
     stats: Arc<EngineStats>,
     monitors: usize,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// The task that writes results; awaited by [`Engine::stop`].
+    collector: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -169,11 +171,40 @@ impl Engine {
     pub fn monitor_tasks(&self) -> usize {
         self.monitors
     }
+
+    /// Stops probing and writes the results not yet stored (a clean shutdown): the monitor
+    /// tasks end, the collector sees its channel close, flushes its buffer and returns. Waits
+    /// at most `within` for that last write.
+    pub async fn stop(&self, within: Duration) {
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            // Aborted: the error only says so.
+            let _ = t.await;
+        }
+        let collector = self
+            .collector
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(collector) = collector {
+            if tokio::time::timeout(within, collector).await.is_err() {
+                tracing::warn!(?within, "probe results not written in time at shutdown");
+            }
+        }
+    }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        let tasks = self.tasks.get_mut().unwrap_or_else(|p| p.into_inner());
+        for t in tasks.iter() {
+            t.abort();
+        }
+        let collector = self.collector.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = collector {
             t.abort();
         }
     }
@@ -276,7 +307,7 @@ pub async fn start(
         maintenance: Vec::new(),
         overrides: HashMap::new(),
     };
-    tasks.push(tokio::spawn(collector.run(rx)));
+    let collector = tokio::spawn(collector.run(rx));
     tracing::info!(
         monitors,
         location = %cfg.location,
@@ -288,7 +319,8 @@ pub async fn start(
         push,
         stats,
         monitors,
-        tasks,
+        tasks: std::sync::Mutex::new(tasks),
+        collector: std::sync::Mutex::new(Some(collector)),
     })
 }
 

@@ -166,7 +166,8 @@ pub fn source_from_env() -> anyhow::Result<Option<IpAddr>> {
 /// Starts the probe engine for `catalog` and attaches it to `app`: the push heartbeat route is
 /// merged in, and the running [`engine::Engine`] rides along as an `Extension<Arc<Engine>>`
 /// (handlers such as live updates subscribe through it; it stops when the router is dropped),
-/// and every decision it takes invalidates the page cache through `hub`.
+/// and every decision it takes invalidates the page cache through `hub`. The engine is also
+/// returned, for a clean shutdown to stop it ([`engine::Engine::stop`]).
 ///
 /// The engine probes from the catalog's `[probe] location`, its sockets bound to `source`
 /// (`vigie serve` passes [`source_from_env`]); `VIGIE_PROBES=off` starts nothing (a page-only
@@ -177,11 +178,11 @@ pub async fn attach(
     db: store::Db,
     source: Option<IpAddr>,
     hub: &std::sync::Arc<crate::changes::Hub>,
-) -> anyhow::Result<axum::Router> {
+) -> anyhow::Result<(axum::Router, Option<std::sync::Arc<engine::Engine>>)> {
     use anyhow::Context;
     if std::env::var("VIGIE_PROBES").is_ok_and(|v| v == "off") {
         tracing::info!("probes disabled (VIGIE_PROBES=off)");
-        return Ok(app);
+        return Ok((app, None));
     }
     let cfg = engine::EngineConfig::for_catalog(catalog, source);
     let running = engine::start(std::sync::Arc::new(catalog.clone()), db, cfg)
@@ -189,9 +190,11 @@ pub async fn attach(
         .context("failed to start the probe engine")?;
     hub.follow(running.subscribe());
     let push = running.push_router();
-    Ok(app
-        .merge(push)
-        .layer(axum::Extension(std::sync::Arc::new(running))))
+    let engine = std::sync::Arc::new(running);
+    Ok((
+        app.merge(push).layer(axum::Extension(engine.clone())),
+        Some(engine),
+    ))
 }
 
 /// `1.5 s`, `300 ms`: durations in reasons.
