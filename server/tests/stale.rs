@@ -206,4 +206,10 @@ async fn database_stopped_mid_run() {
         }
     })
     .await;
+    // The outage of the database is not an outage of the service: no status moved.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let web = domain::topology::Owner::Service(domain::config::Slug::parse("web").expect("slug"));
+    let events = store::status::events(&db, &web).await.expect("events");
+    let tos: Vec<&str> = events.iter().map(|e| e.to_status.as_str()).collect();
+    assert_eq!(tos, ["operational"], "{events:?}");
 }

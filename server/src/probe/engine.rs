@@ -82,6 +82,14 @@ pub enum EngineError {
     UnknownMonitor(String),
 }
 
+/// Results kept while the database cannot be written (the oldest go first): over an hour of
+/// the Humanoid catalog's results, and about 20 MB at most.
+pub const MAX_BUFFERED: usize = 100_000;
+/// A write that takes longer fails: the results stay buffered and the engine goes on.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+/// While the database is unreachable, a write is tried again this often.
+const RETRY_EVERY: Duration = Duration::from_secs(2);
+
 /// Upper bounds (ms) of the engine's latency histograms; the last bucket is open.
 const BOUNDS_MS: [u64; 17] = [
     1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 5_000, 10_000, 30_000,
@@ -306,6 +314,9 @@ pub async fn start(
         stats: stats.clone(),
         maintenance: Vec::new(),
         overrides: HashMap::new(),
+        unwritten: std::collections::VecDeque::new(),
+        dropped: 0,
+        failing: None,
     };
     let collector = tokio::spawn(collector.run(rx));
     tracing::info!(
@@ -478,6 +489,12 @@ struct Collector {
     /// service statuses. Kept when a read fails, so a database hiccup does not flap statuses.
     maintenance: Vec<MaintenanceWindow>,
     overrides: HashMap<Slug, ComponentStatus>,
+    /// Results not written yet, oldest first (bounded by [`MAX_BUFFERED`]).
+    unwritten: std::collections::VecDeque<Observation>,
+    /// Results dropped from a full buffer during the current outage.
+    dropped: u64,
+    /// Since when writes fail, and when to try again.
+    failing: Option<(Instant, Instant)>,
 }
 
 impl Collector {
@@ -502,34 +519,81 @@ impl Collector {
                     }
                 },
                 _ = flush.tick() => self.flush(&mut buffer).await,
-                _ = reevaluate.tick() => self.evaluate(Utc::now()).await,
+                _ = reevaluate.tick() => {
+                    // Judged on every result received so far, never on a backlog.
+                    while let Ok(o) = rx.try_recv() {
+                        buffer.push(o);
+                    }
+                    self.flush(&mut buffer).await;
+                    self.evaluate(Utc::now()).await;
+                }
             }
         }
     }
 
+    /// Takes `buffer` in and writes what is waiting, oldest first. While the database cannot
+    /// be written the results stay in memory (bounded: the oldest are dropped, and counted)
+    /// and probing goes on; they are written in order once it answers again.
     async fn flush(&mut self, buffer: &mut Vec<Observation>) {
-        if buffer.is_empty() {
-            return;
-        }
-        let batch = std::mem::take(buffer);
-        let any_transition = batch.iter().any(|o| o.transition.is_some());
-        for o in &batch {
+        let any_transition = buffer.iter().any(|o| o.transition.is_some());
+        for o in buffer.iter() {
             self.states.insert(
                 (o.check.monitor_id, o.check.location_id.clone()),
                 o.state.clone(),
             );
         }
-        let started = Instant::now();
-        let written = store::history::record_batch(&self.db, &batch).await;
-        self.stats.write.record(started.elapsed());
-        self.stats.batches.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = written {
-            // The page keeps serving the last known state; the results are lost, which the
-            // rollups will show as no data.
-            self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(error = %e, n = batch.len(), "cannot write probe results");
+        self.unwritten.extend(buffer.drain(..));
+        while self.unwritten.len() > MAX_BUFFERED {
+            self.unwritten.pop_front();
+            self.dropped += 1;
         }
-        if any_transition {
+        if self.unwritten.is_empty() {
+            return;
+        }
+        if self
+            .failing
+            .is_some_and(|(_, retry)| Instant::now() < retry)
+        {
+            return;
+        }
+        let was_failing = self.failing.is_some();
+        while !self.unwritten.is_empty() {
+            let n = self.unwritten.len().min(self.cfg.max_batch);
+            let batch: Vec<Observation> = self.unwritten.range(..n).cloned().collect();
+            let started = Instant::now();
+            let written = tokio::time::timeout(
+                WRITE_TIMEOUT,
+                store::history::record_batch(&self.db, &batch),
+            )
+            .await;
+            self.stats.write.record(started.elapsed());
+            self.stats.batches.fetch_add(1, Ordering::Relaxed);
+            let error = match written {
+                Ok(Ok(())) => {
+                    self.unwritten.drain(..n);
+                    continue;
+                }
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("no answer within {WRITE_TIMEOUT:?}"),
+            };
+            self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+            let now = Instant::now();
+            let since = self.failing.map_or(now, |(since, _)| since);
+            if self.failing.is_none() {
+                tracing::error!(error = %error, buffered = self.unwritten.len(), "cannot write probe results: keeping them until the database answers");
+            }
+            self.failing = Some((since, now + RETRY_EVERY));
+            return;
+        }
+        if let Some((since, _)) = self.failing.take() {
+            tracing::info!(
+                after = ?since.elapsed(),
+                dropped = self.dropped,
+                "probe results written again, the buffered ones included"
+            );
+            self.dropped = 0;
+        }
+        if any_transition || was_failing {
             self.evaluate(Utc::now()).await;
         }
     }
@@ -619,6 +683,11 @@ impl Collector {
     }
 
     async fn evaluate(&mut self, now: DateTime<Utc>) {
+        if self.failing.is_some() {
+            // Nothing decided now could be stored, and every read would wait on the database:
+            // the published statuses stand until results are written again.
+            return;
+        }
         if self.multi_location {
             match store::history::load_states_elsewhere(&self.db, self.cfg.location.as_str()).await
             {
