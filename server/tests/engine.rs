@@ -452,6 +452,48 @@ async fn a_missing_heartbeat_is_noticed_after_interval_and_grace() {
     );
 }
 
+/// The newest heartbeat is in the database: an engine started after the one that received it
+/// (a restart, or another instance) judges from it, instead of waiting for a heartbeat of its
+/// own and then calling it missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_outlives_the_instance_that_received_it() {
+    let text = format!(
+        "{HEAD}[[services]]\nid = \"cron\"\nname = \"Cron\"\ngroup = \"g\"\n\
+         [[services.monitors]]\nid = \"beat\"\nkind = \"push\"\ntoken = \"cron-token\"\n\
+         interval = \"1s\"\ngrace = \"500ms\"\nconfirm = 1\nrecover = 1\n"
+    );
+    let first = start(&text).await;
+    let mut rx = first.engine.subscribe();
+    // Through the heartbeat route, which stores it.
+    let route: axum::Router = first.engine.push_router();
+    let answer = tower::ServiceExt::oneshot(
+        route,
+        axum::http::Request::post("/api/v1/push/cron-token")
+            .body(axum::body::Body::empty())
+            .expect("request"),
+    )
+    .await
+    .expect("answer");
+    assert_eq!(answer.status(), 200);
+    wait_for(&mut rx, &service("cron"), ComponentStatus::Operational).await;
+    let (catalog, dir, url) = (
+        (*first.catalog).clone(),
+        first._dir.clone(),
+        first.url.clone(),
+    );
+    drop(first);
+    let second = restart(catalog, dir, url, fast).await;
+    let mut rx = second.engine.subscribe();
+    let change = wait_for(&mut rx, &service("cron"), ComponentStatus::MajorOutage).await;
+    assert!(
+        change
+            .cause
+            .as_deref()
+            .is_some_and(|c| c.starts_with("down: monitor beat: stale: last heartbeat at")),
+        "judged from the stored heartbeat: {change:?}"
+    );
+}
+
 /// Two locations on one machine (sources 127.0.0.2 and 127.0.0.3), two engines sharing one
 /// database: one location failing alone is its own trouble; both failing is an outage.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

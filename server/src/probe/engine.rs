@@ -155,6 +155,8 @@ pub struct Engine {
     stats: Arc<EngineStats>,
     monitors: usize,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// Where heartbeats are stored, so every instance judges them the same.
+    persist: super::push::Persist,
     /// The task that writes results; awaited by [`Engine::stop`].
     collector: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
@@ -167,7 +169,7 @@ impl Engine {
 
     /// The push heartbeat endpoint for this engine's monitors.
     pub fn push_router<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
-        super::push::router(self.push.clone())
+        super::push::router(self.push.clone(), Some(self.persist.clone()))
     }
 
     /// The engine's own measurements.
@@ -257,6 +259,12 @@ pub async fn start(
 
     let now = Utc::now();
     let push = Arc::new(PushBook::new(&catalog, now));
+    let persist = super::push::Persist {
+        db: db.clone(),
+        ids: Arc::new(planned.iter().map(|p| (p.key.clone(), p.id)).collect()),
+    };
+    // Heartbeats stored before (by this instance before a restart, or by another one) count.
+    super::push::sync_from_store(&push, &persist, Some(now)).await?;
     let (changes, _) = broadcast::channel(1024);
     let (tx, rx) = mpsc::channel::<Observation>(cfg.max_batch * 4);
     let global = Arc::new(Semaphore::new(cfg.max_concurrency.max(1)));
@@ -319,6 +327,19 @@ pub async fn start(
         failing: None,
     };
     let collector = tokio::spawn(collector.run(rx));
+    if !push.keys().is_empty() {
+        // Heartbeats other instances receive reach this one's book.
+        let (push, persist, every) = (push.clone(), persist.clone(), cfg.reevaluate_every);
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = super::push::sync_from_store(&push, &persist, None).await {
+                    tracing::debug!(error = %e, "cannot read stored heartbeats");
+                }
+            }
+        }));
+    }
     tracing::info!(
         monitors,
         location = %cfg.location,
@@ -331,6 +352,7 @@ pub async fn start(
         stats,
         monitors,
         tasks: std::sync::Mutex::new(tasks),
+        persist,
         collector: std::sync::Mutex::new(Some(collector)),
     })
 }

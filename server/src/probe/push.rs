@@ -3,7 +3,13 @@
 //! "sha256": "…", "restored_in_s": n}` and is down when the newest backup is stale *or* its
 //! verification failed: "backups ran" is not "backups restore".
 //!
-//! Unknown tokens get 404 and nothing is stored; bad payloads get 400.
+//! The book itself is in memory; the engine keeps it in step with the database
+//! (`store::push`): each heartbeat received is stored, and every few seconds the newest one
+//! stored (by any instance) is read back, so every instance, restarted or not, judges a push
+//! monitor the same. Since when a monitor's heartbeats are awaited is the first instance's.
+//!
+//! Unknown tokens get 404 and nothing is stored; bad payloads get 400; a heartbeat that
+//! cannot be stored gets 503 (the sender tries again).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +43,8 @@ struct Entry {
     key: MonitorKey,
     backup: bool,
     beat: Mutex<Option<Beat>>,
+    /// Since when a heartbeat is awaited, when known better than this process's start.
+    awaited: Mutex<Option<DateTime<Utc>>>,
     notify: Arc<Notify>,
 }
 
@@ -63,6 +71,8 @@ pub enum PushError {
     UnknownToken,
     #[error("{0}")]
     BadPayload(String),
+    #[error("the heartbeat could not be stored: try again")]
+    Unavailable,
 }
 
 impl IntoResponse for PushError {
@@ -70,6 +80,7 @@ impl IntoResponse for PushError {
         let status = match self {
             PushError::UnknownToken => StatusCode::NOT_FOUND,
             PushError::BadPayload(_) => StatusCode::BAD_REQUEST,
+            PushError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
         (
             status,
@@ -109,6 +120,7 @@ impl PushBook {
                     key,
                     backup: m.settings.flavour.as_deref() == Some("backup"),
                     beat: Mutex::new(None),
+                    awaited: Mutex::new(None),
                     notify: Arc::new(Notify::new()),
                 },
             );
@@ -186,14 +198,32 @@ impl PushBook {
 
     /// The newest heartbeat of a monitor.
     pub fn view(&self, key: &MonitorKey) -> PushView {
-        let beat = self
-            .token_of
-            .get(key)
-            .and_then(|t| self.by_token.get(t))
-            .and_then(|e| e.beat.lock().ok().and_then(|b| b.clone()));
-        PushView {
-            beat,
-            started: self.started,
+        let entry = self.token_of.get(key).and_then(|t| self.by_token.get(t));
+        let beat = entry.and_then(|e| e.beat.lock().ok().and_then(|b| b.clone()));
+        let started = entry
+            .and_then(|e| e.awaited.lock().ok().and_then(|a| *a))
+            .unwrap_or(self.started);
+        PushView { beat, started }
+    }
+
+    /// The push monitors with a token.
+    pub fn keys(&self) -> Vec<MonitorKey> {
+        self.token_of.keys().cloned().collect()
+    }
+
+    /// Takes in what is known elsewhere (the database): since when `key`'s heartbeats are
+    /// awaited, and its newest heartbeat, kept only when newer than the one held.
+    pub fn restore(&self, key: &MonitorKey, awaited: DateTime<Utc>, beat: Option<Beat>) {
+        let Some(e) = self.token_of.get(key).and_then(|t| self.by_token.get(t)) else {
+            return;
+        };
+        if let Ok(mut a) = e.awaited.lock() {
+            *a = Some(awaited);
+        }
+        if let (Some(b), Ok(mut slot)) = (beat, e.beat.lock()) {
+            if slot.as_ref().is_none_or(|held| held.at < b.at) {
+                *slot = Some(b);
+            }
         }
     }
 
@@ -240,30 +270,101 @@ impl PushView {
     }
 }
 
-/// `/api/v1/push/{token}`, for any router state.
-pub fn router<S: Clone + Send + Sync + 'static>(book: Arc<PushBook>) -> Router<S> {
+/// Where heartbeats are kept beyond this process: the database, with the monitors' ids.
+#[derive(Clone)]
+pub struct Persist {
+    pub db: store::Db,
+    pub ids: Arc<HashMap<MonitorKey, i64>>,
+}
+
+#[derive(Clone)]
+struct Push {
+    book: Arc<PushBook>,
+    persist: Option<Persist>,
+}
+
+/// `/api/v1/push/{token}`, for any router state; each heartbeat is stored through `persist`
+/// when given.
+pub fn router<S: Clone + Send + Sync + 'static>(
+    book: Arc<PushBook>,
+    persist: Option<Persist>,
+) -> Router<S> {
     Router::new()
         .route("/api/v1/push/{token}", get(beat_get).post(beat_post))
-        .with_state(book)
+        .with_state(Push { book, persist })
+}
+
+/// Stores what `book` holds for `key` (the heartbeat just received).
+async fn store_beat(book: &PushBook, key: &MonitorKey, persist: &Persist) -> Result<(), PushError> {
+    let Some(id) = persist.ids.get(key).copied() else {
+        return Ok(());
+    };
+    let Some(b) = book.view(key).beat else {
+        return Ok(());
+    };
+    let beat = store::push::Beat {
+        at: b.at,
+        outcome: b.outcome,
+        latency_ms: b.latency_ms,
+        reason: b.reason,
+    };
+    store::push::record_beat(&persist.db, id, &beat)
+        .await
+        .map_err(|e| {
+            tracing::warn!(monitor = %key, error = %e, "cannot store a heartbeat");
+            PushError::Unavailable
+        })
+}
+
+/// Reads back what the database holds for `book`'s monitors (heartbeats other instances
+/// received, and since when each is awaited), after waiting for them from `now` unless an
+/// instance already did.
+pub async fn sync_from_store(
+    book: &PushBook,
+    persist: &Persist,
+    now: Option<DateTime<Utc>>,
+) -> Result<(), store::StoreError> {
+    let ids: Vec<i64> = book
+        .keys()
+        .iter()
+        .filter_map(|k| persist.ids.get(k).copied())
+        .collect();
+    if let Some(now) = now {
+        store::push::await_beats(&persist.db, &ids, now).await?;
+    }
+    let found = store::push::awaited(&persist.db, &ids).await?;
+    for key in book.keys() {
+        let Some(a) = persist.ids.get(&key).and_then(|id| found.get(id)) else {
+            continue;
+        };
+        let beat = a.beat.clone().map(|b| Beat {
+            at: b.at,
+            outcome: b.outcome,
+            latency_ms: b.latency_ms,
+            reason: b.reason,
+        });
+        book.restore(&key, a.waiting_since, beat);
+    }
+    Ok(())
 }
 
 async fn beat_get(
-    State(book): State<Arc<PushBook>>,
+    State(push): State<Push>,
     Path(token): Path<String>,
     query: Result<Query<Payload>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, PushError> {
     let Query(p) = query.map_err(|e| PushError::BadPayload(e.body_text()))?;
-    accept(&book, &token, p)
+    accept(&push, &token, p).await
 }
 
 async fn beat_post(
-    State(book): State<Arc<PushBook>>,
+    State(push): State<Push>,
     Path(token): Path<String>,
     query: Result<Query<Payload>, axum::extract::rejection::QueryRejection>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, PushError> {
     // Unknown tokens are refused before the payload is even read.
-    if !book.by_token.contains_key(&token) {
+    if !push.book.by_token.contains_key(&token) {
         return Err(PushError::UnknownToken);
     }
     let p = if body.iter().all(u8::is_ascii_whitespace) {
@@ -272,11 +373,18 @@ async fn beat_post(
         serde_json::from_slice(&body)
             .map_err(|e| PushError::BadPayload(format!("invalid JSON: {e}")))?
     };
-    accept(&book, &token, p)
+    accept(&push, &token, p).await
 }
 
-fn accept(book: &PushBook, token: &str, p: Payload) -> Result<Json<serde_json::Value>, PushError> {
-    let key = book.beat(token, p, Utc::now())?;
+async fn accept(
+    push: &Push,
+    token: &str,
+    p: Payload,
+) -> Result<Json<serde_json::Value>, PushError> {
+    let key = push.book.beat(token, p, Utc::now())?;
+    if let Some(persist) = &push.persist {
+        store_beat(&push.book, &key, persist).await?;
+    }
     tracing::debug!(monitor = %key, "heartbeat");
     Ok(Json(
         serde_json::json!({ "ok": true, "monitor": key.to_string() }),
