@@ -30,7 +30,7 @@ pub struct Hub {
     tx: broadcast::Sender<Change>,
     seen: Mutex<Seen>,
     /// Whether the watcher's last look reached the database (see [`crate::stale`]).
-    pub health: crate::stale::DbHealth,
+    pub health: DbHealth,
 }
 
 /// What the last check saw.
@@ -52,7 +52,7 @@ impl Hub {
                 mark: None,
                 incidents_since: Utc::now(),
             }),
-            health: crate::stale::DbHealth::default(),
+            health: DbHealth::default(),
         })
     }
 
@@ -209,4 +209,52 @@ pub async fn publish_writes(
         hub.check(&db).await;
     }
     response
+}
+
+#[derive(Debug, Default)]
+struct Health {
+    /// Since when the database has been unreachable; `None` while it answers.
+    lost_since: Option<DateTime<Utc>>,
+    /// When the last successful look began.
+    last_reached: Option<std::time::Instant>,
+}
+
+/// Whether the database answers, as the change hub's watcher last saw it (the stale-while-
+/// error layer, `crate::stale`, reads it).
+#[derive(Debug, Default)]
+pub struct DbHealth(std::sync::Mutex<Health>);
+
+impl DbHealth {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Health> {
+        match self.0.lock() {
+            Ok(h) => h,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A look that began at `began` reached the database. True when it had been lost.
+    pub fn reached(&self, began: std::time::Instant) -> bool {
+        let mut h = self.lock();
+        h.last_reached = Some(h.last_reached.map_or(began, |l| l.max(began)));
+        h.lost_since.take().is_some()
+    }
+
+    /// A look failed at `now`. True when the database was answering until now.
+    pub fn lost(&self, now: DateTime<Utc>) -> bool {
+        let mut h = self.lock();
+        if h.lost_since.is_some() {
+            return false;
+        }
+        h.lost_since = Some(now);
+        true
+    }
+
+    /// Since when the database has been unreachable, if it is.
+    pub fn lost_since(&self) -> Option<DateTime<Utc>> {
+        self.lock().lost_since
+    }
+
+    pub(crate) fn last_reached(&self) -> Option<std::time::Instant> {
+        self.lock().last_reached
+    }
 }

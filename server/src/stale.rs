@@ -46,52 +46,7 @@ pub const DATA_AS_OF: HeaderName = HeaderName::from_static("vigie-data-as-of");
 pub const UNREACHABLE_SINCE: HeaderName =
     HeaderName::from_static("vigie-database-unreachable-since");
 
-#[derive(Debug, Default)]
-struct Health {
-    /// Since when the database has been unreachable; `None` while it answers.
-    lost_since: Option<DateTime<Utc>>,
-    /// When the last successful look began.
-    last_reached: Option<Instant>,
-}
-
-/// Whether the database answers, as the change hub's watcher last saw it.
-#[derive(Debug, Default)]
-pub struct DbHealth(Mutex<Health>);
-
-impl DbHealth {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Health> {
-        match self.0.lock() {
-            Ok(h) => h,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    /// A look that began at `began` reached the database. True when it had been lost.
-    pub fn reached(&self, began: Instant) -> bool {
-        let mut h = self.lock();
-        h.last_reached = Some(h.last_reached.map_or(began, |l| l.max(began)));
-        h.lost_since.take().is_some()
-    }
-
-    /// A look failed at `now`. True when the database was answering until now.
-    pub fn lost(&self, now: DateTime<Utc>) -> bool {
-        let mut h = self.lock();
-        if h.lost_since.is_some() {
-            return false;
-        }
-        h.lost_since = Some(now);
-        true
-    }
-
-    /// Since when the database has been unreachable, if it is.
-    pub fn lost_since(&self) -> Option<DateTime<Utc>> {
-        self.lock().lost_since
-    }
-
-    fn last_reached(&self) -> Option<Instant> {
-        self.lock().last_reached
-    }
-}
+pub use crate::changes::DbHealth;
 
 /// One kept response.
 #[derive(Clone, Debug)]
