@@ -224,10 +224,13 @@ pub fn app_state(
         ),
         hub: hub.clone(),
         leptos_options: leptos_options(addr),
-        auth: crate::auth::AuthState::new(
-            &catalog.site.base_url,
-            std::env::var("VIGIE_TRUSTED_PROXIES").ok().as_deref(),
-        ),
+        auth: crate::auth::AuthState {
+            default_locale: catalog.site.default_locale,
+            ..crate::auth::AuthState::new(
+                &catalog.site.base_url,
+                std::env::var("VIGIE_TRUSTED_PROXIES").ok().as_deref(),
+            )
+        },
         ctx: AppContext {
             db,
             site_title: catalog.site.title.clone(),

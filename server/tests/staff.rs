@@ -282,8 +282,8 @@ async fn unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_th
     assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let wrong_body = wrong.text().await.expect("body");
-    assert!(unknown_body.contains("Incorrect email, password or code"));
-    assert!(wrong_body.contains("Incorrect email, password or code"));
+    assert!(unknown_body.contains("Adresse e-mail, mot de passe ou code incorrect."));
+    assert!(wrong_body.contains("Adresse e-mail, mot de passe ou code incorrect."));
     for _ in 0..4 {
         app.login(&c, "alice@example.org", "wrong-password").await;
     }
@@ -400,14 +400,17 @@ async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_aga
     let app = spawn_app().await;
     let c = app.signed_in("ed@example.org", Role::Editor).await;
     let html = c
-        .get(format!("{}/admin/incidents/new?template=fr", app.base))
+        .get(format!(
+            "{}/admin/incidents/new?template=fr&kind=full",
+            app.base
+        ))
         .send()
         .await
         .expect("get")
         .text()
         .await
         .expect("body");
-    assert!(html.contains("Ce qui s&#39;est passé") && html.contains("Ce qui change"));
+    assert!(html.contains("## Ce qui s") && html.contains("## Ce qui change"));
     let csrf = TestApp::csrf(&html);
     let res = c
         .post(format!("{}/admin/incidents", app.base))
@@ -424,8 +427,8 @@ async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_aga
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.expect("body");
     assert!(
-        body.contains("title") && body.contains("Texte &lt;b&gt;gardé&lt;/b&gt;"),
-        "re-shown with input"
+        body.contains("Donnez un titre") && body.contains("Texte &lt;b&gt;gardé&lt;/b&gt;"),
+        "re-shown with input and the error as a sentence: {body}"
     );
     let res = c
         .post(format!("{}/admin/incidents", app.base))
@@ -976,7 +979,7 @@ async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_ke
         .await
         .expect("body");
     assert!(page.contains(&format!("/admin/incidents/{id}/updates/{uid}/edit")));
-    assert!(page.contains("(modifié · edited)"));
+    assert!(page.contains("(modifié)"));
     let form_url = format!("{}/admin/incidents/{id}/updates/{uid}/edit", app.base);
     let res = ed
         .post(&form_url)
@@ -1179,8 +1182,16 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
         }
     };
     let csrf = app.page_csrf(&c, "/admin/account").await;
-    let (status, page) = post("/admin/account/totp/begin", vec![("csrf", csrf.clone())]).await;
-    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post("/admin/account/totp/begin", vec![("csrf", csrf.clone())]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "post, redirect, get");
+    let page = c
+        .get(format!("{}/admin/account", app.base))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
     assert!(page.contains("otpauth://totp/"), "{page}");
     let secret = page
         .split_once("class=\"totp-secret\">")
@@ -1195,7 +1206,7 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("Wrong or already used code"));
+    assert!(page.contains("Code incorrect ou déjà utilisé"), "{page}");
     let user = store::users::find_for_login(&app.db, "ed@example.org")
         .await
         .expect("q")
@@ -1222,7 +1233,7 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
             .text()
             .await
             .expect("body")
-            .contains("Incorrect email, password or code"));
+            .contains("Adresse e-mail, mot de passe ou code incorrect."));
     }
     let next = totp::code_at(&secret, now + 30).expect("next code");
     let res = app
@@ -1366,6 +1377,216 @@ async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
         .await;
 }
 
+/// The on-call path: words instead of codes, the status select at the incident's current
+/// status, errors as sentences, blanks of a template refused, local times, a confirmation
+/// after every post and nothing posted twice, the headline editable, a readable audit log.
+async fn the_console_serves_on_call_under_stress() {
+    let app = spawn_app().await;
+    let c = app.signed_in("ed@example.org", Role::Admin).await;
+    let get = |path: String| {
+        let c = c.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            let res = c.get(url).send().await.expect("get");
+            (res.status(), res.text().await.expect("body"))
+        }
+    };
+    let csrf = app.page_csrf(&c, "/admin/incidents/new").await;
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = format!("{}{path}", app.base);
+        let mut fields = fields;
+        fields.push(("csrf", csrf.clone()));
+        async move { c.post(url).form(&fields).send().await.expect("post") }
+    };
+
+    // Statuses are words; the short first message is publishable as is.
+    let (_, form) = get("/admin/incidents/new".into()).await;
+    assert!(form.contains(">Panne majeure</option>"), "{form}");
+    assert!(!form.contains(">major_outage<"), "no code shown as a word");
+    assert!(form.contains("Nous enquêtons"), "the short template first");
+    assert!(
+        form.contains("heure de Paris"),
+        "the time field names its zone"
+    );
+
+    // A time typed in Paris time is stored as such; a bad one is a sentence by the field.
+    let res = post(
+        "/admin/incidents".into(),
+        vec![
+            ("title", "Forum lent".into()),
+            ("impact", "major".into()),
+            ("status", "identified".into()),
+            ("started_at", "05:20".into()),
+            ("service:frandroid", "major_outage".into()),
+            ("message", "Nous enquêtons.".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.expect("body");
+    assert!(body.contains("Saisissez une date et une heure"), "{body}");
+    assert!(
+        body.contains("id=\"f-started_at-error\""),
+        "next to its field"
+    );
+    let res = post(
+        "/admin/incidents".into(),
+        vec![
+            ("title", "Forum lent".into()),
+            ("impact", "major".into()),
+            ("status", "identified".into()),
+            ("started_at", "2026-12-01T05:20".into()),
+            ("service:frandroid", "major_outage".into()),
+            ("message", "Nous enquêtons.".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let at = res.headers()[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    assert_eq!(open.len(), 1);
+    let id = open[0].id;
+    assert_eq!(at, format!("/admin/incidents/{id}"));
+    assert_eq!(open[0].started_at.to_rfc3339(), "2026-12-01T04:20:00+00:00");
+
+    // The confirmation shows once, with the public page's link; the status is preselected.
+    let (_, page) = get(at.clone()).await;
+    assert!(page.contains("Incident publié."), "{page}");
+    assert!(page.contains(&format!("href=\"/incidents/{id}\"")));
+    let status_field = page
+        .split("name=\"status\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .expect("status field");
+    assert!(
+        status_field.contains("value=\"identified\" selected"),
+        "{status_field}"
+    );
+    let frandroid = page
+        .split("data-service=\"frandroid\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .expect("frandroid's row");
+    assert!(
+        frandroid.contains("Panne majeure"),
+        "its status now: {frandroid}"
+    );
+    let (_, again) = get(at.clone()).await;
+    assert!(!again.contains("Incident publié."), "shown once");
+
+    // A template's blank left in is refused, with the blank named; nothing is posted.
+    let res = post(
+        format!("/admin/incidents/{id}/updates"),
+        vec![
+            ("status", "identified".into()),
+            ("message", "Merci !\n\nL'équipe [nom]".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.expect("body");
+    assert!(
+        body.contains("« [nom] »") && body.contains("à remplacer"),
+        "{body}"
+    );
+    let updates = |db: store::Db| async move {
+        store::incidents::get(&db, id)
+            .await
+            .expect("q")
+            .expect("incident")
+            .updates
+    };
+    assert_eq!(updates(app.db.clone()).await.len(), 1);
+
+    // Posting with the preselected status keeps the incident where it was.
+    let res = post(
+        format!("/admin/incidents/{id}/updates"),
+        vec![
+            ("status", "identified".into()),
+            ("message", "Le disque est plein.".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let now = store::incidents::get(&app.db, id)
+        .await
+        .expect("q")
+        .expect("incident");
+    assert_eq!(now.status, domain::incident::IncidentStatus::Identified);
+    assert_eq!(now.updates.len(), 2);
+    let (_, page) = get(at.clone()).await;
+    assert!(page.contains("Mise à jour publiée."));
+
+    // Title and impact are editable.
+    let res = post(
+        format!("/admin/incidents/{id}/edit"),
+        vec![
+            ("title", "Forum et FrAndroid lents".into()),
+            ("impact", "minor".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let now = store::incidents::get(&app.db, id)
+        .await
+        .expect("q")
+        .expect("incident");
+    assert_eq!(
+        (now.title.as_str(), now.impact),
+        ("Forum et FrAndroid lents", domain::incident::Impact::Minor)
+    );
+
+    // In English, every label is English.
+    let english = c
+        .get(format!("{}{at}", app.base))
+        .header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9")
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(english.contains("Post the update") && english.contains(">Major outage</option>"));
+    assert!(
+        !english.contains("Publier") && !english.contains("Panne majeure"),
+        "{english}"
+    );
+
+    // A token is created once, shown once; reloading the page after creates nothing.
+    let res = post(
+        "/admin/tokens".into(),
+        vec![("name", "CI".into()), ("scopes", "incidents:write".into())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, shown) = get("/admin/tokens".into()).await;
+    assert!(shown.contains("Copiez-le maintenant"), "{shown}");
+    let (_, reloaded) = get("/admin/tokens".into()).await;
+    assert!(!reloaded.contains("Copiez-le maintenant"), "shown once");
+    assert_eq!(store::tokens::list(&app.db).await.expect("q").len(), 1);
+
+    // The audit log reads as words, at any page number.
+    for page in [
+        "",
+        "?page=2",
+        "?page=abc",
+        "?page=0",
+        "?page=18446744073709551615",
+    ] {
+        let (status, log) = get(format!("/admin/audit{page}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            log.contains("statut : cause identifiée → cause identifiée"),
+            "{page}: {log}"
+        );
+        assert!(log.contains("a ouvert un incident"));
+    }
+}
+
 on_both!(
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
     sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
@@ -1380,4 +1601,5 @@ on_both!(
     engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alone,
     two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once,
     drafts_are_listed_opened_and_dismissed_through_the_api,
+    the_console_serves_on_call_under_stress,
 );

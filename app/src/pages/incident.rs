@@ -52,8 +52,10 @@ pub fn LoadError(t: &'static Texts) -> impl IntoView {
     }
 }
 
+/// One incident's story as readers see it. Public so the staff console's preview renders
+/// exactly this.
 #[component]
-fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
+pub fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
     let now = page.generated_at;
     let duration = match page.resolved_at {
         Some(end) => t.lasted((end - page.started_at).num_seconds()),

@@ -3,14 +3,15 @@
 //! off takes a current code too. A lost phone is `vigie user totp-off EMAIL` on the server.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
+use leptos::prelude::*;
 
 use super::internal;
-use super::page::{csrf, esc, layout};
+use super::ui::{self, Errors, Input, Notice, Page, Section, L};
 use crate::auth::{totp, Posted, Staff};
 use crate::state::AppState;
 
@@ -22,58 +23,131 @@ pub fn router() -> Router<AppState> {
         .route("/admin/account/totp/disable", post(disable))
 }
 
-const CODE_FIELD: &str = "<label>Code à 6 chiffres · 6-digit code \
-    <input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required></label>";
+fn code_field(l: L, errors: &Errors) -> impl IntoView {
+    Input::new(
+        "code",
+        l.t(
+            "Code à 6 chiffres de votre application",
+            "6-digit code from your app",
+        ),
+        errors,
+    )
+    .autocomplete("one-time-code")
+    .required()
+    .view()
+}
 
-async fn render(state: &AppState, staff: &Staff, flash: Option<&str>) -> Response {
+async fn render(
+    state: &AppState,
+    staff: &Staff,
+    errors: Errors,
+    notice: Option<Notice>,
+) -> Response {
     let secrets = match store::users::totp_secrets(&state.ctx.db, staff.user().id).await {
         Ok(s) => s,
         Err(e) => return internal(e),
     };
+    let l = staff.l();
     let user = staff.user();
-    let csrf = csrf(staff);
-    let body = match (&secrets.confirmed, &secrets.pending) {
-        (_, Some(pending)) => {
-            let url =
-                totp::otpauth_url(pending, &user.email, &state.ctx.site_title).unwrap_or_default();
-            format!(
-                "<p>Ajoutez ce compte à votre application d'authentification (clé à saisir ou \
-                 adresse otpauth), puis confirmez avec le code qu'elle affiche. · Add this \
-                 account to your authenticator app (key or otpauth address), then confirm with \
-                 the code it shows.</p>\
-                 <p>Clé · Key: <code class=\"totp-secret\">{secret}</code></p>\
-                 <p><code class=\"totp-url\">{url}</code></p>\
-                 <form method=\"post\" action=\"/admin/account/totp/confirm\">{csrf}{CODE_FIELD}\
-                 <button>Activer · Turn on</button></form>",
-                secret = esc(pending),
-                url = esc(&url),
-            )
-        }
-        (Some(_), None) => format!(
-            "<p>La double authentification est <strong>activée</strong>. · Two-factor sign-in \
-             is <strong>on</strong>.</p>\
-             <form method=\"post\" action=\"/admin/account/totp/disable\">{csrf}{CODE_FIELD}\
-             <button>Désactiver · Turn off</button></form>"
-        ),
-        (None, None) => format!(
-            "<p>La double authentification est désactivée : le mot de passe suffit pour se \
-             connecter. · Two-factor sign-in is off: the password alone signs you in.</p>\
-             <form method=\"post\" action=\"/admin/account/totp/begin\">{csrf}\
-             <button>Activer la double authentification · Turn on two-factor sign-in</button>\
-             </form>"
-        ),
-    };
-    let code = if flash.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
+    let pending_url = secrets.pending.as_ref().map(|pending| {
+        (
+            pending.clone(),
+            totp::otpauth_url(pending, &user.email, &state.ctx.site_title).unwrap_or_default(),
+        )
+    });
+    let on = secrets.confirmed.is_some();
+    let status = if errors.is_empty() {
         StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    let title = format!("Mon compte · My account — {}", user.email);
-    (code, Html(layout(&title, Some(staff), flash, &body))).into_response()
+    let notice = notice.or_else(|| errors.notice(l));
+    let csrf = ui::csrf(staff);
+    let title = l.f(
+        || format!("Mon compte — {}", user.email),
+        || format!("My account — {}", user.email),
+    );
+    Page::new(l, Some(staff), Section::Account, title)
+        .status(status)
+        .notice(notice)
+        .render(move || {
+            let body = match (on, pending_url) {
+                (_, Some((secret, url))) => view! {
+                    <p>
+                        {l.t(
+                            "Ajoutez ce compte à votre application d'authentification (clé à saisir ou adresse otpauth), puis confirmez avec le code qu'elle affiche.",
+                            "Add this account to your authenticator app (key or otpauth address), then confirm with the code it shows.",
+                        )}
+                    </p>
+                    <p>{l.t("Clé :", "Key:")} " " <code class="totp-secret">{secret}</code></p>
+                    <p><code class="totp-url">{url}</code></p>
+                    <form method="post" action="/admin/account/totp/confirm" class="console-form">
+                        {csrf}
+                        {code_field(l, &errors)}
+                        <div class="button-row"><button class="button-primary">{l.t("Activer", "Turn on")}</button></div>
+                    </form>
+                }
+                .into_any(),
+                (true, None) => view! {
+                    <p>
+                        {l.t("La double authentification est ", "Two-factor sign-in is ")}
+                        <strong>{l.t("activée", "on")}</strong>
+                        "."
+                    </p>
+                    <form method="post" action="/admin/account/totp/disable" class="console-form">
+                        {csrf}
+                        {code_field(l, &errors)}
+                        <div class="button-row"><button class="button-secondary">{l.t("Désactiver", "Turn off")}</button></div>
+                    </form>
+                }
+                .into_any(),
+                (false, None) => view! {
+                    <p>
+                        {l.t(
+                            "La double authentification est désactivée : le mot de passe suffit pour se connecter.",
+                            "Two-factor sign-in is off: the password alone signs you in.",
+                        )}
+                    </p>
+                    <form method="post" action="/admin/account/totp/begin" class="console-form">
+                        {csrf}
+                        <div class="button-row">
+                            <button class="button-primary">
+                                {l.t("Activer la double authentification", "Turn on two-factor sign-in")}
+                            </button>
+                        </div>
+                    </form>
+                }
+                .into_any(),
+            };
+            view! {
+                <section aria-labelledby="two-factor">
+                    <h2 id="two-factor">{l.t("Double authentification", "Two-factor sign-in")}</h2>
+                    {body}
+                </section>
+            }
+        })
 }
 
-async fn show(State(state): State<AppState>, staff: Staff) -> Response {
-    render(&state, &staff, None).await
+async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    let l = staff.l();
+    let notice = ui::flash_code(&headers).and_then(|c| match c.as_str() {
+        "totp-on" => Some(Notice::ok(l.t(
+            "Double authentification activée : chaque connexion demandera un code.",
+            "Two-factor sign-in is on: every sign-in will ask for a code.",
+        ))),
+        "totp-off" => Some(Notice::ok(l.t(
+            "Double authentification désactivée.",
+            "Two-factor sign-in is off.",
+        ))),
+        _ => None,
+    });
+    let shown = notice.is_some();
+    let res = render(&state, &staff, Errors::default(), notice).await;
+    if shown {
+        ui::spend_flash(res, &staff)
+    } else {
+        res
+    }
 }
 
 async fn begin(State(state): State<AppState>, posted: Posted) -> Response {
@@ -88,12 +162,22 @@ async fn begin(State(state): State<AppState>, posted: Posted) -> Response {
     )
     .await
     {
-        Ok(()) => render(&state, staff, None).await,
+        Ok(()) => axum::response::Redirect::to("/admin/account").into_response(),
         Err(e) => internal(e),
     }
 }
 
-const WRONG_CODE: &str = "Code incorrect ou déjà utilisé. Wrong or already used code.";
+fn wrong_code(l: L) -> Errors {
+    let mut errors = Errors::default();
+    errors.add(
+        "code",
+        l.t(
+            "Code incorrect ou déjà utilisé : saisissez le code que votre application affiche maintenant.",
+            "Wrong or already used code: enter the code your app shows now.",
+        ),
+    );
+    errors
+}
 
 async fn confirm(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
@@ -107,12 +191,12 @@ async fn confirm(State(state): State<AppState>, posted: Posted) -> Response {
         let step = totp::check(&secret, code, totp::now())?;
         Some((secret, step))
     }) else {
-        return render(&state, staff, Some(WRONG_CODE)).await;
+        return render(&state, staff, wrong_code(staff.l()), None).await;
     };
     match store::users::totp_confirm(&state.ctx.db, id, &secret, step, &staff.actor(), Utc::now())
         .await
     {
-        Ok(()) => Redirect::to("/admin/account").into_response(),
+        Ok(()) => ui::redirect_with(staff, "/admin/account", "totp-on"),
         Err(e) => internal(e),
     }
 }
@@ -122,11 +206,11 @@ async fn disable(State(state): State<AppState>, posted: Posted) -> Response {
     let id = staff.user().id;
     match super::second_factor(&state, id, posted.get("code").unwrap_or("")).await {
         Ok(true) => {}
-        Ok(false) => return render(&state, staff, Some(WRONG_CODE)).await,
+        Ok(false) => return render(&state, staff, wrong_code(staff.l()), None).await,
         Err(e) => return internal(e),
     }
     match store::users::totp_disable(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
-        Ok(()) => Redirect::to("/admin/account").into_response(),
+        Ok(()) => ui::redirect_with(staff, "/admin/account", "totp-off"),
         Err(e) => internal(e),
     }
 }

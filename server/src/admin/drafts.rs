@@ -1,18 +1,21 @@
 //! Incident drafts the engine proposes (`store::drafts`): the loop that proposes them, their
-//! place on `/admin/incidents`, the prefilled new-incident form made from one, and dismissal.
+//! place on `/admin/incidents`, what the new-incident form made from one starts with, and
+//! dismissal.
 //! Nothing here publishes: a draft becomes an incident only when staff publish the form.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
+use domain::locale::Locale;
+use leptos::prelude::*;
 use store::drafts::{Draft, DraftStatus};
 
-use super::incidents::write_error;
-use super::page::{csrf, esc};
-use super::templates;
+use super::forms::write_error;
+use super::templates::{self, Kind};
+use super::ui;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -37,45 +40,73 @@ pub async fn propose(db: &store::Db, after: std::time::Duration) {
 }
 
 /// The drafts waiting on `/admin/incidents`, each with its services, since when and why, a
-/// link to open it as an incident (French or English write-up) and a dismiss button.
-pub fn section(state: &AppState, staff: &Staff, drafts: &[Draft]) -> String {
+/// link to open it as an incident (French or English message) and a dismiss button.
+pub fn section(state: &AppState, staff: &Staff, drafts: &[Draft]) -> Option<AnyView> {
     if drafts.is_empty() {
-        return String::new();
+        return None;
     }
-    let items: String = drafts
+    let l = staff.l();
+    let lang = state.ctx.default_locale;
+    let other = if lang == Locale::Fr {
+        Locale::En
+    } else {
+        Locale::Fr
+    };
+    let language = |x: Locale| match x {
+        Locale::Fr => l.t("en français", "in French"),
+        Locale::En => l.t("en anglais", "in English"),
+    };
+    let texts = l.texts();
+    let items = drafts
         .iter()
         .map(|d| {
-            let services: String = d
+            let services = d
                 .services
                 .iter()
                 .map(|s| {
-                    format!(
-                        "<li>{name} — panne majeure depuis {since}{cause}</li>",
-                        name = esc(&s.name),
-                        since = local_time(state, s.since),
-                        cause = s.cause.as_deref().map_or(String::new(), |c| format!(
-                            " ({})",
-                            esc(&app::i18n::FR.cause(c))
-                        )),
-                    )
+                    let since = local_time(state, s.since);
+                    let line = l.f(
+                        || format!("{} — panne majeure depuis {since}", s.name),
+                        || format!("{} — major outage since {since}", s.name),
+                    );
+                    let cause = s.cause.as_deref().map(|c| format!(" ({})", texts.cause(c)));
+                    view! { <li>{line}{cause}</li> }
                 })
-                .collect();
-            format!(
-                "<li class=\"draft\" id=\"draft-{id}\"><ul>{services}</ul>\
-                 <a href=\"/admin/incidents/new?draft={id}&amp;template=fr\">Ouvrir l'incident (français)</a> · \
-                 <a href=\"/admin/incidents/new?draft={id}&amp;template=en\">Open the incident (English)</a> \
-                 <form method=\"post\" action=\"/admin/incidents/drafts/{id}/dismiss\">{csrf}\
-                 <button>Écarter · Dismiss</button></form></li>",
-                id = d.id,
-                csrf = csrf(staff),
-            )
+                .collect_view();
+            let id = d.id;
+            view! {
+                <li class="draft console-item" id=format!("draft-{id}")>
+                    <ul>{services}</ul>
+                    <div class="button-row">
+                        <a class="button button-primary" href=format!("/admin/incidents/new?draft={id}&template={}", lang.code())>
+                            {l.f(|| format!("Ouvrir l'incident ({})", language(lang)), || format!("Open the incident ({})", language(lang)))}
+                        </a>
+                        <a class="button button-secondary" href=format!("/admin/incidents/new?draft={id}&template={}", other.code())>
+                            {l.f(|| format!("Ouvrir l'incident ({})", language(other)), || format!("Open the incident ({})", language(other)))}
+                        </a>
+                        <form method="post" action=format!("/admin/incidents/drafts/{id}/dismiss")>
+                            {ui::csrf(staff)}
+                            <button class="button-quiet">{l.t("Écarter", "Dismiss")}</button>
+                        </form>
+                    </div>
+                </li>
+            }
         })
-        .collect();
-    format!(
-        "<section class=\"drafts\"><h2>Brouillons proposés par Vigie · Drafts proposed by Vigie</h2>\
-         <p>Ces services sont en panne majeure sans incident ouvert. Rien n'est publié sans vous. \
-         · These services are in major outage with no open incident. Nothing is published without you.</p>\
-         <ul>{items}</ul></section>"
+        .collect_view();
+    Some(
+        view! {
+            <section class="drafts" aria-labelledby="drafts-title">
+                <h2 id="drafts-title">{l.t("Brouillons proposés par Vigie", "Drafts proposed by Vigie")}</h2>
+                <p>
+                    {l.t(
+                        "Ces services sont en panne majeure sans incident ouvert. Rien n'est publié sans vous.",
+                        "These services are in major outage with no open incident. Nothing is published without you.",
+                    )}
+                </p>
+                <ul class="console-list">{items}</ul>
+            </section>
+        }
+        .into_any(),
     )
 }
 
@@ -94,7 +125,10 @@ pub struct Prefill {
     pub services: Vec<String>,
 }
 
-pub fn prefill(state: &AppState, draft: &Draft, lang: &str) -> Prefill {
+/// The form's content for `draft`: a title naming the services, and the short first message
+/// (publishable as is: the time and the services are filled in) or the full write-up with
+/// those two blanks filled.
+pub fn prefill(state: &AppState, draft: &Draft, lang: &str, kind: Kind) -> Prefill {
     let names: Vec<&str> = draft.services.iter().map(|s| s.name.as_str()).collect();
     let english = lang == "en";
     let list = match names.as_slice() {
@@ -106,21 +140,31 @@ pub fn prefill(state: &AppState, draft: &Draft, lang: &str) -> Prefill {
             if english { "and" } else { "et" }
         ),
     };
+    let several = names.len() > 1;
     let since = local_time(state, draft.since);
-    let template = templates::for_lang(if english { "en" } else { "fr" }).unwrap_or("");
-    let message = if english {
-        template.replace("[time]", &since)
-    } else {
-        template.replace("[heure]", &since)
-    }
-    .replace("[services]", &list);
+    let message = match kind {
+        Kind::Short if english => format!(
+            "Since **{since}**, {list} {} unavailable. We are investigating and will keep you posted here. Next update within 30 minutes.\n",
+            if several { "are" } else { "is" }
+        ),
+        Kind::Short => format!(
+            "Depuis **{since}**, {list} {}. Nous enquêtons et vous tiendrons informés ici. Prochain point d'ici 30 minutes.\n",
+            if several { "sont inaccessibles" } else { "est inaccessible" }
+        ),
+        Kind::Full => {
+            let template = templates::get(if english { "en" } else { "fr" }, Kind::Full).unwrap_or("");
+            if english {
+                template.replace("[time]", &since)
+            } else {
+                template.replace("[heure]", &since)
+            }
+            .replace("[services]", &list)
+        }
+    };
     let title = if english {
         format!("{list} unavailable")
     } else {
-        format!(
-            "{list} inaccessible{}",
-            if names.len() > 1 { "s" } else { "" }
-        )
+        format!("{list} inaccessible{}", if several { "s" } else { "" })
     };
     Prefill {
         title,
@@ -141,14 +185,26 @@ async fn dismiss(State(state): State<AppState>, Path(id): Path<i64>, posted: Pos
     )
     .await
     {
-        Ok(()) => Redirect::to("/admin/incidents").into_response(),
+        Ok(()) => ui::redirect_with(&posted.staff, "/admin/incidents", "draft-dismissed"),
         Err(store::audit::WriteError::Conflict) => {
-            let flash = "Ce brouillon a déjà été traité · This draft was already handled";
-            super::incidents::render_list(&state, &posted.staff, Some(flash)).await
+            let notice = super::incidents::already_handled(posted.staff.l());
+            super::incidents::render_list(&state, &posted.staff, Some(notice), StatusCode::CONFLICT)
+                .await
         }
-        Err(e) => match write_error(e) {
-            Ok(msg) => (StatusCode::UNPROCESSABLE_ENTITY, msg).into_response(),
-            Err(r) => r,
-        },
+        Err(e) => {
+            let mut errors = ui::Errors::default();
+            match write_error(posted.staff.l(), e, &mut errors) {
+                Ok(()) => {
+                    super::incidents::render_list(
+                        &state,
+                        &posted.staff,
+                        errors.notice(posted.staff.l()),
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await
+                }
+                Err(r) => r,
+            }
+        }
     }
 }

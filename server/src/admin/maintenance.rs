@@ -1,16 +1,18 @@
-//! `/admin/maintenance`: the windows and the form to schedule one.
+//! `/admin/maintenance`: the windows and the form to schedule one, with times typed in the
+//! site's timezone; and the clock that starts and completes windows on time.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
+use leptos::prelude::*;
 use store::maintenance::NewMaintenance;
 
-use super::incidents::{parse_time, write_error};
+use super::forms;
 use super::internal;
-use super::page::{csrf, esc, layout};
+use super::ui::{self, Clock, Errors, Input, Notice, Page, Section};
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -18,98 +20,195 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/admin/maintenance", get(list).post(create))
 }
 
+/// What the scheduling form holds when it is shown again.
+#[derive(Clone, Debug, Default)]
+struct Form {
+    title: String,
+    starts_at: String,
+    ends_at: String,
+    message: String,
+    services: Vec<String>,
+}
+
 async fn render(
     state: &AppState,
     staff: &Staff,
-    flash: Option<&str>,
-    posted: Option<&Posted>,
+    form: Form,
+    errors: Errors,
+    notice: Option<Notice>,
 ) -> Response {
     let db = &state.ctx.db;
-    let (windows, services) = match (
-        store::maintenance::recent(db, Utc::now(), 0, 100).await,
-        store::incidents::services(db).await,
+    let (windows, services) = match tokio::try_join!(
+        store::maintenance::recent(db, Utc::now(), 0, 100),
+        store::incidents::services(db),
     ) {
-        (Ok(w), Ok(s)) => (w, s),
-        (Err(e), _) | (_, Err(e)) => return internal(e),
+        Ok(found) => found,
+        Err(e) => return internal(e),
     };
-    let field = |name: &str| posted.and_then(|p| p.get(name)).unwrap_or("");
-    let chosen = posted.map(|p| p.all("services")).unwrap_or_default();
-    let rows: String = windows
-        .iter()
-        .map(|m| {
-            format!(
-                "<li>{title} — {status}, {from} → {to}</li>",
-                title = esc(&m.title),
-                status = m.status.as_str(),
-                from = m.starts_at.format("%Y-%m-%d %H:%M"),
-                to = m.ends_at.format("%Y-%m-%d %H:%M UTC"),
-            )
-        })
-        .collect();
-    let boxes: String = services
-        .iter()
-        .map(|(id, name)| {
-            let checked = if chosen.contains(&id.as_str()) { " checked" } else { "" };
-            format!(
-                "<label><input type=\"checkbox\" name=\"services\" value=\"{id}\"{checked}> {name}</label>",
-                id = esc(id),
-                name = esc(name)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<form method=\"post\" action=\"/admin/maintenance\">{csrf}\
-         <label>Titre · Title <input name=\"title\" value=\"{title}\" required></label>\
-         <label>Début (UTC) · Starts (UTC) <input type=\"datetime-local\" name=\"starts_at\" value=\"{starts}\" required></label>\
-         <label>Fin (UTC) · Ends (UTC) <input type=\"datetime-local\" name=\"ends_at\" value=\"{ends}\" required></label>\
-         <fieldset><legend>Services</legend>{boxes}</fieldset>\
-         <label>Message (Markdown) <textarea name=\"message\" rows=\"6\" required>{message}</textarea></label>\
-         <button>Planifier · Schedule</button></form><ul>{rows}</ul>",
-        csrf = csrf(staff),
-        title = esc(field("title")),
-        starts = esc(field("starts_at")),
-        ends = esc(field("ends_at")),
-        message = esc(field("message")),
-    );
-    let code = if flash.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
+    let l = staff.l();
+    let clock = Clock {
+        tz: state.ctx.timezone,
+        l,
+    };
+    let status = if errors.is_empty() {
         StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    (code, Html(layout("Maintenance", Some(staff), flash, &body))).into_response()
+    let notice = notice.or_else(|| errors.notice(l));
+    let csrf = ui::csrf(staff);
+    Page::new(l, Some(staff), Section::Maintenance, l.t("Maintenance", "Maintenance"))
+        .status(status)
+        .notice(notice)
+        .render(move || {
+            let words = l.texts();
+            let rows = windows
+                .into_iter()
+                .map(|m| {
+                    view! {
+                        <li class="console-item maintenance-item">
+                            <p class="console-item-title">{m.title}</p>
+                            <p class="console-item-meta">
+                                <span class="maintenance-state">{words.maintenance_status(m.status)}</span>
+                                " · "
+                                {l.f(
+                                    || format!("du {} au {}", clock.show(m.starts_at), clock.show(m.ends_at)),
+                                    || format!("from {} to {}", clock.show(m.starts_at), clock.show(m.ends_at)),
+                                )}
+                            </p>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let boxes = services
+                .into_iter()
+                .map(|(id, name)| {
+                    let checked = form.services.contains(&id);
+                    let box_id = ui::field_id(&format!("services-{id}"));
+                    view! {
+                        <div class="check">
+                            <input type="checkbox" id=box_id.clone() name="services" value=id checked=checked/>
+                            <label for=box_id>{name}</label>
+                        </div>
+                    }
+                })
+                .collect_view();
+            let zone = clock.zone_words();
+            view! {
+                <section aria-labelledby="schedule">
+                    <h2 id="schedule">{l.t("Planifier une maintenance", "Schedule a maintenance")}</h2>
+                    <form method="post" action="/admin/maintenance" class="console-form">
+                        {csrf}
+                        {Input::new("title", l.t("Titre", "Title"), &errors).value(form.title.clone()).required().view()}
+                        <div class="field-pair">
+                            {Input::new("starts_at", l.f(|| format!("Début ({zone})"), || format!("Start ({zone})")), &errors)
+                                .kind("datetime-local").value(form.starts_at.clone()).required().view()}
+                            {Input::new("ends_at", l.f(|| format!("Fin ({zone})"), || format!("End ({zone})")), &errors)
+                                .kind("datetime-local").value(form.ends_at.clone()).required().view()}
+                        </div>
+                        <fieldset class="checks">
+                            <legend>{l.t("Services concernés", "Services concerned")}</legend>
+                            {boxes}
+                        </fieldset>
+                        {ui::textarea("message", l.t("Message aux lecteurs (Markdown)", "Message to readers (Markdown)").to_owned(), form.message.clone(), 6, &errors)}
+                        <div class="button-row form-actions">
+                            <button class="button-primary">{l.t("Planifier", "Schedule")}</button>
+                        </div>
+                    </form>
+                </section>
+                <section aria-labelledby="windows">
+                    <h2 id="windows">{l.t("Maintenances", "Maintenance windows")}</h2>
+                    <ul class="console-list">{rows}</ul>
+                </section>
+            }
+        })
 }
 
-async fn list(State(state): State<AppState>, staff: Staff) -> Response {
-    render(&state, &staff, None, None).await
+async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    let l = staff.l();
+    let notice = ui::flash_code(&headers)
+        .filter(|c| c == "maintenance-scheduled")
+        .map(|_| {
+            Notice::ok(l.t("Maintenance planifiée.", "Maintenance scheduled.")).with_link(
+                "/maintenance",
+                l.t("Voir la page publique", "See the public page"),
+            )
+        });
+    let shown = notice.is_some();
+    let res = render(&state, &staff, Form::default(), Errors::default(), notice).await;
+    if shown {
+        ui::spend_flash(res, &staff)
+    } else {
+        res
+    }
 }
 
 async fn create(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
-    let title = posted.get("title");
-    let message = posted.get("message");
-    let starts = posted.get("starts_at").and_then(parse_time);
-    let ends = posted.get("ends_at").and_then(parse_time);
-    let (Some(title), Some(message), Some(starts_at), Some(ends_at)) =
-        (title, message, starts, ends)
-    else {
-        let flash = "À corriger · Please fix: title, starts_at, ends_at, message";
-        return render(&state, staff, Some(flash), Some(&posted)).await;
+    let l = staff.l();
+    let clock = Clock {
+        tz: state.ctx.timezone,
+        l,
     };
-    let new = NewMaintenance {
-        title: title.to_owned(),
-        message: crate::markdown::message(message),
-        starts_at,
-        ends_at,
+    let form = Form {
+        title: posted.get("title").unwrap_or("").to_owned(),
+        starts_at: posted.get("starts_at").unwrap_or("").to_owned(),
+        ends_at: posted.get("ends_at").unwrap_or("").to_owned(),
+        message: posted.get("message").unwrap_or("").to_owned(),
         services: posted
             .all("services")
             .into_iter()
             .map(str::to_owned)
             .collect(),
     };
+    let mut errors = Errors::default();
+    if form.title.is_empty() {
+        errors.add("title", l.t("Donnez un titre.", "Give a title."));
+    }
+    let mut time = |field: &'static str, value: &str| {
+        if value.is_empty() {
+            errors.add(
+                field,
+                l.t(
+                    "Saisissez une date et une heure.",
+                    "Enter a date and a time.",
+                ),
+            );
+            return None;
+        }
+        clock
+            .parse(value)
+            .map_err(|e| errors.add(field, clock.error(e)))
+            .ok()
+    };
+    let starts = time("starts_at", &form.starts_at);
+    let ends = time("ends_at", &form.ends_at);
+    if let (Some(s), Some(e)) = (starts, ends) {
+        if e <= s {
+            errors.add(
+                "ends_at",
+                l.t(
+                    "La fin doit venir après le début.",
+                    "The end must come after the start.",
+                ),
+            );
+        }
+    }
+    forms::check_message(l, &form.message, &mut errors);
+    let (Some(starts_at), Some(ends_at), true) = (starts, ends, errors.is_empty()) else {
+        return render(&state, staff, form, errors, None).await;
+    };
+    let new = NewMaintenance {
+        title: form.title.clone(),
+        message: crate::markdown::message(&form.message),
+        starts_at,
+        ends_at,
+        services: form.services.clone(),
+    };
     match store::maintenance::schedule(&state.ctx.db, &new, &staff.actor(), Utc::now()).await {
-        Ok(_) => Redirect::to("/admin/maintenance").into_response(),
-        Err(e) => match write_error(e) {
-            Ok(msg) => render(&state, staff, Some(&msg), Some(&posted)).await,
+        Ok(_) => ui::redirect_with(staff, "/admin/maintenance", "maintenance-scheduled"),
+        Err(e) => match forms::write_error(l, e, &mut errors) {
+            Ok(()) => render(&state, staff, form, errors, None).await,
             Err(r) => r,
         },
     }

@@ -5,26 +5,31 @@
 //! Origin and the CSRF token), so no console route answers without a live session.
 
 pub mod account;
+pub mod audit;
 pub mod drafts;
+pub mod forms;
+pub mod incident;
 pub mod incidents;
 pub mod maintenance;
-pub mod page;
 pub mod people;
 pub mod templates;
+pub mod ui;
 
 use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
+use domain::locale::Locale;
+use leptos::prelude::*;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{self, Client, Posted, Staff};
 use crate::state::AppState;
-use page::{esc, layout};
+use ui::{Errors, Input, Notice, Page, Section, L};
 
 /// The console's routes, with their security headers and body limit.
 pub fn router() -> Router<AppState> {
@@ -35,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/logout", post(logout))
         .merge(account::router())
         .merge(incidents::router())
+        .merge(incident::router())
+        .merge(audit::router())
         .merge(drafts::router())
         .merge(maintenance::router())
         .merge(people::router())
@@ -53,38 +60,84 @@ async fn home(_staff: Staff) -> Redirect {
     Redirect::to("/admin/incidents")
 }
 
-/// A server error page; the cause goes to the log only.
+/// A server error page; the cause goes to the log only. Said in both languages: it may be
+/// reached before the staff member's language is known.
 pub fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "console request failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        Html(layout(
-            "Erreur · Error",
-            None,
-            Some("Une erreur interne est survenue. An internal error occurred."),
-            "",
-        )),
+    Page::new(
+        L(Locale::Fr),
+        None,
+        Section::None,
+        "Erreur interne · Internal error",
     )
-        .into_response()
+    .status(StatusCode::INTERNAL_SERVER_ERROR)
+    .notice(Some(Notice::error(
+        "Une erreur interne est survenue ; rien n'a été enregistré. Réessayez dans un instant. \
+             An internal error occurred; nothing was saved. Try again in a moment.",
+    )))
+    .render(|| ())
 }
 
-fn login_page(token: &str, flash: Option<&str>, email: &str) -> String {
-    layout(
-        "Connexion · Sign in",
-        None,
-        flash,
-        &format!(
-            "<form method=\"post\" action=\"/admin/login\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
-             <label>E-mail <input type=\"email\" name=\"email\" value=\"{email}\" required autofocus></label>\
-             <label>Mot de passe · Password <input type=\"password\" name=\"password\" required></label>\
-             <label>Code à usage unique, si activé · One-time code, if enabled \
-             <input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9 ]*\"></label>\
-             <button>Se connecter · Sign in</button></form>",
-            token = esc(token),
-            email = esc(email),
-        ),
+/// The 403 page, for a signed-in staff member whose role does not allow the page.
+pub fn forbidden(staff: &Staff) -> Response {
+    let l = staff.l();
+    Page::new(
+        l,
+        Some(staff),
+        Section::None,
+        l.t("Accès refusé", "Access denied"),
     )
+    .status(StatusCode::FORBIDDEN)
+    .notice(Some(Notice::error(l.t(
+        "Votre rôle ne permet pas cette action : demandez à une personne de l'administration.",
+        "Your role does not allow this: ask an admin.",
+    ))))
+    .render(|| ())
+}
+
+impl Staff {
+    /// `Err` with a 403 page unless the user has `role` or better. (It lives here, with the
+    /// page it answers, so that `auth` needs nothing from the console.)
+    // Handlers return the `Response` at once: boxing it would only add an allocation.
+    #[allow(clippy::result_large_err)]
+    pub fn require(&self, role: store::users::Role) -> Result<(), Response> {
+        if self.session.user.role >= role {
+            Ok(())
+        } else {
+            Err(forbidden(self))
+        }
+    }
+}
+
+/// The sign-in form, with `error` on top when the last attempt failed.
+fn login_page(l: L, token: &str, error: Option<&str>, email: &str, status: StatusCode) -> Response {
+    let token = token.to_owned();
+    let email = email.to_owned();
+    Page::new(l, None, Section::None, l.t("Connexion", "Sign in"))
+        .status(status)
+        .notice(error.map(Notice::error))
+        .render(move || {
+            let errors = Errors::default();
+            view! {
+                <form method="post" action="/admin/login" class="console-form login-form">
+                    <input type="hidden" name="csrf" value=token/>
+                    {Input::new("email", l.t("Adresse e-mail", "E-mail address"), &errors)
+                        .kind("email").value(email).required().autocomplete("username").view()}
+                    {Input::new("password", l.t("Mot de passe", "Password"), &errors)
+                        .kind("password").required().autocomplete("current-password").view()}
+                    {Input::new("code", l.t("Code à usage unique", "One-time code"), &errors)
+                        .autocomplete("one-time-code")
+                        .hint(l.t(
+                            "Seulement si la double authentification est activée sur votre compte.",
+                            "Only if two-factor sign-in is on for your account.",
+                        ))
+                        .view()}
+                    <div class="button-row form-actions">
+                        <button class="button-primary">{l.t("Se connecter", "Sign in")}</button>
+                    </div>
+                </form>
+            }
+        })
 }
 
 /// The sign-in form; sets the double-submit cookie its CSRF field must match.
@@ -92,24 +145,30 @@ async fn login_form(State(state): State<AppState>, req: Request) -> Response {
     let (parts, _) = req.into_parts();
     let client = Client::from_parts(&parts, &state.auth);
     let token = store::tokens::random_secret();
+    let l = ui::locale_of(&parts.headers, state.ctx.default_locale);
     (
         [(
             header::SET_COOKIE,
             client.cookie(auth::LOGIN_CSRF_COOKIE, &token, 3600),
         )],
-        Html(login_page(&token, None, "")),
+        login_page(l, &token, None, "", StatusCode::OK),
     )
         .into_response()
 }
 
 /// The one message for an unknown account, a wrong password and a missing or wrong one-time
 /// code: none of them tells an attacker which part was right.
-pub const BAD_CREDENTIALS: &str =
-    "E-mail, mot de passe ou code incorrect. Incorrect email, password or code.";
+pub fn bad_credentials(l: L) -> &'static str {
+    l.t(
+        "Adresse e-mail, mot de passe ou code incorrect.",
+        "Incorrect e-mail address, password or code.",
+    )
+}
 
 async fn login(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let client = Client::from_parts(&parts, &state.auth);
+    let l = ui::locale_of(&parts.headers, state.ctx.default_locale);
     if !auth::same_origin(&parts.headers) {
         return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
     }
@@ -135,16 +194,18 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let address = client.ip_string().unwrap_or_default();
-    let again = |status: StatusCode, msg: &str| {
-        (status, Html(login_page(posted_token, Some(msg), &email))).into_response()
-    };
+    let again =
+        |status: StatusCode, msg: &str| login_page(l, posted_token, Some(msg), &email, status);
     if let Some(wait) = state.auth.throttle.wait(&email, &address, Instant::now()) {
         tracing::warn!(address, "sign-in throttled");
         return (
             [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
             again(
                 StatusCode::TOO_MANY_REQUESTS,
-                "Trop de tentatives : réessayez plus tard. Too many attempts: try again later.",
+                l.t(
+                    "Trop de tentatives : réessayez dans quelques minutes.",
+                    "Too many attempts: try again in a few minutes.",
+                ),
             ),
         )
             .into_response();
@@ -166,7 +227,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         Ok(None) => {
             state.auth.throttle.failed(&email, &address, Instant::now());
             tracing::info!(address, "sign-in failed");
-            return again(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS);
+            return again(StatusCode::UNAUTHORIZED, bad_credentials(l));
         }
         Err(e) => return internal(e),
     };
@@ -179,7 +240,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         if !passed {
             state.auth.throttle.failed(&email, &address, Instant::now());
             tracing::info!(address, "sign-in failed: one-time code");
-            return again(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS);
+            return again(StatusCode::UNAUTHORIZED, bad_credentials(l));
         }
     }
     state.auth.throttle.succeeded(&email);

@@ -1,19 +1,19 @@
-//! Admin-only pages: users and roles, API tokens (shown once, revocable) and the audit log.
+//! Admin-only pages: the team (users and roles) and API tokens (shown once, revocable). The
+//! audit log is in [`super::audit`].
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use serde::Deserialize;
-use store::audit::AuditFilter;
+use leptos::prelude::*;
 use store::tokens::Scope;
 use store::users::Role;
 
-use super::incidents::write_error;
+use super::forms::write_error;
 use super::internal;
-use super::page::{csrf, esc, layout};
+use super::ui::{self, Clock, Errors, Input, Notice, Page, Section, L};
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -22,52 +22,108 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(users).post(add_user))
         .route("/admin/tokens", get(tokens).post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
-        .route("/admin/audit", get(audit))
 }
 
 pub use crate::auth::MIN_PASSWORD_LEN;
 
-async fn users_page(state: &AppState, staff: &Staff, flash: Option<&str>) -> Response {
+/// What the new-user form holds when shown again (never the password).
+#[derive(Clone, Debug, Default)]
+struct UserForm {
+    email: String,
+    role: String,
+}
+
+async fn users_page(
+    state: &AppState,
+    staff: &Staff,
+    form: UserForm,
+    errors: Errors,
+    notice: Option<Notice>,
+) -> Response {
     let list = match store::users::list(&state.ctx.db).await {
         Ok(l) => l,
         Err(e) => return internal(e),
     };
-    let rows: String = list
-        .iter()
-        .map(|u| {
-            let totp = if u.totp {
-                " — double authentification · two-factor"
-            } else {
-                ""
-            };
-            format!("<li>{} — {}{totp}</li>", esc(&u.email), u.role.as_str())
-        })
-        .collect();
-    let body = format!(
-        "<ul>{rows}</ul><form method=\"post\" action=\"/admin/users\">{csrf}\
-         <label>E-mail <input type=\"email\" name=\"email\" required></label>\
-         <label>Rôle · Role <select name=\"role\"><option>editor</option><option>admin</option></select></label>\
-         <label>Mot de passe · Password <input type=\"password\" name=\"password\" minlength=\"{MIN_PASSWORD_LEN}\" required></label>\
-         <button>Ajouter · Add</button></form>",
-        csrf = csrf(staff)
-    );
-    let code = if flash.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
+    let l = staff.l();
+    let status = if errors.is_empty() {
         StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    (
-        code,
-        Html(layout("Utilisateurs · Users", Some(staff), flash, &body)),
-    )
-        .into_response()
+    let notice = notice.or_else(|| errors.notice(l));
+    let csrf = ui::csrf(staff);
+    Page::new(l, Some(staff), Section::Users, l.t("Équipe", "Team"))
+        .status(status)
+        .notice(notice)
+        .render(move || {
+            let rows = list
+                .into_iter()
+                .map(|u| {
+                    let totp = u.totp.then(|| {
+                        view! { " · " {l.t("double authentification", "two-factor sign-in")} }
+                    });
+                    view! {
+                        <li class="console-item">
+                            <p class="console-item-title">{u.email}</p>
+                            <p class="console-item-meta">{l.role(u.role)}{totp}</p>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let roles = [Role::Editor, Role::Admin]
+                .into_iter()
+                .map(|r| (r.as_str().to_owned(), l.role(r).to_owned()))
+                .collect();
+            let role = if form.role.is_empty() { "editor".to_owned() } else { form.role.clone() };
+            view! {
+                <ul class="console-list">{rows}</ul>
+                <section aria-labelledby="add-user">
+                    <h2 id="add-user">{l.t("Ajouter une personne", "Add someone")}</h2>
+                    <form method="post" action="/admin/users" class="console-form">
+                        {csrf}
+                        {Input::new("email", l.t("Adresse e-mail", "E-mail address"), &errors)
+                            .kind("email").value(form.email.clone()).required().autocomplete("off").view()}
+                        {ui::select("role", l.t("Rôle", "Role").to_owned(), roles, &role, &errors)}
+                        {Input::new("password", l.t("Mot de passe", "Password"), &errors)
+                            .kind("password")
+                            .required()
+                            .autocomplete("new-password")
+                            .hint(l.f(
+                                || format!("Au moins {MIN_PASSWORD_LEN} caractères. Transmettez-le à la personne par un autre canal."),
+                                || format!("At least {MIN_PASSWORD_LEN} characters. Give it to the person through another channel."),
+                            ))
+                            .view()}
+                        <div class="button-row form-actions">
+                            <button class="button-primary">{l.t("Ajouter", "Add")}</button>
+                        </div>
+                    </form>
+                </section>
+            }
+        })
 }
 
-async fn users(State(state): State<AppState>, staff: Staff) -> Response {
+async fn users(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
     if let Err(r) = staff.require(Role::Admin) {
         return r;
     }
-    users_page(&state, &staff, None).await
+    let l = staff.l();
+    let notice = ui::flash_code(&headers)
+        .filter(|c| c == "user-added")
+        .map(|_| Notice::ok(l.t("Personne ajoutée.", "Person added.")));
+    let shown = notice.is_some();
+    let res = users_page(
+        &state,
+        &staff,
+        UserForm::default(),
+        Errors::default(),
+        notice,
+    )
+    .await;
+    if shown {
+        ui::spend_flash(res, &staff)
+    } else {
+        res
+    }
 }
 
 async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
@@ -75,19 +131,48 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
     if let Err(r) = staff.require(Role::Admin) {
         return r;
     }
-    let email = posted.get("email").filter(|e| e.contains('@'));
-    let role = posted.get("role").and_then(Role::parse);
+    let l = staff.l();
+    let form = UserForm {
+        email: posted.get("email").unwrap_or("").to_owned(),
+        role: posted.get("role").unwrap_or("").to_owned(),
+    };
+    let mut errors = Errors::default();
+    if !form.email.contains('@') {
+        errors.add(
+            "email",
+            l.t(
+                "Saisissez une adresse e-mail, par exemple prenom@exemple.fr.",
+                "Enter an e-mail address, for example name@example.org.",
+            ),
+        );
+    }
+    let role = Role::parse(&form.role);
+    if role.is_none() {
+        errors.add(
+            "role",
+            l.t(
+                "Choisissez un rôle dans la liste.",
+                "Choose a role from the list.",
+            ),
+        );
+    }
     let password = posted
         .fields
         .iter()
         .find(|(k, _)| k == "password")
         .map(|(_, v)| v.clone())
-        .filter(|p| p.chars().count() >= MIN_PASSWORD_LEN);
-    let (Some(email), Some(role), Some(password)) = (email, role, password) else {
-        let flash = format!(
-            "À corriger · Please fix: email, role, password (≥ {MIN_PASSWORD_LEN} caractères · characters)"
+        .unwrap_or_default();
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        errors.add(
+            "password",
+            l.f(
+                || format!("Le mot de passe doit faire au moins {MIN_PASSWORD_LEN} caractères."),
+                || format!("The password must be at least {MIN_PASSWORD_LEN} characters long."),
+            ),
         );
-        return users_page(&state, staff, Some(&flash)).await;
+    }
+    let (Some(role), true) = (role, errors.is_empty()) else {
+        return users_page(&state, staff, form, errors, None).await;
     };
     let hash =
         match tokio::task::spawn_blocking(move || store::users::hash_password(&password)).await {
@@ -97,7 +182,7 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
         };
     match store::users::create(
         &state.ctx.db,
-        email,
+        &form.email,
         role,
         &hash,
         &staff.actor(),
@@ -105,88 +190,188 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
     )
     .await
     {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(e) => match write_error(e) {
-            Ok(msg) => users_page(&state, staff, Some(&msg)).await,
+        Ok(_) => ui::redirect_with(staff, "/admin/users", "user-added"),
+        Err(store::audit::WriteError::Conflict) => {
+            errors.add(
+                "email",
+                l.t(
+                    "Cette adresse a déjà un compte.",
+                    "This address already has an account.",
+                ),
+            );
+            users_page(&state, staff, form, errors, None).await
+        }
+        Err(e) => match write_error(l, e, &mut errors) {
+            Ok(()) => users_page(&state, staff, form, errors, None).await,
             Err(r) => r,
         },
+    }
+}
+
+/// The cookie that carries a new token's value to the page shown after the redirect, once:
+/// HttpOnly, SameSite=Strict, only sent to `/admin/tokens`, gone after a minute or when shown.
+/// The value lives nowhere else (the database keeps its hash), so it cannot be shown twice,
+/// and reloading that page creates nothing.
+const NEW_TOKEN_COOKIE: &str = "vigie_new_token";
+
+fn token_cookie(staff: &Staff, value: &str, max_age: i64) -> Option<HeaderValue> {
+    let secure = if staff.client.https { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{NEW_TOKEN_COOKIE}={value}; Path=/admin/tokens; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
+fn scope_words(l: L, s: Scope) -> &'static str {
+    match s {
+        Scope::IncidentsWrite => l.t("publier des incidents", "publish incidents"),
+        Scope::MaintenanceWrite => l.t("planifier des maintenances", "schedule maintenance"),
+        Scope::ServicesWrite => l.t("changer l'état des services", "change service statuses"),
     }
 }
 
 async fn tokens_page(
     state: &AppState,
     staff: &Staff,
-    flash: Option<&str>,
-    created: Option<&str>,
+    name: String,
+    errors: Errors,
+    notice: Option<Notice>,
+    created: Option<String>,
 ) -> Response {
     let list = match store::tokens::list(&state.ctx.db).await {
         Ok(l) => l,
         Err(e) => return internal(e),
     };
-    let rows: String =
-        list.iter()
-            .map(|t| {
-                let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
-                let state_cell = match t.revoked_at {
-                    Some(at) => format!("révoqué · revoked {}", at.format("%Y-%m-%d %H:%M")),
-                    None => format!(
-                        "<form method=\"post\" action=\"/admin/tokens/{id}/revoke\">{csrf}\
-                     <button>Révoquer · Revoke</button></form>",
-                        id = t.id,
-                        csrf = csrf(staff)
-                    ),
-                };
-                format!(
-                    "<li>{name} <code>{prefix}…</code> [{scopes}] — {used} {state_cell}</li>",
-                    name = esc(&t.name),
-                    prefix = esc(&t.prefix),
-                    scopes = scopes.join(" "),
-                    used = t.last_used_at.map_or(
-                        "jamais utilisé · never used".to_owned(),
-                        |u| format!("utilisé · used {}", u.format("%Y-%m-%d %H:%M UTC"))
-                    ),
-                )
-            })
-            .collect();
-    let shown = created.map_or(String::new(), |v| {
-        format!(
-            "<p class=\"secret\">Copiez ce jeton maintenant, il ne sera plus affiché · \
-             Copy this token now, it will not be shown again: <code>{}</code></p>",
-            esc(v)
-        )
-    });
-    let boxes: String = Scope::ALL
-        .iter()
-        .map(|s| {
-            format!(
-                "<label><input type=\"checkbox\" name=\"scopes\" value=\"{s}\"> {s}</label>",
-                s = s.as_str()
-            )
-        })
-        .collect();
-    let body = format!(
-        "{shown}<form method=\"post\" action=\"/admin/tokens\">{csrf}\
-         <label>Nom · Name <input name=\"name\" required></label>{boxes}\
-         <button>Créer · Create</button></form><ul>{rows}</ul>",
-        csrf = csrf(staff)
-    );
-    let code = if flash.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
+    let l = staff.l();
+    let clock = Clock {
+        tz: state.ctx.timezone,
+        l,
     };
-    (
-        code,
-        Html(layout("Jetons API · API tokens", Some(staff), flash, &body)),
-    )
-        .into_response()
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let notice = notice.or_else(|| errors.notice(l));
+    let csrf_token = staff.session.csrf_token.clone();
+    Page::new(l, Some(staff), Section::Tokens, l.t("Jetons d'API", "API tokens"))
+        .status(status)
+        .notice(notice)
+        .render(move || {
+            let shown = created.map(|v| {
+                view! {
+                    <div class="notice notice-ok secret" role="status">
+                        <p>{l.t("Jeton créé. Copiez-le maintenant : il ne sera plus affiché.", "Token created. Copy it now: it will not be shown again.")}</p>
+                        <p><code>{v}</code></p>
+                    </div>
+                }
+            });
+            let rows = list
+                .into_iter()
+                .map(|t| {
+                    let scopes: Vec<&str> = t.scopes.iter().map(|s| scope_words(l, *s)).collect();
+                    let used = t.last_used_at.map_or_else(
+                        || l.t("jamais utilisé", "never used").to_owned(),
+                        |u| l.f(|| format!("utilisé le {}", clock.show(u)), || format!("used {}", clock.show(u))),
+                    );
+                    let state_cell = match t.revoked_at {
+                        Some(at) => view! {
+                            <p class="console-item-meta">
+                                {l.f(|| format!("révoqué le {}", clock.show(at)), || format!("revoked {}", clock.show(at)))}
+                            </p>
+                        }
+                        .into_any(),
+                        None => view! {
+                            <form method="post" action=format!("/admin/tokens/{}/revoke", t.id)>
+                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
+                                <button class="button-quiet">{l.t("Révoquer", "Revoke")}</button>
+                            </form>
+                        }
+                        .into_any(),
+                    };
+                    view! {
+                        <li class="console-item">
+                            <p class="console-item-title">{t.name} " " <code>{format!("{}…", t.prefix)}</code></p>
+                            <p class="console-item-meta">{scopes.join(", ")} " · " {used}</p>
+                            {state_cell}
+                        </li>
+                    }
+                })
+                .collect_view();
+            let boxes = Scope::ALL
+                .iter()
+                .map(|s| {
+                    let id = ui::field_id(&format!("scope-{}", s.as_str()));
+                    view! {
+                        <div class="check">
+                            <input type="checkbox" id=id.clone() name="scopes" value=s.as_str()/>
+                            <label for=id>{scope_words(l, *s)}</label>
+                        </div>
+                    }
+                })
+                .collect_view();
+            let scope_error = errors.get("scopes");
+            view! {
+                {shown}
+                <section aria-labelledby="new-token">
+                    <h2 id="new-token">{l.t("Créer un jeton", "Create a token")}</h2>
+                    <form method="post" action="/admin/tokens" class="console-form">
+                        <input type="hidden" name="csrf" value=csrf_token.clone()/>
+                        {Input::new("name", l.t("Nom (à quoi il sert)", "Name (what it is for)"), &errors).value(name.clone()).required().view()}
+                        <fieldset class="checks" aria-describedby=scope_error.as_ref().map(|_| "f-scopes-error")>
+                            <legend>{l.t("Permissions", "Permissions")}</legend>
+                            {boxes}
+                            {ui::field_error("scopes", scope_error.clone())}
+                        </fieldset>
+                        <div class="button-row form-actions">
+                            <button class="button-primary">{l.t("Créer", "Create")}</button>
+                        </div>
+                    </form>
+                </section>
+                <section aria-labelledby="tokens">
+                    <h2 id="tokens">{l.t("Jetons", "Tokens")}</h2>
+                    <ul class="console-list">{rows}</ul>
+                </section>
+            }
+        })
 }
 
-async fn tokens(State(state): State<AppState>, staff: Staff) -> Response {
+async fn tokens(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
     if let Err(r) = staff.require(Role::Admin) {
         return r;
     }
-    tokens_page(&state, &staff, None, None).await
+    let l = staff.l();
+    let created = crate::auth::cookie(&headers, NEW_TOKEN_COOKIE)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let notice = ui::flash_code(&headers)
+        .filter(|c| c == "token-revoked")
+        .map(|_| {
+            Notice::ok(l.t(
+                "Jeton révoqué : il ne donne plus accès.",
+                "Token revoked: it no longer gives access.",
+            ))
+        });
+    let spend = created.is_some();
+    let flash = notice.is_some();
+    let mut res = tokens_page(
+        &state,
+        &staff,
+        String::new(),
+        Errors::default(),
+        notice,
+        created,
+    )
+    .await;
+    if spend {
+        if let Some(v) = token_cookie(&staff, "", 0) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    if flash {
+        res = ui::spend_flash(res, &staff);
+    }
+    res
 }
 
 async fn add_token(State(state): State<AppState>, posted: Posted) -> Response {
@@ -194,33 +379,54 @@ async fn add_token(State(state): State<AppState>, posted: Posted) -> Response {
     if let Err(r) = staff.require(Role::Admin) {
         return r;
     }
+    let l = staff.l();
     let scopes: Vec<Scope> = posted
         .all("scopes")
         .into_iter()
         .filter_map(Scope::parse)
         .collect();
-    let name = posted.get("name").unwrap_or("");
+    let name = posted.get("name").unwrap_or("").to_owned();
+    let mut errors = Errors::default();
+    if name.is_empty() {
+        errors.add(
+            "name",
+            l.t(
+                "Donnez un nom qui dit à quoi sert le jeton.",
+                "Give a name that says what the token is for.",
+            ),
+        );
+    }
+    if scopes.is_empty() {
+        errors.add(
+            "scopes",
+            l.t(
+                "Cochez au moins une permission.",
+                "Tick at least one permission.",
+            ),
+        );
+    }
+    if !errors.is_empty() {
+        return tokens_page(&state, staff, name, errors, None, None).await;
+    }
     match store::tokens::create(
         &state.ctx.db,
         staff.user().id,
-        name,
+        &name,
         &scopes,
         &staff.actor(),
         Utc::now(),
     )
     .await
     {
-        Ok((value, _)) => tokens_page(&state, staff, None, Some(&value)).await,
-        Err(e) => match write_error(e) {
-            Ok(_) => {
-                tokens_page(
-                    &state,
-                    staff,
-                    Some("À corriger · Please fix: name, scopes"),
-                    None,
-                )
-                .await
+        Ok((value, _)) => {
+            let mut res = axum::response::Redirect::to("/admin/tokens").into_response();
+            if let Some(v) = token_cookie(staff, &value, 60) {
+                res.headers_mut().append(header::SET_COOKIE, v);
             }
+            res
+        }
+        Err(e) => match write_error(l, e, &mut errors) {
+            Ok(()) => tokens_page(&state, staff, name, errors, None, None).await,
             Err(r) => r,
         },
     }
@@ -235,87 +441,15 @@ async fn revoke_token(
     if let Err(r) = staff.require(Role::Admin) {
         return r;
     }
+    let l = staff.l();
     match store::tokens::revoke(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
-        Ok(_) => Redirect::to("/admin/tokens").into_response(),
-        Err(e) => match write_error(e) {
-            Ok(msg) => tokens_page(&state, staff, Some(&msg), None).await,
-            Err(r) => r,
-        },
+        Ok(_) => ui::redirect_with(staff, "/admin/tokens", "token-revoked"),
+        Err(e) => {
+            let mut errors = Errors::default();
+            match write_error(l, e, &mut errors) {
+                Ok(()) => tokens_page(&state, staff, String::new(), errors, None, None).await,
+                Err(r) => r,
+            }
+        }
     }
-}
-
-#[derive(Deserialize)]
-struct AuditQuery {
-    page: Option<u64>,
-    action: Option<String>,
-    actor: Option<String>,
-}
-
-const PER_PAGE: u64 = 50;
-
-async fn audit(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<AuditQuery>,
-) -> Response {
-    if let Err(r) = staff.require(Role::Admin) {
-        return r;
-    }
-    let page = q.page.unwrap_or(0);
-    let filter = AuditFilter {
-        action: q.action.clone(),
-        actor: q.actor.clone(),
-    };
-    let (entries, total) = match store::audit::list(&state.ctx.db, &filter, page, PER_PAGE).await {
-        Ok(r) => r,
-        Err(e) => return internal(e),
-    };
-    let rows: String = entries
-        .iter()
-        .map(|e| {
-            format!(
-                "<tr><td>{at}</td><td>{who}</td><td>{action}</td><td>{target}</td><td>{ip}</td><td><code>{details}</code></td></tr>",
-                at = e.at.format("%Y-%m-%d %H:%M:%S UTC"),
-                who = esc(&e.actor_label),
-                action = esc(&e.action),
-                target = esc(&format!(
-                    "{} {}",
-                    e.target_kind.as_deref().unwrap_or(""),
-                    e.target_id.as_deref().unwrap_or("")
-                )),
-                ip = esc(e.ip.as_deref().unwrap_or("")),
-                details = esc(&e.details),
-            )
-        })
-        .collect();
-    let keep = format!(
-        "&amp;action={}&amp;actor={}",
-        esc(&urlencode(q.action.as_deref().unwrap_or(""))),
-        esc(&urlencode(q.actor.as_deref().unwrap_or("")))
-    );
-    let prev = if page > 0 {
-        format!("<a href=\"/admin/audit?page={}{keep}\">←</a>", page - 1)
-    } else {
-        String::new()
-    };
-    let next = if (page + 1) * PER_PAGE < total {
-        format!("<a href=\"/admin/audit?page={}{keep}\">→</a>", page + 1)
-    } else {
-        String::new()
-    };
-    let body = format!(
-        "<form method=\"get\" action=\"/admin/audit\">\
-         <label>Action <input name=\"action\" value=\"{action}\" placeholder=\"incident.\"></label>\
-         <label>Qui · Who <input name=\"actor\" value=\"{actor}\"></label><button>Filtrer · Filter</button></form>\
-         <p>{total} entrées · entries {prev} {next}</p>\
-         <table><thead><tr><th>Quand · When</th><th>Qui · Who</th><th>Action</th><th>Cible · Target</th><th>IP</th><th>Détails · Details</th></tr></thead>\
-         <tbody>{rows}</tbody></table>",
-        action = esc(q.action.as_deref().unwrap_or("")),
-        actor = esc(q.actor.as_deref().unwrap_or("")),
-    );
-    Html(layout("Journal · Audit log", Some(&staff), None, &body)).into_response()
-}
-
-fn urlencode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

@@ -35,6 +35,8 @@ pub struct AuthState {
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Set when `site.base_url` is https: cookies are always `Secure`.
     pub always_secure: bool,
+    /// The site's language: the console's when a browser asks for none Vigie speaks.
+    pub default_locale: domain::locale::Locale,
 }
 
 impl AuthState {
@@ -62,6 +64,7 @@ impl AuthState {
             throttle: Arc::default(),
             trusted_proxies: Arc::new(proxies),
             always_secure: base_url.starts_with("https://"),
+            default_locale: domain::locale::Locale::default(),
         }
     }
 }
@@ -156,6 +159,8 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 pub struct Staff {
     pub session: Session,
     pub client: Client,
+    /// The language the console speaks to them: their browser's, else the site's.
+    pub locale: domain::locale::Locale,
 }
 
 impl Staff {
@@ -177,12 +182,22 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let client = Client::from_parts(parts, &AuthState::from_ref(state));
+        let auth = AuthState::from_ref(state);
+        let client = Client::from_parts(parts, &auth);
+        let locale = domain::locale::Locale::negotiate(
+            None,
+            header_str(&parts.headers, "accept-language"),
+            auth.default_locale,
+        );
         let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(Redirect::to("/admin/login").into_response());
         };
         match store::sessions::find(&store::Db::from_ref(state), value, chrono::Utc::now()).await {
-            Ok(Some(session)) => Ok(Staff { session, client }),
+            Ok(Some(session)) => Ok(Staff {
+                session,
+                client,
+                locale,
+            }),
             Ok(None) => Err(Redirect::to("/admin/login").into_response()),
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
