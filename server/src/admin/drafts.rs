@@ -1,27 +1,17 @@
 //! Incident drafts the engine proposes (`store::drafts`): the loop that proposes them, their
-//! place on `/admin/incidents`, what the new-incident form made from one starts with, and
-//! dismissal.
+//! place on `/admin/incidents`, and what the new-incident form made from one starts with
+//! (dismissing one is on [`super::incidents`]).
 //! Nothing here publishes: a draft becomes an incident only when staff publish the form.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use chrono::Utc;
 use domain::locale::Locale;
 use leptos::prelude::*;
-use store::drafts::{Draft, DraftStatus};
+use store::drafts::Draft;
 
-use super::forms::write_error;
 use super::templates::{self, Kind};
 use super::ui;
-use crate::auth::{Posted, Staff};
+use crate::auth::Staff;
 use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/incidents/drafts/{id}/dismiss", post(dismiss))
-}
 
 /// Proposes a draft (`store::drafts::propose`, audited as Vigie itself) for the services in
 /// `major_outage` for `after` with no open incident. The instance holding the cluster's clock calls it
@@ -170,41 +160,5 @@ pub fn prefill(state: &AppState, draft: &Draft, lang: &str, kind: Kind) -> Prefi
         title,
         message,
         services: draft.services.iter().map(|s| s.id.clone()).collect(),
-    }
-}
-
-async fn dismiss(State(state): State<AppState>, Path(id): Path<i64>, posted: Posted) -> Response {
-    let actor = posted.staff.actor();
-    match store::drafts::decide(
-        &state.ctx.db,
-        id,
-        DraftStatus::Dismissed,
-        None,
-        &actor,
-        Utc::now(),
-    )
-    .await
-    {
-        Ok(()) => ui::redirect_with(&posted.staff, "/admin/incidents", "draft-dismissed"),
-        Err(store::audit::WriteError::Conflict) => {
-            let notice = super::incidents::already_handled(posted.staff.l());
-            super::incidents::render_list(&state, &posted.staff, Some(notice), StatusCode::CONFLICT)
-                .await
-        }
-        Err(e) => {
-            let mut errors = ui::Errors::default();
-            match write_error(posted.staff.l(), e, &mut errors) {
-                Ok(()) => {
-                    super::incidents::render_list(
-                        &state,
-                        &posted.staff,
-                        errors.notice(posted.staff.l()),
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await
-                }
-                Err(r) => r,
-            }
-        }
     }
 }

@@ -4,15 +4,16 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use domain::incident::{Impact, IncidentStatus};
 use leptos::prelude::*;
 use serde::Deserialize;
+use store::drafts::DraftStatus;
 use store::incidents::NewIncident;
 
 use super::forms::{self, Preview, ServiceNow};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/incidents", get(list).post(create))
         .route("/admin/incidents/new", get(new_form))
+        .route("/admin/incidents/drafts/{id}/dismiss", post(dismiss))
 }
 
 async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -452,5 +454,41 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
             }
             Err(r) => r,
         },
+    }
+}
+
+/// Dismisses a draft Vigie proposed; a draft already opened or dismissed is a conflict.
+async fn dismiss(State(state): State<AppState>, Path(id): Path<i64>, posted: Posted) -> Response {
+    let actor = posted.staff.actor();
+    match store::drafts::decide(
+        &state.ctx.db,
+        id,
+        DraftStatus::Dismissed,
+        None,
+        &actor,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => ui::redirect_with(&posted.staff, "/admin/incidents", "draft-dismissed"),
+        Err(store::audit::WriteError::Conflict) => {
+            let notice = already_handled(posted.staff.l());
+            render_list(&state, &posted.staff, Some(notice), StatusCode::CONFLICT).await
+        }
+        Err(e) => {
+            let mut errors = ui::Errors::default();
+            match forms::write_error(posted.staff.l(), e, &mut errors) {
+                Ok(()) => {
+                    render_list(
+                        &state,
+                        &posted.staff,
+                        errors.notice(posted.staff.l()),
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await
+                }
+                Err(r) => r,
+            }
+        }
     }
 }

@@ -42,7 +42,6 @@ pub fn router() -> Router<AppState> {
         .merge(incidents::router())
         .merge(incident::router())
         .merge(audit::router())
-        .merge(drafts::router())
         .merge(maintenance::router())
         .merge(people::router())
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
