@@ -162,13 +162,19 @@ test('an editor signs in and opens an incident from the French template; the ope
   await staff.fill('input[name="email"]', EMAIL);
   await staff.fill('input[name="password"]', PASSWORD);
   await Promise.all([staff.waitForURL(vigie.base + '/admin/incidents'), staff.click('button:has-text("Se connecter")')]);
-  assert.match(await staff.textContent('nav'), /redaction@humanoid\.test \(editor\)/);
+  assert.match(await staff.textContent('nav'), /redaction@humanoid\.test \(rédaction\)/);
 
   await Promise.all([
     staff.waitForURL('**/admin/incidents/new?template=fr'),
-    staff.click('a:has-text("Nouvel incident (modèle français)")'),
+    staff.click('a:has-text("Nouvel incident")'),
   ]);
   const form = staff.locator('form[action="/admin/incidents"]');
+  // The short first message comes first; the full write-up is one button away.
+  assert.match(await form.locator('textarea[name="message"]').inputValue(), /^Nous enquêtons/);
+  await Promise.all([
+    staff.waitForURL('**/admin/incidents'),
+    form.locator('button:has-text("Compte rendu complet (français)")').click(),
+  ]);
   const template = await form.locator('textarea[name="message"]').inputValue();
   assert.match(template, /^Depuis \*\*\[heure\]\*\*, \[services\] sont inaccessibles\./);
   assert.match(template, /## Ce qui s'est passé/);
@@ -241,7 +247,8 @@ test('three updates through to resolved each show on the open page and in /feed.
       staff.waitForURL(`${vigie.base}/admin/incidents/${incidentId}`),
       form.locator('button:has-text("Publier la mise à jour")').click(),
     ]);
-    assert.match(await staff.textContent('main > p'), new RegExp(`^${step.status} · major`));
+    assert.match(await staff.textContent('.incident-summary'), new RegExp(`^${step.label} · Impact majeur`));
+    assert.match(await staff.textContent('.notice-ok'), /Mise à jour publiée\./);
 
     if (step.status === 'resolved') {
       // A resolved incident leaves the overview: the reader sees the card go.
@@ -266,11 +273,21 @@ test('three updates through to resolved each show on the open page and in /feed.
 });
 
 test('a scheduled maintenance shows on /maintenance, in /maintenance.ics and on the open page', async () => {
-  // Whole minutes, two hours ahead: the form takes UTC in `datetime-local` format.
+  // Whole minutes, two hours ahead: the form takes the site's time (Paris) in
+  // `datetime-local` format.
   const minute = 60_000;
   const start = new Date(Math.ceil(Date.now() / minute) * minute + 120 * minute);
   const end = new Date(start.getTime() + 90 * minute);
-  const local = (d) => d.toISOString().slice(0, 16);
+  const paris = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Paris',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const local = (d) => paris.format(d).replace(' ', 'T');
   const title = 'Migration du forum';
   const message = 'Le forum sera en **lecture seule** pendant la migration.';
 
@@ -285,8 +302,9 @@ test('a scheduled maintenance shows on /maintenance, in /maintenance.ics and on 
     staff.waitForURL(vigie.base + '/admin/maintenance'),
     form.locator('button:has-text("Planifier")').click(),
   ]);
-  const scheduled = `${title} — scheduled, ${local(start).replace('T', ' ')} →`;
-  assert.ok((await staff.textContent('main ul')).includes(scheduled), 'listed in the console');
+  const listedInConsole = staff.locator('.maintenance-item', { hasText: title });
+  assert.match(await listedInConsole.textContent(), /Programmée · du .* \(heure de Paris\) au /, 'listed in the console');
+  assert.match(await staff.textContent('.notice-ok'), /Maintenance planifiée\./);
 
   // The reader's open page lists it among upcoming windows.
   const onHome = reader.locator('.home-maintenance .maintenance', { hasText: title });
@@ -320,9 +338,87 @@ test('a scheduled maintenance shows on /maintenance, in /maintenance.ics and on 
   assert.match(event, /^DESCRIPTION:Le forum sera en lecture seule pendant la migration\./m);
 });
 
+test('an update starts at the current status, a template blank is refused, and a reload posts nothing twice', async () => {
+  // Its own tab: the refused post answers 422, which this tab expects and no other does.
+  const page = await staffContext.newPage();
+  const problems = watchProblems(page);
+  await page.goto(vigie.base + '/admin/incidents/new');
+  const form = page.locator('form[action="/admin/incidents"]');
+  await form.locator('input[name="title"]').fill('Forum lent');
+  await form.locator('select[name="status"]').selectOption('identified');
+  await form.locator('select[name="service:forum"]').selectOption('degraded_performance');
+  await Promise.all([page.waitForURL(/\/admin\/incidents\/\d+$/), form.locator('button[value="publish"]').click()]);
+  const id = Number(page.url().match(/(\d+)$/)[1]);
+  const updates = async () => (await incidentsJson()).find((i) => i.name === 'Forum lent').incident_updates.length;
+  assert.equal(await updates(), 1);
+
+  const next = page.locator(`form[action="/admin/incidents/${id}/updates"]`);
+  assert.equal(await next.locator('select[name="status"]').inputValue(), 'identified', 'preselected');
+  assert.match(await page.locator('[data-service="forum"] .service-row-now').textContent(), /Performances dégradées/);
+  await next.locator('textarea[name="message"]').fill("Merci !\n\nL'équipe [nom]");
+  await next.locator('button[value="publish"]').click();
+  await page.waitForSelector('#f-message-error');
+  assert.match(await page.textContent('#f-message-error'), /« \[nom\] »/);
+  assert.equal(await updates(), 1, 'nothing published');
+
+  await next.locator('textarea[name="message"]').fill('Le forum répond de nouveau normalement.');
+  await Promise.all([page.waitForURL(`${vigie.base}/admin/incidents/${id}`), next.locator('button[value="publish"]').click()]);
+  assert.match(await page.textContent('.notice-ok'), /Mise à jour publiée\./);
+  assert.equal(await page.locator(`.notice-ok a[href="/incidents/${id}"]`).count(), 1, 'link to the public page');
+  assert.equal(await updates(), 2);
+  await page.reload();
+  await page.reload();
+  assert.equal(await updates(), 2, 'a reload posts nothing');
+  assert.equal(await page.locator('.notice-ok').count(), 0, 'the confirmation is shown once');
+  assert.equal(problems.length, 2, `only the refused post: ${problems}`);
+  assert.ok(problems.every((p) => /422/.test(p)), `${problems}`);
+  await page.close();
+});
+
+test('at 390 px wide the console has no horizontal overflow and no overlapping controls', async () => {
+  const page = await staffContext.newPage();
+  const problems = watchProblems(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  const [first] = (await incidentsJson()).filter((i) => i.name === 'Forum lent');
+  for (const path of ['/admin/incidents', '/admin/incidents/new', `/admin/incidents/${first.id}`, '/admin/maintenance', '/admin/account']) {
+    await page.goto(vigie.base + path);
+    const found = await page.evaluate(() => {
+      const out = [];
+      if (document.documentElement.scrollWidth > window.innerWidth) {
+        out.push(`page ${document.documentElement.scrollWidth}px wide`);
+      }
+      const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a, label, summary')]
+        .filter((e) => e.getClientRects().length > 0 && !e.closest('details:not([open]) > :not(summary)'))
+        .map((e) => ({ e, r: e.getBoundingClientRect() }))
+        .filter(({ r }) => r.width > 0 && r.height > 0);
+      for (const { e, r } of controls) {
+        if (r.right > window.innerWidth + 0.5) out.push(`${e.tagName} "${e.textContent.trim().slice(0, 30)}" past the right edge`);
+      }
+      for (let i = 0; i < controls.length; i++) {
+        for (let j = i + 1; j < controls.length; j++) {
+          const a = controls[i];
+          const b = controls[j];
+          if (a.e.contains(b.e) || b.e.contains(a.e)) continue;
+          // A label and its own control may touch; they never overlap either.
+          const x = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+          const y = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+          if (x > 1 && y > 1) {
+            const name = (c) => `${c.e.tagName}[${c.e.getAttribute('name') ?? c.e.textContent.trim().slice(0, 20)}]`;
+            out.push(`${name(a)} overlaps ${name(b)}`);
+          }
+        }
+      }
+      return out;
+    });
+    assert.deepEqual(found, [], path);
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a console form without its CSRF token, or from another origin, is refused', async () => {
   const [session] = (await staffContext.cookies()).filter((c) => c.name === 'vigie_session');
-  const csrf = await staff.getAttribute('form[action="/admin/maintenance"] input[name="csrf"]', 'value');
+  const csrf = await staff.getAttribute('nav form[action="/admin/logout"] input[name="csrf"]', 'value');
   const before = (await incidentsJson()).length;
   const post = (origin, form) =>
     fetch(vigie.base + '/admin/incidents', {
@@ -338,7 +434,7 @@ test('a console form without its CSRF token, or from another origin, is refused'
   // The request as the browser sends it passes (a preview, which writes nothing)…
   const preview = await post(vigie.base, { csrf, action: 'preview' });
   assert.equal(preview.status, 200);
-  assert.match(await preview.text(), /Aperçu · Preview/);
+  assert.match(await preview.text(), /Aperçu : ce que les lecteurs verront/);
   // …and publishing with a missing or wrong token, or from another site, does not.
   const attempts = [
     [vigie.base, {}],
