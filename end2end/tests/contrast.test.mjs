@@ -1,16 +1,21 @@
 // WCAG 2.1 AA contrast in a real browser: every visible piece of text on the public pages and
-// the sign-in form, in the light and the dark theme, against the background it is actually
+// every staff console page (signed in as an admin: incidents, a new incident and its preview,
+// an incident, maintenance, account, team, tokens, audit log), in the light and the dark theme, against the background it is actually
 // drawn on (the nearest opaque ancestor, translucent layers composited), with the colours
 // Chromium computed from the stylesheet, one site up and one down. Normal text needs 4.5:1,
 // large text 3:1.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, startVigie } from '../harness.mjs';
+import { launchChromium, root, startVigie } from '../harness.mjs';
+
+const EMAIL = 'admin@humanoid.test';
+const PASSWORD = 'correct-horse-battery-staple';
 
 let site;
 let dir;
@@ -54,7 +59,15 @@ name = "Sites"
       service('frandroid', 'FrAndroid', `http://127.0.0.1:${site.address().port}/`) +
       service('forum', 'Forum', `http://127.0.0.1:${closedPort}/`),
   );
-  vigie = await startVigie({ config });
+  // An admin, made with the CLI on the database the server will use, sees every console page.
+  const database = `sqlite://${path.join(dir, 'vigie.db')}?mode=rwc`;
+  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
+  execFileSync(bin, ['--config', config, 'user', 'add', EMAIL, '--role', 'admin', '--password-stdin'], {
+    cwd: dir,
+    env: { ...process.env, VIGIE_DATABASE_URL: database, RUST_LOG: 'warn' },
+    input: `${PASSWORD}\n`,
+  });
+  vigie = await startVigie({ config, args: ['--database-url', database] });
   chromium = await launchChromium();
   // Wait until the engine has called one up and the other down.
   const deadline = Date.now() + 30_000;
@@ -129,6 +142,8 @@ function lowContrast() {
 }
 
 const PAGES = ['/', '/services/frandroid', '/history', '/maintenance', '/admin/login'];
+const CONSOLE = ['/admin/incidents', '/admin/incidents/new', '/admin/maintenance', '/admin/account', '/admin/users', '/admin/tokens', '/admin/audit'];
+let incidentPath; // made once, by the first theme's run
 
 for (const scheme of ['light', 'dark']) {
   test(`text meets WCAG AA contrast in the ${scheme} theme`, async () => {
@@ -144,6 +159,32 @@ for (const scheme of ['light', 'dark']) {
       const found = await page.evaluate(lowContrast);
       problems.push(...found.map((f) => `${path}: ${f}`));
     }
+    await page.goto(vigie.base + '/admin/login');
+    await page.fill('input[name="email"]', EMAIL);
+    await page.fill('input[name="password"]', PASSWORD);
+    await Promise.all([page.waitForURL('**/admin/incidents'), page.click('button.button-primary')]);
+    if (!incidentPath) {
+      await page.goto(vigie.base + '/admin/incidents/new');
+      await page.fill('input[name="title"]', 'Forum inaccessible');
+      await page.selectOption('select[name="service:forum"]', 'major_outage');
+      await Promise.all([page.waitForURL(/\/admin\/incidents\/\d+$/), page.click('button[value="publish"]')]);
+      incidentPath = new URL(page.url()).pathname;
+    }
+    for (const path of [...CONSOLE, incidentPath]) {
+      await page.goto(vigie.base + path);
+      const found = await page.evaluate(lowContrast);
+      problems.push(...found.map((f) => `${path}: ${f}`));
+    }
+    // The preview (the public page's own rendering) and an error next to its field.
+    await page.goto(vigie.base + '/admin/incidents/new');
+    await page.fill('input[name="title"]', 'Aperçu');
+    await page.click('button[value="preview"]');
+    await page.waitForSelector('.preview');
+    problems.push(...(await page.evaluate(lowContrast)).map((f) => `preview: ${f}`));
+    await page.fill('textarea[name="message"]', "L'équipe [nom]");
+    await page.click('button[value="publish"]');
+    await page.waitForSelector('.field-error');
+    problems.push(...(await page.evaluate(lowContrast)).map((f) => `refused form: ${f}`));
     assert.deepEqual(problems, []);
     await context.close();
   });
