@@ -478,7 +478,7 @@ fn ts(state: &AppState, t: DateTime<Utc>) -> String {
 
 /// A short stable id for the page, from its public address (FNV-1a, written out here because
 /// it must never change between Rust versions, which `std`'s hasher does not promise).
-fn page_id(base_url: &str) -> String {
+pub(crate) fn page_id(base_url: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in base_url.trim_end_matches('/').bytes() {
         h ^= u64::from(b);

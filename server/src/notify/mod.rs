@@ -7,11 +7,15 @@
 //! - [`mail`]: what the mails say, and the SMTP transport.
 //! - [`routes`]: `/subscribe` and its links, `POST /api/v1/subscribers`.
 //! - [`throttle`]: per-address and per-client limits on subscription requests.
+//! - [`webhook`]: the Statuspage-shaped payload, its signature, SSRF-safe delivery.
+//! - [`webhooks_api`]: staff create, list, pause and delete webhooks (`/api/v1/webhooks`).
 
 pub mod mail;
 pub mod routes;
 pub mod throttle;
 pub mod token;
+pub mod webhook;
+pub mod webhooks_api;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -89,6 +93,8 @@ pub struct Notifier {
     pub site: mail::Site,
     pub default_locale: Locale,
     pub mailer: Option<mail::Mailer>,
+    /// Calls webhooks.
+    pub caller: webhook::Caller,
     pub settings: Settings,
     pub throttle: throttle::Limits,
     /// This instance's name on the lease.
@@ -125,6 +131,7 @@ impl Notifier {
             },
             default_locale: catalog.site.default_locale,
             mailer,
+            caller: webhook::Caller::new(&catalog.notifications.allow_networks)?,
             settings: Settings::from_catalog(catalog),
             throttle: throttle::Limits::default(),
             holder: format!(
@@ -210,13 +217,33 @@ impl Notifier {
         let ids: HashSet<i64> = batch.iter().filter_map(|d| d.notification_id).collect();
         let notifications = outbox::notifications(&self.db, &ids).await?;
         let n = batch.len();
-        let results: Vec<Result<(), StoreError>> = futures::stream::iter(batch)
-            .map(|d| {
-                let event = d
-                    .notification_id
-                    .and_then(|id| notifications.get(&id))
-                    .map(|n| &n.event);
-                self.deliver(d.clone(), event, now)
+        // A webhook's deliveries go one after the other, in order (its receiver sees events in
+        // the order they happened, and a pause stops the rest); mails go side by side.
+        let mut chains: Vec<Vec<Delivery>> = Vec::new();
+        let mut chain_of: std::collections::HashMap<i64, usize> = Default::default();
+        for d in batch {
+            match (d.channel.as_str(), d.subscriber_id) {
+                ("webhook", Some(sid)) => match chain_of.get(&sid) {
+                    Some(&i) => chains[i].push(d),
+                    None => {
+                        chain_of.insert(sid, chains.len());
+                        chains.push(vec![d]);
+                    }
+                },
+                _ => chains.push(vec![d]),
+            }
+        }
+        let notifications = &notifications;
+        let results: Vec<Result<(), StoreError>> = futures::stream::iter(chains)
+            .map(|chain| async move {
+                for d in chain {
+                    let event = d
+                        .notification_id
+                        .and_then(|id| notifications.get(&id))
+                        .map(|n| &n.event);
+                    self.deliver(d, event, now).await?;
+                }
+                Ok(())
             })
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
@@ -267,6 +294,7 @@ impl Notifier {
     async fn attempt(&self, d: &Delivery, event: Option<&outbox::Event>) -> Attempt {
         match d.channel.as_str() {
             "email" => self.attempt_mail(d, event).await,
+            "webhook" => self.attempt_webhook(d, event).await,
             other => Attempt::Permanent(format!("unknown channel {other}"), None),
         }
     }
@@ -312,6 +340,73 @@ impl Notifier {
             Err(mail::SendError::Temporary(e, c)) => Attempt::Temporary(e, c),
             Err(mail::SendError::Permanent(e, c)) => Attempt::Permanent(e, c),
         }
+    }
+
+    async fn attempt_webhook(&self, d: &Delivery, event: Option<&outbox::Event>) -> Attempt {
+        let Some(event) = event else {
+            return Attempt::Permanent("its notification is gone".into(), None);
+        };
+        let sub = match d.subscriber_id {
+            Some(id) => store::subscribers::get(&self.db, id).await,
+            None => Ok(None),
+        };
+        let sub = match sub {
+            Ok(Some(s)) => s,
+            Ok(None) => return Attempt::Permanent("no such webhook".into(), None),
+            Err(e) => return Attempt::Temporary(e.to_string(), None),
+        };
+        let now = Utc::now();
+        let page = match self.page_info(lang(Some(&sub.language)), now).await {
+            Ok(p) => p,
+            Err(e) => return Attempt::Temporary(e.to_string(), None),
+        };
+        let footer = self.footer(&sub);
+        let body = webhook::payload(event, &page, &self.site.base_url, &footer.unsubscribe, now);
+        match self
+            .caller
+            .post(&sub.address, &self.webhook_secret(&sub), &body)
+            .await
+        {
+            Ok(code) => Attempt::Sent(Some(code)),
+            Err(webhook::CallError::Temporary(e, c)) => Attempt::Temporary(e, c),
+            Err(webhook::CallError::Permanent(e, c)) => Attempt::Permanent(e, c),
+        }
+    }
+
+    /// The page's id and overall status, as `/api/v2/status.json` says it.
+    pub async fn page_info(
+        &self,
+        l: Locale,
+        now: DateTime<Utc>,
+    ) -> Result<webhook::PageInfo, StoreError> {
+        let states: Vec<domain::status::ServiceState> = store::api_read::catalog(&self.db, now)
+            .await?
+            .iter()
+            .flat_map(|g| g.services.iter().map(|s| s.state))
+            .collect();
+        let impacts: Vec<domain::incident::Impact> = store::incidents::open_incidents(&self.db)
+            .await?
+            .into_iter()
+            .map(|i| i.impact)
+            .collect();
+        let maintenance = !store::maintenance::active(&self.db, now).await?.is_empty();
+        let (indicator, description) =
+            crate::api::v2::page_status(&states, &impacts, maintenance, l);
+        Ok(webhook::PageInfo {
+            id: crate::api::v2::page_id(&self.site.base_url),
+            status_indicator: serde_json::to_value(indicator)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            status_description: description.to_owned(),
+        })
+    }
+
+    /// A webhook's signing secret: derived from the installation key, its id and URL, so it
+    /// is never stored; shown to whoever created it.
+    pub fn webhook_secret(&self, sub: &store::subscribers::Subscriber) -> String {
+        self.signer
+            .derive(&format!("webhook:{}:{}", sub.id, sub.address))
     }
 
     /// The preferences and unsubscribe links of a subscriber.

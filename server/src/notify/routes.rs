@@ -21,7 +21,7 @@ use chrono::Utc;
 use domain::locale::Locale;
 use serde::Deserialize;
 use serde_json::json;
-use store::subscribers::{Subscriber, Wanted, EMAIL};
+use store::subscribers::{Subscriber, Wanted, EMAIL, WEBHOOK};
 
 use super::token::{self, Confirm, Holder};
 use super::{esc, lang, Notifier};
@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/subscribe/manage", get(manage_page).post(manage_post))
         .route("/api/v1/subscribers", post(api_subscribe))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .merge(super::webhooks_api::router())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -73,6 +74,7 @@ struct Words {
     throttled: &'static str,
     off: &'static str,
     back: &'static str,
+    secret: &'static str,
 }
 
 const FR: Words = Words {
@@ -103,6 +105,7 @@ const FR: Words = Words {
     throttled: "Trop de demandes depuis votre connexion. Réessayez dans une heure.",
     off: "Les notifications par courriel ne sont pas activées sur cette page.",
     back: "Retour à la page d'état",
+    secret: "Secret de signature du webhook (conservez-le, il n'est affiché qu'ici) :",
 };
 
 const EN: Words = Words {
@@ -132,6 +135,7 @@ const EN: Words = Words {
     throttled: "Too many requests from your connection. Try again in an hour.",
     off: "E-mail notifications are not enabled on this page.",
     back: "Back to the status page",
+    secret: "The webhook's signing secret (keep it; it is shown only here):",
 };
 
 fn words(l: Locale) -> &'static Words {
@@ -319,6 +323,7 @@ async fn ask(
     address: &str,
     language: Option<&str>,
     services: Option<Vec<String>>,
+    webhook: Option<&str>,
     default_locale: Locale,
 ) -> Result<(), Refusal> {
     if !n.email_enabled() {
@@ -347,6 +352,11 @@ async fn ask(
             ));
         }
     }
+    if let Some(url) = webhook {
+        if let Some(why) = n.caller.refuse(url) {
+            return Err(Refusal::Invalid("webhook", why));
+        }
+    }
     if !n.throttle.client(client_ip.as_deref().unwrap_or("unknown")) {
         return Err(Refusal::Throttled);
     }
@@ -358,9 +368,9 @@ async fn ask(
     }
     let now = Utc::now();
     let claims = Confirm {
-        k: EMAIL.to_owned(),
-        a: address.clone(),
-        c: None,
+        k: if webhook.is_some() { WEBHOOK } else { EMAIL }.to_owned(),
+        a: webhook.map_or_else(|| address.clone(), str::to_owned),
+        c: webhook.map(|_| address.clone()),
         l: language.code().to_owned(),
         s: services,
         x: (now + token::CONFIRM_VALID_FOR).timestamp(),
@@ -375,7 +385,7 @@ async fn ask(
         "email",
         &address,
         "confirm",
-        &json!({ "language": language.code(), "link": link }),
+        &json!({ "language": language.code(), "link": link, "webhook": webhook }),
         now,
     )
     .await
@@ -439,6 +449,7 @@ async fn form_post(
         field(&pairs, "email").unwrap_or(""),
         field(&pairs, "language"),
         chosen_services(&pairs),
+        None,
         l,
     )
     .await;
@@ -476,6 +487,10 @@ pub struct SubscribeRequest {
     /// Absent: the whole page.
     #[serde(default)]
     pub services: Option<Vec<String>>,
+    /// A webhook URL to subscribe instead; `email` is then the contact address that
+    /// confirms it.
+    #[serde(default)]
+    pub webhook: Option<String>,
 }
 
 async fn api_subscribe(
@@ -499,6 +514,7 @@ async fn api_subscribe(
         &req.email,
         req.language.as_deref(),
         req.services,
+        req.webhook.as_deref(),
         state.ctx.default_locale,
     )
     .await;
@@ -607,8 +623,17 @@ async fn confirm_post(State(state): State<AppState>, headers: HeaderMap, body: B
     match store::subscribers::confirm(&state.ctx.db, &wanted, None, Utc::now()).await {
         Ok(sub) => {
             let footer = state.notify.footer(&sub);
+            let secret = if sub.kind == WEBHOOK {
+                format!(
+                    "<p>{} <code>{}</code></p>",
+                    esc(w.secret),
+                    esc(&state.notify.webhook_secret(&sub))
+                )
+            } else {
+                String::new()
+            };
             let body = format!(
-                "<p role=\"status\">{}</p><p><a href=\"{}\">{}</a></p>",
+                "<p role=\"status\">{}</p>{secret}<p><a href=\"{}\">{}</a></p>",
                 esc(w.confirmed),
                 esc(&footer.manage),
                 esc(w.manage_title)

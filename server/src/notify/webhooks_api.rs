@@ -1,0 +1,150 @@
+//! `/api/v1/webhooks`: staff create, list, resume and delete webhook subscriptions and read
+//! their delivery log. Bearer token with the `incidents:write` scope (who publishes incidents
+//! decides where they go); every change audited.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::subscribers::{Subscriber, Wanted, WEBHOOK};
+use store::tokens::Scope;
+
+use crate::api::{ApiCaller, ApiError};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/webhooks", get(list).post(create))
+        .route("/api/v1/webhooks/{id}", axum::routing::delete(remove))
+        .route("/api/v1/webhooks/{id}/resume", post(resume))
+        .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+}
+
+fn require(caller: &ApiCaller) -> Result<(), ApiError> {
+    crate::api::incidents::require(caller, Scope::IncidentsWrite)
+}
+
+/// What the console and the API show of a webhook: its success rate included.
+pub fn describe(w: &Subscriber) -> Value {
+    let total = w.delivered + w.failed;
+    json!({
+        "id": w.id,
+        "url": w.address,
+        "contact": w.contact,
+        "language": w.language,
+        "services": w.services,
+        "created_by": w.created_by,
+        "created_at": w.created_at,
+        "paused_at": w.paused_at,
+        "failures_in_a_row": w.failures,
+        "delivered": w.delivered,
+        "failed": w.failed,
+        "success_rate": (total > 0).then(|| w.delivered as f64 / total as f64),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewWebhook {
+    url: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    services: Option<Vec<String>>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: Result<Json<NewWebhook>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require(&caller)?;
+    let Json(req) = body.map_err(|e| ApiError::field("body", e.body_text()))?;
+    if let Some(why) = state.notify.caller.refuse(&req.url) {
+        return Err(ApiError::field("url", why));
+    }
+    let language = match req.language.as_deref() {
+        None => state.ctx.default_locale,
+        Some(l) => domain::locale::Locale::from_tag(l)
+            .ok_or_else(|| ApiError::field("language", "must be \"fr\" or \"en\""))?,
+    };
+    let wanted = Wanted {
+        kind: WEBHOOK.to_owned(),
+        address: req.url.clone(),
+        contact: None,
+        language: language.code().to_owned(),
+        services: req.services,
+    };
+    let sub =
+        store::subscribers::confirm(&state.ctx.db, &wanted, Some(&caller.actor()), Utc::now())
+            .await?;
+    let mut body = describe(&sub);
+    body["secret"] = json!(state.notify.webhook_secret(&sub));
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, ApiError> {
+    require(&caller)?;
+    let (rows, total) =
+        store::subscribers::list(&state.ctx.db, Some(WEBHOOK), None, 0, 1000).await?;
+    Ok(Json(json!({
+        "total": total,
+        "webhooks": rows.iter().map(describe).collect::<Vec<_>>(),
+    })))
+}
+
+async fn webhook(state: &AppState, id: i64) -> Result<Subscriber, ApiError> {
+    match store::subscribers::get(&state.ctx.db, id).await? {
+        Some(s) if s.kind == WEBHOOK => Ok(s),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    require(&caller)?;
+    webhook(&state, id).await?;
+    store::subscribers::delete(&state.ctx.db, id, Some(&caller.actor()), Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    require(&caller)?;
+    webhook(&state, id).await?;
+    store::subscribers::resume(&state.ctx.db, id, &caller.actor(), Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn deliveries(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    require(&caller)?;
+    let w = webhook(&state, id).await?;
+    let log = store::outbox::recent(&state.ctx.db, Some("webhook"), Some(id), 200).await?;
+    Ok(Json(json!({
+        "webhook": describe(&w),
+        "deliveries": log.iter().map(|d| json!({
+            "id": d.id,
+            "state": d.state,
+            "attempts": d.attempts,
+            "response_code": d.response_code,
+            "last_error": d.last_error,
+            "created_at": d.created_at,
+            "sent_at": d.sent_at,
+            "next_attempt_at": d.next_attempt_at,
+        })).collect::<Vec<_>>(),
+    })))
+}
