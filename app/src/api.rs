@@ -22,11 +22,36 @@ pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
             leptos::logging::error!("open incidents: {e}");
             ServerFnError::new("the status data cannot be read right now")
         })?;
+    let tz = ctx.timezone;
+    let local = |t| store::public_pages::site_time(t, tz);
+    let incidents = incidents
+        .into_iter()
+        .map(|i| domain::incident::OpenIncident {
+            latest: i
+                .updates
+                .into_iter()
+                .next()
+                .map(|u| domain::incident::UpdateEntry {
+                    id: u.id,
+                    status: u.status,
+                    message_html: u.message_html,
+                    created_at: local(u.created_at),
+                    edited_at: u.edited_at.map(local),
+                }),
+            id: i.id,
+            title: i.title,
+            status: i.status,
+            impact: i.impact,
+            started_at: local(i.started_at),
+            services: i.services,
+        })
+        .collect();
     Ok(StatusPage {
         title: ctx.site_title.clone(),
         generated_at: now,
         groups,
         incidents,
+        timezone: tz.name().to_owned(),
     })
 }
 

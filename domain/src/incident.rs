@@ -256,6 +256,20 @@ pub struct IncidentPage {
     pub postmortem: Vec<UpdateEntry>,
 }
 
+/// An open incident on `/`, its times in the site timezone: the overview is an island, and
+/// the browser formats what the server converted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenIncident {
+    pub id: i64,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub impact: Impact,
+    pub started_at: SiteTime,
+    pub services: Vec<AffectedService>,
+    /// The latest update, if any.
+    pub latest: Option<UpdateEntry>,
+}
+
 /// A maintenance window on `/maintenance`, `/` and in the history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaintenanceEntry {

@@ -14,7 +14,10 @@ pub struct StatusPage {
     pub groups: Vec<GroupView>,
     /// Open incidents, newest first, each with its latest update.
     #[serde(default)]
-    pub incidents: Vec<crate::incident::IncidentView>,
+    pub incidents: Vec<crate::incident::OpenIncident>,
+    /// IANA name of the site timezone, which every time shown is in.
+    #[serde(default)]
+    pub timezone: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -51,7 +51,8 @@ test('Tab reaches a day segment and its tooltip becomes visible', async () => {
   await tip.waitFor({ state: 'visible', timeout: 5_000 }); // the focused day shows its tooltip
   const text = await tip.innerText();
   const [y, m, d] = date.split('-').map(Number);
-  const months = ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.'];
+  // One date format per language (issue 15): the long month names.
+  const months = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
   assert.ok(text.includes(`${d} ${months[m - 1]} ${y}`), `localised date in ${JSON.stringify(text)}`);
   assert.match(text, /Aucune donnée|%/, 'uptime or no data in words');
   // The tooltip says what the segment's title says.

@@ -217,21 +217,17 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// "2026-11-28 02:00 UTC".
-fn utc_minute(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// The entry's HTML: the stored, already sanitised message; a maintenance notice adds its
 /// window (escaped here, since it is built here).
-fn entry_html(t: &Texts, notice: &Notice) -> String {
+fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
+    let local = |at| store::public_pages::site_time(at, tz);
     match &notice.kind {
         NoticeKind::IncidentUpdate { .. } => notice.message_html.clone(),
         NoticeKind::Maintenance {
             starts_at, ends_at, ..
         } => format!(
             "<p>{}</p>\n{}",
-            html_escape(&t.maintenance_window(&utc_minute(*starts_at), &utc_minute(*ends_at))),
+            html_escape(&t.maintenance_window(&local(*starts_at), &local(*ends_at), tz.name())),
             notice.message_html
         ),
     }
@@ -263,7 +259,7 @@ fn rss_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> Ve
         .map(|n| rss::Item {
             title: Some(entry_title(t, n)),
             link: Some(entry_link(base, n)),
-            description: Some(entry_html(t, n)),
+            description: Some(entry_html(t, state.ctx.timezone, n)),
             guid: Some(rss::Guid {
                 value: entry_id(base, n),
                 permalink: false,
@@ -348,7 +344,7 @@ fn atom_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> V
             content: Some(atom::Content {
                 base: Some(format!("{base}/")),
                 lang: Some(lang.clone()),
-                value: Some(entry_html(t, n)),
+                value: Some(entry_html(t, state.ctx.timezone, n)),
                 content_type: Some("html".to_owned()),
                 ..Default::default()
             }),

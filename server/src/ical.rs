@@ -2,7 +2,7 @@
 //! apps subscribe to. One VEVENT per window (upcoming, active, and those that ended in the
 //! last 90 days), with a UID that never changes and a SEQUENCE that grows with staff changes.
 
-use app::i18n::texts;
+use app::i18n::{texts, Texts};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -61,8 +61,16 @@ pub fn uid(base: &str, id: i64) -> String {
     format!("maintenance-{id}@{host}")
 }
 
-fn event(base: &str, w: &CalendarWindow) -> Event {
-    let mut description = plain_text(&w.message_md);
+/// One window's event. DTSTART and DTEND stay in UTC (machine fields); the DESCRIPTION a
+/// person reads says the window in the site's timezone, labelled, in the calendar's language.
+fn event(base: &str, w: &CalendarWindow, t: &Texts, tz: chrono_tz::Tz) -> Event {
+    let local = |at| store::public_pages::site_time(at, tz);
+    let mut description = t.maintenance_window(&local(w.starts_at), &local(w.ends_at), tz.name());
+    let message = plain_text(&w.message_md);
+    if !message.is_empty() {
+        description.push_str("\n\n");
+        description.push_str(&message);
+    }
     if !w.services.is_empty() {
         if !description.is_empty() {
             description.push_str("\n\n");
@@ -100,7 +108,7 @@ async fn calendar(
     let mut cal = Calendar::new();
     cal.name(&t.calendar_name(&state.ctx.site_title));
     for w in &windows {
-        cal.push(event(base, w));
+        cal.push(event(base, w, t, state.ctx.timezone));
     }
     let last_modified = windows.iter().map(|w| w.updated_at).max();
     let body = cal.done().to_string().into_bytes();

@@ -316,10 +316,12 @@ async fn site_feeds_list_every_notice_newest_first() {
         summary.contains("<strong>PostgreSQL</strong>"),
         "maintenance notice carries its message: {summary}"
     );
+    // Issue 15 (one clock): the window is in Paris time and says so, no longer in UTC.
     assert!(
-        summary.contains("Fenêtre : du"),
+        summary.contains("Fenêtre : ") && summary.contains("(heure de Paris)"),
         "and its window: {summary}"
     );
+    assert!(!summary.contains("UTC"), "{summary}");
 }
 async fn edited_update_keeps_its_id_and_shows_new_text() {
     let app = spawn_app("fr").await;
@@ -667,10 +669,16 @@ async fn calendar_lists_windows_with_stable_uids() {
     );
     let past = events[0];
     assert_eq!(past.get_summary(), Some("Base de données"));
-    assert_eq!(
-        past.get_description(),
-        Some("Mise à jour de PostgreSQL.\n\nForum"),
-        "plain text, then the services"
+    // Issue 15 (one clock): the description opens with the window in the site's timezone,
+    // labelled; DTSTART and DTEND stay in UTC.
+    let description = past.get_description().unwrap_or_default();
+    assert!(
+        description.starts_with("Fenêtre : ") && description.contains("(heure de Paris)"),
+        "the window in Paris time first: {description}"
+    );
+    assert!(
+        description.ends_with("\n\nMise à jour de PostgreSQL.\n\nForum"),
+        "then the plain text, then the services: {description}"
     );
     assert_eq!(
         past.get_start(),

@@ -225,7 +225,9 @@ async fn an_open_incident_says_since_when_it_is_ongoing() {
     let (status, html) = app.page(&format!("/incidents/{id}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("En cours depuis le"));
-    assert!(html.contains("(50 min)"));
+    // The start now says its timezone in parentheses (issue 15), so the length follows it
+    // in words rather than in a second pair of parentheses.
+    assert!(html.contains("(heure de Paris), soit 50 min"));
 }
 
 async fn unknown_or_malformed_incident_ids_get_the_404_page() {

@@ -355,11 +355,22 @@ fn segment(html: &str, date: NaiveDate) -> &str {
     &seg[..seg.find("</g>").expect("segment closes")]
 }
 
-/// A date as the French pages write it: "3 nov. 2026".
+/// A date as the French pages write it: "3 novembre 2026" (issue 15: one date format per
+/// language, the long one everywhere but the chart's axis).
 fn fr_date(date: NaiveDate) -> String {
     const MONTHS: [&str; 12] = [
-        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
-        "déc.",
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
     ];
     format!(
         "{} {} {}",

@@ -17,14 +17,19 @@ const BOTTOM: f64 = 28.0;
 
 fn tick_label(t: &'static Texts, p: &LatencyPoint, range: ChartRange) -> String {
     match range {
-        ChartRange::Day => p.local.format("%H:%M").to_string(),
+        ChartRange::Day => t.hour_minute(p.local),
         ChartRange::Week | ChartRange::Month => t.short_date(p.local.date()),
     }
 }
 
 /// The sentence under the chart: the typical (result-weighted) median and the worst p95 with
 /// when it happened.
-fn summary(t: &'static Texts, points: &[LatencyPoint], range: ChartRange) -> Option<String> {
+fn summary(
+    t: &'static Texts,
+    points: &[LatencyPoint],
+    range: ChartRange,
+    zone: &str,
+) -> Option<String> {
     let (sum, weight) = points
         .iter()
         .filter_map(|p| p.p50_ms.map(|v| (f64::from(v), f64::from(p.checks.max(1)))))
@@ -37,7 +42,7 @@ fn summary(t: &'static Texts, points: &[LatencyPoint], range: ChartRange) -> Opt
     let (worst, at) = worst?;
     let when = match range {
         ChartRange::Month => t.date(at.local.date()),
-        _ => t.naive_date_time(at.local),
+        _ => t.naive_date_time(at.local, zone),
     };
     Some(t.chart_summary(
         t.range_label(range.as_str()),
@@ -79,7 +84,7 @@ pub fn LatencyChart(
         .filter_map(|i| points.get(i).map(|p| (x(i), tick_label(t, p, range))))
         .collect();
     let name = t.chart_name(&service, t.range_label(range.as_str()));
-    let text = summary(t, &points, range).unwrap_or_else(|| t.no_latency().to_owned());
+    let text = summary(t, &points, range, &timezone).unwrap_or_else(|| t.no_latency().to_owned());
     let desc = format!("{text} {}", t.times_in(&timezone));
     view! {
         <figure class="latency-chart">

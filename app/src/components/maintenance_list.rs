@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::components::site_chrome::href;
 
 #[component]
-pub fn MaintenanceList(windows: Vec<MaintenanceEntry>) -> impl IntoView {
+pub fn MaintenanceList(windows: Vec<MaintenanceEntry>, zone: String) -> impl IntoView {
     let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
     view! {
         <ul class="maintenance-list">
@@ -39,7 +39,7 @@ pub fn MaintenanceList(windows: Vec<MaintenanceEntry>) -> impl IntoView {
                                 <span class="maintenance-status">{t.maintenance_status(w.status)}</span>
                                 " · "
                                 <time datetime=w.starts_at.to_rfc3339()>
-                                    {t.window(&w.starts_at, &w.ends_at)}
+                                    {t.window(&w.starts_at, &w.ends_at, &zone)}
                                 </time>
                             </p>
                             {(!w.services.is_empty()).then(|| view! {

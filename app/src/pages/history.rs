@@ -50,6 +50,7 @@ pub fn HistoryPage() -> impl IntoView {
 fn HistoryView(history: History, t: &'static Texts) -> impl IntoView {
     let title = format!("{} — {}", t.nav_history(), site_title());
     let empty = history.months.is_empty();
+    let zone = history.timezone.clone();
     let months = history
         .months
         .into_iter()
@@ -61,7 +62,7 @@ fn HistoryView(history: History, t: &'static Texts) -> impl IntoView {
                 <section class="history-month" aria-labelledby=labelled_by>
                     <h2 id=id>{heading}</h2>
                     <ul class="history-entries">
-                        {m.entries.into_iter().map(|e| view! { <Entry entry=e t/> }).collect_view()}
+                        {m.entries.into_iter().map(|e| view! { <Entry entry=e t zone=zone.clone()/> }).collect_view()}
                     </ul>
                 </section>
             }
@@ -78,7 +79,7 @@ fn HistoryView(history: History, t: &'static Texts) -> impl IntoView {
 }
 
 #[component]
-fn Entry(entry: HistoryEntry, t: &'static Texts) -> impl IntoView {
+fn Entry(entry: HistoryEntry, t: &'static Texts, zone: String) -> impl IntoView {
     match entry {
         HistoryEntry::Incident {
             id,
@@ -91,10 +92,10 @@ fn Entry(entry: HistoryEntry, t: &'static Texts) -> impl IntoView {
             let span = match resolved_at {
                 Some(end) => format!(
                     "{} · {}",
-                    t.date_time(&started_at),
+                    t.date_time(&started_at, &zone),
                     t.lasted((end - started_at).num_seconds())
                 ),
-                None => t.date_time(&started_at),
+                None => t.date_time(&started_at, &zone),
             };
             view! {
                 <li class=format!("history-entry history-incident impact-{}", impact.as_str()) data-incident=id>
@@ -127,7 +128,7 @@ fn Entry(entry: HistoryEntry, t: &'static Texts) -> impl IntoView {
                     <a class="entry-title" href=format!("{target}#maintenance-{id}")>{title}</a>
                     <span class="entry-meta">
                         {t.maintenance_status(status)} " · "
-                        <time datetime=starts_at.to_rfc3339()>{t.window(&starts_at, &ends_at)}</time>
+                        <time datetime=starts_at.to_rfc3339()>{t.window(&starts_at, &ends_at, &zone)}</time>
                     </span>
                 </li>
             }

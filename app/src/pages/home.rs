@@ -118,6 +118,7 @@ fn Overview(
         locations: None,
     });
     let recent = extras.recent_incidents;
+    let zone = page.timezone.clone();
     let stale_since = extras.data_as_of.filter(|_| extras.stale);
     let data_as_of = extras.data_as_of;
     let mut windows = extras.active_maintenance;
@@ -129,7 +130,7 @@ fn Overview(
             <h1>{page.title.clone()}</h1>
         </header>
         {stale_since.map(|since| view! {
-            <p class="stale-banner" role="status">{t.stale(&since)}</p>
+            <p class="stale-banner" role="status">{t.stale(&since, &zone)}</p>
         }.into_any())}
         <section class=banner_class aria-live="polite">
             <p class="banner-text">{banner.1}</p>
@@ -137,7 +138,7 @@ fn Overview(
                 <UpdatedClock generated_at=page.generated_at/>
                 {data_as_of.map(|at| view! {
                     " · "
-                    <time class="data-as-of" datetime=at.to_rfc3339()>{t.data_as_of(&at)}</time>
+                    <time class="data-as-of" datetime=at.to_rfc3339()>{t.data_as_of(&at, &zone)}</time>
                 }.into_any())}
                 {extras.locations.map(|(reporting, total)| view! {
                     " · "
@@ -148,25 +149,25 @@ fn Overview(
         {(!page.incidents.is_empty()).then(|| view! {
             <section class="incidents" aria-labelledby="incidents-title">
                 <h2 id="incidents-title">{t.open_incidents()}</h2>
-                {page.incidents.into_iter().map(|i| view! { <IncidentCard incident=i/> }).collect_view()}
+                {page.incidents.into_iter().map(|i| view! { <IncidentCard incident=i zone=zone.clone()/> }).collect_view()}
             </section>
         })}
         {(!windows.is_empty()).then(|| view! {
             <section class="home-maintenance" aria-labelledby="maintenance-title">
                 <h2 id="maintenance-title">{t.home_maintenance()}</h2>
-                <MaintenanceList windows/>
+                <MaintenanceList windows zone=zone.clone()/>
                 <p><a href=href("/maintenance", &[])>{t.all_maintenance()}</a></p>
             </section>
         }.into_any())}
         {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
         <DayBarLegend/>
-        <RecentIncidents recent t/>
+        <RecentIncidents recent t zone=zone.clone()/>
     }
 }
 
 /// Incidents resolved in the last days, so `/` keeps a trace of what happened once it is over.
 #[component]
-fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts) -> impl IntoView {
+fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts, zone: String) -> impl IntoView {
     let list = if recent.is_empty() {
         view! { <p class="empty">{t.no_recent_incidents()}</p> }.into_any()
     } else {
@@ -178,10 +179,10 @@ fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts) -> impl IntoV
                         let span = match i.resolved_at {
                             Some(end) => format!(
                                 "{} · {}",
-                                t.date_time(&i.started_at),
+                                t.date_time(&i.started_at, &zone),
                                 t.lasted((end - i.started_at).num_seconds())
                             ),
-                            None => t.date_time(&i.started_at),
+                            None => t.date_time(&i.started_at, &zone),
                         };
                         view! {
                             <li class=format!("recent-incident impact-{}", i.impact.as_str()) data-incident=i.id>

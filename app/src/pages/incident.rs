@@ -59,7 +59,11 @@ pub fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
     let now = page.generated_at;
     let duration = match page.resolved_at {
         Some(end) => t.lasted((end - page.started_at).num_seconds()),
-        None => t.ongoing_since(&page.started_at, (now - page.started_at).num_seconds()),
+        None => t.ongoing_since(
+            &page.started_at,
+            (now - page.started_at).num_seconds(),
+            &page.timezone,
+        ),
     };
     let services = page
         .services
@@ -78,6 +82,8 @@ pub fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
     let title = format!("{} — {}", page.title, site_title());
     let updates = page.updates;
     let postmortem = page.postmortem;
+    let zone = page.timezone.clone();
+    let pm_zone = zone.clone();
     view! {
         <PageTitle text=title/>
         <article class=format!("incident-page impact-{}", page.impact.as_str()) data-incident=page.id>
@@ -90,10 +96,10 @@ pub fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
                     <span class="incident-impact">{t.impact(page.impact)}</span>
                 </p>
                 <p class="incident-when">
-                    <time datetime=page.started_at.to_rfc3339()>{t.started(&page.started_at)}</time>
+                    <time datetime=page.started_at.to_rfc3339()>{t.started(&page.started_at, &page.timezone)}</time>
                     {page.resolved_at.map(|r| view! {
                         " · "
-                        <time datetime=r.to_rfc3339()>{t.resolved(&r)}</time>
+                        <time datetime=r.to_rfc3339()>{t.resolved(&r, &zone)}</time>
                     })}
                 </p>
                 <p class="incident-duration">{duration}</p>
@@ -109,13 +115,13 @@ pub fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
                 {if updates.is_empty() {
                     view! { <p>{t.no_updates()}</p> }.into_any()
                 } else {
-                    view! { <Updates updates now t/> }.into_any()
+                    view! { <Updates updates now t zone=zone.clone()/> }.into_any()
                 }}
             </section>
             {(!postmortem.is_empty()).then(|| view! {
                 <section class="postmortem" aria-labelledby="postmortem-title">
                     <h2 id="postmortem-title">{t.postmortem()}</h2>
-                    <Updates updates=postmortem now t/>
+                    <Updates updates=postmortem now t zone=pm_zone.clone()/>
                 </section>
             }.into_any())}
             <p class="timezone-note">{t.times_in(&page.timezone)}</p>
@@ -128,6 +134,7 @@ fn Updates(
     updates: Vec<UpdateEntry>,
     now: domain::incident::SiteTime,
     t: &'static Texts,
+    zone: String,
 ) -> impl IntoView {
     view! {
         <ol class="incident-updates">
@@ -141,13 +148,13 @@ fn Updates(
                                 <strong class="update-state">{t.incident_status(u.status)}</strong>
                                 " — "
                                 <time datetime=u.created_at.to_rfc3339()>
-                                    {t.date_time(&u.created_at)}
+                                    {t.date_time(&u.created_at, &zone)}
                                 </time>
                                 " "
                                 <span class="relative">{format!("({ago})")}</span>
                                 {u.edited_at.map(|e| view! {
                                     " · "
-                                    <span class="edited">{t.edited(&e)}</span>
+                                    <span class="edited">{t.edited(&e, &zone)}</span>
                                 })}
                             </p>
                             <div class="incident-body" inner_html=u.message_html></div>

@@ -38,6 +38,7 @@ pub fn MaintenancePage() -> impl IntoView {
 #[component]
 fn WindowsView(windows: Windows, t: &'static Texts) -> impl IntoView {
     let title = format!("{} — {}", t.maintenance_title(), site_title());
+    let zone = windows.timezone.clone();
     let section = |id: &'static str, heading: &'static str, list: Vec<_>, none: &'static str| {
         view! {
             <section class=format!("maintenance-section {id}") aria-labelledby=id>
@@ -45,7 +46,7 @@ fn WindowsView(windows: Windows, t: &'static Texts) -> impl IntoView {
                 {if list.is_empty() {
                     view! { <p class="empty">{none}</p> }.into_any()
                 } else {
-                    view! { <MaintenanceList windows=list/> }.into_any()
+                    view! { <MaintenanceList windows=list zone=zone.clone()/> }.into_any()
                 }}
             </section>
         }

@@ -77,6 +77,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
     ];
     let [c_monitor, c_location, c_last, c_outcome, c_latency, c_reason] = t.location_columns();
     let tz = page.timezone.clone();
+    let zone = page.timezone.clone();
     // Every window lies within the bar's days: under an hour of data there is under an
     // hour in each window too, and no figure means anything yet.
     let coverage = domain::availability::Coverage::of(&s.days);
@@ -150,7 +151,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                                         <tr data-location=l.location_id.clone()>
                                             <td>{l.monitor}</td>
                                             <td>{l.location_name}</td>
-                                            <td>{l.last_at.map(|a| t.naive_date_time(a)).unwrap_or_default()}</td>
+                                            <td>{l.last_at.map(|a| t.naive_date_time(a, &tz)).unwrap_or_default()}</td>
                                             <td class=outcome_class>{t.outcome(l.outcome)}</td>
                                             <td>{l.latency_ms.map(|ms| t.ms(i64::from(ms))).unwrap_or_default()}</td>
                                             <td>{l.reason.unwrap_or_default()}</td>
@@ -192,15 +193,14 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                                 .incidents
                                 .into_iter()
                                 .map(|i| {
-                                    let from = t.naive_date_time(i.started_at);
-                                    let to = i.resolved_at.map(|r| t.naive_date_time(r));
+                                    let span = t.incident_span(i.started_at, i.resolved_at, &zone);
                                     view! {
                                         <li class=format!("incident-line impact-{}", i.impact.as_str())>
                                             <a href=href(&format!("/incidents/{}", i.id), &[])>{i.title}</a>
                                             " — "
                                             <span class="incident-state">{t.incident_status(i.status)}</span>
                                             " — "
-                                            <span class="incident-span">{t.incident_span(&from, to.as_deref())}</span>
+                                            <span class="incident-span">{span}</span>
                                         </li>
                                     }
                                 })

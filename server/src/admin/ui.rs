@@ -555,13 +555,10 @@ impl Clock {
     /// A time as the public pages write it, with the zone named:
     /// "7 décembre 2026 à 09:40 (heure de Paris)".
     pub fn show(&self, at: DateTime<Utc>) -> String {
-        format!(
-            "{} ({})",
-            self.l
-                .texts()
-                .date_time(&at.with_timezone(&self.tz).fixed_offset()),
-            self.zone_words()
-        )
+        // The public pages' clock names the zone itself.
+        self.l
+            .texts()
+            .date_time(&at.with_timezone(&self.tz).fixed_offset(), self.tz.name())
     }
 
     /// The value of a `datetime-local` input for `at`, in the site's zone.
