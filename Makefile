@@ -37,11 +37,13 @@ setup-build:
 	fi
 	@[ -x $(WASM_OPT) ] && [ -x node_modules/.bin/playwright-core ] || npm ci --no-audit --no-fund
 
-# What testing needs besides: Debian's Chromium and PostgreSQL server.
+# What testing needs besides: Debian's Chromium, PostgreSQL server and promtool (from the
+# prometheus package: the /metrics test checks the format with it).
 setup-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
@@ -106,7 +108,7 @@ test-rust: setup
 	trap 'scripts/pg-throwaway.sh stop '"$$pgdir"'; rm -rf '"$$pgdir" EXIT; \
 	url=$$(scripts/pg-throwaway.sh start "$$pgdir"); \
 	echo "PostgreSQL for tests: $$url"; \
-	VIGIE_TEST_POSTGRES_URL="$$url" VIGIE_REQUIRE_POSTGRES=1 \
+	VIGIE_TEST_POSTGRES_URL="$$url" VIGIE_REQUIRE_POSTGRES=1 VIGIE_REQUIRE_PROMTOOL=1 \
 		$(CARGO) test --workspace --exclude frontend
 
 test-e2e: setup build-debug

@@ -213,6 +213,8 @@ struct Key {
 struct Cached {
     status: StatusCode,
     headers: HeaderMap,
+    /// What the layers outside keep reading from a response (the matched route's label).
+    extensions: axum::http::Extensions,
     body: Bytes,
     etag: HeaderValue,
 }
@@ -277,6 +279,7 @@ fn compressed(plain: &Cached, encoding: Encoding) -> Option<Cached> {
     headers.insert(header::ETAG, etag.clone());
     Some(Cached {
         status: plain.status,
+        extensions: plain.extensions.clone(),
         headers,
         body,
         etag,
@@ -411,6 +414,7 @@ async fn render(req: Request, next: Next) -> Result<Cached, NotCached> {
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     Ok(Cached {
         status: parts.status,
+        extensions: parts.extensions,
         headers,
         body,
         etag,
@@ -457,6 +461,7 @@ fn serve(cached: &Cached, method: &Method, conditions: &Conditions) -> Response 
         || not_modified_since(cached, conditions)
     {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
+        *r.extensions_mut() = cached.extensions.clone();
         for name in [
             header::ETAG,
             header::CACHE_CONTROL,
@@ -476,6 +481,7 @@ fn serve(cached: &Cached, method: &Method, conditions: &Conditions) -> Response 
         Body::from(cached.body.clone())
     };
     let mut r = Response::new(body);
+    *r.extensions_mut() = cached.extensions.clone();
     *r.status_mut() = cached.status;
     *r.headers_mut() = cached.headers.clone();
     r

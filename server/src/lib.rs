@@ -20,6 +20,7 @@ pub mod health;
 pub mod ical;
 pub mod live;
 pub mod markdown;
+pub mod metrics;
 pub mod notify;
 pub mod probe;
 pub mod stale;

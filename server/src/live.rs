@@ -30,6 +30,8 @@ struct Feed {
     hub: tokio::sync::broadcast::Receiver<crate::changes::Change>,
     freshness: tokio::time::Interval,
     first: Option<Event>,
+    /// Counted in `vigie_sse_clients` while the stream is open.
+    _client: crate::metrics::SseClient,
 }
 
 pub fn router() -> Router<AppState> {
@@ -46,6 +48,7 @@ async fn events(
         i
     };
     let feed = Feed {
+        _client: crate::metrics::SseClient::open(),
         changes: engine.map(|Extension(e)| e.subscribe()),
         hub: state.hub.subscribe(),
         freshness: interval(FRESHNESS_EVERY),

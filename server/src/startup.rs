@@ -94,6 +94,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::notify::routes::router())
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
+        .merge(crate::metrics::router())
+        .route_layer(axum::middleware::from_fn(crate::metrics::mark_route))
         .fallback(not_found)
         .layer(axum::middleware::map_response(scripts_inside_body))
         .layer(axum::middleware::map_response(html_is_revalidated))
@@ -123,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(crate::auth::path::normalize))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::metrics::observe))
         .with_state(state)
 }
 
@@ -292,6 +295,8 @@ pub async fn spawn_probing_from(
     notify.spawn(&hub);
     let state = app_state(catalog, db, hub.clone(), addr, notify);
     let shutdown = state.shutdown.clone();
+    // The metrics recorder exists before the first request is counted.
+    crate::metrics::handle();
     tokio::spawn(crate::assets::warm());
     tokio::spawn(crate::cluster::run_clock(
         state.ctx.db.clone(),

@@ -1,0 +1,294 @@
+//! `/metrics` in the Prometheus text format, and the access log.
+//!
+//! Measurements go through the `metrics` facade into one process-wide
+//! `metrics-exporter-prometheus` recorder. What is counted as it happens: HTTP requests by
+//! matched route (the route's pattern, never the raw path, so a client cannot create series)
+//! and status, their duration, open `/events` streams. What is read when Prometheus scrapes:
+//! the page cache (hits, misses, bytes), the probe engine's own figures (checks, schedule lag,
+//! database write latency) and each monitor's confirmed state per location from the store.
+//!
+//! `VIGIE_METRICS_TOKEN`, when set, is the bearer token a scrape must present.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::body::HttpBody as _;
+use axum::extract::{Extension, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::probe::engine::Engine;
+use crate::state::AppState;
+
+/// Bucket bounds (seconds) of the request duration histogram.
+const HTTP_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process's recorder, installed on first use. When another recorder is already
+/// installed (an embedding program), `/metrics` still answers, from a recorder of its own.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = || {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("vigie_http_request_duration_seconds".into()),
+                    HTTP_BUCKETS,
+                )
+                .expect("the bucket list is not empty")
+        };
+        match builder().install_recorder() {
+            Ok(handle) => {
+                describe();
+                handle
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a metrics recorder is already installed");
+                builder().build_recorder().handle()
+            }
+        }
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "vigie_http_requests_total",
+        "HTTP requests answered, by matched route, method and status."
+    );
+    describe_histogram!(
+        "vigie_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request (until the response head), by matched route."
+    );
+    describe_gauge!("vigie_sse_clients", "Open /events streams.");
+    describe_counter!(
+        "vigie_cache_hits_total",
+        "Public responses served from the page cache."
+    );
+    describe_counter!(
+        "vigie_cache_misses_total",
+        "Public responses the page cache had to render."
+    );
+    describe_gauge!(
+        "vigie_cache_bytes",
+        Unit::Bytes,
+        "Bytes the page cache holds (all encodings)."
+    );
+    describe_gauge!("vigie_cache_entries", "Renderings the page cache holds.");
+    describe_gauge!(
+        "vigie_monitor_up",
+        "1 when the monitor's confirmed result at the location is up or degraded, 0 when down."
+    );
+    describe_counter!(
+        "vigie_probe_checks_total",
+        "Checks the probe engine of this process completed."
+    );
+    describe_counter!(
+        "vigie_probe_write_batches_total",
+        "Batches of results written to the database."
+    );
+    describe_counter!(
+        "vigie_probe_write_errors_total",
+        "Batches of results that could not be written."
+    );
+    describe_gauge!(
+        "vigie_probe_schedule_lag_p99_seconds",
+        Unit::Seconds,
+        "99th percentile of how late checks start against their schedule (bucket bound)."
+    );
+    describe_gauge!(
+        "vigie_database_write_p99_seconds",
+        Unit::Seconds,
+        "99th percentile of the probe results' batch write time (bucket bound)."
+    );
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(scrape))
+}
+
+/// A route label a response carries to the outer layers (set by [`mark_route`], kept by the
+/// page cache with its rendering).
+#[derive(Clone, Debug)]
+pub struct RouteLabel(pub Arc<str>);
+
+/// Route layer: labels the response with the route that matched.
+pub async fn mark_route(matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if let Some(m) = matched {
+        res.extensions_mut()
+            .insert(RouteLabel(Arc::from(m.as_str())));
+    }
+    res
+}
+
+/// A method as a label: the standard ones, anything else `other` (a client picks the method).
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The outermost layer: counts and times every request, and writes one access-log line at
+/// info (method, matched route, status, latency, bytes when known) under `vigie::access`.
+pub async fn observe(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = method_label(req.method());
+    let res = next.run(req).await;
+    let elapsed = started.elapsed();
+    let route: Arc<str> = res
+        .extensions()
+        .get::<RouteLabel>()
+        .map_or_else(|| Arc::from("unmatched"), |r| r.0.clone());
+    let status = res.status().as_u16();
+    metrics::counter!(
+        "vigie_http_requests_total",
+        "route" => route.to_string(),
+        "method" => method,
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!("vigie_http_request_duration_seconds", "route" => route.to_string())
+        .record(elapsed.as_secs_f64());
+    let bytes = res.body().size_hint().exact();
+    tracing::info!(
+        target: "vigie::access",
+        method,
+        route = &*route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        bytes,
+        "request"
+    );
+    res
+}
+
+/// Counts one open `/events` stream while it lives.
+pub struct SseClient(());
+
+impl SseClient {
+    pub fn open() -> Self {
+        metrics::gauge!("vigie_sse_clients").increment(1.0);
+        SseClient(())
+    }
+}
+
+impl Drop for SseClient {
+    fn drop(&mut self) {
+        metrics::gauge!("vigie_sse_clients").decrement(1.0);
+    }
+}
+
+/// Whether the request may scrape: always without `VIGIE_METRICS_TOKEN`, else only with
+/// `Authorization: Bearer <that token>` (compared in constant time).
+fn authorised(headers: &HeaderMap) -> bool {
+    let Ok(expected) = std::env::var("VIGIE_METRICS_TOKEN") else {
+        return true;
+    };
+    if expected.is_empty() {
+        return true;
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    use subtle::ConstantTimeEq;
+    given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+async fn scrape(
+    State(state): State<AppState>,
+    engine: Option<Extension<Arc<Engine>>>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorised(&headers) {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            "/metrics needs the bearer token set in VIGIE_METRICS_TOKEN.\n",
+        )
+            .into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"vigie metrics\""),
+        );
+        return r;
+    }
+    let handle = handle();
+
+    let cache = &state.cache;
+    let (entries, bytes) = cache.usage();
+    metrics::counter!("vigie_cache_hits_total")
+        .absolute(cache.counters.hits.load(Ordering::Relaxed));
+    metrics::counter!("vigie_cache_misses_total")
+        .absolute(cache.counters.misses.load(Ordering::Relaxed));
+    metrics::gauge!("vigie_cache_bytes").set(bytes as f64);
+    metrics::gauge!("vigie_cache_entries").set(entries as f64);
+
+    if let Some(Extension(engine)) = engine {
+        let stats = engine.stats();
+        metrics::counter!("vigie_probe_checks_total")
+            .absolute(stats.checks.load(Ordering::Relaxed));
+        metrics::counter!("vigie_probe_write_batches_total")
+            .absolute(stats.batches.load(Ordering::Relaxed));
+        metrics::counter!("vigie_probe_write_errors_total")
+            .absolute(stats.write_errors.load(Ordering::Relaxed));
+        if let Some(ms) = stats.lag.quantile_ms(0.99) {
+            metrics::gauge!("vigie_probe_schedule_lag_p99_seconds").set(ms as f64 / 1000.0);
+        }
+        if let Some(ms) = stats.write.quantile_ms(0.99) {
+            metrics::gauge!("vigie_database_write_p99_seconds").set(ms as f64 / 1000.0);
+        }
+    }
+
+    if let Err(e) = monitor_states(&state.ctx.db).await {
+        tracing::warn!(error = %e, "/metrics: cannot read the monitors' states");
+    }
+
+    handle.run_upkeep();
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
+
+/// `vigie_monitor_up{monitor, location}` from the stored states (every location, agents'
+/// included; a monitor without a confirmed result yet has no series).
+async fn monitor_states(db: &store::Db) -> Result<(), store::StoreError> {
+    use domain::status::CheckOutcome;
+    let keys: std::collections::HashMap<i64, String> = store::checks::monitor_ids(db)
+        .await?
+        .into_iter()
+        .map(|(key, id)| (id, key))
+        .collect();
+    for (id, location, state) in store::history::load_states(db).await? {
+        let (Some(key), Some(confirmed)) = (keys.get(&id), state.confirmed) else {
+            continue;
+        };
+        let up = match confirmed {
+            CheckOutcome::Up | CheckOutcome::Degraded => 1.0,
+            CheckOutcome::Down => 0.0,
+        };
+        metrics::gauge!("vigie_monitor_up", "monitor" => key.clone(), "location" => location)
+            .set(up);
+    }
+    Ok(())
+}
