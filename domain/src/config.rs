@@ -11,6 +11,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+pub mod notify;
+
 use crate::locale::Locale;
 
 // ---------------------------------------------------------------------------------------------
@@ -34,9 +36,9 @@ pub struct Catalog {
     pub groups: Vec<Group>,
     pub services: Vec<Service>,
     /// `[notifications]`: how readers' and staff's messages leave.
-    pub notifications: crate::notify_config::Notifications,
+    pub notifications: notify::Notifications,
     /// `[[alerts]]`: the staff's alert channels.
-    pub alerts: Vec<crate::notify_config::AlertChannel>,
+    pub alerts: Vec<notify::AlertChannel>,
 }
 
 impl Catalog {
@@ -325,9 +327,9 @@ struct RawConfig {
     #[serde(default)]
     services: Vec<RawService>,
     #[serde(default)]
-    notifications: Option<crate::notify_config::RawNotifications>,
+    notifications: Option<notify::RawNotifications>,
     #[serde(default)]
-    alerts: Vec<crate::notify_config::RawAlert>,
+    alerts: Vec<notify::RawAlert>,
 }
 
 #[derive(Deserialize)]
@@ -847,8 +849,8 @@ impl Validator<'_> {
         }
 
         let mut problems = Vec::new();
-        let notifications = crate::notify_config::notifications(raw.notifications, &mut problems);
-        let alerts = crate::notify_config::alerts(raw.alerts, &mut problems);
+        let notifications = notify::notifications(raw.notifications, &mut problems);
+        let alerts = notify::alerts(raw.alerts, &mut problems);
         for (offset, key, message) in problems {
             self.push(offset, key, message);
         }

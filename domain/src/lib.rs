@@ -10,10 +10,11 @@ pub mod availability;
 pub mod banner;
 pub mod chart;
 pub mod config;
+/// The notification settings, a part of the configuration kept under its old name.
+pub use config::notify as notify_config;
 pub mod incident;
 pub mod locale;
 pub mod monitor_state;
-pub mod notify_config;
 pub mod page;
 pub mod quorum;
 pub mod status;

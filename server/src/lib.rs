@@ -26,4 +26,5 @@ pub mod probe;
 pub mod stale;
 pub mod startup;
 pub mod state;
+pub mod subscribe;
 pub mod telemetry;

@@ -91,7 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::feeds::router())
         .merge(crate::ical::router())
         .merge(crate::badge::router())
-        .merge(crate::notify::routes::router())
+        .merge(crate::subscribe::router())
         .route("/pkg/{*path}", get(crate::assets::serve))
         .merge(pages)
         .merge(crate::metrics::router())

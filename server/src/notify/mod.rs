@@ -5,13 +5,12 @@
 //!
 //! - [`token`]: signed links (confirm, unsubscribe, preferences).
 //! - [`mail`]: what the mails say, and the SMTP transport.
-//! - [`routes`]: `/subscribe` and its links, `POST /api/v1/subscribers`.
+//! - `/subscribe` and its links, `POST /api/v1/subscribers`: [`crate::subscribe`].
 //! - [`throttle`]: per-address and per-client limits on subscription requests.
 //! - [`webhook`]: the Statuspage-shaped payload, its signature, SSRF-safe delivery.
 //! - [`webhooks_api`]: staff create, list, pause and delete webhooks (`/api/v1/webhooks`).
 
 pub mod mail;
-pub mod routes;
 pub mod throttle;
 pub mod token;
 pub mod webhook;

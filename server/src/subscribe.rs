@@ -8,6 +8,9 @@
 //! - `/subscribe/unsubscribe?t=…`: GET shows a button; POST (also RFC 8058 one-click, from the
 //!   mail client) deletes the address.
 //! - `/subscribe/manage?t=…`: language and services, changed without an account.
+//!
+//! The subscriptions themselves, the mails and the outbox are [`crate::notify`]'s; this module
+//! is only their HTTP side, so that `notify` never needs the router's state.
 
 use std::collections::BTreeSet;
 
@@ -23,8 +26,8 @@ use serde::Deserialize;
 use serde_json::json;
 use store::subscribers::{Subscriber, Wanted, EMAIL, WEBHOOK};
 
-use super::token::{self, Confirm, Holder};
-use super::{esc, lang, Notifier};
+use crate::notify::token::{self, Confirm, Holder};
+use crate::notify::{esc, lang, Notifier};
 use crate::state::AppState;
 
 /// Longest e-mail address accepted (RFC 5321's path limit).
