@@ -49,6 +49,7 @@ pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
     Ok(StatusPage {
         title: ctx.site_title.clone(),
         generated_at: now,
+        generated_local: Some(local(now)),
         groups,
         incidents,
         timezone: tz.name().to_owned(),

@@ -11,6 +11,9 @@ pub struct StatusPage {
     pub title: String,
     /// When the server assembled this snapshot; the page's relative clock counts from it.
     pub generated_at: DateTime<Utc>,
+    /// `generated_at` in the site timezone, for the text readers without JS see.
+    #[serde(default)]
+    pub generated_local: Option<crate::incident::SiteTime>,
     pub groups: Vec<GroupView>,
     /// Open incidents, newest first, each with its latest update.
     #[serde(default)]

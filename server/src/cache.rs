@@ -411,7 +411,8 @@ async fn render(req: Request, next: Next) -> Result<Cached, NotCached> {
     };
     let mut headers = parts.headers;
     headers.insert(header::ETAG, etag.clone());
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    // Appended: a page whose language was negotiated already varies on Accept-Language.
+    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     Ok(Cached {
         status: parts.status,
         extensions: parts.extensions,
@@ -469,8 +470,8 @@ fn serve(cached: &Cached, method: &Method, conditions: &Conditions) -> Response 
             header::CONTENT_LOCATION,
             header::LAST_MODIFIED,
         ] {
-            if let Some(v) = cached.headers.get(&name) {
-                r.headers_mut().insert(name, v.clone());
+            for v in cached.headers.get_all(&name) {
+                r.headers_mut().append(name.clone(), v.clone());
             }
         }
         return r;

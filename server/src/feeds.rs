@@ -9,11 +9,12 @@
 use app::i18n::{texts, Texts};
 use atom_syndication as atom;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use domain::locale::Locale;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use store::feeds::{MaintenanceStage, Notice, NoticeKind, Notices};
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/feed.atom", get(site_atom))
         .route("/services/{slug}/feed.rss", get(service_rss))
         .route("/services/{slug}/feed.atom", get(service_atom))
+        .layer(axum::middleware::from_fn(crate::vary::accept_language))
 }
 
 /// A failed feed, calendar or badge request, answered as JSON `{"error": …}`.
@@ -221,21 +223,61 @@ fn html_escape(s: &str) -> String {
 /// window (escaped here, since it is built here).
 fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
     let local = |at| store::public_pages::site_time(at, tz);
+    // Which services, and the status each has now (incident: the one staff stated; window:
+    // under maintenance). Statuses are kept per incident, not per update, so the words say
+    // "current".
+    let affected = (!notice.affected.is_empty()).then(|| {
+        let list = notice
+            .affected
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    s.name,
+                    t.state(domain::status::ServiceState::Known(s.status))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("<p>{}</p>\n", html_escape(&t.services_now(&list)))
+    });
     match &notice.kind {
-        NoticeKind::IncidentUpdate { .. } => notice.message_html.clone(),
+        NoticeKind::IncidentUpdate { .. } => {
+            format!("{}{}", affected.unwrap_or_default(), notice.message_html)
+        }
         NoticeKind::Maintenance {
             starts_at, ends_at, ..
         } => format!(
-            "<p>{}</p>\n{}",
+            "<p>{}</p>\n{}{}",
             html_escape(&t.maintenance_window(&local(*starts_at), &local(*ends_at), tz.name())),
+            affected.unwrap_or_default(),
             notice.message_html
         ),
     }
 }
 
+/// The feed's language: `?lang=` (the per-language address pages link to), then the
+/// reader's `Accept-Language`, then the site default.
+pub fn feed_locale(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Locale {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::vary::explicit_lang(uri)
+        .or_else(|| accept.and_then(Locale::from_accept_language))
+        .unwrap_or(state.ctx.default_locale)
+}
+
+/// `?lang=xx` for the feed's own addresses when the request named its language.
+fn lang_query(uri: &Uri) -> String {
+    crate::vary::explicit_lang(uri)
+        .map(|l| format!("?lang={}", l.code()))
+        .unwrap_or_default()
+}
+
 async fn load(
     state: &AppState,
     slug: Option<String>,
+    locale: Locale,
 ) -> Result<(Scope, Notices, &'static Texts), FeedError> {
     let scope = Scope::of(state, slug).await?;
     let notices = store::feeds::notices(
@@ -245,11 +287,18 @@ async fn load(
         FEED_LENGTH,
     )
     .await?;
-    Ok((scope, notices, texts(state.ctx.default_locale)))
+    Ok((scope, notices, texts(locale)))
 }
 
 /// The RSS 2.0 document.
-fn rss_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> Vec<u8> {
+fn rss_body(
+    state: &AppState,
+    scope: &Scope,
+    notices: &Notices,
+    t: &Texts,
+    locale: Locale,
+    lang: &str,
+) -> Vec<u8> {
     use rss::extension::{Extension, ExtensionMap};
     let base = base_url(state);
     let title = scope.title(&state.ctx.site_title);
@@ -280,7 +329,10 @@ fn rss_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> Ve
     let self_link = Extension {
         name: "atom:link".to_owned(),
         attrs: [
-            ("href".to_owned(), scope.feed_url(base, "rss")),
+            (
+                "href".to_owned(),
+                format!("{}{lang}", scope.feed_url(base, "rss")),
+            ),
             ("rel".to_owned(), "self".to_owned()),
             ("type".to_owned(), "application/rss+xml".to_owned()),
         ]
@@ -296,7 +348,7 @@ fn rss_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> Ve
         title: title.clone(),
         link: scope.page(base),
         description: t.feed_description(&title),
-        language: Some(state.ctx.default_locale.code().to_owned()),
+        language: Some(locale.code().to_owned()),
         generator: Some("Vigie".to_owned()),
         last_build_date: notices.last_modified.map(|d| d.to_rfc2822()),
         pub_date: notices.notices.first().map(|n| n.published.to_rfc2822()),
@@ -310,10 +362,17 @@ fn rss_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> Ve
 }
 
 /// The Atom 1.0 document.
-fn atom_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> Vec<u8> {
+fn atom_body(
+    state: &AppState,
+    scope: &Scope,
+    notices: &Notices,
+    t: &Texts,
+    locale: Locale,
+    lang_query: &str,
+) -> Vec<u8> {
     let base = base_url(state);
     let title = scope.title(&state.ctx.site_title);
-    let lang = state.ctx.default_locale.code().to_owned();
+    let lang = locale.code().to_owned();
     let author = atom::Person {
         name: state.ctx.site_title.clone(),
         uri: Some(format!("{base}/")),
@@ -365,7 +424,7 @@ fn atom_body(state: &AppState, scope: &Scope, notices: &Notices, t: &Texts) -> V
         }),
         links: vec![
             atom::Link {
-                href: scope.feed_url(base, "atom"),
+                href: format!("{}{lang_query}", scope.feed_url(base, "atom")),
                 rel: "self".to_owned(),
                 mime_type: Some("application/atom+xml".to_owned()),
                 ..Default::default()
@@ -389,11 +448,13 @@ const FEED_CACHE: &str = "public, max-age=60";
 
 async fn rss_response(
     state: AppState,
+    uri: Uri,
     headers: HeaderMap,
     slug: Option<String>,
 ) -> Result<Response, FeedError> {
-    let (scope, notices, t) = load(&state, slug).await?;
-    let body = rss_body(&state, &scope, &notices, t);
+    let locale = feed_locale(&state, &uri, &headers);
+    let (scope, notices, t) = load(&state, slug, locale).await?;
+    let body = rss_body(&state, &scope, &notices, t, locale, &lang_query(&uri));
     Ok(conditional(
         &headers,
         RSS_TYPE,
@@ -405,11 +466,13 @@ async fn rss_response(
 
 async fn atom_response(
     state: AppState,
+    uri: Uri,
     headers: HeaderMap,
     slug: Option<String>,
 ) -> Result<Response, FeedError> {
-    let (scope, notices, t) = load(&state, slug).await?;
-    let body = atom_body(&state, &scope, &notices, t);
+    let locale = feed_locale(&state, &uri, &headers);
+    let (scope, notices, t) = load(&state, slug, locale).await?;
+    let body = atom_body(&state, &scope, &notices, t, locale, &lang_query(&uri));
     Ok(conditional(
         &headers,
         ATOM_TYPE,
@@ -421,30 +484,34 @@ async fn atom_response(
 
 async fn site_rss(
     State(state): State<AppState>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, FeedError> {
-    rss_response(state, headers, None).await
+    rss_response(state, uri, headers, None).await
 }
 
 async fn site_atom(
     State(state): State<AppState>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, FeedError> {
-    atom_response(state, headers, None).await
+    atom_response(state, uri, headers, None).await
 }
 
 async fn service_rss(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, FeedError> {
-    rss_response(state, headers, Some(slug)).await
+    rss_response(state, uri, headers, Some(slug)).await
 }
 
 async fn service_atom(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, FeedError> {
-    atom_response(state, headers, Some(slug)).await
+    atom_response(state, uri, headers, Some(slug)).await
 }

@@ -23,7 +23,9 @@ pub const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
 
 /// The calendar route.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/maintenance.ics", get(calendar))
+    Router::new()
+        .route("/maintenance.ics", get(calendar))
+        .layer(axum::middleware::from_fn(crate::vary::accept_language))
 }
 
 /// The plain text of a Markdown message for DESCRIPTION (calendar apps show it raw): text
@@ -100,11 +102,12 @@ fn event(base: &str, w: &CalendarWindow, t: &Texts, tz: chrono_tz::Tz) -> Event 
 
 async fn calendar(
     State(state): State<AppState>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, FeedError> {
     let windows = store::feeds::calendar(&state.ctx.db, Utc::now(), PAST_DAYS).await?;
     let base = state.ctx.base_url.trim_end_matches('/');
-    let t = texts(state.ctx.default_locale);
+    let t = texts(crate::feeds::feed_locale(&state, &uri, &headers));
     let mut cal = Calendar::new();
     cal.name(&t.calendar_name(&state.ctx.site_title));
     for w in &windows {

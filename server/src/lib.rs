@@ -28,3 +28,4 @@ pub mod startup;
 pub mod state;
 pub mod subscribe;
 pub mod telemetry;
+pub mod vary;

@@ -76,12 +76,14 @@ pub fn router(state: AppState) -> Router {
     let cache = state.cache.clone();
     let ctx = state.ctx.clone();
     let options = state.leptos_options.clone();
-    let pages = Router::new().leptos_routes_with_context(
-        &state,
-        routes,
-        move || page_context(&ctx),
-        move || shell(options.clone()),
-    );
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || page_context(&ctx),
+            move || shell(options.clone()),
+        )
+        .layer(axum::middleware::from_fn(crate::vary::accept_language));
 
     Router::new()
         .merge(crate::health::router())
@@ -137,7 +139,10 @@ async fn not_found(State(state): State<AppState>, req: Request<Body>) -> Respons
         move || page_context(&ctx),
         move || shell(options.clone()),
     );
-    handler(req).await.into_response()
+    let uri = req.uri().clone();
+    let mut response = handler(req).await.into_response();
+    crate::vary::mark(&uri, &mut response);
+    response
 }
 
 /// What every Leptos render gets: the app context, and the page's Content-Security-Policy

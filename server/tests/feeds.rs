@@ -305,6 +305,11 @@ async fn site_feeds_list_every_notice_newest_first() {
         .and_then(|c| c.body.clone())
         .unwrap_or_default();
     assert!(body.contains("<p>Les sites sont revenus.</p>"), "{body}");
+    // Issue 15: the entry says which services and the status staff state for each now.
+    assert!(
+        body.contains("Services concernés, état actuel : FrAndroid (Opérationnel)"),
+        "{body}"
+    );
     assert!(atom.updated.is_some());
     let rss = app.feed("/feed.rss").await;
     let summary = rss.entries[6]
@@ -920,7 +925,65 @@ async fn uptime_badge_shows_the_percentage_over_the_asked_days() {
     assert_eq!(body["error"], "unknown service `nope`");
 }
 
+/// Issue 15: `?lang=en` on a French site gives an English feed whose self link keeps the
+/// language; without it the reader's Accept-Language decides, and the response says it
+/// varies on that header (pages too), while an explicit `lang` makes the header irrelevant.
+async fn feeds_honour_lang_and_vary_on_accept_language() {
+    let app = spawn_app("fr").await;
+    story(&app.db).await;
+    for path in ["/feed.rss?lang=en", "/feed.atom?lang=en"] {
+        let feed = app.feed(path).await;
+        assert_eq!(feed.language.as_deref(), Some("en"), "{path}");
+        assert!(
+            titles(&feed).contains(&"[Investigating] Forum lent".to_owned()),
+            "{path}: {:?}",
+            titles(&feed)
+        );
+    }
+    let atom = app.get("/feed.atom?lang=en", &[]).await;
+    assert!(!atom
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.contains("accept-language"))));
+    let body = atom.text().await.expect("body");
+    assert!(
+        body.contains("/feed.atom?lang=en"),
+        "self link keeps the language"
+    );
+
+    let negotiated = app
+        .get("/feed.atom", &[(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9")])
+        .await;
+    let vary: Vec<String> = negotiated
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    assert!(
+        vary.iter().any(|v| v.contains("accept-language")),
+        "{vary:?}"
+    );
+    assert!(negotiated
+        .text()
+        .await
+        .expect("body")
+        .contains("[Investigating] Forum lent"));
+
+    for (path, varies) in [("/", true), ("/history", true), ("/?lang=en", false)] {
+        let res = app.get(path, &[]).await;
+        let has = res
+            .headers()
+            .get_all(header::VARY)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains("accept-language")));
+        assert_eq!(has, varies, "{path}: Vary: Accept-Language");
+    }
+}
+
 on_both!(
+    feeds_honour_lang_and_vary_on_accept_language,
     site_feeds_list_every_notice_newest_first,
     edited_update_keeps_its_id_and_shows_new_text,
     english_site_prefixes_titles_in_english,

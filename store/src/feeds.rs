@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use domain::incident::{IncidentStatus, MaintenanceStatus};
+use domain::incident::{AffectedService, IncidentStatus, MaintenanceStatus};
+use domain::status::ComponentStatus;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -69,6 +70,9 @@ pub struct Notice {
     pub updated: DateTime<Utc>,
     /// Names of the services it touches, in id order.
     pub services: Vec<String>,
+    /// The same services with the status the incident states for each (for a window:
+    /// under maintenance), so an entry can say what each one is going through.
+    pub affected: Vec<AffectedService>,
 }
 
 /// The newest notices and the newest time anything shown in them changed.
@@ -146,6 +150,12 @@ fn maintenance_stages(
     Ok(out.into_iter().filter(|(_, at)| *at <= now).collect())
 }
 
+fn names_of(affected: Option<&Vec<AffectedService>>) -> Vec<String> {
+    affected
+        .map(|a| a.iter().map(|s| s.name.clone()).collect())
+        .unwrap_or_default()
+}
+
 /// A notice, the latest time its content depends on, and a tie-break key for notices
 /// published in the same instant (kind, id, stage).
 type Ranked = (Notice, DateTime<Utc>, (u8, i64, u8));
@@ -187,21 +197,27 @@ pub async fn notices(
         .into_iter()
         .map(|i| (i.id, i))
         .collect();
-    let mut incident_services: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut incident_services: HashMap<i64, Vec<AffectedService>> = HashMap::new();
     for row in incident_service::Entity::find()
         .filter(incident_service::Column::IncidentId.is_in(incident_ids))
         .order_by_asc(incident_service::Column::ServiceId)
         .all(db)
         .await?
     {
+        let status = ComponentStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("incident service of", row.incident_id, &row.status))?;
         let name = names
             .get(&row.service_id)
             .cloned()
-            .unwrap_or(row.service_id);
+            .unwrap_or_else(|| row.service_id.clone());
         incident_services
             .entry(row.incident_id)
             .or_default()
-            .push(name);
+            .push(AffectedService {
+                service_id: row.service_id,
+                name,
+                status,
+            });
     }
 
     // Maintenance windows: each notice's time is its window's `created_at`, `starts_at` or
@@ -236,7 +252,7 @@ pub async fn notices(
             windows.insert(m.id, m);
         }
     }
-    let mut window_services: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut window_services: HashMap<i64, Vec<AffectedService>> = HashMap::new();
     for row in maintenance_service::Entity::find()
         .filter(maintenance_service::Column::MaintenanceId.is_in(windows.keys().copied()))
         .order_by_asc(maintenance_service::Column::ServiceId)
@@ -246,11 +262,15 @@ pub async fn notices(
         let name = names
             .get(&row.service_id)
             .cloned()
-            .unwrap_or(row.service_id);
+            .unwrap_or_else(|| row.service_id.clone());
         window_services
             .entry(row.maintenance_id)
             .or_default()
-            .push(name);
+            .push(AffectedService {
+                service_id: row.service_id,
+                name,
+                status: ComponentStatus::UnderMaintenance,
+            });
     }
 
     let mut all: Vec<Ranked> = Vec::new();
@@ -272,7 +292,8 @@ pub async fn notices(
                 message_html: u.message_html,
                 published: u.created_at,
                 updated,
-                services: incident_services.get(&inc.id).cloned().unwrap_or_default(),
+                affected: incident_services.get(&inc.id).cloned().unwrap_or_default(),
+                services: names_of(incident_services.get(&inc.id)),
             },
             inc.updated_at.min(now).max(updated),
             (0, u.id, 0),
@@ -292,7 +313,8 @@ pub async fn notices(
                     message_html: m.message_html.clone(),
                     published: at,
                     updated: at,
-                    services: window_services.get(&m.id).cloned().unwrap_or_default(),
+                    affected: window_services.get(&m.id).cloned().unwrap_or_default(),
+                    services: names_of(window_services.get(&m.id)),
                 },
                 m.updated_at.min(now).max(at),
                 (1, m.id, stage as u8),

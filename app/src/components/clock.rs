@@ -1,15 +1,25 @@
-//! "Updated 12 s ago": counts from the server's `generated_at`. The server renders the first
-//! value; only the hydrated page ticks, so the text is the same on both sides at hydration.
+//! "Updated 12 s ago": counts from the server's `generated_at`. The server renders the
+//! absolute time ("Mis à jour à 10:42:05 (heure de Paris)"), which stays true with JS off;
+//! the hydrated page renders the same text first (hydration matches), then its effect turns
+//! it into a relative time that ticks every second.
 
 use chrono::{DateTime, Utc};
+use domain::incident::SiteTime;
 use domain::locale::Locale;
 use leptos::prelude::*;
 
 #[component]
-pub fn UpdatedClock(generated_at: DateTime<Utc>) -> impl IntoView {
+pub fn UpdatedClock(
+    generated_at: DateTime<Utc>,
+    /// The same instant in the site timezone, for the text shown without JS.
+    local: Option<SiteTime>,
+    zone: String,
+) -> impl IntoView {
     let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
     let generated_ms = generated_at.timestamp_millis();
     let (now_ms, set_now_ms) = signal(generated_ms);
+    let (ticking, set_ticking) = signal(false);
+    // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -21,11 +31,16 @@ pub fn UpdatedClock(generated_at: DateTime<Utc>) -> impl IntoView {
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = set_now_ms;
+        set_ticking.set(true);
     });
     let seconds = move || ((now_ms.get() - generated_ms).max(0) / 1000) as u64;
+    let text = move || match (ticking.get(), local) {
+        (false, Some(at)) => t.updated_at(&at, &zone),
+        _ => t.updated_ago(seconds()),
+    };
     view! {
         <time class="updated-clock" datetime=generated_at.to_rfc3339()>
-            {move || t.updated_ago(seconds())}
+            {text}
         </time>
     }
 }

@@ -5,7 +5,8 @@ use domain::locale::Locale;
 use domain::page::GroupView;
 use leptos::prelude::*;
 
-use crate::components::day_bar::{DayBar, Tips};
+use crate::components::day_bar::{DayBar, Tips, MOBILE_DAYS};
+use crate::components::site_chrome::href;
 use crate::components::status_label::StatusLabel;
 
 #[component]
@@ -58,18 +59,32 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                         let coverage = domain::availability::Coverage::of(&s.days);
                         let uptime = t.uptime_figure(s.uptime_90d, coverage);
                         let over = t.uptime_over_days(coverage.days);
+                        // Narrow screens show the last 30 days of the bar: the figure
+                        // beside it is over those same days there.
+                        let recent = &s.days[s.days.len().saturating_sub(MOBILE_DAYS)..];
+                        let recent_coverage = domain::availability::Coverage::of(recent);
+                        let uptime_recent = t.uptime_figure(
+                            domain::availability::uptime_pct(recent),
+                            recent_coverage,
+                        );
+                        let over_recent = t.uptime_over_days(recent_coverage.days);
                         view! {
                             <li class="service" data-service=s.slug.clone() data-status=s.state.css_class()>
                                 <div class="service-main">
-                                    <a class="service-name" href=format!("/services/{}", s.slug)>{s.name.clone()}</a>
+                                    <a class="service-name" href=href(&format!("/services/{}", s.slug), &[])>{s.name.clone()}</a>
                                     {s.description.clone().map(|d| view! { <span class="service-description">{d}</span> })}
                                     {s.cause.as_deref().map(|c| view! { <span class="service-cause">{t.cause(c)}</span> })}
                                 </div>
                                 <StatusLabel state=s.state/>
-                                <p class="service-uptime">
+                                <p class="service-uptime uptime-all">
                                     <span class="uptime-figure">{uptime}</span>
                                     " "
                                     <span class="uptime-over">{over}</span>
+                                </p>
+                                <p class="service-uptime uptime-mobile">
+                                    <span class="uptime-figure">{uptime_recent}</span>
+                                    " "
+                                    <span class="uptime-over">{over_recent}</span>
                                 </p>
                                 <DayBar name=s.name.clone() days=s.days tips=Tips::Shared { bar: s.slug.clone() }/>
                             </li>

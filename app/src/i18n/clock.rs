@@ -61,6 +61,18 @@ impl Texts {
         pick!(self, format!("Mis à jour {fr}"), format!("Updated {en}"))
     }
 
+    /// "Mis à jour à 10:42:05 (heure de Paris)": the page's time when no script makes it
+    /// relative.
+    pub fn updated_at(&self, t: &SiteTime, zone: &str) -> String {
+        let hms = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+        let text = pick!(
+            self,
+            format!("Mis à jour à {hms}"),
+            format!("Updated at {hms}")
+        );
+        self.labelled(text, zone)
+    }
+
     fn just_updated(&self) -> &'static str {
         pick!(self, "Mis à jour à l'instant", "Updated just now")
     }

@@ -43,6 +43,14 @@ impl Texts {
         }
     }
 
+    /// "Services concernés, état actuel : FrAndroid (Panne majeure)".
+    pub fn services_now(&self, list: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Services concernés, état actuel : {list}"),
+            Locale::En => format!("Services concerned, current status: {list}"),
+        }
+    }
+
     /// The feed's description: "Incidents et maintenances de Humanoid".
     pub fn feed_description(&self, of: &str) -> String {
         match self.locale {

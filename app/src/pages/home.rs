@@ -135,7 +135,7 @@ fn Overview(
         <section class=banner_class aria-live="polite">
             <p class="banner-text">{banner.1}</p>
             <p class="freshness">
-                <UpdatedClock generated_at=page.generated_at/>
+                <UpdatedClock generated_at=page.generated_at local=page.generated_local zone=zone.clone()/>
                 {data_as_of.map(|at| view! {
                     " · "
                     <time class="data-as-of" datetime=at.to_rfc3339()>{t.data_as_of(&at, &zone)}</time>

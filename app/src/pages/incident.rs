@@ -48,7 +48,7 @@ pub fn LoadError(t: &'static Texts) -> impl IntoView {
     view! {
         <PageTitle text=t.error_loading/>
         <h1>{t.error_loading}</h1>
-        <p><a href="/">{t.back_home}</a></p>
+        <p><a href=href("/", &[])>{t.back_home}</a></p>
     }
 }
 

@@ -3,7 +3,7 @@
 use domain::locale::Locale;
 use leptos::prelude::*;
 
-use crate::components::site_chrome::PageTitle;
+use crate::components::site_chrome::{href, PageTitle};
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -15,6 +15,6 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <PageTitle text=t.not_found/>
         <h1>{t.not_found}</h1>
-        <p><a href="/">{t.back_home}</a></p>
+        <p><a href=href("/", &[])>{t.back_home}</a></p>
     }
 }

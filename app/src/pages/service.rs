@@ -149,12 +149,12 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                                     );
                                     view! {
                                         <tr data-location=l.location_id.clone()>
-                                            <td>{l.monitor}</td>
-                                            <td>{l.location_name}</td>
-                                            <td>{l.last_at.map(|a| t.naive_date_time(a, &tz)).unwrap_or_default()}</td>
-                                            <td class=outcome_class>{t.outcome(l.outcome)}</td>
-                                            <td>{l.latency_ms.map(|ms| t.ms(i64::from(ms))).unwrap_or_default()}</td>
-                                            <td>{l.reason.unwrap_or_default()}</td>
+                                            <td data-label=c_monitor>{l.monitor}</td>
+                                            <td data-label=c_location>{l.location_name}</td>
+                                            <td data-label=c_last>{l.last_at.map(|a| t.naive_date_time(a, &tz)).unwrap_or_default()}</td>
+                                            <td data-label=c_outcome class=outcome_class>{t.outcome(l.outcome)}</td>
+                                            <td data-label=c_latency>{l.latency_ms.map(|ms| t.ms(i64::from(ms))).unwrap_or_default()}</td>
+                                            <td data-label=c_reason>{l.reason.unwrap_or_default()}</td>
                                         </tr>
                                     }
                                 })
@@ -226,7 +226,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
         <PageTitle text=format!("{} — {}", s.name, page.site_title)/>
         <Link rel="alternate" type_="application/rss+xml" title=t.feed_title("RSS", &s.name) href=rss.clone()/>
         <Link rel="alternate" type_="application/atom+xml" title=t.feed_title("Atom", &s.name) href=atom.clone()/>
-        <p class="breadcrumb"><a href="/">{t.back_home}</a></p>
+        <p class="breadcrumb"><a href=href("/", &[])>{t.back_home}</a></p>
         <article class="service-page" data-service=slug.clone() data-status=s.state.css_class()>
             <header class="service-header">
                 <h1>{s.name.clone()}</h1>
