@@ -717,6 +717,24 @@ async fn the_overview_banner_reads_open_incidents_and_keeps_recent_ones() {
     assert!(html.contains(&format!("href=\"/incidents/{open}\"")));
     let (_, en) = app.page("/?lang=en").await;
     assert!(en.contains("Major outage: 1 incident in progress"));
+    // The subscribe control, with the feeds and calendar in the page's language.
+    assert!(en.contains("<summary>Subscribe</summary>"));
+    for feed in [
+        "/feed.rss?lang=en",
+        "/feed.atom?lang=en",
+        "/maintenance.ics?lang=en",
+    ] {
+        assert!(en.contains(&format!("href=\"{feed}\"")), "{feed}");
+    }
+    for path in ["/history", "/maintenance", &format!("/incidents/{open}")] {
+        let (_, html) = app.page(path).await;
+        assert!(
+            html.contains("<summary>S&#x27;abonner</summary>")
+                || html.contains("<summary>S'abonner</summary>"),
+            "{path}"
+        );
+        assert!(html.contains("href=\"/feed.atom?lang=fr\""), "{path}");
+    }
     assert!(
         en.contains(&format!("href=\"/incidents/{open}?lang=en\"")),
         "the card keeps the reader's language"

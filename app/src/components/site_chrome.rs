@@ -147,9 +147,28 @@ pub fn SiteHeader() -> impl IntoView {
                 <ul>{nav}</ul>
             </nav>
             <div class="site-tools">
+                <Subscribe locale/>
                 <nav class="lang-switch" aria-label=t.language>{langs}</nav>
                 <ThemeToggle locale/>
             </div>
         </header>
+    }
+}
+
+/// "S'abonner": the site's feeds and maintenance calendar in the page's language, on every
+/// public page. A `<details>` opens without JS.
+#[component]
+fn Subscribe(locale: Locale) -> impl IntoView {
+    let t = crate::i18n::texts(locale);
+    let lang = locale.code();
+    view! {
+        <details class="subscribe">
+            <summary>{t.subscribe()}</summary>
+            <ul>
+                <li><a href=format!("/feed.rss?lang={lang}") type="application/rss+xml">{t.feed_rss()}</a></li>
+                <li><a href=format!("/feed.atom?lang={lang}") type="application/atom+xml">{t.feed_atom()}</a></li>
+                <li><a href=format!("/maintenance.ics?lang={lang}") type="text/calendar">{t.calendar_link()}</a></li>
+            </ul>
+        </details>
     }
 }

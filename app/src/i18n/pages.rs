@@ -5,6 +5,16 @@ use domain::locale::Locale;
 use super::Texts;
 
 impl Texts {
+    pub fn subscribe(&self) -> &'static str {
+        pick!(self, "S'abonner", "Subscribe")
+    }
+    pub fn calendar_link(&self) -> &'static str {
+        pick!(
+            self,
+            "Calendrier des maintenances (iCal)",
+            "Maintenance calendar (iCal)"
+        )
+    }
     pub fn nav_label(&self) -> &'static str {
         pick!(self, "Navigation principale", "Main navigation")
     }
