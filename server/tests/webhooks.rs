@@ -397,7 +397,124 @@ async fn ten_failures_in_a_row_pause_a_webhook() {
         .any(|d| d.state == store::outbox::state::CANCELLED));
 }
 
+async fn staff_list_search_export_and_delete_subscribers() {
+    let app = Server::start(&catalog(None), Probes::Off).await;
+    let hash = store::users::hash_password("correct horse battery").unwrap();
+    let user = store::users::create(
+        &app.db,
+        "ops@example.org",
+        Role::Editor,
+        &hash,
+        &Actor::cli(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (token, _) = store::tokens::create(
+        &app.db,
+        user.id,
+        "t",
+        &[Scope::IncidentsWrite],
+        &Actor::cli(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    for (a, services) in [
+        ("ann@example.org", Some(vec!["frandroid".to_owned()])),
+        ("=bob@example.org", None),
+    ] {
+        store::subscribers::confirm(
+            &app.db,
+            &Wanted {
+                kind: "email".into(),
+                address: a.into(),
+                contact: None,
+                language: "fr".into(),
+                services,
+            },
+            None,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    let c = client();
+    let url = format!("{}/api/v1/subscribers", app.base);
+    assert_eq!(c.get(&url).send().await.unwrap().status(), 401);
+    let all: Value = c
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["total"], 2);
+    assert_eq!(all["counts"]["email"], 2);
+    assert_eq!(all["counts"]["whole_page"], 1);
+    assert_eq!(all["counts"]["per_service"]["frandroid"], 1);
+    let found: Value = c
+        .get(format!("{url}?q=ANN"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1);
+    let id = found["subscribers"][0]["id"].as_i64().unwrap();
+    let csv = c
+        .get(format!("{url}.csv"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.contains("\"ann@example.org\"") && csv.contains("\"'=bob@example.org\""),
+        "{csv}"
+    );
+    assert_eq!(
+        c.delete(format!("{url}/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        c.delete(format!("{url}/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert!(
+        store::subscribers::find(&app.db, "email", "ann@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let audit = store::audit::list(&app.db, &Default::default(), 0, 100)
+        .await
+        .unwrap()
+        .0;
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "subscriber.delete")
+        .expect("audited");
+    assert!(!entry.details.contains("ann@"), "the log keeps no address");
+}
+
 on_both!(
+    staff_list_search_export_and_delete_subscribers,
     staff_create_a_webhook_that_receives_signed_statuspage_payloads,
     a_reader_subscribes_a_webhook_through_a_confirmed_contact_address,
     ten_failures_in_a_row_pause_a_webhook,

@@ -1,5 +1,6 @@
 //! `/api/v1/webhooks`: staff create, list, resume and delete webhook subscriptions and read
-//! their delivery log. Bearer token with the `incidents:write` scope (who publishes incidents
+//! their delivery log. `GET /api/v1/subscribers` (search, counts per service),
+//! `GET /api/v1/subscribers.csv` and `DELETE /api/v1/subscribers/{id}`: every subscriber. Bearer token with the `incidents:write` scope (who publishes incidents
 //! decides where they go); every change audited.
 
 use axum::extract::{Path, State};
@@ -21,6 +22,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/webhooks/{id}", axum::routing::delete(remove))
         .route("/api/v1/webhooks/{id}/resume", post(resume))
         .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
+        .route("/api/v1/subscribers", get(subscribers))
+        .route("/api/v1/subscribers.csv", get(subscribers_csv))
+        .route(
+            "/api/v1/subscribers/{id}",
+            axum::routing::delete(remove_subscriber),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }
 
@@ -147,4 +154,123 @@ async fn deliveries(
             "next_attempt_at": d.next_attempt_at,
         })).collect::<Vec<_>>(),
     })))
+}
+
+#[derive(Deserialize)]
+struct Search {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+const PER_PAGE: u64 = 100;
+
+async fn subscribers(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    axum::extract::Query(s): axum::extract::Query<Search>,
+) -> Result<Json<Value>, ApiError> {
+    require(&caller)?;
+    let page = s.page.unwrap_or(0);
+    let (rows, total) =
+        store::subscribers::list(&state.ctx.db, None, s.q.as_deref(), page, PER_PAGE).await?;
+    let counts = store::subscribers::counts(&state.ctx.db).await?;
+    Ok(Json(json!({
+        "total": total,
+        "page": page,
+        "per_page": PER_PAGE,
+        "counts": {
+            "email": counts.email,
+            "webhook": counts.webhook,
+            "whole_page": counts.whole_page,
+            "per_service": counts.per_service,
+        },
+        "subscribers": rows.iter().map(|r| json!({
+            "id": r.id,
+            "kind": r.kind,
+            "address": r.address,
+            "contact": r.contact,
+            "language": r.language,
+            "services": r.services,
+            "confirmed_at": r.confirmed_at,
+            "paused_at": r.paused_at,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+/// One CSV field: quoted, quotes doubled, and a leading `= + - @` defused so a spreadsheet
+/// never runs an address as a formula. (Four rules; no CSV crate is in the build.)
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+async fn subscribers_csv(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    require(&caller)?;
+    let rows = store::subscribers::all(&state.ctx.db).await?;
+    let mut out = String::from("id,kind,address,contact,language,services,confirmed_at\n");
+    for r in rows {
+        let services = r.services.map_or_else(|| "*".to_owned(), |s| s.join(" "));
+        let line = [
+            r.id.to_string(),
+            r.kind,
+            r.address,
+            r.contact.unwrap_or_default(),
+            r.language,
+            services,
+            r.confirmed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ]
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"subscribers.csv\"",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+async fn remove_subscriber(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    require(&caller)?;
+    if store::subscribers::delete(&state.ctx.db, id, Some(&caller.actor()), Utc::now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        assert_eq!(csv_field("a@example.org"), "\"a@example.org\"");
+    }
 }
