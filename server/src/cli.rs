@@ -61,6 +61,11 @@ pub enum Command {
     },
     /// Validate the configuration file and print a one-line summary.
     CheckConfig,
+    /// Manage API tokens (`add`, `list`, `revoke`): the token is printed once.
+    Token {
+        #[command(subcommand)]
+        command: crate::token_command::TokenCommand,
+    },
     /// Manage remote probe agents' tokens (`create`, `list`, `revoke`).
     AgentToken {
         #[command(subcommand)]
@@ -141,6 +146,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             report(probe(&catalog, service.as_deref(), source).await)
         }
+        Command::Token { command } => crate::token_command::run(&cli.database_url, command).await,
         Command::AgentToken { command } => {
             crate::agent_token::run(&cli.database_url, command).await
         }

@@ -29,3 +29,4 @@ pub mod state;
 pub mod subscribe;
 pub mod telemetry;
 pub mod vary;
+pub mod token_command;

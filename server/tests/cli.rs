@@ -197,3 +197,131 @@ fn every_command_has_help() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
     }
 }
+
+/// `vigie token add|list|revoke` against a real SQLite database: the value is printed once
+/// and works, `list` never shows it, revoking stops it, and both changes are audited.
+#[test]
+fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let db = rt.block_on(async {
+        let db = store::connect(&db_url).await.expect("connect");
+        store::migrate(&db).await.expect("migrate");
+        let hash = store::users::hash_password("correct horse battery staple").expect("hash");
+        store::users::create(
+            &db,
+            "ops@example.org",
+            store::users::Role::Editor,
+            &hash,
+            &store::audit::Actor::cli(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("user");
+        db
+    });
+    let run = |args: &[&str]| {
+        vigie()
+            .args(["--database-url", &db_url])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+
+    let bad = run(&[
+        "token",
+        "add",
+        "deploy",
+        "--user",
+        "ops@example.org",
+        "--scope",
+        "root",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope `root`"));
+    let nobody = run(&[
+        "token",
+        "add",
+        "deploy",
+        "--user",
+        "x@example.org",
+        "--scope",
+        "incidents:write",
+    ]);
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no staff account"));
+
+    let out = run(&[
+        "token",
+        "add",
+        "deploy",
+        "--user",
+        "OPS@example.org",
+        "--scope",
+        "incidents:write",
+        "--scope",
+        "maintenance:write",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert_eq!(value.lines().count(), 1, "only the token on stdout");
+    let (token, owner) = rt
+        .block_on(store::tokens::authenticate(&db, &value, chrono::Utc::now()))
+        .expect("authenticate")
+        .expect("the printed token works");
+    assert_eq!(owner.email, "ops@example.org");
+    assert_eq!(
+        token.scopes,
+        vec![
+            store::tokens::Scope::IncidentsWrite,
+            store::tokens::Scope::MaintenanceWrite
+        ]
+    );
+
+    let list = run(&["token", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout).to_string();
+    assert!(
+        listed.contains("deploy") && listed.contains("ops@example.org"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&value), "list must not show the value");
+
+    let revoke = run(&["token", "revoke", &token.id.to_string()]);
+    assert!(
+        revoke.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoke.stderr)
+    );
+    assert!(rt
+        .block_on(store::tokens::authenticate(&db, &value, chrono::Utc::now()))
+        .expect("authenticate")
+        .is_none());
+    assert!(String::from_utf8_lossy(&run(&["token", "list"]).stdout).contains("revoked"));
+    assert!(!run(&["token", "revoke", "999"]).status.success());
+
+    let actions: Vec<String> = rt.block_on(async {
+        use sea_orm::{ConnectionTrait, Statement};
+        db.query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT action FROM audit_events ORDER BY id",
+        ))
+        .await
+        .expect("audit")
+        .iter()
+        .map(|r| r.try_get::<String>("", "action").expect("action"))
+        .collect()
+    });
+    assert!(actions.iter().any(|a| a == "token.create"), "{actions:?}");
+    assert!(actions.iter().any(|a| a == "token.revoke"), "{actions:?}");
+}
