@@ -28,5 +28,5 @@ pub mod startup;
 pub mod state;
 pub mod subscribe;
 pub mod telemetry;
-pub mod vary;
 pub mod token_command;
+pub mod vary;
