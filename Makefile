@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page
+.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -128,3 +128,10 @@ bench-page: build-wasm
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	$(CARGO) bench -p server --bench page -- $(BENCH_ARGS)
+
+# What a hostile client costs (release build, the server in its own process): resident memory
+# under a 64-client sign-in flood for 20 s, and the latency of `/` with 20,000 idle sockets
+# open (README, Performance; docs/security.md). Holds 20,000 sockets: the file-handle hard
+# limit (`ulimit -Hn`) must allow 10,000 per holder process.
+bench-abuse: build-wasm
+	$(CARGO) bench -p server --bench abuse -- $(BENCH_ARGS)

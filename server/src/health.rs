@@ -1,4 +1,7 @@
-//! `/healthz` (the process answers) and `/readyz` (the database answers).
+//! `/healthz` (the process answers) and `/readyz` (the database answers). Both are public, so
+//! they say no more than up or down and since when: no version, no database kind, no error
+//! text (an attacker would read which flaws to try; operators have the logs and
+//! `vigie --version`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,23 +19,18 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+    Json(json!({ "status": "ok" }))
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = store::backend_name(&state.ctx.db);
     match store::ping(&state.ctx.db).await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": database })),
-        ),
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({
                     "status": "unavailable",
-                    "database": database,
                     "error": "database unreachable",
                     // Since when the change hub's watcher has seen it so (public pages are
                     // served from their last good rendering meanwhile).

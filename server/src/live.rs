@@ -12,12 +12,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Extension, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::auth::Client;
 use crate::changes::Change;
 use crate::probe::engine::Engine;
 use crate::state::AppState;
@@ -26,6 +29,9 @@ const FRESHNESS_EVERY: Duration = Duration::from_secs(15);
 
 /// What one open stream keeps between events.
 struct Feed {
+    /// This stream's place under the `/events` ceilings (crate::limits), given back when the
+    /// stream closes.
+    _slot: Option<crate::limits::Slot>,
     changes: Option<tokio::sync::broadcast::Receiver<domain::topology::StatusChange>>,
     hub: tokio::sync::broadcast::Receiver<crate::changes::Change>,
     freshness: tokio::time::Interval,
@@ -41,7 +47,18 @@ pub fn router() -> Router<AppState> {
 async fn events(
     State(state): State<AppState>,
     engine: Option<Extension<Arc<Engine>>>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    ceilings: Option<Extension<crate::limits::EventStreams>>,
+    parts: Parts,
+) -> Response {
+    // Served by crate::limits::serve, every stream takes a slot (per address, then in all);
+    // over a ceiling the page is told why, and reloading by hand still works.
+    let slot = match (ceilings, Client::from_parts(&parts, &state.auth).ip) {
+        (Some(Extension(ceilings)), Some(ip)) => match ceilings.0.take(ip, false) {
+            Ok(slot) => Some(slot),
+            Err(refusal) => return refused(refusal),
+        },
+        _ => None,
+    };
     let interval = |every| {
         let mut i = tokio::time::interval(every);
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -49,6 +66,7 @@ async fn events(
     };
     let feed = Feed {
         _client: crate::metrics::SseClient::open(),
+        _slot: slot,
         changes: engine.map(|Extension(e)| e.subscribe()),
         hub: state.hub.subscribe(),
         freshness: interval(FRESHNESS_EVERY),
@@ -63,7 +81,7 @@ async fn events(
         if let Some(e) = feed.first.take() {
             // The first ticks complete at once.
             feed.freshness.tick().await;
-            return Some((Ok(e), feed));
+            return Some((Ok::<Event, Infallible>(e), feed));
         }
         let event = next_event(&mut feed).await;
         Some((Ok(event), feed))
@@ -71,7 +89,26 @@ async fn events(
     // Ends when the server shuts down, so an open page never holds the shutdown up (the
     // browser reconnects to the restarted server by itself).
     let stream = futures::StreamExt::take_until(stream, state.shutdown.clone().cancelled_owned());
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// The answer to a stream over a ceiling: 429 when this address holds its share, 503 when the
+/// server holds all it may; both with a sentence and `Retry-After`.
+fn refused(refusal: crate::limits::Refusal) -> Response {
+    let (status, text) = match refusal {
+        crate::limits::Refusal::PerAddress => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many live-update streams open from your address; close some pages.",
+        ),
+        crate::limits::Refusal::Total => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is at its limit of live-update streams; reload the page later.",
+        ),
+    };
+    tracing::debug!(?refusal, "event stream refused");
+    (status, [(header::RETRY_AFTER, "30")], text).into_response()
 }
 
 async fn next_event(feed: &mut Feed) -> Event {

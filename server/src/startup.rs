@@ -326,9 +326,12 @@ pub async fn spawn_probing_from(
             () = stop.cancelled() => {}
         }
     });
+    let limits = crate::limits::Limits::from_env()?;
+    let proxies = state.auth.trusted_proxies.clone();
     let task = tokio::spawn(serve_until_shutdown(
         listener,
         app,
+        (limits, proxies),
         shutdown.clone(),
         engine,
     ));
@@ -349,15 +352,19 @@ pub async fn spawn_probing_from(
 async fn serve_until_shutdown(
     listener: tokio::net::TcpListener,
     app: Router,
+    (limits, trusted_proxies): (crate::limits::Limits, std::sync::Arc<Vec<std::net::IpAddr>>),
     shutdown: CancellationToken,
     engine: Option<std::sync::Arc<crate::probe::engine::Engine>>,
 ) -> std::io::Result<()> {
     const REQUESTS_WITHIN: Duration = Duration::from_secs(4);
-    let server = axum::serve(
+    // Timeouts and connection ceilings: crate::limits.
+    let server = crate::limits::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        app,
+        limits,
+        trusted_proxies,
+        shutdown.clone().cancelled_owned(),
+    );
     let result = tokio::select! {
         r = server => r,
         () = async {

@@ -90,17 +90,20 @@ async fn english_is_chosen_by_query_or_accept_language() {
 }
 
 #[tokio::test]
-async fn health_and_readiness_answer_json() {
+async fn health_and_readiness_answer_json_and_say_nothing_else() {
     let app = spawn_app().await;
     let res = app.get("/healthz", &[]).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("json");
-    assert_eq!(body["status"], "ok");
+    assert_eq!(body, serde_json::json!({ "status": "ok" }), "no version");
     let res = app.get("/readyz", &[]).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("json");
-    assert_eq!(body["status"], "ready");
-    assert_eq!(body["database"], "sqlite");
+    assert_eq!(
+        body,
+        serde_json::json!({ "status": "ready" }),
+        "no database kind"
+    );
 }
 
 #[tokio::test]

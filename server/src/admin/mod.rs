@@ -164,6 +164,10 @@ pub fn bad_credentials(l: L) -> &'static str {
     )
 }
 
+/// Too many sign-ins at once: the next attempt is tried again shortly.
+pub const SIGN_IN_BUSY: &str = "Trop de connexions en cours : réessayez dans un instant. \
+     Too many sign-ins at once: try again in a moment.";
+
 async fn login(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let client = Client::from_parts(&parts, &state.auth);
@@ -171,8 +175,12 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     if !auth::same_origin(&parts.headers) {
         return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
     }
-    let login_cookie = auth::cookie(&parts.headers, auth::LOGIN_CSRF_COOKIE).map(str::to_owned);
-    let previous = auth::cookie(&parts.headers, auth::SESSION_COOKIE).map(str::to_owned);
+    let login_cookie = client
+        .read_cookie(&parts.headers, auth::LOGIN_CSRF_COOKIE)
+        .map(str::to_owned);
+    let previous = client
+        .read_cookie(&parts.headers, auth::SESSION_COOKIE)
+        .map(str::to_owned);
     let user_agent = parts
         .headers
         .get(header::USER_AGENT)
@@ -183,7 +191,10 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         Err(r) => return r,
     };
     let posted_token = auth::form_get(&fields, "csrf").unwrap_or("");
-    if !login_cookie.is_some_and(|c| auth::same_secret(&c, posted_token)) {
+    // A non-empty pair that matches: an empty cookie and an empty field prove nothing.
+    let pair_ok =
+        login_cookie.is_some_and(|c| !c.is_empty() && auth::same_secret(&c, posted_token));
+    if !pair_ok {
         return (StatusCode::FORBIDDEN, "invalid or missing CSRF token").into_response();
     }
     let email = store::users::normalize_email(auth::form_get(&fields, "email").unwrap_or(""));
@@ -195,40 +206,59 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     let address = client.ip_string().unwrap_or_default();
     let again =
         |status: StatusCode, msg: &str| login_page(l, posted_token, Some(msg), &email, status);
-    if let Some(wait) = state.auth.throttle.wait(&email, &address, Instant::now()) {
-        tracing::warn!(address, "sign-in throttled");
-        return (
-            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
-            again(
-                StatusCode::TOO_MANY_REQUESTS,
-                l.t(
-                    "Trop de tentatives : réessayez dans quelques minutes.",
-                    "Too many attempts: try again in a few minutes.",
+    let ip = client
+        .ip
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let attempt = match state.auth.throttle.begin(&email, ip, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            tracing::warn!(address, "sign-in throttled");
+            return (
+                [(
+                    header::RETRY_AFTER,
+                    refused.wait.as_secs().max(1).to_string(),
+                )],
+                again(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    l.t(
+                        "Trop de tentatives : réessayez dans quelques minutes.",
+                        "Too many attempts: try again in a few minutes.",
+                    ),
                 ),
-            ),
-        )
-            .into_response();
-    }
+            )
+                .into_response();
+        }
+    };
     let found = match store::users::find_for_login(&state.ctx.db, &email).await {
         Ok(f) => f,
         Err(e) => return internal(e),
     };
-    let verified = tokio::task::spawn_blocking(move || match found {
-        Some((user, hash)) => store::users::verify_password(&hash, &password).then_some(user),
-        None => {
-            store::users::verify_nothing(&password);
-            None
-        }
-    })
-    .await;
+    let verified = state
+        .auth
+        .hashing
+        .run(move || match found {
+            Some((user, hash)) => store::users::verify_password(&hash, &password).then_some(user),
+            None => {
+                store::users::verify_nothing(&password);
+                None
+            }
+        })
+        .await;
     let user = match verified {
         Ok(Some(user)) => user,
         Ok(None) => {
-            state.auth.throttle.failed(&email, &address, Instant::now());
+            failed(&state, attempt).await;
             tracing::info!(address, "sign-in failed");
             return again(StatusCode::UNAUTHORIZED, bad_credentials(l));
         }
-        Err(e) => return internal(e),
+        Err(auth::hashing::Busy) => {
+            tracing::warn!(address, "sign-in refused: password hashing busy");
+            return (
+                [(header::RETRY_AFTER, "1")],
+                again(StatusCode::TOO_MANY_REQUESTS, SIGN_IN_BUSY),
+            )
+                .into_response();
+        }
     };
     if user.totp {
         let code = auth::form_get(&fields, "code").unwrap_or("");
@@ -237,12 +267,12 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
             Err(e) => return internal(e),
         };
         if !passed {
-            state.auth.throttle.failed(&email, &address, Instant::now());
+            failed(&state, attempt).await;
             tracing::info!(address, "sign-in failed: one-time code");
             return again(StatusCode::UNAUTHORIZED, bad_credentials(l));
         }
     }
-    state.auth.throttle.succeeded(&email);
+    attempt.succeeded();
     let started = store::sessions::start(
         &state.ctx.db,
         &user,
@@ -268,6 +298,35 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
             res
         }
         Err(e) => internal(e),
+    }
+}
+
+/// Counts a failed sign-in; when it shows the account under attack from many addresses,
+/// staff read it in the audit log (once an hour per account).
+async fn failed(state: &AppState, attempt: auth::throttle::Attempt) {
+    let Some(alert) = attempt.failed(Instant::now()) else {
+        return;
+    };
+    tracing::warn!(
+        account = alert.account,
+        failures = alert.failures,
+        "sign-in: account under attack from many addresses"
+    );
+    let recorded = store::audit::record(
+        &state.ctx.db,
+        &store::audit::Actor::system(),
+        "auth.under_attack",
+        Some(("account", alert.account.clone())),
+        serde_json::json!({
+            "email": alert.account,
+            "failures_last_hour": alert.failures,
+            "note": "each address now gets one free failure on this account",
+        }),
+        Utc::now(),
+    )
+    .await;
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "audit of an attack failed");
     }
 }
 

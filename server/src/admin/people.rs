@@ -174,12 +174,19 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
     let (Some(role), true) = (role, errors.is_empty()) else {
         return users_page(&state, staff, form, errors, None).await;
     };
-    let hash =
-        match tokio::task::spawn_blocking(move || store::users::hash_password(&password)).await {
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => return internal(e),
-            Err(e) => return internal(e),
-        };
+    let hash = match state
+        .auth
+        .hashing
+        .run(move || store::users::hash_password(&password))
+        .await
+    {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => return internal(e),
+        Err(crate::auth::hashing::Busy) => {
+            let busy = ui::Notice::error(super::SIGN_IN_BUSY);
+            return users_page(&state, staff, form, errors, Some(busy)).await;
+        }
+    };
     match store::users::create(
         &state.ctx.db,
         &form.email,

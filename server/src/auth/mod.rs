@@ -2,6 +2,7 @@
 //! configured proxies), staff sessions from the session cookie, CSRF and Origin checks on
 //! every state-changing form, and bearer tokens for the write API.
 
+pub mod hashing;
 pub mod path;
 pub mod throttle;
 pub mod totp;
@@ -19,7 +20,7 @@ use store::sessions::Session;
 use store::users::User;
 use subtle::ConstantTimeEq;
 
-/// Name of the session cookie. The `__Host-` prefix is used when served over TLS.
+/// Name of the session cookie. Over TLS it is `__Host-vigie_session` (see [`Client::cookie`]).
 pub const SESSION_COOKIE: &str = "vigie_session";
 /// Name of the cookie carrying the sign-in form's CSRF value (double submit).
 pub const LOGIN_CSRF_COOKIE: &str = "vigie_login_csrf";
@@ -31,6 +32,8 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 #[derive(Clone, Debug, Default)]
 pub struct AuthState {
     pub throttle: Arc<throttle::Throttle>,
+    /// The bounded password-hashing slots every sign-in and password change goes through.
+    pub hashing: Arc<hashing::Hashing>,
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Set when `site.base_url` is https: cookies are always `Secure`.
@@ -62,6 +65,7 @@ impl AuthState {
             .collect();
         AuthState {
             throttle: Arc::default(),
+            hashing: Arc::default(),
             trusted_proxies: Arc::new(proxies),
             always_secure: base_url.starts_with("https://"),
             default_locale: domain::locale::Locale::default(),
@@ -104,11 +108,28 @@ impl Client {
         self.ip.map(|ip| ip.to_string())
     }
 
-    /// The cookie name and attributes for a cookie `name=value` living `max_age` seconds
-    /// (0 deletes it).
+    /// The `Set-Cookie` value for a cookie `name=value` living `max_age` seconds (0 deletes
+    /// it). Over TLS the name gets the `__Host-` prefix, with which browsers only accept the
+    /// cookie from this very host, over HTTPS, for the whole site: no subdomain or plain-HTTP
+    /// page can plant or overwrite it.
     pub fn cookie(&self, name: &str, value: &str, max_age: i64) -> String {
         let secure = if self.https { "; Secure" } else { "" };
+        let name = self.cookie_name(name);
         format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+    }
+
+    /// The value of this site's cookie `name` in the request (under its `__Host-` name over
+    /// TLS: a cookie without the prefix is then ignored).
+    pub fn read_cookie<'a>(&self, headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+        cookie(headers, &self.cookie_name(name))
+    }
+
+    fn cookie_name(&self, name: &str) -> String {
+        if self.https {
+            format!("__Host-{name}")
+        } else {
+            name.to_owned()
+        }
     }
 }
 
@@ -189,7 +210,7 @@ where
             header_str(&parts.headers, "accept-language"),
             auth.default_locale,
         );
-        let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some(value) = client.read_cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(Redirect::to("/admin/login").into_response());
         };
         match store::sessions::find(&store::Db::from_ref(state), value, chrono::Utc::now()).await {
@@ -320,6 +341,31 @@ mod tests {
         let h = headers(&[("cookie", "a=1; vigie_session=abc; b=2")]);
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn over_tls_cookies_take_the_host_prefix_and_only_prefixed_ones_are_read() {
+        let tls = Client {
+            ip: None,
+            https: true,
+        };
+        let set = tls.cookie(SESSION_COOKIE, "abc", 60);
+        assert!(
+            set.starts_with("__Host-vigie_session=abc; Path=/;"),
+            "{set}"
+        );
+        assert!(set.ends_with("; Secure"), "{set}");
+        let h = headers(&[("cookie", "vigie_session=planted; __Host-vigie_session=real")]);
+        assert_eq!(tls.read_cookie(&h, SESSION_COOKIE), Some("real"));
+        let h = headers(&[("cookie", "vigie_session=planted")]);
+        assert_eq!(tls.read_cookie(&h, SESSION_COOKIE), None);
+        let plain = Client {
+            ip: None,
+            https: false,
+        };
+        assert!(plain
+            .cookie(SESSION_COOKIE, "abc", 60)
+            .starts_with("vigie_session=abc;"));
     }
 
     #[test]
