@@ -1370,7 +1370,7 @@ async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
         .expect("post");
     assert_eq!(
         res.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "a dismissed draft stays so"
     );
     app.assert_audited(&["incident_draft.opened", "incident_draft.dismissed"])
@@ -1587,7 +1587,107 @@ async fn the_console_serves_on_call_under_stress() {
     }
 }
 
+/// Concurrent requests that must take effect once: a draft opened through the API and the
+/// console at the same time, and an incident resolved by two callers at once (then again).
+async fn a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again() {
+    let app = spawn_app().await;
+    let owner = app.user("ci@example.org", Role::Editor).await;
+    let token = app.token(owner.id, &[Scope::IncidentsWrite]).await;
+    let console = app.signed_in("ed@example.org", Role::Editor).await;
+    let api = browser();
+    let url = |path: &str| format!("{}{path}", app.base);
+    let draft = drafted_outage(&app.db, &["forum"]).await;
+    let csrf = app
+        .page_csrf(
+            &console,
+            &format!("/admin/incidents/new?draft={}", draft.id),
+        )
+        .await;
+    let through_api = |n: usize| {
+        api.post(url("/api/v1/incidents"))
+            .bearer_auth(&token)
+            .json(
+                &json!({"title": format!("Forum en panne {n}"), "impact": "major",
+                          "message": "Nous enquêtons.", "draft": draft.id,
+                          "services": [{"id": "forum", "status": "major_outage"}]}),
+            )
+            .send()
+    };
+    let draft_id = draft.id.to_string();
+    let through_console = console
+        .post(url("/admin/incidents"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("draft", draft_id.as_str()),
+            ("title", "Forum en panne (console)"),
+            ("impact", "major"),
+            ("status", "investigating"),
+            ("message", "Nous enquêtons."),
+            ("service:forum", "major_outage"),
+        ])
+        .send();
+    let (a, b, c, d) = tokio::join!(
+        through_api(1),
+        through_api(2),
+        through_api(3),
+        through_console
+    );
+    let statuses: Vec<StatusCode> = [a, b, c, d]
+        .into_iter()
+        .map(|r| r.expect("request").status())
+        .collect();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED || **s == StatusCode::SEE_OTHER)
+        .count();
+    assert_eq!(created, 1, "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        3,
+        "{statuses:?}"
+    );
+    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    assert_eq!(open.len(), 1, "one incident for one draft");
+    let incident = open[0].id;
+    let opened = store::drafts::get(&app.db, draft.id)
+        .await
+        .expect("q")
+        .expect("draft");
+    assert_eq!(opened.incident_id, Some(incident));
+
+    let resolve = || {
+        api.post(url(&format!("/api/v1/incidents/{incident}/resolve")))
+            .bearer_auth(&token)
+            .send()
+    };
+    let (first, second) = tokio::join!(resolve(), resolve());
+    let mut statuses = [
+        first.expect("resolve").status(),
+        second.expect("resolve").status(),
+    ];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let again = resolve().await.expect("resolve");
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let body: Value = again.json().await.expect("json");
+    assert_eq!(body["message"], "the incident is already resolved");
+    let view = store::incidents::get(&app.db, incident)
+        .await
+        .expect("q")
+        .expect("incident");
+    let resolutions = view
+        .updates
+        .iter()
+        .filter(|u| u.status == domain::incident::IncidentStatus::Resolved)
+        .count();
+    assert_eq!(resolutions, 1, "one resolved update");
+}
+
 on_both!(
+    a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again,
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
     sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
     unknown_user_and_wrong_password_get_the_same_answer_and_failures_are_throttled,

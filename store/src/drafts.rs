@@ -272,17 +272,47 @@ pub async fn decide(
     Ok(())
 }
 
-/// Marks `draft` opened as `incident`, once that incident is out. A draft someone else
-/// handled meanwhile stays as it is: the incident stands either way.
-pub async fn mark_opened(
-    db: &DatabaseConnection,
-    draft: i64,
+/// Marks proposed draft `id` opened as `incident`, inside the transaction `txn` that opens the
+/// incident (see [`crate::incidents::open_from_draft`]); audited.
+pub(crate) async fn open_in<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    id: i64,
     incident: i64,
     actor: &Actor,
     now: DateTime<Utc>,
-) {
-    let opened = DraftStatus::Opened;
-    if let Err(e) = decide(db, draft, opened, Some(incident), actor, now).await {
-        tracing::info!(draft, error = %e, "draft not marked opened");
+) -> Result<(), WriteError> {
+    use sea_orm::sea_query::Expr;
+    let res = incident_draft::Entity::update_many()
+        .col_expr(
+            incident_draft::Column::Status,
+            Expr::value(DraftStatus::Opened.as_str()),
+        )
+        .col_expr(incident_draft::Column::DecidedAt, Expr::value(now))
+        .col_expr(
+            incident_draft::Column::DecidedBy,
+            Expr::value(actor.label.clone()),
+        )
+        .col_expr(incident_draft::Column::IncidentId, Expr::value(incident))
+        .filter(incident_draft::Column::Id.eq(id))
+        .filter(incident_draft::Column::Status.eq(DraftStatus::Proposed.as_str()))
+        .exec(txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(
+            match incident_draft::Entity::find_by_id(id).one(txn).await? {
+                Some(_) => WriteError::Conflict,
+                None => WriteError::NotFound,
+            },
+        );
     }
+    audit::record(
+        txn,
+        actor,
+        "incident_draft.opened",
+        Some(("incident_draft", id.to_string())),
+        json!({ "incident": incident }),
+        now,
+    )
+    .await?;
+    Ok(())
 }

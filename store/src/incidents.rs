@@ -141,10 +141,26 @@ async fn insert_update<C: ConnectionTrait>(
 }
 
 /// Opens an incident with its first update.
-#[tracing::instrument(skip_all, fields(title = %new.title))]
 pub async fn open(
     db: &DatabaseConnection,
     new: &NewIncident,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<IncidentView, WriteError> {
+    open_from_draft(db, new, None, actor, now).await
+}
+
+/// Opens an incident with its first update, made from the proposed draft `draft` if given.
+///
+/// A draft is opened once: its change from proposed to opened is a conditional update in the
+/// incident's own transaction, so of two concurrent opens of one draft (API, console, or two
+/// instances) one commits and the other gets [`WriteError::Conflict`] with nothing written.
+/// An unknown draft is [`WriteError::NotFound`].
+#[tracing::instrument(skip_all, fields(title = %new.title, draft))]
+pub async fn open_from_draft(
+    db: &DatabaseConnection,
+    new: &NewIncident,
+    draft: Option<i64>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IncidentView, WriteError> {
@@ -174,6 +190,9 @@ pub async fn open(
     }
     .insert(&txn)
     .await?;
+    if let Some(draft) = draft {
+        crate::drafts::open_in(&txn, draft, inc.id, actor, now).await?;
+    }
     set_services(&txn, inc.id, &new.services).await?;
     let update_id =
         insert_update(&txn, inc.id, new.status, &new.message, &new.services, now).await?;
@@ -201,12 +220,19 @@ pub async fn post_update(
     now: DateTime<Utc>,
 ) -> Result<IncidentView, WriteError> {
     let txn = crate::begin_write(db).await?;
+    // Locked until commit (PostgreSQL; SQLite's write transaction holds the whole database):
+    // concurrent updates of one incident are checked one after the other.
     let inc = incident::Entity::find_by_id(incident_id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(WriteError::NotFound)?;
     let from = IncidentStatus::parse(&inc.status)
         .ok_or_else(|| corrupt("incident", inc.id, &inc.status))?;
+    if update.status == IncidentStatus::Resolved && !from.is_open() {
+        // Resolving twice (a double click, two staff at once) adds nothing.
+        return Err(WriteError::Conflict);
+    }
     if !from.can_become(update.status) {
         return Err(WriteError::Transition {
             from: from.as_str(),

@@ -297,6 +297,19 @@ async fn update(State(state): State<AppState>, Path(id): Path<i64>, posted: Post
         .await
     {
         Ok(_) => ui::redirect_with(staff, &format!("/admin/incidents/{id}"), "update-posted"),
+        // Resolving an incident already resolved (a second click, two staff at once): 409,
+        // nothing added.
+        Err(store::audit::WriteError::Conflict) => {
+            errors.add(
+                "",
+                l.t(
+                    "Cet incident est déjà résolu : rien n'a été ajouté.",
+                    "This incident is already resolved: nothing was added.",
+                ),
+            );
+            let page = render(&state, staff, &incident, forms, errors, None).await;
+            (StatusCode::CONFLICT, page).into_response()
+        }
         Err(e) => match forms::write_error(l, e, &mut errors) {
             Ok(()) => render(&state, staff, &incident, forms, errors, None).await,
             Err(r) => r,

@@ -429,17 +429,28 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
         notify: false,
     };
     let now = Utc::now();
-    match store::incidents::open(&state.ctx.db, &new, &staff.actor(), now).await {
-        Ok(view) => {
-            if let Some(d) = form.draft {
-                store::drafts::mark_opened(&state.ctx.db, d, view.id, &staff.actor(), now).await;
-            }
-            ui::redirect_with(
+    let opened =
+        store::incidents::open_from_draft(&state.ctx.db, &new, form.draft, &staff.actor(), now)
+            .await;
+    match opened {
+        // The draft was opened or dismissed meanwhile (by someone else, or a second click):
+        // nothing was created.
+        Err(store::audit::WriteError::Conflict | store::audit::WriteError::NotFound)
+            if form.draft.is_some() =>
+        {
+            render_list(
+                &state,
                 staff,
-                &format!("/admin/incidents/{}", view.id),
-                "incident-opened",
+                Some(already_handled(l)),
+                StatusCode::CONFLICT,
             )
+            .await
         }
+        Ok(view) => ui::redirect_with(
+            staff,
+            &format!("/admin/incidents/{}", view.id),
+            "incident-opened",
+        ),
         Err(e) => match forms::write_error(l, e, &mut errors) {
             Ok(()) => {
                 render_new(

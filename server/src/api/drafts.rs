@@ -117,12 +117,3 @@ pub(crate) async fn dismiss(
         Err(e) => Err(e.into()),
     }
 }
-
-/// Checks that `draft` can become an incident: it exists and is still proposed.
-pub(crate) async fn check_open(state: &AppState, draft: i64) -> Result<(), ApiError> {
-    match store::drafts::get(&state.ctx.db, draft).await? {
-        Some(d) if d.status == DraftStatus::Proposed => Ok(()),
-        Some(_) => Err(ApiError::field("draft", "already opened or dismissed")),
-        None => Err(ApiError::field("draft", "unknown draft")),
-    }
-}

@@ -13,6 +13,7 @@ use domain::incident::{Impact, IncidentStatus, IncidentView, MaintenanceView, Ma
 use domain::status::ComponentStatus;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use store::audit::WriteError;
 use utoipa::ToSchema;
 
 use super::read::{ErrorBody, Incident, Maintenance};
@@ -162,9 +163,6 @@ pub(crate) async fn create_incident(
     let md = message(req.message, &mut p);
     let services = services(req.services, &mut p);
     p.finish()?;
-    if let Some(d) = req.draft {
-        super::drafts::check_open(&state, d).await?;
-    }
     let new = NewIncident {
         title,
         impact,
@@ -176,10 +174,18 @@ pub(crate) async fn create_incident(
     };
     let now = Utc::now();
     let actor = caller.actor();
-    let view = store::incidents::open(&state.ctx.db, &new, &actor, now).await?;
-    if let Some(d) = req.draft {
-        store::drafts::mark_opened(&state.ctx.db, d, view.id, &actor, now).await;
-    }
+    let view = match store::incidents::open_from_draft(&state.ctx.db, &new, req.draft, &actor, now)
+        .await
+    {
+        Ok(view) => view,
+        Err(WriteError::Conflict) => {
+            return Err(ApiError::Conflict(
+                "the draft was already opened or dismissed",
+            ))
+        }
+        Err(WriteError::NotFound) => return Err(ApiError::field("draft", "unknown draft")),
+        Err(e) => return Err(e.into()),
+    };
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -242,6 +248,7 @@ struct PostUpdate {
     params(("id" = i64, Path, description = "Incident number")),
     security(("bearer" = ["incidents:write"])),
     responses((status = 201, description = "The incident with the new update", body = Incident),
+        (status = 409, description = "A resolution of an incident already resolved: nothing was added", body = ErrorBody),
         (status = 404, description = "Unknown incident", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Token lacks the scope", body = ErrorBody),
@@ -269,7 +276,8 @@ pub(crate) async fn post_update(
     };
     let view =
         store::incidents::post_update(&state.ctx.db, id, &update, &caller.actor(), Utc::now())
-            .await?;
+            .await
+            .map_err(already_resolved)?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -282,6 +290,7 @@ struct Resolve {
     params(("id" = i64, Path, description = "Incident number")),
     security(("bearer" = ["incidents:write"])),
     responses((status = 200, description = "The resolved incident; its services are stated operational", body = Incident),
+        (status = 409, description = "Already resolved: nothing was added", body = ErrorBody),
         (status = 404, description = "Unknown incident", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Token lacks the scope", body = ErrorBody),
@@ -318,8 +327,19 @@ pub(crate) async fn resolve(
         services,
     };
     Ok(Json(
-        store::incidents::post_update(db, id, &update, &caller.actor(), Utc::now()).await?,
+        store::incidents::post_update(db, id, &update, &caller.actor(), Utc::now())
+            .await
+            .map_err(already_resolved)?,
     ))
+}
+
+/// An update's conflict: the incident was resolved already (maybe a moment ago, by someone
+/// else), so nothing was added.
+fn already_resolved(e: WriteError) -> ApiError {
+    match e {
+        WriteError::Conflict => ApiError::Conflict("the incident is already resolved"),
+        e => e.into(),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

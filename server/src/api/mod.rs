@@ -31,6 +31,9 @@ pub enum ApiError {
     BadRequest(String),
     /// Field name → what is wrong with it.
     Validation(BTreeMap<String, String>),
+    /// The request would repeat what is done already (JSON 409 with this message): nothing
+    /// was written.
+    Conflict(&'static str),
     /// Logged, never shown.
     Internal(String),
 }
@@ -85,6 +88,11 @@ impl IntoResponse for ApiError {
             ApiError::Validation(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({ "error": "validation", "fields": fields })),
+            )
+                .into_response(),
+            ApiError::Conflict(message) => (
+                StatusCode::CONFLICT,
+                Json(json!({ "error": "conflict", "message": message })),
             )
                 .into_response(),
             ApiError::Internal(e) => {
