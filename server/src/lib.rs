@@ -27,6 +27,7 @@ pub mod probe;
 pub mod stale;
 pub mod startup;
 pub mod state;
+pub mod statuspage;
 pub mod subscribe;
 pub mod telemetry;
 pub mod token_command;

@@ -46,7 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/subscribe/manage", get(manage_page).post(manage_post))
         .route("/api/v1/subscribers", post(api_subscribe))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
-        .merge(crate::notify::webhooks_api::router())
+        .merge(crate::api::webhooks::router())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod openapi;
 pub mod read;
 pub mod v2;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 

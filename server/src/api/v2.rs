@@ -38,6 +38,7 @@ use utoipa::ToSchema;
 use super::read::json_response;
 use super::ApiError;
 use crate::state::AppState;
+pub use crate::statuspage::{page_id, page_status};
 
 /// Statuspage lists at most this many incidents or windows.
 const LIST_LIMIT: u64 = 50;
@@ -476,17 +477,6 @@ fn ts(state: &AppState, t: DateTime<Utc>) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, false)
 }
 
-/// A short stable id for the page, from its public address (FNV-1a, written out here because
-/// it must never change between Rust versions, which `std`'s hasher does not promise).
-pub(crate) fn page_id(base_url: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in base_url.trim_end_matches('/').bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{:012x}", h & 0xffff_ffff_ffff)
-}
-
 fn build_components(state: &AppState, page_id: &str, groups: &[GroupRow]) -> Vec<Component> {
     let mut out = Vec::new();
     for g in groups {
@@ -549,95 +539,6 @@ fn service_component(state: &AppState, page_id: &str, gid: &str, s: &ServiceRow)
         only_show_if_degraded: false,
         components: None,
     }
-}
-
-/// The page indicator and its sentence, from the services' states, the open incidents'
-/// impacts and whether a maintenance window is active.
-pub fn page_status(
-    states: &[ServiceState],
-    open_impacts: &[domain::incident::Impact],
-    maintenance_active: bool,
-    locale: Locale,
-) -> (PageIndicator, &'static str) {
-    use domain::incident::Impact as I;
-    let fr = locale == Locale::Fr;
-    let pick = |en: &'static str, f: &'static str| if fr { f } else { en };
-    let worst = states
-        .iter()
-        .filter_map(|s| match s {
-            ServiceState::Known(c) => Some(*c),
-            ServiceState::NoData => None,
-        })
-        .max();
-    let no_data = states
-        .iter()
-        .filter(|s| **s == ServiceState::NoData)
-        .count();
-    let impact = open_impacts.iter().copied().max().unwrap_or(I::None);
-    if impact == I::Critical {
-        return (
-            PageIndicator::Critical,
-            pick("Critical Service Outage", "Panne critique"),
-        );
-    }
-    if worst == Some(ComponentStatus::MajorOutage) || impact == I::Major {
-        return (
-            PageIndicator::Major,
-            pick("Major Service Outage", "Panne majeure"),
-        );
-    }
-    if worst == Some(ComponentStatus::PartialOutage) {
-        return (
-            PageIndicator::Minor,
-            pick("Partial System Outage", "Panne partielle"),
-        );
-    }
-    if worst == Some(ComponentStatus::DegradedPerformance) {
-        return (
-            PageIndicator::Minor,
-            pick(
-                "Partially Degraded Service",
-                "Service partiellement dégradé",
-            ),
-        );
-    }
-    if impact == I::Minor {
-        return (
-            PageIndicator::Minor,
-            pick("Minor Service Outage", "Panne mineure"),
-        );
-    }
-    if no_data > 0 && no_data == states.len() {
-        return (
-            PageIndicator::Minor,
-            pick(
-                "No Recent Monitoring Data",
-                "Aucune donnée de surveillance récente",
-            ),
-        );
-    }
-    if no_data > 0 {
-        return (
-            PageIndicator::Minor,
-            pick(
-                "Some Services Without Recent Data",
-                "Certains services sans données récentes",
-            ),
-        );
-    }
-    if maintenance_active || worst == Some(ComponentStatus::UnderMaintenance) {
-        return (
-            PageIndicator::Maintenance,
-            pick("Service Under Maintenance", "Maintenance en cours"),
-        );
-    }
-    (
-        PageIndicator::None,
-        pick(
-            "All Systems Operational",
-            "Tous les systèmes sont opérationnels",
-        ),
-    )
 }
 
 /// `?lang=fr|en` picks the language of `status.description`; else the site's default.

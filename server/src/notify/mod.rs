@@ -8,13 +8,13 @@
 //! - `/subscribe` and its links, `POST /api/v1/subscribers`: [`crate::subscribe`].
 //! - [`throttle`]: per-address and per-client limits on subscription requests.
 //! - [`webhook`]: the Statuspage-shaped payload, its signature, SSRF-safe delivery.
-//! - [`webhooks_api`]: staff create, list, pause and delete webhooks (`/api/v1/webhooks`).
+//!
+//! Staff manage webhooks through `crate::api::webhooks` (`/api/v1/webhooks`).
 
 pub mod mail;
 pub mod throttle;
 pub mod token;
 pub mod webhook;
-pub mod webhooks_api;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -390,9 +390,9 @@ impl Notifier {
             .collect();
         let maintenance = !store::maintenance::active(&self.db, now).await?.is_empty();
         let (indicator, description) =
-            crate::api::v2::page_status(&states, &impacts, maintenance, l);
+            crate::statuspage::page_status(&states, &impacts, maintenance, l);
         Ok(webhook::PageInfo {
-            id: crate::api::v2::page_id(&self.site.base_url),
+            id: crate::statuspage::page_id(&self.site.base_url),
             status_indicator: serde_json::to_value(indicator)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use store::subscribers::{Subscriber, Wanted, WEBHOOK};
 use store::tokens::Scope;
 
-use crate::api::{ApiCaller, ApiError};
+use super::{ApiCaller, ApiError};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn require(caller: &ApiCaller) -> Result<(), ApiError> {
-    crate::api::incidents::require(caller, Scope::IncidentsWrite)
+    super::incidents::require(caller, Scope::IncidentsWrite)
 }
 
 /// What the console and the API show of a webhook: its success rate included.
