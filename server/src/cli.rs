@@ -27,7 +27,8 @@ pub struct Cli {
     pub config: PathBuf,
 
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
-    #[arg(long, global = true, env = "VIGIE_DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL)]
+    // `--help` never shows the environment's value: it may hold a password.
+    #[arg(long, global = true, env = "VIGIE_DATABASE_URL", hide_env_values = true, default_value = store::DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
     #[command(subcommand)]
