@@ -5,6 +5,8 @@
 //! Every write is one transaction that includes its audit event. Messages arrive with their
 //! Markdown and the sanitised HTML rendered from it; both are stored, so readers never render.
 
+pub mod drafts;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
