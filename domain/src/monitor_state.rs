@@ -2,8 +2,7 @@
 //!
 //! A single failed probe is not an outage: a monitor changes state only after `confirm`
 //! consecutive results agree on something worse than its current state, and comes back only
-//! after `recover` consecutive results agree on something better (DESIGN.md, "Status
-//! semantics"). While results disagree with the confirmed state the monitor is "failing" and the
+//! after `recover` consecutive results agree on something better. While results disagree with the confirmed state the monitor is "failing" and the
 //! scheduler re-checks it sooner (`retry_interval`).
 
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The quorum rule over probe locations.
 //!
 //! A single vantage point cannot tell "the site is down" from "our probe's network is cut"
-//! (DESIGN.md, outage lesson 3). Each location confirms its own state; a monitor is down only
+//! (one lesson of the Humanoid outage). Each location confirms its own state; a monitor is down only
 //! when a strict majority of the locations that currently report agree. A location that
 //! disagrees with the verdict by being worse is reported as that location's trouble.
 

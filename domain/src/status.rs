@@ -1,4 +1,4 @@
-//! Status vocabulary (DESIGN.md, "Status semantics"), shared with Statuspage so its clients work.
+//! Status vocabulary, shared with Statuspage so its clients work.
 
 use serde::{Deserialize, Serialize};
 

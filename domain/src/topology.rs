@@ -5,7 +5,7 @@
 //! down the VMs on it and their services, with the topmost down host named as cause) and of the
 //! services it depends on (`partial_outage` unless the dependency is hard). An active
 //! maintenance window shows `under_maintenance`; an open incident's stated status overrides
-//! everything (DESIGN.md, "Status semantics"). When several contributors are equally bad the
+//! everything (staff know better than probes). When several contributors are equally bad the
 //! deepest one is the cause: a host before a dependency before the service's own monitors, so
 //! readers see one explanation instead of N alarms.
 

@@ -24,7 +24,7 @@ use crate::checks::NewCheck;
 use crate::entity::{check_result, monitor_state, rollup, status_event};
 use crate::StoreError;
 
-/// Rollups are kept this long (DESIGN.md, "Storage").
+/// Rollups are kept this long: the 90-day bars and a year of history, with room to spare.
 pub const ROLLUP_RETENTION_DAYS: i64 = 400;
 
 /// Rows per INSERT, well under SQLite's bound-parameter limit.

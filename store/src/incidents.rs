@@ -620,7 +620,7 @@ pub async fn services(db: &DatabaseConnection) -> Result<Vec<(String, String)>, 
 }
 
 /// The status each service has in open incidents, the worst when several state one: what
-/// the topology rollup lets override the computed status (DESIGN.md, "Status semantics").
+/// the topology rollup lets override the computed status (staff know better than probes).
 pub async fn stated_statuses(
     db: &DatabaseConnection,
 ) -> Result<HashMap<String, ComponentStatus>, StoreError> {

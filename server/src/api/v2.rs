@@ -9,7 +9,7 @@
 //!   is a component whose id is its slug, with `group_id` set;
 //! - a service without fresh data has no Statuspage word: it is reported as
 //!   `degraded_performance`, the least misleading choice: `operational` would show green for
-//!   what nobody is watching (DESIGN.md forbids it) and `major_outage` would accuse a service
+//!   what nobody is watching (never: no data is not good news) and `major_outage` would accuse a service
 //!   of Vigie's own blindness. `/api/v1/services` says `no_data` plainly;
 //! - incident ids are the incident numbers (`"42"`, as in `/incidents/42`); maintenance ids are
 //!   `m` + the window number, so the two lists never share an id; a window's single
