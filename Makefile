@@ -28,14 +28,15 @@ help:
 ## --- setup -------------------------------------------------------------------------------
 
 # What building needs: the wasm target, wasm-bindgen-cli at the exact version of Cargo.lock,
-# and npm's binaryen (Debian's binaryen 108 produces wasm that breaks hydration).
+# and npm's binaryen (Debian's binaryen 108 produces wasm that breaks hydration). The npm
+# packages are installed again whenever package-lock.json is newer than the last install.
 setup-build:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@if [ "$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
 		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
 		$(CARGO) install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --force; \
 	fi
-	@[ -x $(WASM_OPT) ] && [ -x node_modules/.bin/playwright-core ] || npm ci --no-audit --no-fund
+	@[ -x $(WASM_OPT) ] && [ -x node_modules/.bin/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 
 # What testing needs besides: Debian's Chromium, PostgreSQL server and promtool (from the
 # prometheus package: the /metrics test checks the format with it).
