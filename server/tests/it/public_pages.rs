@@ -9,7 +9,7 @@ use store::audit::Actor;
 use store::incidents::{Message, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
 
-mod common;
+use crate::common;
 
 struct TestApp {
     base: String,

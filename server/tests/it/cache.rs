@@ -8,7 +8,7 @@ use domain::incident::{Impact, IncidentStatus};
 use domain::status::ComponentStatus;
 use reqwest::header;
 
-mod common;
+use crate::common;
 
 struct App {
     base: String,

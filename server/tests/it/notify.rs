@@ -3,7 +3,7 @@
 //! one-click unsubscribe; a temporary 4xx then success; a crash between handing a mail over
 //! and recording it never sends it twice; the per-minute ceiling.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::smtp::Sink;

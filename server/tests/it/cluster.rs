@@ -5,7 +5,7 @@
 //! survivors at the same moment is recorded once; and a write made elsewhere reaches the
 //! survivors' open pages within 2 s.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -10,7 +10,7 @@ use store::audit::{Actor, AuditFilter};
 use store::tokens::Scope;
 use store::users::Role;
 
-mod common;
+use crate::common;
 
 use common::browser;
 

@@ -3,7 +3,7 @@
 //! secret, redirects not followed, a reader's webhook through the same double opt-in, and a
 //! webhook paused after ten failures in a row.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -44,7 +44,7 @@ group = "sites"
     )
 }
 
-mod common;
+use crate::common;
 
 struct TestApp {
     base: String,

@@ -5,7 +5,7 @@
 //! probes keep running; started again, the notice is gone within 10 s without a restart and
 //! the results probed meanwhile are stored.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

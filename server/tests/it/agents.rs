@@ -4,7 +4,7 @@
 //! engine's own; results from the future and for monitors of other locations refused (422);
 //! `/api/v1/locations` telling reporting from stale; a revoked token refused; all audited.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -3,7 +3,7 @@
 //! loopback, and every link of every page is followed: nothing is missing, the feeds parse,
 //! and the copy's `summary.json` equals the live one at export time.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader};

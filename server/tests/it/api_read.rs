@@ -20,7 +20,7 @@ use store::history::Observation;
 use store::incidents::{Message, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
 
-mod common;
+use crate::common;
 
 struct TestApp {
     base: String,

@@ -3,7 +3,7 @@
 use domain::config::Catalog;
 use reqwest::header;
 
-mod common;
+use crate::common;
 
 struct TestApp {
     base: String,

@@ -15,7 +15,7 @@ use store::checks::NewCheck;
 use store::history::Observation;
 use store::incidents::{Message, NewIncident, NewUpdate};
 
-mod common;
+use crate::common;
 
 struct TestApp {
     base: String,
