@@ -285,6 +285,28 @@ pub async fn spawn_probing_from(
     listen: SocketAddr,
     source: Option<std::net::IpAddr>,
 ) -> anyhow::Result<Running> {
+    spawn_with(catalog, database_url, listen, Some(source)).await
+}
+
+/// As [`spawn`], without the probe engine (a page-only instance): what `VIGIE_PROBES=off` does
+/// for `vigie serve`, but for this server alone, so that tests sharing a process can run some
+/// servers with probes and some without.
+pub async fn spawn_without_probes(
+    catalog: &Catalog,
+    database_url: &str,
+    listen: SocketAddr,
+) -> anyhow::Result<Running> {
+    spawn_with(catalog, database_url, listen, None).await
+}
+
+/// `probing`: `None`, no probe engine; `Some(source)`, the engine with its sockets bound to
+/// `source` (unless `VIGIE_PROBES=off`).
+async fn spawn_with(
+    catalog: &Catalog,
+    database_url: &str,
+    listen: SocketAddr,
+    probing: Option<Option<std::net::IpAddr>>,
+) -> anyhow::Result<Running> {
     let db = prepare_database(catalog, database_url).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -311,14 +333,19 @@ pub async fn spawn_probing_from(
             every: crate::admin::maintenance::CLOCK_EVERY,
         },
     ));
-    let (app, engine) = crate::probe::attach(
-        router(state.clone()),
-        catalog,
-        state.ctx.db.clone(),
-        source,
-        &hub,
-    )
-    .await?;
+    let (app, engine) = match probing {
+        Some(source) => {
+            crate::probe::attach(
+                router(state.clone()),
+                catalog,
+                state.ctx.db.clone(),
+                source,
+                &hub,
+            )
+            .await?
+        }
+        None => (router(state.clone()), None),
+    };
     let stop = shutdown.clone();
     tokio::spawn(async move {
         tokio::select! {

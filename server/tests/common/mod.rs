@@ -107,6 +107,15 @@ macro_rules! on_both {
     )+};
 }
 
+/// Held for the whole of a test whose verdict depends on timing with short probe intervals
+/// (several instances, a database stopped mid-run, the demo's outage): such tests run one at a
+/// time, so two of them never starve each other of the machine's two cores. Other tests still
+/// run beside them.
+pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 /// A running server and a second connection to its database (to seed and inspect it).
 pub struct Server {
     pub base: String,
@@ -131,15 +140,14 @@ pub enum Probes {
 impl Server {
     /// `catalog` served on 127.0.0.1:0 over a fresh database.
     pub async fn start(catalog: &Catalog, probes: Probes) -> Server {
-        if probes == Probes::Off {
-            // Set once, before any server of this process starts; no test turns it on again.
-            static OFF: std::sync::Once = std::sync::Once::new();
-            OFF.call_once(|| std::env::set_var("VIGIE_PROBES", "off"));
-        }
         let (url, dir) = fresh_database().await;
-        let running = server::startup::spawn(catalog, &url, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("server starts");
+        let listen = "127.0.0.1:0".parse().expect("addr");
+        // Not VIGIE_PROBES=off: that is process-wide, and the tests of one binary share a process.
+        let running = match probes {
+            Probes::On => server::startup::spawn(catalog, &url, listen).await,
+            Probes::Off => server::startup::spawn_without_probes(catalog, &url, listen).await,
+        }
+        .expect("server starts");
         let db = store::connect(&url).await.expect("second connection");
         Server {
             base: format!("http://{}", running.addr),

@@ -2,6 +2,7 @@
 //! partitioned alone turns nothing red (the quorum over Paris and Amsterdam holds), while the
 //! outage scenario's cut hosts take their services down with the host named as the cause.
 
+use crate::common;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -133,6 +134,7 @@ async fn overview(demo: &Demo) -> (Vec<(String, String)>, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_location_partitioned_alone_changes_no_status_and_the_page_stays_operational() {
+    let _alone = common::timing_sensitive().await;
     let dir = tempfile::tempdir().expect("dir");
     let demo = start_demo(&dir).await;
     assert_eq!(
@@ -224,6 +226,7 @@ fn healthy_backup() -> server::demo::scenario::Backup {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outage_scenarios_cut_hosts_take_their_services_down_naming_the_host() {
+    let _alone = common::timing_sensitive().await;
     let dir = tempfile::tempdir().expect("dir");
     let demo = start_demo(&dir).await;
     let client = reqwest::Client::new();

@@ -2,6 +2,7 @@
 //! a probe result is waiting to be written. The stream ends, the result is stored, and the
 //! process exits by itself within five seconds.
 
+use crate::common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,6 +59,7 @@ async fn stored_checks(url: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_event_streams_writes_pending_results_and_exits_within_5_s() {
+    let _alone = common::timing_sensitive().await;
     // What the monitor probes: a TCP port that counts its connections.
     let probed = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

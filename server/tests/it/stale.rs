@@ -75,6 +75,7 @@ fn shape(v: &serde_json::Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_stopped_mid_run() {
+    let _alone = common::timing_sensitive().await;
     if std::env::var("VIGIE_TEST_POSTGRES_URL").is_err() {
         assert!(
             std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
