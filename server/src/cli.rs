@@ -88,7 +88,8 @@ pub enum Command {
         #[arg(long, requires = "watch")]
         after: Option<String>,
     },
-    /// Manage staff accounts (`add`, `passwd`, `list`).
+    /// Manage staff accounts (`add`, `passwd`, `list`, `disable`, `enable`, `role`,
+    /// `reset-totp`).
     User {
         #[command(subcommand)]
         command: crate::auth::user_command::UserCommand,

@@ -1,6 +1,7 @@
 //! Once-per-cluster work. Several `vigie serve` instances may share one PostgreSQL database;
 //! the work that must happen once however many run (starting and completing maintenance
-//! windows, proposing incident drafts, deleting raw results past retention) runs on the one
+//! windows, proposing incident drafts, deleting raw results past retention and expired
+//! sessions) runs on the one
 //! instance holding the `clock` lease (`store::cluster::try_lease`).
 //!
 //! Every instance tries to take or renew the lease every half [`crate::admin::maintenance::CLOCK_EVERY`];
@@ -70,6 +71,12 @@ pub async fn run_clock(db: store::Db, duties: Duties) {
                             tracing::debug!(raw = p.raw, rollups = p.rollups, "retention pass");
                         }
                         Err(e) => tracing::warn!(error = %e, "retention pass failed"),
+                    }
+                    // Expired sessions are refused already; this keeps the table from
+                    // growing with every sign-in.
+                    match store::sessions::purge_expired(&db, Utc::now()).await {
+                        Ok(n) => tracing::debug!(sessions = n, "expired sessions purged"),
+                        Err(e) => tracing::warn!(error = %e, "session purge failed"),
                     }
                 }
             }

@@ -184,7 +184,27 @@ pub async fn set_password(
     Ok(User::try_from(model)?)
 }
 
-/// Changes a user's role.
+/// Refuses, inside `txn`, a change that would leave no enabled admin: somebody must still be
+/// able to manage the team from the console.
+async fn keep_an_admin(
+    txn: &impl sea_orm::ConnectionTrait,
+    leaving: i64,
+) -> Result<(), WriteError> {
+    use sea_orm::PaginatorTrait;
+    let others = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::DisabledAt.is_null())
+        .filter(user::Column::Id.ne(leaving))
+        .count(txn)
+        .await?;
+    if others == 0 {
+        return Err(WriteError::Invalid("last_admin"));
+    }
+    Ok(())
+}
+
+/// Changes a user's role. Demoting the last enabled admin is refused
+/// (`WriteError::Invalid("last_admin")`).
 #[tracing::instrument(skip(db, actor))]
 pub async fn set_role(
     db: &DatabaseConnection,
@@ -198,6 +218,14 @@ pub async fn set_role(
         .one(&txn)
         .await?
         .ok_or(WriteError::NotFound)?;
+    let before = found.role.clone();
+    if before == role.as_str() {
+        return Ok(User::try_from(found)?);
+    }
+    if before == Role::Admin.as_str() && found.disabled_at.is_none() {
+        keep_an_admin(&txn, id).await?;
+    }
+    let email = found.email.clone();
     let mut am: user::ActiveModel = found.into();
     am.role = Set(role.as_str().to_owned());
     let model = am.update(&txn).await?;
@@ -206,12 +234,80 @@ pub async fn set_role(
         actor,
         "user.role",
         Some(("user", id.to_string())),
-        json!({ "role": role.as_str() }),
+        json!({ "email": email, "from": before, "role": role.as_str() }),
         now,
     )
     .await?;
     txn.commit().await?;
     Ok(User::try_from(model)?)
+}
+
+/// Disables (`disabled = true`) or enables a user. Disabling ends every session of theirs in
+/// the same transaction, and from then on their API tokens are refused
+/// ([`crate::tokens::authenticate`] skips disabled owners), so access stops at once on every
+/// instance. Enabling gives back their tokens but no session: they sign in again. Disabling
+/// the last enabled admin is refused (`WriteError::Invalid("last_admin")`); doing what is
+/// already done changes nothing and writes no audit entry.
+#[tracing::instrument(skip(db, actor))]
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    id: i64,
+    disabled: bool,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<User, WriteError> {
+    let txn = crate::begin_write(db).await?;
+    let found = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    if found.disabled_at.is_some() == disabled {
+        return Ok(User::try_from(found)?);
+    }
+    if disabled && found.role == Role::Admin.as_str() {
+        keep_an_admin(&txn, id).await?;
+    }
+    let email = found.email.clone();
+    let mut am: user::ActiveModel = found.into();
+    am.disabled_at = Set(disabled.then_some(now));
+    let model = am.update(&txn).await?;
+    let sessions = if disabled {
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected
+    } else {
+        0
+    };
+    audit::record(
+        &txn,
+        actor,
+        if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        },
+        Some(("user", id.to_string())),
+        json!({ "email": email, "sessions_ended": sessions }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(User::try_from(model)?)
+}
+
+/// A user by e-mail address (compared as [`normalize_email`] does), disabled or not.
+pub async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<Option<User>, StoreError> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(normalize_email(email)))
+        .one(db)
+        .await?
+        .map(User::try_from)
+        .transpose()
 }
 
 /// Every user, by email.

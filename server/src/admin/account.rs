@@ -1,6 +1,6 @@
 //! `/admin/account`: a staff member's own second factor. Enrolment shows a new secret (and its
 //! `otpauth://` address) and turns it on only once a code from the app confirms it; turning it
-//! off takes a current code too. A lost phone is `vigie user totp-off EMAIL` on the server.
+//! off takes a current code too. A lost phone is `vigie user reset-totp EMAIL` on the server.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

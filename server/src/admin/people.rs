@@ -20,6 +20,9 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(users).post(add_user))
+        .route("/admin/users/{id}/disable", post(disable_user))
+        .route("/admin/users/{id}/enable", post(enable_user))
+        .route("/admin/users/{id}/role", post(change_role))
         .route("/admin/tokens", get(tokens).post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
 }
@@ -52,6 +55,8 @@ async fn users_page(
     };
     let notice = notice.or_else(|| errors.notice(l));
     let csrf = ui::csrf(staff);
+    let csrf_token = staff.session.csrf_token.clone();
+    let me = staff.user().id;
     Page::new(l, Some(staff), Section::Users, l.t("Équipe", "Team"))
         .status(status)
         .notice(notice)
@@ -62,10 +67,41 @@ async fn users_page(
                     let totp = u.totp.then(|| {
                         view! { " · " {l.t("double authentification", "two-factor sign-in")} }
                     });
+                    let disabled = u.disabled.then(|| {
+                        view! { " · " <strong>{l.t("désactivé", "disabled")}</strong> }
+                    });
+                    let you = (u.id == me).then(|| view! { " " {l.t("(vous)", "(you)")} });
+                    let role_id = format!("role-{}", u.id);
+                    let options = [Role::Editor, Role::Admin]
+                        .into_iter()
+                        .map(|r| {
+                            let selected = r == u.role;
+                            view! {
+                                <option value=r.as_str() selected=selected>{l.role(r)}</option>
+                            }
+                        })
+                        .collect_view();
+                    let (toggle, toggle_label, toggle_class) = if u.disabled {
+                        ("enable", l.t("Réactiver", "Enable"), "button-secondary")
+                    } else {
+                        ("disable", l.t("Désactiver", "Disable"), "button-quiet")
+                    };
                     view! {
                         <li class="console-item">
-                            <p class="console-item-title">{u.email}</p>
-                            <p class="console-item-meta">{l.role(u.role)}{totp}</p>
+                            <p class="console-item-title">{u.email.clone()}{you}</p>
+                            <p class="console-item-meta">{l.role(u.role)}{totp}{disabled}</p>
+                            <form method="post" action=format!("/admin/users/{}/role", u.id) class="inline-form">
+                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
+                                <label for=role_id.clone()>{l.t("Rôle", "Role")}</label>
+                                " "
+                                <select id=role_id name="role">{options}</select>
+                                " "
+                                <button class="button-quiet">{l.t("Changer le rôle", "Change role")}</button>
+                            </form>
+                            <form method="post" action=format!("/admin/users/{}/{toggle}", u.id) class="inline-form">
+                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
+                                <button class=toggle_class>{toggle_label}</button>
+                            </form>
                         </li>
                     }
                 })
@@ -107,9 +143,19 @@ async fn users(State(state): State<AppState>, staff: Staff, headers: HeaderMap) 
         return r;
     }
     let l = staff.l();
-    let notice = ui::flash_code(&headers)
-        .filter(|c| c == "user-added")
-        .map(|_| Notice::ok(l.t("Personne ajoutée.", "Person added.")));
+    let notice = ui::flash_code(&headers).and_then(|c| match c.as_str() {
+        "user-added" => Some(Notice::ok(l.t("Personne ajoutée.", "Person added."))),
+        "user-disabled" => Some(Notice::ok(l.t(
+            "Compte désactivé : ses sessions sont fermées et ses jetons refusés.",
+            "Account disabled: its sessions are closed and its tokens refused.",
+        ))),
+        "user-enabled" => Some(Notice::ok(l.t(
+            "Compte réactivé : la personne peut se connecter à nouveau.",
+            "Account enabled: the person may sign in again.",
+        ))),
+        "user-role" => Some(Notice::ok(l.t("Rôle changé.", "Role changed."))),
+        _ => None,
+    });
     let shown = notice.is_some();
     let res = users_page(
         &state,
@@ -213,6 +259,104 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
             Err(r) => r,
         },
     }
+}
+
+/// Answers a change to someone's account: back to the team page with `done`, or the page
+/// again with the reason it was refused.
+async fn account_changed(
+    state: &AppState,
+    staff: &Staff,
+    result: Result<store::users::User, store::audit::WriteError>,
+    done: &str,
+) -> Response {
+    let l = staff.l();
+    match result {
+        Ok(_) => ui::redirect_with(staff, "/admin/users", done),
+        Err(store::audit::WriteError::Invalid("last_admin")) => {
+            let refused = Notice::error(l.t(
+                "C'est le dernier compte d'administration actif : nommez d'abord une autre personne à l'administration.",
+                "This is the last enabled admin account: make someone else admin first.",
+            ));
+            let mut res = users_page(
+                state,
+                staff,
+                UserForm::default(),
+                Errors::default(),
+                Some(refused),
+            )
+            .await;
+            *res.status_mut() = StatusCode::CONFLICT;
+            res
+        }
+        Err(e) => {
+            let mut errors = Errors::default();
+            match write_error(l, e, &mut errors) {
+                Ok(()) => users_page(state, staff, UserForm::default(), errors, None).await,
+                Err(r) => r,
+            }
+        }
+    }
+}
+
+async fn set_disabled(state: &AppState, posted: &Posted, id: i64, disabled: bool) -> Response {
+    let staff = &posted.staff;
+    if let Err(r) = staff.require(Role::Admin) {
+        return r;
+    }
+    let result =
+        store::users::set_disabled(&state.ctx.db, id, disabled, &staff.actor(), Utc::now()).await;
+    let done = if disabled {
+        "user-disabled"
+    } else {
+        "user-enabled"
+    };
+    account_changed(state, staff, result, done).await
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted,
+) -> Response {
+    set_disabled(&state, &posted, id, true).await
+}
+
+async fn enable_user(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted,
+) -> Response {
+    set_disabled(&state, &posted, id, false).await
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted,
+) -> Response {
+    let staff = &posted.staff;
+    if let Err(r) = staff.require(Role::Admin) {
+        return r;
+    }
+    let Some(role) = posted.get("role").and_then(Role::parse) else {
+        let l = staff.l();
+        let bad = Notice::error(l.t(
+            "Choisissez un rôle dans la liste.",
+            "Choose a role from the list.",
+        ));
+        let mut res = users_page(
+            &state,
+            staff,
+            UserForm::default(),
+            Errors::default(),
+            Some(bad),
+        )
+        .await;
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return res;
+    };
+    let result = store::users::set_role(&state.ctx.db, id, role, &staff.actor(), Utc::now()).await;
+    account_changed(&state, staff, result, "user-role").await
 }
 
 /// The cookie that carries a new token's value to the page shown after the redirect, once:

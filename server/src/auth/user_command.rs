@@ -1,4 +1,5 @@
-//! `vigie user add|passwd|list|totp-off`: staff accounts from the server's shell. Passwords come from
+//! `vigie user add|passwd|list|disable|enable|role|reset-totp`: staff accounts from the server's
+//! shell. Passwords come from
 //! a terminal prompt or `--password-stdin`, never from the command line (where `ps` and shell
 //! history would keep them).
 
@@ -49,7 +50,19 @@ pub enum UserCommand {
     List,
     /// Remove a user's second factor (a lost phone): they sign in with their password alone
     /// and may enrol again from "My account".
-    TotpOff { email: String },
+    #[command(alias = "totp-off")]
+    ResetTotp { email: String },
+    /// Disable an account (someone leaves): their sessions end at once and their API tokens
+    /// stop working. The last enabled admin cannot be disabled.
+    Disable { email: String },
+    /// Enable a disabled account again (their tokens work again; they sign in anew).
+    Enable { email: String },
+    /// Change an account's role. The last enabled admin cannot be demoted.
+    Role {
+        email: String,
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
@@ -120,20 +133,37 @@ async fn run_inner(database_url: &str, command: UserCommand) -> anyhow::Result<(
                 Err(e) => return Err(e).context("failed to change the password"),
             }
         }
-        UserCommand::TotpOff { email } => {
-            let email = store::users::normalize_email(&email);
-            let found = store::users::list(&db)
-                .await
-                .context("failed to read users")?
-                .into_iter()
-                .find(|u| u.email == email);
-            let Some(user) = found else {
-                bail!("no user with this email");
-            };
+        UserCommand::ResetTotp { email } => {
+            let user = find(&db, &email).await?;
             store::users::totp_disable(&db, user.id, &Actor::cli(), now)
                 .await
                 .context("failed to remove the second factor")?;
             println!("second factor removed for {}", user.email);
+        }
+        UserCommand::Disable { email } => {
+            let user = find(&db, &email).await?;
+            store::users::set_disabled(&db, user.id, true, &Actor::cli(), now)
+                .await
+                .map_err(last_admin)?;
+            println!(
+                "{} disabled: signed out everywhere, API tokens refused",
+                user.email
+            );
+        }
+        UserCommand::Enable { email } => {
+            let user = find(&db, &email).await?;
+            store::users::set_disabled(&db, user.id, false, &Actor::cli(), now)
+                .await
+                .map_err(last_admin)?;
+            println!("{} enabled", user.email);
+        }
+        UserCommand::Role { email, role } => {
+            let user = find(&db, &email).await?;
+            let role: Role = role.into();
+            store::users::set_role(&db, user.id, role, &Actor::cli(), now)
+                .await
+                .map_err(last_admin)?;
+            println!("{} is now {}", user.email, role.as_str());
         }
         UserCommand::List => {
             for u in store::users::list(&db)
@@ -147,6 +177,22 @@ async fn run_inner(database_url: &str, command: UserCommand) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+async fn find(db: &store::Db, email: &str) -> anyhow::Result<store::users::User> {
+    store::users::find_by_email(db, email)
+        .await
+        .context("failed to read users")?
+        .ok_or_else(|| anyhow::anyhow!("no user with this email"))
+}
+
+fn last_admin(e: WriteError) -> anyhow::Error {
+    match e {
+        WriteError::Invalid("last_admin") => {
+            anyhow::anyhow!("this is the last enabled admin: make someone else admin first")
+        }
+        e => anyhow::Error::new(e).context("failed to change the user"),
+    }
 }
 
 /// Runs a `vigie user …` command.

@@ -175,13 +175,81 @@ fn staff_accounts_are_added_listed_and_a_lost_second_factor_removed() {
     });
     let (_, out, _) = run(&["list"], None);
     assert!(out.contains("ed@example.org\teditor (two-factor)"), "{out}");
-    let (ok, _, err) = run(&["totp-off", "nobody@example.org"], None);
+    let (ok, _, err) = run(&["reset-totp", "nobody@example.org"], None);
     assert!(!ok && err.contains("no user"), "{err}");
-    let (ok, out, err) = run(&["totp-off", "ED@example.org"], None);
+    let (ok, out, err) = run(&["reset-totp", "ED@example.org"], None);
     assert!(ok, "{err}");
     assert!(out.contains("second factor removed for ed@example.org"));
     let (_, out, _) = run(&["list"], None);
     assert!(out.contains("ed@example.org\teditor\n"), "{out}");
+    let (ok, _, err) = run(&["totp-off", "ed@example.org"], None);
+    assert!(ok, "the old name still works: {err}");
+
+    // Offboarding: the only admin cannot be disabled or demoted; an editor is disabled
+    // (their session ends), enabled again, and promoted.
+    let (ok, _, err) = run(
+        &[
+            "add",
+            "boss@example.org",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("correct horse battery staple\n"),
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["disable", "boss@example.org"], None);
+    assert!(!ok && err.contains("last enabled admin"), "{err}");
+    let (ok, _, err) = run(&["role", "boss@example.org", "editor"], None);
+    assert!(!ok && err.contains("last enabled admin"), "{err}");
+    let (ok, _, err) = run(&["role", "ed@example.org", "owner"], None);
+    assert!(!ok && err.contains("invalid value"), "{err}");
+    let session = rt.block_on(async {
+        let db = store::connect(&db_url).await.expect("db");
+        let ed = store::users::find_by_email(&db, "ed@example.org")
+            .await
+            .expect("q")
+            .expect("ed");
+        store::sessions::start(&db, &ed, None, None, None, chrono::Utc::now())
+            .await
+            .expect("session")
+            .0
+    });
+    let (ok, out, err) = run(&["disable", "ed@example.org"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("ed@example.org disabled"), "{out}");
+    let (_, out, _) = run(&["list"], None);
+    assert!(out.contains("ed@example.org\teditor (disabled)"), "{out}");
+    let (ok, out, err) = run(&["enable", "ed@example.org"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("ed@example.org enabled"), "{out}");
+    let (ok, out, err) = run(&["role", "ed@example.org", "admin"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("ed@example.org is now admin"), "{out}");
+    let (_, out, _) = run(&["list"], None);
+    assert!(out.contains("ed@example.org\tadmin\n"), "{out}");
+    rt.block_on(async {
+        let db = store::connect(&db_url).await.expect("db");
+        let now = chrono::Utc::now();
+        assert!(
+            store::sessions::find(&db, &session, now)
+                .await
+                .expect("q")
+                .is_none(),
+            "disabling ended the session for good"
+        );
+        let actions: Vec<String> =
+            store::audit::list(&db, &store::audit::AuditFilter::default(), 0, 100)
+                .await
+                .expect("audit")
+                .0
+                .into_iter()
+                .map(|e| e.action)
+                .collect();
+        for a in ["user.disable", "user.enable", "user.role"] {
+            assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+        }
+    });
 }
 
 #[test]

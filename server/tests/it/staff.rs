@@ -1686,6 +1686,178 @@ async fn a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again() {
     assert_eq!(resolutions, 1, "one resolved update");
 }
 
+/// Someone leaves: an admin disables them in the console; their open session and their API
+/// token stop at once, they cannot sign in, and the last admin can neither disable nor demote
+/// themselves. Enabled again, their token works and they sign in anew; a role change takes
+/// effect at their next request. Every step is audited.
+async fn a_disabled_user_is_locked_out_at_once_and_roles_change_in_the_console() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("boss@example.org", Role::Admin).await;
+    let ed_client = app.signed_in("ed@example.org", Role::Editor).await;
+    let ed = store::users::find_by_email(&app.db, "ed@example.org")
+        .await
+        .expect("q")
+        .expect("ed");
+    let boss = store::users::find_by_email(&app.db, "boss@example.org")
+        .await
+        .expect("q")
+        .expect("boss");
+    let token = app.token(ed.id, &[Scope::IncidentsWrite]).await;
+    let api = format!("{}/api/v1/incidents", app.base);
+    let body = json!({"title": "API", "impact": "minor", "message": "m"});
+    let api_status = |token: String| {
+        let api = api.clone();
+        let body = body.clone();
+        async move {
+            browser()
+                .post(&api)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("post")
+                .status()
+        }
+    };
+    assert_eq!(api_status(token.clone()).await, StatusCode::CREATED);
+    let ed_page = |c: Client| {
+        let url = format!("{}/admin/incidents", app.base);
+        async move { c.get(url).send().await.expect("get").status() }
+    };
+    assert_eq!(ed_page(ed_client.clone()).await, StatusCode::OK);
+
+    let page = admin
+        .get(format!("{}/admin/users", app.base))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains(&format!("/admin/users/{}/disable", ed.id)),
+        "{page}"
+    );
+    let csrf = TestApp::csrf(&page);
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let admin = admin.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            let res = admin.post(url).form(&fields).send().await.expect("post");
+            (res.status(), res.text().await.expect("body"))
+        }
+    };
+    let with_csrf = || vec![("csrf", csrf.clone())];
+
+    // Without the CSRF token nothing happens.
+    let (status, _) = post(format!("/admin/users/{}/disable", ed.id), vec![]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(ed_page(ed_client.clone()).await, StatusCode::OK);
+
+    let (status, _) = post(format!("/admin/users/{}/disable", ed.id), with_csrf()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_ne!(
+        ed_page(ed_client.clone()).await,
+        StatusCode::OK,
+        "the open session ends at once"
+    );
+    assert_eq!(
+        api_status(token.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "the token stops at once"
+    );
+    let res = app.login(&browser(), "ed@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "no new sign-in");
+    let page = admin
+        .get(format!("{}/admin/users", app.base))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("Compte désactivé"), "{page}");
+    assert!(page.contains(&format!("/admin/users/{}/enable", ed.id)));
+
+    // The only enabled admin cannot lock everyone out.
+    let (status, page) = post(format!("/admin/users/{}/disable", boss.id), with_csrf()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("dernier compte d'administration"), "{page}");
+    let mut fields = with_csrf();
+    fields.push(("role", "editor".into()));
+    let (status, _) = post(format!("/admin/users/{}/role", boss.id), fields).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        store::users::get(&app.db, boss.id)
+            .await
+            .expect("q")
+            .expect("boss")
+            .role,
+        Role::Admin
+    );
+    let mut fields = with_csrf();
+    fields.push(("role", "owner".into()));
+    let (status, _) = post(format!("/admin/users/{}/role", ed.id), fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown role");
+    let (status, _) = post("/admin/users/abc/disable".into(), with_csrf()).await;
+    assert!(status.is_client_error(), "{status}");
+    let (status, _) = post("/admin/users/999999/disable".into(), with_csrf()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Back, and made an admin.
+    let (status, _) = post(format!("/admin/users/{}/enable", ed.id), with_csrf()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(api_status(token.clone()).await, StatusCode::CREATED);
+    assert_ne!(
+        ed_page(ed_client.clone()).await,
+        StatusCode::OK,
+        "an ended session does not come back"
+    );
+    let ed_again = browser();
+    let res = app.login(&ed_again, "ed@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let users_status = |c: Client| {
+        let url = format!("{}/admin/users", app.base);
+        async move { c.get(url).send().await.expect("get").status() }
+    };
+    assert_eq!(users_status(ed_again.clone()).await, StatusCode::FORBIDDEN);
+    let mut fields = with_csrf();
+    fields.push(("role", "admin".into()));
+    let (status, _) = post(format!("/admin/users/{}/role", ed.id), fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(users_status(ed_again).await, StatusCode::OK);
+    app.assert_audited(&["user.disable", "user.enable", "user.role"])
+        .await;
+}
+
+/// Sessions past their end are deleted by the periodic purge, live ones are kept.
+async fn expired_sessions_are_purged() {
+    let app = spawn_app().await;
+    let user = app.user("ed@example.org", Role::Editor).await;
+    let now = chrono::Utc::now();
+    let long_ago = now - store::sessions::SESSION_TTL - chrono::Duration::minutes(1);
+    let (old, _) = store::sessions::start(&app.db, &user, None, None, None, long_ago)
+        .await
+        .expect("old session");
+    let (live, _) = store::sessions::start(&app.db, &user, None, None, None, now)
+        .await
+        .expect("live session");
+    assert_eq!(
+        store::sessions::purge_expired(&app.db, now)
+            .await
+            .expect("purge"),
+        1
+    );
+    assert!(store::sessions::find(&app.db, &live, now)
+        .await
+        .expect("q")
+        .is_some());
+    assert!(store::sessions::find(&app.db, &old, long_ago)
+        .await
+        .expect("q")
+        .is_none());
+}
+
 on_both!(
     a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again,
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
@@ -1702,4 +1874,6 @@ on_both!(
     two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once,
     drafts_are_listed_opened_and_dismissed_through_the_api,
     the_console_serves_on_call_under_stress,
+    a_disabled_user_is_locked_out_at_once_and_roles_change_in_the_console,
+    expired_sessions_are_purged,
 );
