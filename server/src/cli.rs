@@ -94,6 +94,29 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::auth::user_command::UserCommand,
     },
+    /// Copy the database to FILE (SQLite: VACUUM INTO; PostgreSQL: pg_dump) with a manifest
+    /// of row counts beside it (FILE.manifest.json).
+    Backup {
+        /// Where to write the backup (replaced whole once complete, never half-written).
+        #[arg(long)]
+        out: PathBuf,
+        /// Restore the copy into a scratch database and compare row counts per table.
+        #[arg(long)]
+        verify: bool,
+        /// A `backup` push monitor's URL (`https://…/api/v1/push/TOKEN`): the outcome is
+        /// sent there (the backup is then always verified first).
+        #[arg(long, env = "VIGIE_BACKUP_REPORT_TO", hide_env_values = true)]
+        report_to: Option<String>,
+    },
+    /// Restore a backup into the configured database, which must hold no table; with
+    /// --verify, into a scratch database instead, comparing row counts with the manifest.
+    Restore {
+        /// The backup file (its FILE.manifest.json beside it).
+        file: PathBuf,
+        /// Only check: restore into a scratch database, compare, and drop it.
+        #[arg(long)]
+        verify: bool,
+    },
     /// Run every monitor once from this location and print a table of results.
     Probe {
         /// Only the monitors of this service.
@@ -147,6 +170,17 @@ pub async fn run(cli: Cli) -> ExitCode {
                 }
             };
             report(probe(&catalog, service.as_deref(), source).await)
+        }
+        Command::Backup {
+            out,
+            verify,
+            report_to,
+        } => {
+            crate::backup_command::backup(&cli.database_url, &out, verify, report_to.as_deref())
+                .await
+        }
+        Command::Restore { file, verify } => {
+            crate::backup_command::restore(&cli.database_url, &file, verify).await
         }
         Command::Token { command } => crate::token_command::run(&cli.database_url, command).await,
         Command::AgentToken { command } => {

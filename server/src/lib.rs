@@ -6,6 +6,7 @@ pub mod agent_token;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backup_command;
 pub mod badge;
 pub mod cache;
 pub mod changes;

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod api_read;
 pub mod audit;
 pub mod availability;
+pub mod backup;
 pub mod catalog;
 pub mod changes;
 pub mod checks;

@@ -393,3 +393,38 @@ fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
     assert!(actions.iter().any(|a| a == "token.create"), "{actions:?}");
     assert!(actions.iter().any(|a| a == "token.revoke"), "{actions:?}");
 }
+
+/// `vigie serve` from a directory without `vigie.toml` says which file it looked for, how to
+/// name another, and that the demo needs none; exit 2, nothing written.
+#[test]
+fn missing_config_says_where_it_looked_and_what_to_do() {
+    let dir = tempfile::tempdir().expect("dir");
+    for command in ["serve", "check-config"] {
+        let out = vigie()
+            .current_dir(dir.path())
+            .arg(command)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let looked = dir.path().canonicalize().expect("canonical");
+        assert!(
+            stderr.contains(&format!(
+                "no configuration file at vigie.toml (in {})",
+                looked.display()
+            )),
+            "{command}: {stderr}"
+        );
+        assert!(stderr.contains("--config FILE"), "{stderr}");
+        assert!(stderr.contains("VIGIE_CONFIG"), "{stderr}");
+        assert!(stderr.contains("`vigie demo`"), "{stderr}");
+        assert!(!stderr.contains(":0:0:"), "{stderr}");
+    }
+    assert!(
+        std::fs::read_dir(dir.path())
+            .expect("list")
+            .next()
+            .is_none(),
+        "nothing written"
+    );
+}

@@ -12,6 +12,7 @@ mod common;
 
 mod agents;
 mod api_read;
+mod backup;
 mod cache;
 mod cli;
 mod cluster;
