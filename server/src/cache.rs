@@ -503,7 +503,25 @@ pub async fn server_functions_read_only(req: Request, next: Next) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
-    next.run(req).await
+    let is_fn = req.uri().path().starts_with("/_fn/");
+    let res = next.run(req).await;
+    // The method router answers a GET on a POST-only function with an empty 405: say why.
+    if is_fn
+        && res.status() == StatusCode::METHOD_NOT_ALLOWED
+        && axum::body::HttpBody::size_hint(res.body()).exact() == Some(0)
+    {
+        let (mut parts, _) = res.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        return Response::from_parts(
+            parts,
+            Body::from("This page data is only read by Vigie's own pages.\n"),
+        );
+    }
+    res
 }
 
 /// The middleware: serves cacheable GETs from memory, renders misses once.

@@ -1,6 +1,7 @@
 //! `/admin/account`: a staff member's own second factor. Enrolment shows a new secret (and its
-//! `otpauth://` address) and turns it on only once a code from the app confirms it; turning it
-//! off takes a current code too. A lost phone is `vigie user reset-totp EMAIL` on the server.
+//! `otpauth://` address) and turns it on only once a code from the app confirms it; replacing it
+//! (a new phone) or turning it off takes a current code of the factor in force, so a stolen
+//! session cannot swap the second factor for the thief's. A lost phone is `vigie user reset-totp EMAIL` on the server.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -97,7 +98,13 @@ async fn render(
                     <form method="post" action="/admin/account/totp/disable" class="console-form">
                         {csrf}
                         {code_field(l, &errors)}
-                        <div class="button-row"><button class="button-secondary">{l.t("Désactiver", "Turn off")}</button></div>
+                        <div class="button-row">
+                            <button class="button-secondary">{l.t("Désactiver", "Turn off")}</button>
+                            " "
+                            <button class="button-secondary" formaction="/admin/account/totp/begin">
+                                {l.t("Changer d'application ou de téléphone", "Move to another app or phone")}
+                            </button>
+                        </div>
                     </form>
                 }
                 .into_any(),
@@ -152,6 +159,19 @@ async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -
 
 async fn begin(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
+    let id = staff.user().id;
+    let on = match store::users::totp_secrets(&state.ctx.db, id).await {
+        Ok(s) => s.confirmed.is_some(),
+        Err(e) => return internal(e),
+    };
+    // A factor in force is replaced only with one of its current codes.
+    if on {
+        match super::second_factor(&state, id, posted.get("code").unwrap_or("")).await {
+            Ok(true) => {}
+            Ok(false) => return render(&state, staff, wrong_code(staff.l()), None).await,
+            Err(e) => return internal(e),
+        }
+    }
     let secret = totp::new_secret();
     match store::users::totp_begin(
         &state.ctx.db,

@@ -1258,6 +1258,47 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
         StatusCode::UNPROCESSABLE_ENTITY,
         "a spent code"
     );
+
+    // Replacing it takes a current code too: a session alone cannot swap in another secret.
+    let id = user.id;
+    for code in ["", "000000", next.as_str()] {
+        let res = other
+            .post(format!("{}/admin/account/totp/begin", app.base))
+            .form(&[("csrf", csrf.as_str()), ("code", code)])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "begin with {code:?}"
+        );
+        let secrets = store::users::totp_secrets(&app.db, id).await.expect("q");
+        assert_eq!(secrets.pending, None, "no new secret waits after {code:?}");
+    }
+    // Every code of this 30 s window is spent; rather than wait for the next one, forget
+    // which steps were used.
+    {
+        use sea_orm::ConnectionTrait;
+        app.db
+            .execute_unprepared("UPDATE users SET totp_last_step = NULL")
+            .await
+            .expect("forget spent steps");
+    }
+    let fresh = totp::code_at(&secret, totp::now()).expect("code");
+    let res = other
+        .post(format!("{}/admin/account/totp/begin", app.base))
+        .form(&[("csrf", csrf.as_str()), ("code", fresh.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a current code");
+    let secrets = store::users::totp_secrets(&app.db, id).await.expect("q");
+    assert!(secrets.pending.is_some());
+    assert!(
+        secrets.confirmed.is_some(),
+        "the old factor holds until confirmed"
+    );
     app.assert_audited(&["user.totp_begin", "user.totp_enable"])
         .await;
 }
@@ -1858,6 +1899,108 @@ async fn expired_sessions_are_purged() {
         .is_none());
 }
 
+/// Hostile values in every query parameter (and the id) of every console page an admin can
+/// open, plus the server functions' arguments: each answer is a page or a 4xx, never a 5xx
+/// or a dropped connection.
+async fn hostile_query_parameters_never_make_a_console_page_fail() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("boss@example.org", Role::Admin).await;
+    let incident = app.user("ed@example.org", Role::Editor).await;
+    let token = app.token(incident.id, &[Scope::IncidentsWrite]).await;
+    let created: Value = browser()
+        .post(format!("{}/api/v1/incidents", app.base))
+        .bearer_auth(token)
+        .json(&json!({"title": "Fuzz", "impact": "minor", "message": "m"}))
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_i64().expect("id");
+    let long = "9".repeat(5000);
+    let values: Vec<String> = [
+        "",
+        "abc",
+        "-1",
+        "0",
+        "1.5",
+        "%201%20",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999999999",
+        "1e308",
+        "NaN",
+        "%00",
+        "%FF%FE",
+        "%3Cscript%3Ealert(1)%3C/script%3E",
+        "'%3B%20DROP%20TABLE%20users%3B--",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%E2%80%AE",
+        long.as_str(),
+    ]
+    .iter()
+    .map(|v| (*v).to_owned())
+    .collect();
+    let routes: Vec<(String, &[&str])> = vec![
+        ("/admin".into(), &["x"][..]),
+        ("/admin/account".into(), &["x"][..]),
+        ("/admin/audit".into(), &["page", "action", "actor", "x"][..]),
+        ("/admin/incidents".into(), &["page", "x"][..]),
+        (
+            "/admin/incidents/new".into(),
+            &["template", "kind", "draft", "x"][..],
+        ),
+        (format!("/admin/incidents/{id}"), &["x"][..]),
+        ("/admin/maintenance".into(), &["x"][..]),
+        ("/admin/users".into(), &["x"][..]),
+        ("/admin/tokens".into(), &["x"][..]),
+    ];
+    let mut asked = 0;
+    for (path, params) in &routes {
+        for param in *params {
+            for value in &values {
+                for query in [
+                    format!("{param}={value}"),
+                    format!("{param}={value}&{param}=1"),
+                ] {
+                    let url = format!("{}{path}?{query}", app.base);
+                    let res = admin.get(&url).send().await.expect("an answer");
+                    asked += 1;
+                    assert!(res.status().as_u16() < 500, "{url}: {}", res.status());
+                }
+            }
+        }
+    }
+    for value in &values {
+        let url = format!("{}/admin/incidents/{value}", app.base);
+        let res = admin.get(&url).send().await.expect("an answer");
+        asked += 1;
+        assert!(res.status().as_u16() < 500, "{url}: {}", res.status());
+    }
+    assert!(asked > 500, "{asked} requests");
+
+    // The server functions' arguments: a bad id is a 4xx with a sentence.
+    for (method, url) in [
+        (reqwest::Method::POST, format!("{}/_fn/incident", app.base)),
+        (
+            reqwest::Method::GET,
+            format!("{}/_fn/incident?id=abc", app.base),
+        ),
+    ] {
+        let res = browser()
+            .request(method.clone(), &url)
+            .form(&[("id", "abc")])
+            .send()
+            .await
+            .expect("an answer");
+        let status = res.status();
+        let body = res.text().await.expect("body");
+        assert!(status.is_client_error(), "{method} {url}: {status} {body}");
+        assert!(!body.trim().is_empty(), "{method} {url}: a message");
+    }
+}
+
 on_both!(
     a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again,
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
@@ -1876,4 +2019,5 @@ on_both!(
     the_console_serves_on_call_under_stress,
     a_disabled_user_is_locked_out_at_once_and_roles_change_in_the_console,
     expired_sessions_are_purged,
+    hostile_query_parameters_never_make_a_console_page_fail,
 );
