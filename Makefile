@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse
+.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -101,7 +101,9 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --exclude frontend --all-targets -- -D warnings
 	$(CARGO) clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy -p probe --no-default-features --all-targets -- -D warnings
 	$(CARGO) test -q -p lints
+	scripts/check-deps.sh
 
 # Unit and integration tests on SQLite and on a throwaway PostgreSQL cluster.
 test-rust: setup
@@ -136,3 +138,10 @@ bench-page: build-wasm
 # limit (`ulimit -Hn`) must allow 10,000 per holder process.
 bench-abuse: build-wasm
 	$(CARGO) bench -p server --bench abuse -- $(BENCH_ARGS)
+
+# The probe engine (release build): N HTTP monitors against a loopback server in its own
+# process; prints checks/s, CPU % of 2 cores, peak RSS, schedule lag and write latency
+# (README, Performance). `make bench-probes BENCH_ARGS="--monitors 10000 --seconds 180"`;
+# `--database-url postgres://…` for PostgreSQL.
+bench-probes:
+	$(CARGO) bench -p probe --bench probes -- $(BENCH_ARGS)

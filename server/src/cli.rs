@@ -286,10 +286,10 @@ async fn probe(
         }
         None => None,
     };
-    let rows = crate::probe::cli::probe_all(catalog, only.as_ref(), source)
+    let rows = probe::cli::probe_all(catalog, only.as_ref(), source)
         .await
         .context("failed to prepare the probes")?;
-    println!("{}", crate::probe::cli::render(&rows));
+    println!("{}", probe::cli::render(&rows));
     Ok(())
 }
 

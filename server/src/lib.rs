@@ -24,7 +24,7 @@ pub mod live;
 pub mod markdown;
 pub mod metrics;
 pub mod notify;
-pub mod probe;
+pub mod probing;
 pub mod stale;
 pub mod startup;
 pub mod state;

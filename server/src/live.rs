@@ -22,8 +22,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::Client;
 use crate::changes::Change;
-use crate::probe::engine::Engine;
 use crate::state::AppState;
+use probe::engine::Engine;
 
 const FRESHNESS_EVERY: Duration = Duration::from_secs(15);
 

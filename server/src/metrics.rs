@@ -22,8 +22,8 @@ use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::probe::engine::Engine;
 use crate::state::AppState;
+use probe::engine::Engine;
 
 /// Bucket bounds (seconds) of the request duration histogram.
 const HTTP_BUCKETS: &[f64] = &[

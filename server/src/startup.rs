@@ -273,7 +273,7 @@ pub async fn spawn(
     database_url: &str,
     listen: SocketAddr,
 ) -> anyhow::Result<Running> {
-    let source = crate::probe::source_from_env()?;
+    let source = crate::probing::source_from_env()?;
     spawn_probing_from(catalog, database_url, listen, source).await
 }
 
@@ -335,7 +335,7 @@ async fn spawn_with(
     ));
     let (app, engine) = match probing {
         Some(source) => {
-            crate::probe::attach(
+            crate::probing::attach(
                 router(state.clone()),
                 catalog,
                 state.ctx.db.clone(),
@@ -381,7 +381,7 @@ async fn serve_until_shutdown(
     app: Router,
     (limits, trusted_proxies): (crate::limits::Limits, std::sync::Arc<Vec<std::net::IpAddr>>),
     shutdown: CancellationToken,
-    engine: Option<std::sync::Arc<crate::probe::engine::Engine>>,
+    engine: Option<std::sync::Arc<probe::engine::Engine>>,
 ) -> std::io::Result<()> {
     const REQUESTS_WITHIN: Duration = Duration::from_secs(4);
     // Timeouts and connection ceilings: crate::limits.

@@ -16,7 +16,7 @@ use domain::config::{Catalog, MonitorKind, Slug};
 use self::estate::Estate;
 use self::player::Target;
 use self::scenario::{Backup, Scenario};
-use crate::probe::engine::{self, Engine, EngineConfig};
+use probe::engine::{self, Engine, EngineConfig};
 
 /// The nightly backup as the demo's backup job reports it at start: restored and verified.
 fn healthy_backup() -> Backup {

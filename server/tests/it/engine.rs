@@ -15,7 +15,7 @@ use axum::Router;
 use domain::config::{Catalog, Slug};
 use domain::status::{ComponentStatus, ServiceState};
 use domain::topology::{Owner, StatusChange};
-use server::probe::engine::{self, Engine, EngineConfig};
+use probe::engine::{self, Engine, EngineConfig};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
@@ -306,7 +306,7 @@ async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused
     );
     let r = start(&text).await;
     let mut rx = r.engine.subscribe();
-    let app: Router = r.engine.push_router();
+    let app: Router = server::probing::push_router(r.engine.heartbeats());
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -465,7 +465,7 @@ async fn a_heartbeat_outlives_the_instance_that_received_it() {
     let first = start(&text).await;
     let mut rx = first.engine.subscribe();
     // Through the heartbeat route, which stores it.
-    let route: axum::Router = first.engine.push_router();
+    let route: axum::Router = server::probing::push_router(first.engine.heartbeats());
     let answer = tower::ServiceExt::oneshot(
         route,
         axum::http::Request::post("/api/v1/push/cron-token")

@@ -23,7 +23,6 @@ mod export;
 mod feeds;
 mod http;
 mod notify;
-mod probe;
 mod public_pages;
 mod service_page;
 mod shutdown;

@@ -603,7 +603,7 @@ async fn api_runs_the_incident_life_cycle_with_validation_errors_naming_fields()
 }
 
 /// A catalog of two services probed on a loopback site that always answers.
-async fn engine_on_loopback() -> (server::probe::engine::Engine, store::Db, tempfile::TempDir) {
+async fn engine_on_loopback() -> (probe::engine::Engine, store::Db, tempfile::TempDir) {
     let app = axum::Router::new().route("/", axum::routing::get(|| async { "up" }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -631,10 +631,10 @@ async fn engine_on_loopback() -> (server::probe::engine::Engine, store::Db, temp
     let db = server::startup::prepare_database(&catalog, &url)
         .await
         .expect("database");
-    let mut cfg = server::probe::engine::EngineConfig::for_catalog(&catalog, None);
+    let mut cfg = probe::engine::EngineConfig::for_catalog(&catalog, None);
     cfg.flush_every = std::time::Duration::from_millis(50);
     cfg.reevaluate_every = std::time::Duration::from_millis(100);
-    let engine = server::probe::engine::start(std::sync::Arc::new(catalog), db.clone(), cfg)
+    let engine = probe::engine::start(std::sync::Arc::new(catalog), db.clone(), cfg)
         .await
         .expect("engine");
     (engine, db, dir)

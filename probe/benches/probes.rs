@@ -3,7 +3,7 @@
 //! monitors, checks/s, CPU % of 2 cores, peak RSS, schedule lag p50 / p99, database write
 //! latency p99, and checks done against checks due.
 //!
-//! `cargo bench -p server --bench probes -- [--monitors 10000] [--seconds 180]
+//! `cargo bench -p probe --bench probes -- [--monitors 10000] [--seconds 180]
 //!  [--interval 30s] [--database-url URL]`
 
 use std::io::{BufRead, BufReader, Write as _};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use server::probe::engine::{self, EngineConfig};
+use probe::engine::{self, EngineConfig};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -99,7 +99,10 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let result = rt.block_on(async {
-        let db = server::startup::prepare_database(&catalog, &url).await?;
+        // Migrated and synced, as `vigie serve` prepares it.
+        let db = store::connect(&url).await?;
+        store::migrate(&db).await?;
+        store::catalog::sync(&db, &catalog, chrono::Utc::now()).await?;
         let cfg = EngineConfig::for_catalog(&catalog, None);
         let running = engine::start(Arc::new(catalog), db, cfg).await?;
         let stats = running.stats();

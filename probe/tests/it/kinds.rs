@@ -15,7 +15,7 @@ use axum::Router;
 use chrono::{Datelike, Utc};
 use domain::config::Monitor;
 use domain::status::CheckOutcome;
-use server::probe::{self, Clients};
+use probe::Clients;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 

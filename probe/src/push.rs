@@ -1,26 +1,22 @@
-//! Push monitors: heartbeats at `GET|POST /api/v1/push/{token}`, with an optional `status`,
-//! `msg` and `latency_ms`. The `backup` flavour carries `{"verified": bool, "bytes": n,
+//! Push monitors: heartbeats (the server receives them at `GET|POST /api/v1/push/{token}`),
+//! with an optional `status`, `msg` and `latency_ms`. The `backup` flavour carries `{"verified": bool, "bytes": n,
 //! "sha256": "…", "restored_in_s": n}` and is down when the newest backup is stale *or* its
 //! verification failed: "backups ran" is not "backups restore".
 //!
 //! The book itself is in memory; the engine keeps it in step with the database
-//! (`store::push`): each heartbeat received is stored, and every few seconds the newest one
-//! stored (by any instance) is read back, so every instance, restarted or not, judges a push
-//! monitor the same. Since when a monitor's heartbeats are awaited is the first instance's.
+//! (`crate::engine`, feature `store`): each heartbeat received is stored, and every few
+//! seconds the newest one stored (by any instance) is read back, so every instance, restarted
+//! or not, judges a push monitor the same. Since when a monitor's heartbeats are awaited is
+//! the first instance's.
 //!
-//! Unknown tokens get 404 and nothing is stored; bad payloads get 400; a heartbeat that
-//! cannot be stored gets 503 (the sender tries again).
+//! Unknown tokens and bad payloads are refused ([`PushError`]) and nothing is stored; a
+//! heartbeat that cannot be stored is refused as [`PushError::Unavailable`] (the sender tries
+//! again).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::config::{Catalog, Monitor, MonitorKind};
 use domain::status::CheckOutcome;
@@ -28,7 +24,7 @@ use domain::topology::{self, MonitorKey};
 use serde::Deserialize;
 use tokio::sync::Notify;
 
-use super::ProbeResult;
+use crate::ProbeResult;
 
 /// One received heartbeat.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,21 +71,6 @@ pub enum PushError {
     Unavailable,
 }
 
-impl IntoResponse for PushError {
-    fn into_response(self) -> Response {
-        let status = match self {
-            PushError::UnknownToken => StatusCode::NOT_FOUND,
-            PushError::BadPayload(_) => StatusCode::BAD_REQUEST,
-            PushError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        (
-            status,
-            Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response()
-    }
-}
-
 /// The body or query of a heartbeat.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,9 +87,23 @@ pub struct Payload {
 impl PushBook {
     /// The push monitors of `catalog` that have a token.
     pub fn new(catalog: &Catalog, started: DateTime<Utc>) -> Self {
+        Self::for_monitors(
+            topology::monitors(catalog).map(|(key, m)| (key, m.clone())),
+            started,
+        )
+    }
+
+    /// The push monitors among `monitors` that have a token.
+    pub fn for_monitors(
+        monitors: impl IntoIterator<Item = (MonitorKey, Monitor)>,
+        started: DateTime<Utc>,
+    ) -> Self {
         let mut by_token = HashMap::new();
         let mut token_of = HashMap::new();
-        for (key, m) in topology::monitors(catalog).filter(|(_, m)| m.kind == MonitorKind::Push) {
+        for (key, m) in monitors
+            .into_iter()
+            .filter(|(_, m)| m.kind == MonitorKind::Push)
+        {
             let Some(token) = m.settings.token.clone().filter(|t| !t.is_empty()) else {
                 tracing::warn!(monitor = %key, "push monitor without a token cannot receive heartbeats");
                 continue;
@@ -130,6 +125,12 @@ impl PushBook {
             token_of,
             started,
         }
+    }
+
+    /// Whether `token` is a push monitor's: unknown tokens are refused before their payload is
+    /// even read.
+    pub fn knows(&self, token: &str) -> bool {
+        self.by_token.contains_key(token)
     }
 
     /// Records a heartbeat for `token` received at `now`.
@@ -268,127 +269,6 @@ impl PushView {
             }),
         }
     }
-}
-
-/// Where heartbeats are kept beyond this process: the database, with the monitors' ids.
-#[derive(Clone)]
-pub struct Persist {
-    pub db: store::Db,
-    pub ids: Arc<HashMap<MonitorKey, i64>>,
-}
-
-#[derive(Clone)]
-struct Push {
-    book: Arc<PushBook>,
-    persist: Option<Persist>,
-}
-
-/// `/api/v1/push/{token}`, for any router state; each heartbeat is stored through `persist`
-/// when given.
-pub fn router<S: Clone + Send + Sync + 'static>(
-    book: Arc<PushBook>,
-    persist: Option<Persist>,
-) -> Router<S> {
-    Router::new()
-        .route("/api/v1/push/{token}", get(beat_get).post(beat_post))
-        .with_state(Push { book, persist })
-}
-
-/// Stores what `book` holds for `key` (the heartbeat just received).
-async fn store_beat(book: &PushBook, key: &MonitorKey, persist: &Persist) -> Result<(), PushError> {
-    let Some(id) = persist.ids.get(key).copied() else {
-        return Ok(());
-    };
-    let Some(b) = book.view(key).beat else {
-        return Ok(());
-    };
-    let beat = store::push::Beat {
-        at: b.at,
-        outcome: b.outcome,
-        latency_ms: b.latency_ms,
-        reason: b.reason,
-    };
-    store::push::record_beat(&persist.db, id, &beat)
-        .await
-        .map_err(|e| {
-            tracing::warn!(monitor = %key, error = %e, "cannot store a heartbeat");
-            PushError::Unavailable
-        })
-}
-
-/// Reads back what the database holds for `book`'s monitors (heartbeats other instances
-/// received, and since when each is awaited), after waiting for them from `now` unless an
-/// instance already did.
-pub async fn sync_from_store(
-    book: &PushBook,
-    persist: &Persist,
-    now: Option<DateTime<Utc>>,
-) -> Result<(), store::StoreError> {
-    let ids: Vec<i64> = book
-        .keys()
-        .iter()
-        .filter_map(|k| persist.ids.get(k).copied())
-        .collect();
-    if let Some(now) = now {
-        store::push::await_beats(&persist.db, &ids, now).await?;
-    }
-    let found = store::push::awaited(&persist.db, &ids).await?;
-    for key in book.keys() {
-        let Some(a) = persist.ids.get(&key).and_then(|id| found.get(id)) else {
-            continue;
-        };
-        let beat = a.beat.clone().map(|b| Beat {
-            at: b.at,
-            outcome: b.outcome,
-            latency_ms: b.latency_ms,
-            reason: b.reason,
-        });
-        book.restore(&key, a.waiting_since, beat);
-    }
-    Ok(())
-}
-
-async fn beat_get(
-    State(push): State<Push>,
-    Path(token): Path<String>,
-    query: Result<Query<Payload>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, PushError> {
-    let Query(p) = query.map_err(|e| PushError::BadPayload(e.body_text()))?;
-    accept(&push, &token, p).await
-}
-
-async fn beat_post(
-    State(push): State<Push>,
-    Path(token): Path<String>,
-    query: Result<Query<Payload>, axum::extract::rejection::QueryRejection>,
-    body: Bytes,
-) -> Result<Json<serde_json::Value>, PushError> {
-    // Unknown tokens are refused before the payload is even read.
-    if !push.book.by_token.contains_key(&token) {
-        return Err(PushError::UnknownToken);
-    }
-    let p = if body.iter().all(u8::is_ascii_whitespace) {
-        query.map_err(|e| PushError::BadPayload(e.body_text()))?.0
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| PushError::BadPayload(format!("invalid JSON: {e}")))?
-    };
-    accept(&push, &token, p).await
-}
-
-async fn accept(
-    push: &Push,
-    token: &str,
-    p: Payload,
-) -> Result<Json<serde_json::Value>, PushError> {
-    let key = push.book.beat(token, p, Utc::now())?;
-    if let Some(persist) = &push.persist {
-        store_beat(&push.book, &key, persist).await?;
-    }
-    tracing::debug!(monitor = %key, "heartbeat");
-    Ok(Json(
-        serde_json::json!({ "ok": true, "monitor": key.to_string() }),
-    ))
 }
 
 #[cfg(test)]

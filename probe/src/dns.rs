@@ -13,7 +13,7 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveErrorKind, Resolver};
 
-use super::ProbeResult;
+use crate::ProbeResult;
 
 /// The resolver a monitor asks: its `resolver` setting or the system's first nameserver.
 fn resolver_addr(setting: Option<&str>) -> Result<SocketAddr, String> {

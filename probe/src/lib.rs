@@ -1,15 +1,26 @@
-//! The probe engine: one probe function per monitor kind, the shared clients they use, the push
-//! heartbeat endpoint and the scheduler that runs them all and turns their results into
-//! confirmed states, service statuses and history.
+//! Vigie's probes: one check per monitor kind ([`http`] for http, keyword and json, [`tcp`],
+//! [`dns`], [`tls`]), the clients they share, push heartbeats ([`push`]), the scheduler that
+//! runs a set of monitors from one location and hands their confirmed results over a channel
+//! ([`checks::Checks`]), the `vigie probe` table ([`cli`]) and, with the `store` feature (on
+//! by default), the `engine` that writes those results, applies the quorum over locations and
+//! the topology rollup, and publishes status changes.
 //!
 //! Every probe binds its sockets to the configured source address when there is one, so that
 //! several probe locations can run side by side on one machine (127.0.0.2, 127.0.0.3, …).
+//!
+//! This crate knows nothing of HTTP serving or pages: the server routes push heartbeats to the
+//! engine (`engine::Engine::heartbeats`) and subscribes to its decisions
+//! (`engine::Engine::subscribe`). Without the `store` feature it links no database code, for
+//! a probe agent that only runs checks and sends their results on.
 
+pub mod checks;
 pub mod cli;
 pub mod dns;
+#[cfg(feature = "store")]
 pub mod engine;
 pub mod http;
 pub mod push;
+pub mod stats;
 pub mod tcp;
 pub mod tls;
 
@@ -147,54 +158,6 @@ pub async fn run(monitor: &Monitor, clients: &Clients, now: DateTime<Utc>) -> Pr
         Err(_) => ProbeResult::down(format!("timeout after {}", humanize(monitor.timeout)))
             .with_latency(started.elapsed()),
     }
-}
-
-/// The local address probes bind to, from `VIGIE_PROBE_SOURCE` (unset or empty: the system's
-/// choice).
-pub fn source_from_env() -> anyhow::Result<Option<IpAddr>> {
-    use anyhow::Context;
-    match std::env::var("VIGIE_PROBE_SOURCE") {
-        Ok(s) if !s.trim().is_empty() => {
-            Ok(Some(s.trim().parse::<IpAddr>().with_context(|| {
-                format!("VIGIE_PROBE_SOURCE `{s}` is not an IP address")
-            })?))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// Starts the probe engine for `catalog` and attaches it to `app`: the push heartbeat route is
-/// merged in, and the running [`engine::Engine`] rides along as an `Extension<Arc<Engine>>`
-/// (handlers such as live updates subscribe through it; it stops when the router is dropped),
-/// and every decision it takes invalidates the page cache through `hub`. The engine is also
-/// returned, for a clean shutdown to stop it ([`engine::Engine::stop`]).
-///
-/// The engine probes from the catalog's `[probe] location`, its sockets bound to `source`
-/// (`vigie serve` passes [`source_from_env`]); `VIGIE_PROBES=off` starts nothing (a page-only
-/// instance).
-pub async fn attach(
-    app: axum::Router,
-    catalog: &domain::config::Catalog,
-    db: store::Db,
-    source: Option<IpAddr>,
-    hub: &std::sync::Arc<crate::changes::Hub>,
-) -> anyhow::Result<(axum::Router, Option<std::sync::Arc<engine::Engine>>)> {
-    use anyhow::Context;
-    if std::env::var("VIGIE_PROBES").is_ok_and(|v| v == "off") {
-        tracing::info!("probes disabled (VIGIE_PROBES=off)");
-        return Ok((app, None));
-    }
-    let cfg = engine::EngineConfig::for_catalog(catalog, source);
-    let running = engine::start(std::sync::Arc::new(catalog.clone()), db, cfg)
-        .await
-        .context("failed to start the probe engine")?;
-    hub.follow(running.subscribe());
-    let push = running.push_router();
-    let engine = std::sync::Arc::new(running);
-    Ok((
-        app.merge(push).layer(axum::Extension(engine.clone())),
-        Some(engine),
-    ))
 }
 
 /// `1.5 s`, `300 ms`: durations in reasons.

@@ -11,7 +11,7 @@ use domain::status::CheckOutcome;
 use domain::topology::{self, Owner};
 use tokio::sync::Semaphore;
 
-use super::{Clients, ProbeError, ProbeResult};
+use crate::{Clients, ProbeError, ProbeResult};
 
 /// One line of the table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub async fn probe_all(
                 None
             } else {
                 let _permit = limit.acquire().await.ok();
-                Some(super::run(&m, &clients, Utc::now()).await)
+                Some(crate::run(&m, &clients, Utc::now()).await)
             };
             (owner, key.monitor.to_string(), m, result)
         }));

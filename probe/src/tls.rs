@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_rustls::TlsConnector;
 
-use super::{split_host_port, tcp, ProbeResult};
+use crate::{split_host_port, tcp, ProbeResult};
 
 const DEFAULT_DAYS_DEGRADED: u32 = 21;
 const DEFAULT_DAYS_DOWN: u32 = 7;

@@ -8,7 +8,7 @@ use domain::config::Monitor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use super::{split_host_port, ProbeResult};
+use crate::{split_host_port, ProbeResult};
 
 /// Resolves `target` and connects to its first address, bound to `source` when given.
 pub async fn connect(

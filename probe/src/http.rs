@@ -8,7 +8,7 @@ use domain::status::CheckOutcome;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
 
-use super::{short_error, Clients, ProbeResult};
+use crate::{short_error, Clients, ProbeResult};
 
 /// At most this much of a body is read to look for keywords or JSON.
 const MAX_BODY: usize = 2 * 1024 * 1024;

@@ -1,0 +1,353 @@
+//! The scheduler: "run these monitors from this location and hand me the results".
+//!
+//! [`Checks::start`] gives every monitor its own task: it waits a deterministic jitter (a hash
+//! of its key modulo its interval, so 10,000 monitors do not fire together), then checks on
+//! its interval, or on its `retry_interval` while failing. A task runs one check at a time, so
+//! a check never overlaps itself; a global and a per-target-host semaphore bound the
+//! concurrency. Each task confirms its own results (`confirm` / `recover`, the
+//! [`MonitorState`] machine of `domain`) and sends each one, with the state it leads to, on
+//! one channel. Whoever holds the receiver decides what to do with them: the engine (feature
+//! `store`) stores them and rolls them up; a remote agent sends them to its server.
+//!
+//! Nothing here touches a database.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::config::{Monitor, MonitorKind};
+use domain::monitor_state::{MonitorState, Thresholds, Transition};
+use domain::topology::MonitorKey;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::push::PushBook;
+use crate::stats::EngineStats;
+use crate::{split_host_port, Clients, ProbeError, ProbeResult};
+
+/// One monitor to run.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Whose monitor it is (`service/web/home`, `host/db1/ping`): results carry it back.
+    pub key: MonitorKey,
+    pub monitor: Monitor,
+    /// Its state at this location so far (`MonitorState::default()` when new): confirmation
+    /// continues where it stopped, and a failing monitor is re-checked at its retry interval.
+    pub state: MonitorState,
+}
+
+impl Job {
+    /// A monitor with no history.
+    pub fn new(key: MonitorKey, monitor: Monitor) -> Self {
+        Job {
+            key,
+            monitor,
+            state: MonitorState::default(),
+        }
+    }
+}
+
+/// One result of one monitor, confirmed.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub key: MonitorKey,
+    pub result: ProbeResult,
+    /// When the check finished.
+    pub at: DateTime<Utc>,
+    /// The monitor's state after this result.
+    pub state: MonitorState,
+    /// The confirmed change this result caused, if any.
+    pub transition: Option<Transition>,
+}
+
+/// How many checks may run at once, and how many results may wait on the channel.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Checks running at once, in total.
+    pub max_concurrency: usize,
+    /// Checks running at once against one target host.
+    pub per_host_concurrency: usize,
+    /// Results waiting for the receiver; beyond it, checks wait (they never pile up).
+    pub buffer: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_concurrency: 512,
+            per_host_concurrency: 8,
+            buffer: 4000,
+        }
+    }
+}
+
+/// Running checks. Dropping it stops every task; the receiver then ends.
+pub struct Checks {
+    push: Arc<PushBook>,
+    stats: Arc<EngineStats>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Checks {
+    /// Starts checking `jobs` with probe sockets bound to `source`. Push monitors among them
+    /// are judged from the heartbeats given to [`Checks::push`].
+    pub fn start(
+        jobs: Vec<Job>,
+        source: Option<IpAddr>,
+        limits: Limits,
+    ) -> Result<(Checks, mpsc::Receiver<Checked>), ProbeError> {
+        let clients = Clients::new(source)?;
+        let push = Arc::new(PushBook::for_monitors(
+            jobs.iter().map(|j| (j.key.clone(), j.monitor.clone())),
+            Utc::now(),
+        ));
+        Ok(Self::start_with(
+            jobs,
+            &clients,
+            limits,
+            push,
+            Arc::new(EngineStats::default()),
+        ))
+    }
+
+    /// As [`Checks::start`], with clients, a push book and measurements shared with the
+    /// caller.
+    pub fn start_with(
+        jobs: Vec<Job>,
+        clients: &Clients,
+        limits: Limits,
+        push: Arc<PushBook>,
+        stats: Arc<EngineStats>,
+    ) -> (Checks, mpsc::Receiver<Checked>) {
+        let (tx, rx) = mpsc::channel::<Checked>(limits.buffer.max(1));
+        let global = Arc::new(Semaphore::new(limits.max_concurrency.max(1)));
+        let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+        let mut tasks = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let host = split_host_port(&job.monitor.target, 0)
+                .map(|(h, _)| h)
+                .unwrap_or_default();
+            let host_sem = per_host
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(limits.per_host_concurrency.max(1))))
+                .clone();
+            let task = MonitorTask {
+                key: job.key,
+                monitor: job.monitor,
+                state: job.state,
+                clients: clients.clone(),
+                global: global.clone(),
+                host: host_sem,
+                push: push.clone(),
+                tx: tx.clone(),
+                stats: stats.clone(),
+            };
+            tasks.push(tokio::spawn(task.run()));
+        }
+        (Checks { push, stats, tasks }, rx)
+    }
+
+    /// Where heartbeats of the push monitors go.
+    pub fn push(&self) -> &Arc<PushBook> {
+        &self.push
+    }
+
+    /// Checks done and how late they started.
+    pub fn stats(&self) -> &Arc<EngineStats> {
+        &self.stats
+    }
+
+    /// Number of monitors being checked.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// True when no monitor is checked.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Stops every check and waits until each task is gone: once it returns, the receiver
+    /// holds every result sent and then ends.
+    pub async fn stop(mut self) {
+        let tasks = std::mem::take(&mut self.tasks);
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            // Aborted: the error only says so.
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Checks {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Deterministic first delay in `[0, interval)`, spreading monitors over their interval.
+fn jitter(key: &MonitorKey, interval: Duration) -> Duration {
+    let mut h = DefaultHasher::new();
+    key.to_string().hash(&mut h);
+    let ms = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    Duration::from_millis(h.finish() % ms)
+}
+
+struct MonitorTask {
+    key: MonitorKey,
+    monitor: Monitor,
+    state: MonitorState,
+    clients: Clients,
+    global: Arc<Semaphore>,
+    host: Arc<Semaphore>,
+    push: Arc<PushBook>,
+    tx: mpsc::Sender<Checked>,
+    stats: Arc<EngineStats>,
+}
+
+impl MonitorTask {
+    async fn run(mut self) {
+        if self.monitor.kind == MonitorKind::Push {
+            return self.run_push().await;
+        }
+        let mut next = Instant::now() + jitter(&self.key, self.monitor.interval);
+        loop {
+            tokio::time::sleep_until(next).await;
+            let result = self.check(next).await;
+            if !self.record(result).await {
+                return; // the receiver is gone: the engine or agent is stopping
+            }
+            let delay = self
+                .state
+                .next_delay(self.monitor.interval, self.monitor.retry_interval);
+            // On schedule, never bursting to catch up, never overlapping.
+            next = (next + delay).max(Instant::now());
+        }
+    }
+
+    /// Push monitors have nothing to probe: they are judged from their newest heartbeat as
+    /// soon as one arrives, and re-judged every `min(interval, 60 s)` so a missing heartbeat is
+    /// noticed within a minute of `interval + grace`. A judgement is recorded on every
+    /// heartbeat, whenever it changes or is not yet confirmed, and once per interval otherwise.
+    async fn run_push(mut self) {
+        let tick = self.monitor.interval.min(Duration::from_secs(60));
+        let notify = self.push.notifier(&self.key);
+        let mut recorded: Option<(ProbeResult, Instant)> = None;
+        loop {
+            let beat = match &notify {
+                Some(n) => tokio::select! {
+                    () = tokio::time::sleep(tick) => false,
+                    () = n.notified() => true,
+                },
+                None => {
+                    tokio::time::sleep(tick).await;
+                    false
+                }
+            };
+            let Some(result) = self
+                .push
+                .view(&self.key)
+                .evaluate(&self.monitor, Utc::now())
+            else {
+                continue;
+            };
+            let due = beat
+                || self.state.confirmed != Some(result.outcome)
+                || recorded.as_ref().is_none_or(|(r, at)| {
+                    r.outcome != result.outcome
+                        || r.reason != result.reason
+                        || at.elapsed() >= self.monitor.interval
+                });
+            if !due {
+                continue;
+            }
+            recorded = Some((result.clone(), Instant::now()));
+            if !self.record(result).await {
+                return;
+            }
+        }
+    }
+
+    /// Confirms a result and sends it on; false once the receiver is gone.
+    async fn record(&mut self, result: ProbeResult) -> bool {
+        let thresholds = Thresholds {
+            confirm: self.monitor.confirm,
+            recover: self.monitor.recover,
+        };
+        let checked_at = Utc::now();
+        let transition = self.state.observe(
+            result.outcome,
+            result.reason.clone(),
+            checked_at,
+            thresholds,
+        );
+        if let Some(t) = &transition {
+            tracing::info!(monitor = %self.key, from = ?t.from, to = t.to.as_str(), reason = ?result.reason, "monitor state confirmed");
+        }
+        let checked = Checked {
+            key: self.key.clone(),
+            result,
+            at: checked_at,
+            state: self.state.clone(),
+            transition,
+        };
+        self.tx.send(checked).await.is_ok()
+    }
+
+    async fn check(&self, scheduled: Instant) -> ProbeResult {
+        let Ok(_g) = self.global.acquire().await else {
+            return ProbeResult::down("probe engine stopping");
+        };
+        let Ok(_h) = self.host.acquire().await else {
+            return ProbeResult::down("probe engine stopping");
+        };
+        self.stats
+            .lag
+            .record(Instant::now().saturating_duration_since(scheduled));
+        let r = crate::run(&self.monitor, &self.clients, Utc::now()).await;
+        self.stats.checks.fetch_add(1, Ordering::Relaxed);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_stable_and_within_the_interval() {
+        let key = MonitorKey::parse("service/web/home").expect("key");
+        let i = Duration::from_secs(30);
+        assert_eq!(jitter(&key, i), jitter(&key, i));
+        assert!(jitter(&key, i) < i);
+        assert_eq!(jitter(&key, Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn jitter_spreads_many_monitors_over_the_interval() {
+        let i = Duration::from_secs(30);
+        let mut per_second = [0u32; 30];
+        for n in 0..3000 {
+            let key = MonitorKey::parse(&format!("service/s{n}/http")).expect("key");
+            let s = usize::try_from(jitter(&key, i).as_secs()).expect("small");
+            per_second[s] += 1;
+        }
+        // 100 per second on average; no second gets more than twice that.
+        assert!(
+            per_second.iter().all(|c| *c > 30 && *c < 200),
+            "{per_second:?}"
+        );
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The dependency invariants of ARCHITECTURE.md, checked with `cargo tree` (run by `make lint`).
+# Each check names a package, the way it is built, and a crate that must not be among its
+# normal (non-dev) dependencies; the script prints every broken one and fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo=${CARGO:-cargo}
+broken=0
+
+# must_not_pull DESCRIPTION CRATE CARGO-TREE-ARGS...
+must_not_pull() {
+	local what=$1 crate=$2
+	shift 2
+	local out
+	if ! out=$("$cargo" tree "$@" -e normal -i "$crate" --prefix none --format '{p}' 2>&1); then
+		# cargo tree refuses to invert on a crate that is nowhere in the graph: that is a pass.
+		if grep -q "did not match any packages" <<<"$out"; then
+			return 0
+		fi
+		echo "check-deps: cannot run cargo tree $* -i $crate:" >&2
+		echo "$out" >&2
+		exit 2
+	fi
+	if grep -q "^$crate v" <<<"$out"; then
+		echo "check-deps: $what, but it pulls $crate:" >&2
+		"$cargo" tree "$@" -e normal -i "$crate" >&2 || true
+		broken=1
+	fi
+}
+
+must_not_pull "frontend is the browser's wasm" tokio -p frontend --target wasm32-unknown-unknown
+must_not_pull "frontend is the browser's wasm" sea-orm -p frontend --target wasm32-unknown-unknown
+must_not_pull "probe runs checks, it renders no page" leptos -p probe
+must_not_pull "probe runs checks, it serves no HTTP" axum -p probe
+must_not_pull "probe without its store feature links no database code" sea-orm -p probe --no-default-features
+must_not_pull "domain does no I/O" tokio -p domain
+must_not_pull "domain does no I/O" sea-orm -p domain
+
+if [ "$broken" = 0 ]; then
+	echo "check-deps: frontend, probe and domain pull nothing they must not"
+fi
+exit "$broken"
