@@ -4,6 +4,7 @@
 //! values or `StoreError`; nothing here knows about HTTP.
 
 pub mod agents;
+pub mod alerts;
 pub mod api_read;
 pub mod audit;
 pub mod availability;

@@ -94,12 +94,26 @@ pub struct AlertEvent {
     pub title: String,
     /// The host whose loss caused it, if any.
     pub host: Option<String>,
+    /// What it is about, as staff name it: `host phys-2`, or a service's name.
+    #[serde(default)]
+    pub subject: Option<String>,
     pub services: Vec<ServiceRef>,
     /// Longer text, plain.
     pub detail: String,
     pub at: DateTime<Utc>,
     /// A console address to look at.
     pub link: Option<String>,
+}
+
+/// A service's status changed (Statuspage's `component` + `component_update` webhook).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentEvent {
+    /// The service id.
+    pub id: String,
+    pub name: String,
+    pub old_status: String,
+    pub new_status: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// What a notification announces.
@@ -111,6 +125,7 @@ pub enum Event {
     MaintenanceStarted(MaintenanceEvent),
     MaintenanceCompleted(MaintenanceEvent),
     Alert(AlertEvent),
+    ComponentUpdate(ComponentEvent),
 }
 
 impl Event {
@@ -121,6 +136,7 @@ impl Event {
             Event::MaintenanceStarted(_) => "maintenance_started",
             Event::MaintenanceCompleted(_) => "maintenance_completed",
             Event::Alert(_) => "alert",
+            Event::ComponentUpdate(_) => "component_update",
         }
     }
 
@@ -132,6 +148,7 @@ impl Event {
             | Event::MaintenanceStarted(m)
             | Event::MaintenanceCompleted(m) => &m.services,
             Event::Alert(a) => &a.services,
+            Event::ComponentUpdate(_) => &[],
         }
     }
 }
@@ -237,7 +254,10 @@ pub async fn queue<C: ConnectionTrait>(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let services: Vec<&str> = event.services().iter().map(|s| s.id.as_str()).collect();
+    let services: Vec<&str> = match event {
+        Event::ComponentUpdate(c) => vec![c.id.as_str()],
+        _ => event.services().iter().map(|s| s.id.as_str()).collect(),
+    };
     notification::Entity::insert(notification::ActiveModel {
         kind: Set(event.kind().to_owned()),
         payload: Set(serde_json::to_string(event).unwrap_or_default()),
@@ -251,7 +271,7 @@ pub async fn queue<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn service_names<C: ConnectionTrait>(
+pub(crate) async fn service_names<C: ConnectionTrait>(
     conn: &C,
     ids: &[String],
 ) -> Result<HashMap<String, String>, StoreError> {
@@ -580,6 +600,8 @@ pub async fn fan_out(
                 .iter()
                 .zip(&wanted)
                 .filter(|(_, w)| concerns(w.as_deref(), &touched))
+                // Component updates are Statuspage webhook events: mails do not carry them.
+                .filter(|(s, _)| n.kind != "component_update" || s.kind == "webhook")
                 .map(|(s, _)| row(&s.kind, &s.address, Some(s.id), "event"))
                 .collect()
         };

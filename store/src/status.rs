@@ -152,6 +152,28 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
             touched.insert((kind, id));
         }
     }
+    // Alerts and component updates for what this transaction really changed, decided before
+    // its events are inserted (flapping counts the earlier ones).
+    let moved: Vec<crate::alerts::Moved> = changes
+        .iter()
+        .filter(|c| {
+            let (kind, id) = kind_and_id(&c.subject);
+            touched.contains(&(kind.to_owned(), id.to_owned()))
+        })
+        .map(|c| {
+            let (kind, id) = kind_and_id(&c.subject);
+            let old = stored.get(&(kind.to_owned(), id.to_owned()));
+            crate::alerts::Moved {
+                subject: c.subject.clone(),
+                from: old.and_then(|o| ServiceState::parse(&o.status)).or(c.from),
+                to: c.to,
+                old_cause: old.and_then(|o| o.cause.clone()),
+                new_cause: c.cause.clone(),
+            }
+        })
+        .collect();
+    let at = changes.iter().map(|c| c.at).max().unwrap_or_else(Utc::now);
+    crate::alerts::queue_for_changes(&txn, &moved, at).await?;
     // Only the rows this transaction really changed get an event, in the order decided.
     let recorded: Vec<status_event::ActiveModel> = events
         .into_iter()

@@ -93,6 +93,32 @@ pub struct AlertChannel {
     /// An environment variable holding the token: Telegram's bot token, Matrix's access
     /// token, ntfy's bearer token, the generic webhook's signing secret.
     pub token_env: Option<String>,
+    /// The token as a reference, `${env:NAME}` or `${file:PATH}` (never the token itself).
+    pub token: Option<String>,
+}
+
+/// Where a secret setting points: `${env:NAME}` or `${file:PATH}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretRef {
+    Env(String),
+    File(String),
+}
+
+impl SecretRef {
+    /// Reads `${env:NAME}` or `${file:PATH}`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<SecretRef> {
+        let inner = s.trim().strip_prefix("${")?.strip_suffix('}')?;
+        let (kind, what) = inner.split_once(':')?;
+        let what = what.trim();
+        if what.is_empty() {
+            return None;
+        }
+        match kind.trim() {
+            "env" => Some(SecretRef::Env(what.to_owned())),
+            "file" => Some(SecretRef::File(what.to_owned())),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) const DEFAULT_PER_MINUTE: u32 = 600;
@@ -137,6 +163,8 @@ pub(crate) struct RawAlert {
     room: Option<String>,
     #[serde(default)]
     token_env: Option<String>,
+    #[serde(default)]
+    token: Option<Spanned<String>>,
 }
 
 /// An error found while validating: byte offset, key, message.
@@ -275,26 +303,40 @@ pub(crate) fn alerts(raw: Vec<RawAlert>, out: &mut Vec<Problem>) -> Vec<AlertCha
             }
         };
         let has_url = a.url.is_some() || a.url_env.is_some();
+        let has_token = a.token.is_some() || a.token_env.is_some();
         match a.kind {
             AlertKind::Email => needs("to", a.to.is_some(), out),
             AlertKind::Telegram => {
                 needs("chat_id", a.chat_id.is_some(), out);
-                needs("token_env", a.token_env.is_some(), out);
+                needs("token", has_token, out);
             }
             AlertKind::Matrix => {
                 needs("url", has_url, out);
                 needs("room", a.room.is_some(), out);
-                needs("token_env", a.token_env.is_some(), out);
+                needs("token", has_token, out);
             }
             _ => needs("url", has_url, out),
         }
         if let Some(u) = &a.url {
             let v = u.get_ref();
-            if !(v.starts_with("https://") || v.starts_with("http://")) {
+            if !(v.starts_with("https://")
+                || v.starts_with("http://")
+                || SecretRef::parse(v).is_some())
+            {
                 out.push((
                     u.span().start,
                     format!("{key}.url"),
-                    format!("`{v}` is not an http(s) URL"),
+                    "not an http(s) URL, nor ${env:NAME} or ${file:PATH}".to_owned(),
+                ));
+            }
+        }
+        if let Some(t) = &a.token {
+            if SecretRef::parse(t.get_ref()).is_none() {
+                // Said without the value: it may be the token itself.
+                out.push((
+                    t.span().start,
+                    format!("{key}.token"),
+                    "tokens do not belong in the file: use ${env:NAME} or ${file:PATH}".to_owned(),
                 ));
             }
         }
@@ -316,6 +358,7 @@ pub(crate) fn alerts(raw: Vec<RawAlert>, out: &mut Vec<Problem>) -> Vec<AlertCha
             chat_id: a.chat_id,
             room: a.room,
             token_env: a.token_env,
+            token: a.token.map(|t| t.into_inner()),
         });
     }
     channels
@@ -357,11 +400,41 @@ mod tests {
             "notifications.smtp.url",
             "notifications.smtp.from",
             "alerts[0].chat_id",
-            "alerts[0].token_env",
+            "alerts[0].token",
         ] {
             assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
         assert!(!e.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn secrets_are_references_and_a_literal_token_is_refused_unprinted() {
+        assert_eq!(
+            SecretRef::parse("${env:SLACK_URL}"),
+            Some(SecretRef::Env("SLACK_URL".into()))
+        );
+        assert_eq!(
+            SecretRef::parse("${file:/run/secrets/tg}"),
+            Some(SecretRef::File("/run/secrets/tg".into()))
+        );
+        assert_eq!(SecretRef::parse("${env:}"), None);
+        assert_eq!(SecretRef::parse("https://example.org"), None);
+        let ok = crate::config::parse(
+            "t.toml",
+            "[site]\ntitle = \"x\"\n[[alerts]]\nname = \"tg\"\nkind = \"telegram\"\n\
+             chat_id = \"42\"\ntoken = \"${file:/run/secrets/tg}\"\n\
+             [[alerts]]\nname = \"slack\"\nkind = \"slack\"\nurl = \"${env:SLACK_URL}\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.alerts.len(), 2);
+        let e = crate::config::parse(
+            "t.toml",
+            "[site]\ntitle = \"x\"\n[[alerts]]\nname = \"tg\"\nkind = \"telegram\"\n\
+             chat_id = \"42\"\ntoken = \"123456:SECRETBOTTOKEN\"\n",
+        )
+        .unwrap_err();
+        assert!(e.0.iter().any(|e| e.key == "alerts[0].token"));
+        assert!(!e.to_string().contains("SECRETBOTTOKEN"));
     }
 
     #[test]

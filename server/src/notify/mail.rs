@@ -336,7 +336,7 @@ pub fn event(site: &Site, l: Locale, event: &Event, footer: &Footer) -> Option<R
         Event::MaintenanceScheduled(m) => maintenance_mail(site, l, "scheduled", m, footer),
         Event::MaintenanceStarted(m) => maintenance_mail(site, l, "started", m, footer),
         Event::MaintenanceCompleted(m) => maintenance_mail(site, l, "completed", m, footer),
-        Event::Alert(_) => return None,
+        Event::Alert(_) | Event::ComponentUpdate(_) => return None,
     })
 }
 

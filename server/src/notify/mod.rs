@@ -11,6 +11,7 @@
 //!
 //! Staff manage webhooks through `crate::api::webhooks` (`/api/v1/webhooks`).
 
+pub mod alerts;
 pub mod mail;
 pub mod throttle;
 pub mod token;
@@ -100,6 +101,8 @@ pub struct Notifier {
     pub holder: String,
     /// Rings when a write may have queued something.
     pub wake: tokio::sync::Notify,
+    /// The staff's alert channels (`[[alerts]]`).
+    pub alert_channels: Vec<domain::notify_config::AlertChannel>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -140,6 +143,12 @@ impl Notifier {
                 fastrand::u32(..)
             ),
             wake: tokio::sync::Notify::new(),
+            alert_channels: catalog.alerts.clone(),
+        })
+        .inspect(|n| {
+            for (channel, why) in alerts::unreadable(&n.alert_channels) {
+                tracing::warn!(%channel, %why, "alert channel: its secret cannot be read now");
+            }
         })
     }
 
@@ -203,7 +212,12 @@ impl Notifier {
             }
             Lease::Renewed => {}
         }
-        outbox::fan_out(&self.db, &[], now).await?;
+        let channels: Vec<String> = self
+            .alert_channels
+            .iter()
+            .map(|c| c.name.to_string())
+            .collect();
+        outbox::fan_out(&self.db, &channels, now).await?;
         let sent = outbox::sent_last_minute(&self.db, now).await?;
         let budget = u64::from(self.settings.per_minute).saturating_sub(sent);
         if budget == 0 {
@@ -217,19 +231,25 @@ impl Notifier {
         let notifications = outbox::notifications(&self.db, &ids).await?;
         let n = batch.len();
         // A webhook's deliveries go one after the other, in order (its receiver sees events in
-        // the order they happened, and a pause stops the rest); mails go side by side.
+        // the order they happened, and a pause stops the rest), and so do an alert channel's
+        // (`down` before `recovered`); mails go side by side.
         let mut chains: Vec<Vec<Delivery>> = Vec::new();
-        let mut chain_of: std::collections::HashMap<i64, usize> = Default::default();
+        let mut chain_of: std::collections::HashMap<(i64, String), usize> = Default::default();
         for d in batch {
-            match (d.channel.as_str(), d.subscriber_id) {
-                ("webhook", Some(sid)) => match chain_of.get(&sid) {
+            let key = match (d.channel.as_str(), d.subscriber_id) {
+                ("webhook", Some(sid)) => Some((sid, String::new())),
+                ("alert", _) => Some((-1, d.recipient.clone())),
+                _ => None,
+            };
+            match key {
+                Some(key) => match chain_of.get(&key) {
                     Some(&i) => chains[i].push(d),
                     None => {
-                        chain_of.insert(sid, chains.len());
+                        chain_of.insert(key, chains.len());
                         chains.push(vec![d]);
                     }
                 },
-                _ => chains.push(vec![d]),
+                None => chains.push(vec![d]),
             }
         }
         let notifications = &notifications;
@@ -294,6 +314,7 @@ impl Notifier {
         match d.channel.as_str() {
             "email" => self.attempt_mail(d, event).await,
             "webhook" => self.attempt_webhook(d, event).await,
+            "alert" => self.attempt_alert(d, event).await,
             other => Attempt::Permanent(format!("unknown channel {other}"), None),
         }
     }
@@ -366,6 +387,59 @@ impl Notifier {
             .post(&sub.address, &self.webhook_secret(&sub), &body)
             .await
         {
+            Ok(code) => Attempt::Sent(Some(code)),
+            Err(webhook::CallError::Temporary(e, c)) => Attempt::Temporary(e, c),
+            Err(webhook::CallError::Permanent(e, c)) => Attempt::Permanent(e, c),
+        }
+    }
+
+    /// Sends an alert to the channel named by the delivery's recipient.
+    async fn attempt_alert(&self, d: &Delivery, event: Option<&outbox::Event>) -> Attempt {
+        let Some(event @ outbox::Event::Alert(a)) = event else {
+            return Attempt::Permanent("its alert is gone".into(), None);
+        };
+        let Some(channel) = self
+            .alert_channels
+            .iter()
+            .find(|c| c.name.as_str() == d.recipient)
+        else {
+            return Attempt::Permanent("no such alert channel in the configuration".into(), None);
+        };
+        let words = alerts::words(a, self.default_locale, &self.site.base_url);
+        if channel.kind == domain::notify_config::AlertKind::Email {
+            let Some(mailer) = &self.mailer else {
+                return Attempt::Temporary("no [notifications.smtp] configured".into(), None);
+            };
+            let to = channel.to.as_deref().unwrap_or_default();
+            let msg = match mail::message(&mailer.from, to, &alerts::mail(&words, &self.site)) {
+                Ok(m) => m,
+                Err(e) => return Attempt::Permanent(e, None),
+            };
+            return match mailer.send(msg).await {
+                Ok(()) => Attempt::Sent(Some(250)),
+                Err(mail::SendError::Temporary(e, c)) => Attempt::Temporary(e, c),
+                Err(mail::SendError::Permanent(e, c)) => Attempt::Permanent(e, c),
+            };
+        }
+        let now = Utc::now();
+        let page = if channel.kind == domain::notify_config::AlertKind::Webhook {
+            match self.page_info(self.default_locale, now).await {
+                Ok(p) => Some(p),
+                Err(e) => return Attempt::Temporary(e.to_string(), None),
+            }
+        } else {
+            None
+        };
+        let webhook_body = || match &page {
+            Some(p) => webhook::payload(event, p, &self.site.base_url, "", now),
+            None => serde_json::Value::Null,
+        };
+        let call = match alerts::call(channel, &words, webhook_body, d.id, a.at) {
+            Ok(c) => c,
+            // A secret that cannot be read may be there on the next try (a mounted file).
+            Err(e) => return Attempt::Temporary(e, None),
+        };
+        match alerts::send(&self.caller, call).await {
             Ok(code) => Attempt::Sent(Some(code)),
             Err(webhook::CallError::Temporary(e, c)) => Attempt::Temporary(e, c),
             Err(webhook::CallError::Permanent(e, c)) => Attempt::Permanent(e, c),

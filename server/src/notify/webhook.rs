@@ -235,6 +235,64 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Sends `body` as JSON with `method` (alert channels: Slack, Matrix…), with a bearer
+    /// token and a signature when given. The URL may carry a secret (Slack's, Telegram's
+    /// token): errors are reported without it.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        bearer: Option<&str>,
+        sign_with: Option<&str>,
+        body: &Value,
+    ) -> Result<i32, CallError> {
+        if let Some(why) = self.refuse(url) {
+            return Err(CallError::Permanent(why, None));
+        }
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let client = if url.starts_with("http://") {
+            &self.http
+        } else {
+            &self.https
+        };
+        let mut req = client
+            .request(method, url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        if let Some(secret) = sign_with {
+            let t = Utc::now().timestamp();
+            req = req.header(SIGNATURE_HEADER, signature(secret, t, &bytes));
+        }
+        match req.body(bytes).send().await {
+            Ok(r) => {
+                let code = i32::from(r.status().as_u16());
+                if r.status().is_success() {
+                    Ok(code)
+                } else if matches!(r.status().as_u16(), 401 | 403 | 404 | 410) {
+                    // A revoked token or a deleted hook does not come back by retrying.
+                    Err(CallError::Permanent(format!("HTTP {code}"), Some(code)))
+                } else {
+                    Err(CallError::Temporary(format!("HTTP {code}"), Some(code)))
+                }
+            }
+            Err(e) => {
+                let e = e.without_url();
+                let mut why = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    why.push_str(": ");
+                    why.push_str(&s.to_string());
+                    src = s.source();
+                }
+                Err(CallError::Temporary(why, None))
+            }
+        }
+    }
+}
+
 /// The page part of a payload.
 #[derive(Clone, Debug)]
 pub struct PageInfo {
@@ -344,6 +402,7 @@ pub fn event_type(e: &Event) -> &'static str {
         Event::MaintenanceStarted(_) => "maintenance.started",
         Event::MaintenanceCompleted(_) => "maintenance.completed",
         Event::Alert(_) => "alert",
+        Event::ComponentUpdate(_) => "component.updated",
     }
 }
 
@@ -374,6 +433,32 @@ pub fn payload(
         | Event::MaintenanceStarted(m)
         | Event::MaintenanceCompleted(m) => ("incident", maintenance_body(m, base)),
         Event::Alert(a) => ("alert", serde_json::to_value(a).unwrap_or(Value::Null)),
+        Event::ComponentUpdate(c) => {
+            body["component"] = json!({
+                "id": c.id,
+                "name": c.name,
+                "status": c.new_status,
+                "created_at": c.created_at,
+                "updated_at": c.created_at,
+                "position": 0,
+                "description": null,
+                "showcase": true,
+                "group_id": null,
+                "group": false,
+                "only_show_if_degraded": false,
+            });
+            (
+                "component_update",
+                json!({
+                    "id": format!("{}-{}", c.id, c.created_at.timestamp_millis()),
+                    "component_id": c.id,
+                    "component_type": "service",
+                    "old_status": c.old_status,
+                    "new_status": c.new_status,
+                    "created_at": c.created_at,
+                }),
+            )
+        }
     };
     body[key] = value;
     body

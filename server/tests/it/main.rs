@@ -11,6 +11,7 @@
 mod common;
 
 mod agents;
+mod alerts;
 mod api_read;
 mod backup;
 mod cache;

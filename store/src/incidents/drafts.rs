@@ -140,6 +140,11 @@ pub async fn propose(
         }
         Err(e) => return Err(e.into()),
     }
+    let named: Vec<(String, Option<String>)> = fresh
+        .iter()
+        .map(|d| (d.subject_id.clone(), d.cause.clone()))
+        .collect();
+    crate::alerts::queue_draft(&txn, draft.last_insert_id, &named, now).await?;
     audit::record(
         &txn,
         &Actor::system(),
