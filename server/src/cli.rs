@@ -257,7 +257,39 @@ async fn demo(
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    // The demo writes a simulated catalog, results and an admin with a token: only into a
+    // database of its own, never into one a real instance uses.
+    let database_url = if database_url == store::DEFAULT_DATABASE_URL {
+        crate::demo::DEMO_DATABASE_URL
+    } else {
+        database_url
+    };
+    if let Err(e) = demo_database_is_ours(database_url).await {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
     report(crate::demo::run(catalog, database_url, listen, scenario, speed).await)
+}
+
+/// `Err` with a sentence unless `database_url` is new or was created by the demo.
+async fn demo_database_is_ours(database_url: &str) -> anyhow::Result<()> {
+    let db = store::connect(database_url)
+        .await
+        .context("failed to connect to the demo's database")?;
+    let ours = store::catalog::is_demo_database(&db, crate::demo::DEMO_STAFF)
+        .await
+        .context("failed to read the demo's database")?;
+    db.close().await.ok();
+    if !ours {
+        anyhow::bail!(
+            "the database named by --database-url / VIGIE_DATABASE_URL holds data that is not \
+             the demo's (staff accounts or a catalog): `vigie demo` writes a simulated catalog \
+             and a staff account, so it refuses. Unset VIGIE_DATABASE_URL to use the demo's own \
+             database ({}), or name a new one.",
+            crate::demo::DEMO_DATABASE_URL
+        );
+    }
+    Ok(())
 }
 
 fn report(result: anyhow::Result<()>) -> ExitCode {

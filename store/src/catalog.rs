@@ -279,3 +279,29 @@ pub async fn archived_services(db: &DatabaseConnection) -> Result<Vec<String>, S
         .map(|s| s.id)
         .collect())
 }
+
+/// Whether `db` is one `vigie demo` may write into: it holds no table at all (new), or its
+/// only staff account is the demo's (`demo_staff`, which the demo creates at its first start).
+/// A database with any other account, or with a catalog but no demo account, belongs to
+/// someone else; so does one whose users cannot be read (another schema, an older Vigie).
+pub async fn is_demo_database(
+    db: &DatabaseConnection,
+    demo_staff: &str,
+) -> Result<bool, StoreError> {
+    use sea_orm::PaginatorTrait;
+    if crate::backup::is_empty(db).await? {
+        return Ok(true);
+    }
+    let Ok(users) = crate::entity::user::Entity::find().all(db).await else {
+        return Ok(false);
+    };
+    if users.iter().any(|u| u.email != demo_staff) {
+        return Ok(false);
+    }
+    if users.is_empty() {
+        // A catalog without the demo's account: a real instance before its first staff.
+        let services = service::Entity::find().count(db).await.unwrap_or(1);
+        return Ok(services == 0);
+    }
+    Ok(true)
+}

@@ -66,7 +66,55 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
                 .foreign_keys(true)
         });
     }
-    Ok(Database::connect(opts).await?)
+    // The driver's errors quote the URL whole, password included ("The connection string
+    // 'postgres://user:secret@…' cannot be parsed"), and they reach terminals and logs.
+    Database::connect(opts).await.map_err(|e| {
+        StoreError::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(
+            redact_url_in(&e.to_string(), url),
+        )))
+    })
+}
+
+/// `url` with its password (and any `password=` query value) replaced by `***`, for messages.
+/// Works on text that does not parse as a URL too: whatever lies between the user name and
+/// the last `@` is hidden (more than the password, never less).
+pub fn redact_url(url: &str) -> String {
+    let mut out = match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) => {
+                let userinfo = &rest[..at];
+                let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+                let hidden = if userinfo.contains(':') { ":***" } else { "" };
+                format!("{scheme}://{user}{hidden}@{}", &rest[at + 1..])
+            }
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    };
+    for key in ["password=", "passwd=", "pass="] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(key).map(|i| i + from + key.len()) {
+            let end = out[i..].find('&').map_or(out.len(), |e| e + i);
+            out.replace_range(i..end, "***");
+            from = i + 3;
+        }
+    }
+    out
+}
+
+/// `text` with every appearance of `url`, and of the password it carries, redacted.
+fn redact_url_in(text: &str, url: &str) -> String {
+    let mut out = text.replace(url, &redact_url(url));
+    if let Some((_, rest)) = url.split_once("://") {
+        if let Some(at) = rest.rfind('@') {
+            if let Some((_, password)) = rest[..at].split_once(':') {
+                if !password.is_empty() {
+                    out = out.replace(password, "***");
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Starts a write transaction. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`):
@@ -113,5 +161,30 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         DbBackend::Sqlite => "sqlite",
         DbBackend::Postgres => "postgres",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_survive_redaction() {
+        for (url, shown) in [
+            (
+                "postgres://bob:s3cretPW@db.internal:5432/vigie",
+                "postgres://bob:***@db.internal:5432/vigie",
+            ),
+            ("postgres://bob:s3cret PW@@/db", "postgres://bob:***@/db"),
+            ("postgres://bob@h/db", "postgres://bob@h/db"),
+            (
+                "postgres://h/db?user=bob&password=s3cretPW&sslmode=require",
+                "postgres://h/db?user=bob&password=***&sslmode=require",
+            ),
+            ("sqlite://vigie.db?mode=rwc", "sqlite://vigie.db?mode=rwc"),
+            ("not a url s3cretPW", "not a url s3cretPW"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
     }
 }

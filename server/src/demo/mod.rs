@@ -35,7 +35,12 @@ pub struct Staff {
     pub api_token: String,
 }
 
-const DEMO_STAFF: &str = "staff@humanoid.demo";
+/// The demo's staff account; a database whose only account is this one is the demo's.
+pub const DEMO_STAFF: &str = "staff@humanoid.demo";
+
+/// The demo's own database when none is named (`--database-url` / `VIGIE_DATABASE_URL`):
+/// never the server's default `vigie.db`.
+pub const DEMO_DATABASE_URL: &str = "sqlite://vigie-demo.db?mode=rwc";
 
 /// A fresh password for the demo's staff account and a token with the incident scope, made
 /// through the same store calls as `vigie user add` and the tokens page.

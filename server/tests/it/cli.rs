@@ -428,3 +428,81 @@ fn missing_config_says_where_it_looked_and_what_to_do() {
         "nothing written"
     );
 }
+
+/// A database URL's password never reaches the terminal, whatever the error (the driver's own
+/// message quotes the URL whole, and anyhow's chain printed it three times).
+#[test]
+fn no_error_prints_a_database_password() {
+    let password = "s3cretPW-9f2";
+    for url in [
+        format!("postgres://bob:{password}@host:notaport/db"),
+        format!("postgres://bob:{password} x@@/db"),
+        format!("mysqlx://bob:{password}@h/db"),
+        format!("postgres://127.0.0.1:1/db?user=bob&password={password}&x=y"),
+    ] {
+        for command in [&["migrate"][..], &["user", "list"], &["token", "list"]] {
+            let out = vigie()
+                .args(["--database-url", url.as_str()])
+                .args(command)
+                .output()
+                .expect("run");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(!out.status.success(), "{command:?} {url}");
+            assert!(stderr.contains("error"), "{command:?}: {stderr}");
+            assert!(
+                !stderr.contains(password) && !stdout.contains(password),
+                "{command:?} {url}: {stderr}{stdout}"
+            );
+        }
+    }
+}
+
+/// `vigie demo` refuses a database that holds someone else's data (a staff account that is
+/// not the demo's), exits 2 with a sentence, and writes nothing into it.
+#[test]
+fn the_demo_refuses_a_database_it_did_not_create() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("dir");
+    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("prod.db").display());
+    let mut add = vigie()
+        .args(["--database-url", &db_url, "user", "add", "ops@example.org"])
+        .args(["--role", "admin", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"correct horse battery staple\n")
+        .expect("write");
+    assert!(add.wait().expect("wait").success());
+    let out = vigie()
+        .args(["--config", &humanoid(), "--database-url", &db_url])
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env_remove("VIGIE_DATABASE_URL")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not the demo's"), "{stderr}");
+    assert!(stderr.contains("vigie-demo.db"), "{stderr}");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let db = store::connect(&db_url).await.expect("db");
+        let users = store::users::list(&db).await.expect("users");
+        assert_eq!(users.len(), 1, "no demo account written");
+        assert!(
+            !store::catalog::is_demo_database(&db, server::demo::DEMO_STAFF)
+                .await
+                .expect("q")
+        );
+        let fresh = format!("sqlite://{}?mode=rwc", dir.path().join("new.db").display());
+        let fresh = store::connect(&fresh).await.expect("db");
+        assert!(
+            store::catalog::is_demo_database(&fresh, server::demo::DEMO_STAFF)
+                .await
+                .expect("q")
+        );
+    });
+}
