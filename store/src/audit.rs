@@ -29,6 +29,19 @@ pub enum WriteError {
     Conflict,
     #[error("{0}")]
     Invalid(&'static str),
+    /// `field` is longer than its limit (`max` characters, see `domain::limits`).
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+}
+
+/// `Err(TooLong)` when `value` has more than `max` characters: every write checks its text
+/// fields with this, against the limits of `domain::limits`.
+pub fn limit(field: &'static str, value: &str, max: usize) -> Result<(), WriteError> {
+    if domain::limits::within(value, max) {
+        Ok(())
+    } else {
+        Err(WriteError::TooLong { field, max })
+    }
 }
 
 impl From<sea_orm::DbErr> for WriteError {

@@ -170,6 +170,8 @@ pub async fn open_from_draft(
     if title.is_empty() {
         return Err(WriteError::Invalid("title"));
     }
+    crate::audit::limit("title", title, domain::limits::TITLE)?;
+    crate::audit::limit("message", &new.message.markdown, domain::limits::MESSAGE)?;
     if new.status == IncidentStatus::Postmortem {
         return Err(WriteError::Invalid("status"));
     }
@@ -221,6 +223,7 @@ pub async fn post_update(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IncidentView, WriteError> {
+    crate::audit::limit("message", &update.message.markdown, domain::limits::MESSAGE)?;
     let txn = crate::begin_write(db).await?;
     // Locked until commit (PostgreSQL; SQLite's write transaction holds the whole database):
     // concurrent updates of one incident are checked one after the other.
@@ -298,6 +301,7 @@ pub async fn edit(
         if t.is_empty() {
             return Err(WriteError::Invalid("title"));
         }
+        crate::audit::limit("title", t, domain::limits::TITLE)?;
         am.title = Set(t.to_owned());
         changed.insert("title".into(), json!(t));
     }
@@ -336,6 +340,7 @@ pub async fn edit_update(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IncidentView, WriteError> {
+    crate::audit::limit("message", &message.markdown, domain::limits::MESSAGE)?;
     let txn = crate::begin_write(db).await?;
     let up = incident_update::Entity::find_by_id(update_id)
         .one(&txn)

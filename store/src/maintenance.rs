@@ -50,6 +50,8 @@ pub async fn schedule(
     if title.is_empty() {
         return Err(WriteError::Invalid("title"));
     }
+    crate::audit::limit("title", title, domain::limits::TITLE)?;
+    crate::audit::limit("message", &new.message.markdown, domain::limits::MESSAGE)?;
     if new.ends_at <= new.starts_at {
         return Err(WriteError::Invalid("ends_at"));
     }

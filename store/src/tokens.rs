@@ -129,6 +129,7 @@ pub async fn create(
     if name.is_empty() {
         return Err(WriteError::Invalid("name"));
     }
+    crate::audit::limit("name", name, domain::limits::NAME)?;
     if scopes.is_empty() {
         return Err(WriteError::Invalid("scopes"));
     }

@@ -111,6 +111,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<User, WriteError> {
     let email = normalize_email(email);
+    crate::audit::limit("email", &email, domain::limits::EMAIL)?;
     let txn = crate::begin_write(db).await?;
     if user::Entity::find()
         .filter(user::Column::Email.eq(&email))

@@ -390,6 +390,16 @@ pub fn write_error(l: L, e: WriteError, errors: &mut Errors) -> Result<(), Respo
             );
             Ok(())
         }
+        WriteError::TooLong { field, max } => {
+            errors.add(
+                field,
+                l.f(
+                    || format!("Au plus {max} caractères : raccourcissez le texte."),
+                    || format!("At most {max} characters: shorten the text."),
+                ),
+            );
+            Ok(())
+        }
         WriteError::Invalid(field) => {
             let sentence = match field {
                 "title" => l.t("Donnez un titre.", "Give a title."),

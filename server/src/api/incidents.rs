@@ -96,9 +96,12 @@ fn services(input: Option<Vec<ServiceInput>>, p: &mut Problems) -> Vec<(String, 
 
 fn message(md: Option<String>, p: &mut Problems) -> String {
     match md {
-        Some(m) if !m.trim().is_empty() && m.len() <= 100_000 => m,
-        Some(m) if m.len() > 100_000 => {
-            p.add("message", "at most 100000 bytes");
+        Some(m) if !m.trim().is_empty() && domain::limits::within(&m, domain::limits::MESSAGE) => m,
+        Some(m) if !domain::limits::within(&m, domain::limits::MESSAGE) => {
+            p.add(
+                "message",
+                &format!("at most {} characters", domain::limits::MESSAGE),
+            );
             String::new()
         }
         _ => {

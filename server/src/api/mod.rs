@@ -55,6 +55,9 @@ impl From<WriteError> for ApiError {
             e @ WriteError::Transition { .. } => ApiError::field("status", e.to_string()),
             WriteError::Conflict => ApiError::field("id", "already exists"),
             WriteError::Invalid(f) => ApiError::field(f, "invalid"),
+            WriteError::TooLong { field, max } => {
+                ApiError::field(field, format!("at most {max} characters"))
+            }
             WriteError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }

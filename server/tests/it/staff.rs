@@ -2001,6 +2001,78 @@ async fn hostile_query_parameters_never_make_a_console_page_fail() {
     }
 }
 
+/// Text fields have one length limit each, checked by the store whatever the way in: a title
+/// of 201 characters is refused with a sentence by the API and the console, 200 are taken.
+async fn text_fields_longer_than_their_limit_are_refused_with_a_sentence() {
+    use domain::limits;
+    let app = spawn_app().await;
+    let owner = app.user("ci@example.org", Role::Editor).await;
+    let token = app.token(owner.id, &[Scope::IncidentsWrite]).await;
+    let url = format!("{}/api/v1/incidents", app.base);
+    let post = |title: String, message: String| {
+        let (url, token) = (url.clone(), token.clone());
+        async move {
+            let res = browser()
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"title": title, "impact": "minor", "message": message}))
+                .send()
+                .await
+                .expect("post");
+            (res.status(), res.text().await.expect("body"))
+        }
+    };
+    let (status, body) = post("é".repeat(limits::TITLE + 1), "m".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("at most 200 characters"), "{body}");
+    let (status, body) = post("t".into(), "m".repeat(limits::MESSAGE + 1)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("at most 20000 characters"), "{body}");
+    let (status, body) = post("é".repeat(limits::TITLE), "m".into()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let c = app.signed_in("ed@example.org", Role::Editor).await;
+    let csrf = app.page_csrf(&c, "/admin/incidents/new").await;
+    let long = "x".repeat(limits::TITLE + 1);
+    let res = c
+        .post(format!("{}/admin/incidents", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", long.as_str()),
+            ("impact", "minor"),
+            ("status", "investigating"),
+            ("message", "m"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.expect("body");
+    assert!(page.contains("Au plus 200 caractères"), "{page}");
+    let names: Vec<String> = store::incidents::open_incidents(&app.db)
+        .await
+        .expect("q")
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(names.len(), 1, "only the 200-character title: {names:?}");
+
+    let err = store::tokens::create(
+        &app.db,
+        owner.id,
+        &"n".repeat(limits::NAME + 1),
+        &[Scope::IncidentsWrite],
+        &Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect_err("too long");
+    assert!(matches!(
+        err,
+        store::audit::WriteError::TooLong { field: "name", .. }
+    ));
+}
+
 on_both!(
     a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again,
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
@@ -2020,4 +2092,5 @@ on_both!(
     a_disabled_user_is_locked_out_at_once_and_roles_change_in_the_console,
     expired_sessions_are_purged,
     hostile_query_parameters_never_make_a_console_page_fail,
+    text_fields_longer_than_their_limit_are_refused_with_a_sentence,
 );
