@@ -18,6 +18,7 @@ pub mod locale;
 pub mod monitor_state;
 pub mod page;
 pub mod quorum;
+pub mod reason;
 pub mod status;
 pub mod topology;
 pub mod uptime;

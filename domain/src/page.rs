@@ -37,9 +37,10 @@ pub struct ServiceView {
     pub description: Option<String>,
     pub url: Option<String>,
     pub state: ServiceState,
-    /// Why the service is not operational, e.g. `down: host phys-2 unreachable`.
+    /// Why the service is not operational (host phys-2 unreachable, a monitor's reason…),
+    /// worded per language by the page.
     #[serde(default)]
-    pub cause: Option<String>,
+    pub cause: Option<crate::topology::Cause>,
     /// Uptime over the 90 days of `days`; `None` when none of them has data.
     #[serde(default)]
     pub uptime_90d: Option<f64>,
@@ -89,7 +90,7 @@ pub struct LocationResult {
     pub outcome: Option<crate::status::CheckOutcome>,
     pub latency_ms: Option<i32>,
     /// Why the newest result (or the run it belongs to) was not `up`.
-    pub reason: Option<String>,
+    pub reason: Option<crate::reason::Reason>,
 }
 
 /// A monitor of the service, as readers may see it: its kind and rhythm, not its target

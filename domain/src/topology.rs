@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Catalog, Host, Monitor, Service, Slug};
+use crate::reason::Reason;
 use crate::status::{CheckOutcome, ComponentStatus, ServiceState};
 
 /// Who a monitor belongs to.
@@ -91,6 +92,8 @@ pub fn monitors(catalog: &Catalog) -> impl Iterator<Item = (MonitorKey, &Monitor
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonitorStatus {
     pub outcome: CheckOutcome,
+    /// The reason as the engine keeps it: a stored [`Reason`] (or, from an older version,
+    /// words shown as they are).
     pub reason: Option<String>,
 }
 
@@ -125,7 +128,7 @@ pub enum Cause {
     Monitor {
         monitor: Slug,
         outcome: CheckOutcome,
-        reason: Option<String>,
+        reason: Option<Reason>,
     },
     /// A host in its chain is down.
     Host {
@@ -139,6 +142,20 @@ pub enum Cause {
     Incident,
 }
 
+impl Cause {
+    /// The stored form (JSON of the kind and its parameters), which pages word in the
+    /// reader's language.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads the stored form; `None` for a value that is not one (never interpreted).
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        serde_json::from_str(stored).ok()
+    }
+}
+
+/// The English words of a cause (logs, the JSON APIs).
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -183,19 +200,18 @@ impl Rollup {
         }
     }
 
-    /// The text readers see, e.g. `down: host phys-2 unreachable`.
+    /// The cause as stored with the status ([`Cause::to_stored`]): what status events and the
+    /// current status keep, and what the engine compares to tell a change.
     pub fn describe(&self) -> Option<String> {
         let cause = self.cause.as_ref()?;
-        let word = match self.state {
-            ServiceState::Known(ComponentStatus::MajorOutage) => "down",
-            ServiceState::Known(ComponentStatus::PartialOutage) => "partial outage",
-            ServiceState::Known(ComponentStatus::DegradedPerformance) => "degraded",
-            ServiceState::Known(ComponentStatus::UnderMaintenance) => "maintenance",
-            ServiceState::Known(ComponentStatus::Operational) | ServiceState::NoData => {
-                return None
-            }
-        };
-        Some(format!("{word}: {cause}"))
+        self.sentence()?;
+        Some(cause.to_stored())
+    }
+
+    /// The English sentence of the status and its cause, e.g. `down: host phys-2 unreachable`
+    /// (logs, tests and the JSON API).
+    pub fn sentence(&self) -> Option<String> {
+        sentence(self.state, self.cause.as_ref()?)
     }
 
     fn status(&self) -> Option<ComponentStatus> {
@@ -204,6 +220,19 @@ impl Rollup {
             ServiceState::NoData => None,
         }
     }
+}
+
+/// `down: host phys-2 unreachable`: a status and its cause in English; `None` when the
+/// status needs no cause (operational, no data).
+pub fn sentence(state: ServiceState, cause: &Cause) -> Option<String> {
+    let word = match state {
+        ServiceState::Known(ComponentStatus::MajorOutage) => "down",
+        ServiceState::Known(ComponentStatus::PartialOutage) => "partial outage",
+        ServiceState::Known(ComponentStatus::DegradedPerformance) => "degraded",
+        ServiceState::Known(ComponentStatus::UnderMaintenance) => "maintenance",
+        ServiceState::Known(ComponentStatus::Operational) | ServiceState::NoData => return None,
+    };
+    Some(format!("{word}: {cause}"))
 }
 
 /// Every service's and host's status.
@@ -274,7 +303,7 @@ impl<'a> Roller<'a> {
                         Cause::Monitor {
                             monitor: m.id.clone(),
                             outcome: s.outcome,
-                            reason: s.reason.clone(),
+                            reason: s.reason.as_deref().map(Reason::from_stored),
                         },
                     )
                 })
@@ -429,7 +458,7 @@ pub struct StatusChange {
     pub subject: Owner,
     pub from: Option<ServiceState>,
     pub to: ServiceState,
-    /// `describe()` of the new rollup, e.g. `down: host phys-2 unreachable`.
+    /// `describe()` of the new rollup: the stored form of its [`Cause`].
     pub cause: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -590,7 +619,7 @@ target = "127.0.0.1:2049"
     }
 
     fn cause(t: &Topology, id: &str) -> Option<String> {
-        t.services[&slug(id)].describe()
+        t.services[&slug(id)].sentence()
     }
 
     #[test]
@@ -928,7 +957,11 @@ target = "127.0.0.1:2049"
         );
         assert_eq!(ch[0].from, Some(ServiceState::Known(Operational)));
         assert_eq!(ch[0].to, ServiceState::Known(MajorOutage));
-        assert_eq!(ch[0].cause.as_deref(), Some("down: host vm-a unreachable"));
+        // Stored as data: the kind and its parameters.
+        assert_eq!(
+            ch[0].cause.as_deref().and_then(Cause::from_stored),
+            Some(Cause::Host { host: slug("vm-a") })
+        );
         assert!(changes(&after, &after, now()).is_empty());
         let first = changes(&Topology::default(), &before, now());
         assert_eq!(first.len(), 4 + 4);

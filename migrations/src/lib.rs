@@ -12,6 +12,7 @@ mod m20261207_000050_notifications;
 mod m20261207_000060_cluster;
 mod m20261207_000061_change_notify;
 mod m20261207_000062_agents;
+mod m20261207_000150_structured_reasons;
 
 /// Applies Vigie's migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000060_cluster::Migration),
             Box::new(m20261207_000061_change_notify::Migration),
             Box::new(m20261207_000062_agents::Migration),
+            Box::new(m20261207_000150_structured_reasons::Migration),
         ]
     }
 }

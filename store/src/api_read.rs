@@ -94,7 +94,10 @@ pub async fn catalog(
                 position: s.position,
                 created_at: s.created_at,
                 state: v.state,
-                cause: v.cause,
+                cause: v
+                    .cause
+                    .as_ref()
+                    .and_then(|c| domain::topology::sentence(v.state, c)),
                 since: stored.map(|r| r.since),
                 status_updated_at: stored.map(|r| r.updated_at),
             });
@@ -362,7 +365,7 @@ pub async fn monitors(
                         checked_at: s.last_at,
                         latency_ms: raw.and_then(|r| r.latency_ms),
                         status_code: raw.and_then(|r| r.status_code),
-                        reason: s.last_reason.clone(),
+                        reason: s.last_reason.as_deref().map(english_reason),
                     }
                 })
                 .collect();
@@ -376,7 +379,7 @@ pub async fn monitors(
                         checked_at: Some(r.checked_at),
                         latency_ms: r.latency_ms,
                         status_code: r.status_code,
-                        reason: r.reason.clone(),
+                        reason: r.reason.as_deref().map(english_reason),
                     });
                 }
             }
@@ -481,6 +484,11 @@ pub async fn service_exists(db: &DatabaseConnection, id: &str) -> Result<bool, S
         .one(db)
         .await?
         .is_some())
+}
+
+/// A stored probe reason in English words: the read API's `reason` stays a sentence.
+fn english_reason(stored: &str) -> String {
+    domain::reason::Reason::from_stored(stored).to_string()
 }
 
 #[cfg(test)]

@@ -80,7 +80,12 @@ pub async fn groups(
                     let state = ServiceState::parse(&row.status).ok_or_else(|| {
                         StoreError::Corrupt(format!("service {} has status {:?}", s.id, row.status))
                     })?;
-                    (state, row.cause.clone())
+                    (
+                        state,
+                        row.cause
+                            .as_deref()
+                            .and_then(domain::topology::Cause::from_stored),
+                    )
                 }
                 _ => (ServiceState::NoData, None),
             };

@@ -214,7 +214,10 @@ async fn latest_results(
             last_at: s.last_at.map(|t| local(tz, t)),
             outcome,
             latency_ms,
-            reason: s.last_reason,
+            reason: s
+                .last_reason
+                .as_deref()
+                .map(domain::reason::Reason::from_stored),
         });
     }
     Ok(out)

@@ -58,6 +58,15 @@ fn t0() -> chrono::DateTime<Utc> {
         .expect("valid time")
 }
 
+/// The cause the engine stores when the `port` monitor is refused.
+fn port_refused() -> domain::topology::Cause {
+    domain::topology::Cause::Monitor {
+        monitor: Slug::parse("port").expect("slug"),
+        outcome: CheckOutcome::Down,
+        reason: Some(domain::reason::Reason::text("refused")),
+    }
+}
+
 /// What the probe engine writes for one confirmed result of a service's monitor: the raw
 /// result with its state, and the service's new status.
 async fn engine_writes(
@@ -65,7 +74,7 @@ async fn engine_writes(
     check: NewCheck,
     service: &str,
     status: ComponentStatus,
-    cause: Option<&str>,
+    cause: Option<domain::topology::Cause>,
 ) {
     let state = MonitorState {
         confirmed: Some(check.outcome),
@@ -92,7 +101,7 @@ async fn engine_writes(
             subject: Owner::Service(Slug::parse(service).expect("slug")),
             from: None,
             to: ServiceState::Known(status),
-            cause: cause.map(str::to_owned),
+            cause: cause.map(|c| c.to_stored()),
             at,
         }],
     )
@@ -155,7 +164,11 @@ async fn removed_service_is_archived_with_its_history_and_comes_back(db: Databas
         check,
         "web",
         ComponentStatus::MajorOutage,
-        Some("down: monitor home: HTTP 503"),
+        Some(domain::topology::Cause::Monitor {
+            monitor: Slug::parse("home").expect("slug"),
+            outcome: CheckOutcome::Down,
+            reason: Some(domain::reason::Reason::text("HTTP 503")),
+        }),
     )
     .await;
 
@@ -226,7 +239,7 @@ async fn overview_shows_the_engine_status_and_never_shows_stale_data_as_green(
         at(0, CheckOutcome::Down),
         "db",
         ComponentStatus::MajorOutage,
-        Some("down: monitor port: refused"),
+        Some(port_refused()),
     )
     .await;
     let groups = store::overview::groups(&db, t0() + Duration::seconds(10))
@@ -242,8 +255,8 @@ async fn overview_shows_the_engine_status_and_never_shows_stale_data_as_green(
         ServiceState::Known(ComponentStatus::MajorOutage)
     );
     assert_eq!(
-        db_view.cause.as_deref(),
-        Some("down: monitor port: refused")
+        db_view.cause.as_ref().map(ToString::to_string).as_deref(),
+        Some("monitor port: refused")
     );
     engine_writes(
         &db,

@@ -602,8 +602,12 @@ async fn engine_says(
     to: ComponentStatus,
     at: DateTime<Utc>,
 ) {
-    let cause =
-        (to == ComponentStatus::MajorOutage).then(|| "down: host phys-2 unreachable".to_owned());
+    let cause = (to == ComponentStatus::MajorOutage).then(|| {
+        domain::topology::Cause::Host {
+            host: Slug::parse("phys-2").expect("slug"),
+        }
+        .to_stored()
+    });
     store::status::apply(
         db,
         &[StatusChange {
@@ -646,8 +650,10 @@ async fn engine_proposes_one_draft_per_outage_and_never_publishes(db: DatabaseCo
         "one draft for the services down together"
     );
     assert_eq!(
-        draft.services[1].cause.as_deref(),
-        Some("down: host phys-2 unreachable")
+        draft.services[1].cause,
+        Some(domain::topology::Cause::Host {
+            host: Slug::parse("phys-2").expect("slug")
+        })
     );
     assert_eq!(
         propose(at(10, 12)).await.expect("propose"),

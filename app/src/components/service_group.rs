@@ -73,7 +73,7 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                                 <div class="service-main">
                                     <a class="service-name" href=href(&format!("/services/{}", s.slug), &[])>{s.name.clone()}</a>
                                     {s.description.clone().map(|d| view! { <span class="service-description">{d}</span> })}
-                                    {s.cause.as_deref().map(|c| view! { <span class="service-cause">{t.cause(c)}</span> })}
+                                    {s.cause.as_ref().map(|c| view! { <span class="service-cause">{t.cause(c)}</span> })}
                                 </div>
                                 <StatusLabel state=s.state/>
                                 <p class="service-uptime uptime-all">

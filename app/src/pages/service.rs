@@ -154,7 +154,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                                             <td data-label=c_last>{l.last_at.map(|a| t.naive_date_time(a, &tz)).unwrap_or_default()}</td>
                                             <td data-label=c_outcome class=outcome_class>{t.outcome(l.outcome)}</td>
                                             <td data-label=c_latency>{l.latency_ms.map(|ms| t.ms(i64::from(ms))).unwrap_or_default()}</td>
-                                            <td data-label=c_reason>{l.reason.unwrap_or_default()}</td>
+                                            <td data-label=c_reason>{l.reason.as_ref().map(|r| t.reason(r)).unwrap_or_default()}</td>
                                         </tr>
                                     }
                                 })
@@ -231,7 +231,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
             <header class="service-header">
                 <h1>{s.name.clone()}</h1>
                 <StatusLabel state=s.state/>
-                {s.cause.as_deref().map(|c| view! { <p class="service-cause">{t.cause(c)}</p> })}
+                {s.cause.as_ref().map(|c| view! { <p class="service-cause">{t.cause(c)}</p> })}
                 {s.description.clone().map(|d| view! { <p class="service-description">{d}</p> })}
                 {s.url.clone().map(|u| view! { <p class="service-url"><a href=u rel="noopener">{t.visit_service()}</a></p> })}
             </header>

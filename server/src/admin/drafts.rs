@@ -59,7 +59,7 @@ pub fn section(state: &AppState, staff: &Staff, drafts: &[Draft]) -> Option<AnyV
                         || format!("{} — panne majeure depuis {since}", s.name),
                         || format!("{} — major outage since {since}", s.name),
                     );
-                    let cause = s.cause.as_deref().map(|c| format!(" ({})", texts.cause(c)));
+                    let cause = s.cause.as_ref().map(|c| format!(" ({})", texts.cause(c)));
                     view! { <li>{line}{cause}</li> }
                 })
                 .collect_view();

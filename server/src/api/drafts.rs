@@ -79,7 +79,15 @@ pub(crate) async fn list(
                         id: s.id,
                         name: s.name,
                         since: s.since,
-                        cause: s.cause,
+                        // The API keeps its sentence: a draft is for a major outage.
+                        cause: s.cause.as_ref().and_then(|c| {
+                            domain::topology::sentence(
+                                domain::status::ServiceState::Known(
+                                    domain::status::ComponentStatus::MajorOutage,
+                                ),
+                                c,
+                            )
+                        }),
                     })
                     .collect(),
             })

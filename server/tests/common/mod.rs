@@ -178,3 +178,17 @@ pub fn browser() -> reqwest::Client {
         .build()
         .expect("client")
 }
+
+/// A stored cause as the English sentence the engine used to store (`down: host phys-1
+/// unreachable`), so tests keep reading what readers are told.
+#[allow(dead_code)]
+pub fn cause_sentence(state: domain::status::ServiceState, stored: Option<&str>) -> Option<String> {
+    let cause = domain::topology::Cause::from_stored(stored?)?;
+    domain::topology::sentence(state, &cause)
+}
+
+/// The stored form of a cause, for seeding statuses.
+#[allow(dead_code)]
+pub fn stored_cause(cause: domain::topology::Cause) -> String {
+    cause.to_stored()
+}

@@ -102,7 +102,9 @@ async fn seed_statuses(app: &TestApp) {
             let (to, cause) = match *s {
                 "frandroid" => (
                     ComponentStatus::MajorOutage,
-                    Some("down: host phys-1 unreachable".to_owned()),
+                    Some(common::stored_cause(domain::topology::Cause::Host {
+                        host: slug("phys-1"),
+                    })),
                 ),
                 "appxoid" => (ComponentStatus::DegradedPerformance, None),
                 _ => (ComponentStatus::Operational, None),

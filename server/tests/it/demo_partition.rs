@@ -57,7 +57,10 @@ async fn statuses(demo: &Demo) -> BTreeMap<String, (ServiceState, Option<String>
         .expect("current statuses")
         .into_iter()
         .filter_map(|c| match c.subject {
-            Owner::Service(s) => Some((s.to_string(), (c.state, c.cause))),
+            Owner::Service(s) => Some((
+                s.to_string(),
+                (c.state, common::cause_sentence(c.state, c.cause.as_deref())),
+            )),
             Owner::Host(_) => None,
         })
         .collect()

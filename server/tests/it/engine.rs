@@ -2,6 +2,7 @@
 //! outages and recoveries with their cause, host outages, the retry interval, per-host
 //! concurrency, push and backup heartbeats, and state surviving a restart.
 
+use crate::common;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -180,7 +181,7 @@ async fn outage_is_confirmed_stored_with_its_cause_broadcast_and_recovered() {
     site.failing.store(true, Ordering::SeqCst);
     let change = wait_for(&mut rx, &web, ComponentStatus::MajorOutage).await;
     assert_eq!(
-        change.cause.as_deref(),
+        common::cause_sentence(change.to, change.cause.as_deref()).as_deref(),
         Some("down: monitor home: HTTP 503 (expected 200-399)")
     );
     assert_eq!(
@@ -253,7 +254,7 @@ async fn a_down_host_takes_its_services_down_with_the_host_as_cause() {
     let mut rx = r.engine.subscribe();
     let change = wait_for(&mut rx, &service("web"), ComponentStatus::MajorOutage).await;
     assert_eq!(
-        change.cause.as_deref(),
+        common::cause_sentence(change.to, change.cause.as_deref()).as_deref(),
         Some("down: host phys-1 unreachable")
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -351,7 +352,7 @@ async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused
     assert_eq!(resp.status(), 200);
     let change = wait_for(&mut rx, &service("backups"), ComponentStatus::MajorOutage).await;
     assert_eq!(
-        change.cause.as_deref(),
+        common::cause_sentence(change.to, change.cause.as_deref()).as_deref(),
         Some("down: monitor nightly: backup verification failed (123456 bytes)")
     );
 
@@ -444,9 +445,7 @@ async fn a_missing_heartbeat_is_noticed_after_interval_and_grace() {
     wait_for(&mut rx, &service("cron"), ComponentStatus::Operational).await;
     let change = wait_for(&mut rx, &service("cron"), ComponentStatus::MajorOutage).await;
     assert!(
-        change
-            .cause
-            .as_deref()
+        common::cause_sentence(change.to, change.cause.as_deref())
             .is_some_and(|c| c.starts_with("down: monitor beat: stale: last heartbeat at")),
         "{change:?}"
     );
@@ -486,9 +485,7 @@ async fn a_heartbeat_outlives_the_instance_that_received_it() {
     let mut rx = second.engine.subscribe();
     let change = wait_for(&mut rx, &service("cron"), ComponentStatus::MajorOutage).await;
     assert!(
-        change
-            .cause
-            .as_deref()
+        common::cause_sentence(change.to, change.cause.as_deref())
             .is_some_and(|c| c.starts_with("down: monitor beat: stale: last heartbeat at")),
         "judged from the stored heartbeat: {change:?}"
     );
@@ -563,7 +560,7 @@ async fn an_outage_needs_a_quorum_of_locations() {
     site.failing.store(true, Ordering::SeqCst);
     let change = wait_for(&mut rx, &web, ComponentStatus::MajorOutage).await;
     assert_eq!(
-        change.cause.as_deref(),
+        common::cause_sentence(change.to, change.cause.as_deref()).as_deref(),
         Some("down: monitor home: HTTP 502 (expected 200-399)")
     );
     let events = store::status::events(&paris.db, &web)

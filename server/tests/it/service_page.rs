@@ -53,14 +53,19 @@ fn frandroid() -> Owner {
     Owner::Service(Slug::parse("frandroid").expect("slug"))
 }
 
-async fn set_status(db: &store::Db, to: ComponentStatus, cause: Option<&str>, at: DateTime<Utc>) {
+async fn set_status(
+    db: &store::Db,
+    to: ComponentStatus,
+    cause: Option<domain::topology::Cause>,
+    at: DateTime<Utc>,
+) {
     store::status::apply(
         db,
         &[StatusChange {
             subject: frandroid(),
             from: None,
             to: ServiceState::Known(to),
-            cause: cause.map(str::to_owned),
+            cause: cause.map(|c| c.to_stored()),
             at,
         }],
     )
@@ -121,7 +126,9 @@ async fn seed(db: &store::Db) -> Seeded {
     set_status(
         db,
         ComponentStatus::MajorOutage,
-        Some("down: host phys-2 unreachable"),
+        Some(domain::topology::Cause::Host {
+            host: Slug::parse("phys-2").expect("slug"),
+        }),
         outage_start,
     )
     .await;
@@ -129,7 +136,9 @@ async fn seed(db: &store::Db) -> Seeded {
     set_status(
         db,
         ComponentStatus::PartialOutage,
-        Some("partial outage: depends on databases"),
+        Some(domain::topology::Cause::Dependency {
+            service: Slug::parse("databases").expect("slug"),
+        }),
         now - TimeDelta::minutes(130),
     )
     .await;

@@ -54,8 +54,8 @@ pub struct DraftService {
     pub id: String,
     pub name: String,
     pub since: DateTime<Utc>,
-    /// The engine's words, e.g. `down: host phys-2 unreachable`.
-    pub cause: Option<String>,
+    /// Why it is down, as the engine stored it (host phys-2 unreachable…).
+    pub cause: Option<domain::topology::Cause>,
 }
 
 /// A proposed (or decided) incident draft.
@@ -193,7 +193,10 @@ async fn with_services(
                 .unwrap_or_else(|| s.service_id.clone()),
             id: s.service_id,
             since: s.since,
-            cause: s.cause,
+            cause: s
+                .cause
+                .as_deref()
+                .and_then(domain::topology::Cause::from_stored),
         });
     }
     rows.into_iter()
