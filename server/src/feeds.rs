@@ -6,7 +6,7 @@
 //! `{base_url}/incidents/{id}#update-{update_id}`, a maintenance notice
 //! `{base_url}/maintenance#maintenance-{id}-{stage}`.
 
-use app::i18n::{texts, Texts};
+use app::i18n::{texts, Texts, WindowStage};
 use atom_syndication as atom;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -246,13 +246,42 @@ fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
             format!("{}{}", affected.unwrap_or_default(), notice.message_html)
         }
         NoticeKind::Maintenance {
-            starts_at, ends_at, ..
-        } => format!(
-            "<p>{}</p>\n{}{}",
-            html_escape(&t.maintenance_window(&local(*starts_at), &local(*ends_at), tz.name())),
-            affected.unwrap_or_default(),
-            notice.message_html
-        ),
+            starts_at,
+            ends_at,
+            stage,
+            ..
+        } => {
+            // Each stage says what is new: the announcement (window, services, message), then
+            // that it began and until when, then that it ended and when.
+            let (from, to, zone) = (local(*starts_at), local(*ends_at), tz.name());
+            let (news, stage, message) = match stage {
+                MaintenanceStage::Scheduled => (
+                    t.maintenance_window(&from, &to, zone),
+                    WindowStage::Scheduled,
+                    notice.message_html.as_str(),
+                ),
+                MaintenanceStage::Started => (
+                    t.maintenance_began(&from, &to, zone),
+                    WindowStage::Started,
+                    "",
+                ),
+                MaintenanceStage::Completed => {
+                    (t.maintenance_ended(&to, zone), WindowStage::Completed, "")
+                }
+            };
+            let services = notice
+                .affected
+                .iter()
+                .map(|s| t.window_service(&s.name, stage))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let services = if services.is_empty() {
+                String::new()
+            } else {
+                format!("<p>{}</p>\n", html_escape(&t.services_concerned(&services)))
+            };
+            format!("<p>{}</p>\n{services}{message}", html_escape(&news))
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
+use domain::incident::MaintenanceStatus;
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use pulldown_cmark::{Event as Md, Parser, Tag, TagEnd};
 use store::feeds::CalendarWindow;
@@ -67,7 +68,18 @@ pub fn uid(base: &str, id: i64) -> String {
 /// person reads says the window in the site's timezone, labelled, in the calendar's language.
 fn event(base: &str, w: &CalendarWindow, t: &Texts, tz: chrono_tz::Tz) -> Event {
     let local = |at| store::public_pages::site_time(at, tz);
-    let mut description = t.maintenance_window(&local(w.starts_at), &local(w.ends_at), tz.name());
+    let (from, to, zone) = (local(w.starts_at), local(w.ends_at), tz.name());
+    let mut description = t.maintenance_window(&from, &to, zone);
+    // Where the window stands: begun (and until when), or over (and when).
+    let stage = match w.status {
+        MaintenanceStatus::InProgress => Some(t.maintenance_began(&from, &to, zone)),
+        MaintenanceStatus::Completed if !w.cancelled => Some(t.maintenance_ended(&to, zone)),
+        _ => None,
+    };
+    if let Some(stage) = stage {
+        description.push('\n');
+        description.push_str(&stage);
+    }
     let message = plain_text(&w.message_md);
     if !message.is_empty() {
         description.push_str("\n\n");
@@ -77,7 +89,7 @@ fn event(base: &str, w: &CalendarWindow, t: &Texts, tz: chrono_tz::Tz) -> Event 
         if !description.is_empty() {
             description.push_str("\n\n");
         }
-        description.push_str(&w.services.join(", "));
+        description.push_str(&t.services_concerned(&w.services.join(", ")));
     }
     let mut e = Event::new();
     e.uid(&uid(base, w.id))

@@ -4,6 +4,14 @@ use domain::locale::Locale;
 
 use super::Texts;
 
+/// The stage of a maintenance window a feed entry announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowStage {
+    Scheduled,
+    Started,
+    Completed,
+}
+
 impl Texts {
     /// Title prefix of a maintenance notice: "Maintenance planifiée".
     pub fn maintenance_scheduled(&self) -> &'static str {
@@ -40,6 +48,54 @@ impl Texts {
         match self.locale {
             Locale::Fr => format!("Fenêtre : {w}"),
             Locale::En => format!("Window: {w}"),
+        }
+    }
+
+    /// A started window's entry: "Maintenance commencée le 28 novembre 2026 à 02:00 (heure de
+    /// Paris) ; fin prévue le 28 novembre 2026 à 04:00 (heure de Paris)."
+    pub fn maintenance_began(
+        &self,
+        at: &domain::incident::SiteTime,
+        until: &domain::incident::SiteTime,
+        zone: &str,
+    ) -> String {
+        let (a, b) = (self.date_time(at, zone), self.date_time(until, zone));
+        match self.locale {
+            Locale::Fr => format!("Maintenance commencée le {a} ; fin prévue le {b}."),
+            Locale::En => format!("Maintenance started on {a}; planned to end on {b}."),
+        }
+    }
+
+    /// A completed window's entry: "Maintenance terminée le 28 novembre 2026 à 04:00 (heure de
+    /// Paris)."
+    pub fn maintenance_ended(&self, at: &domain::incident::SiteTime, zone: &str) -> String {
+        let a = self.date_time(at, zone);
+        match self.locale {
+            Locale::Fr => format!("Maintenance terminée le {a}."),
+            Locale::En => format!("Maintenance ended on {a}."),
+        }
+    }
+
+    /// What a window does to each service at one stage: "Forum (maintenance prévue)",
+    /// "Forum (En maintenance)", "Forum (maintenance terminée)".
+    pub fn window_service(&self, name: &str, stage: WindowStage) -> String {
+        let status = match (stage, self.locale) {
+            (WindowStage::Scheduled, Locale::Fr) => "maintenance prévue",
+            (WindowStage::Scheduled, Locale::En) => "maintenance planned",
+            (WindowStage::Started, _) => self.state(domain::status::ServiceState::Known(
+                domain::status::ComponentStatus::UnderMaintenance,
+            )),
+            (WindowStage::Completed, Locale::Fr) => "maintenance terminée",
+            (WindowStage::Completed, Locale::En) => "maintenance over",
+        };
+        format!("{name} ({status})")
+    }
+
+    /// "Services concernés : Forum (maintenance prévue)".
+    pub fn services_concerned(&self, list: &str) -> String {
+        match self.locale {
+            Locale::Fr => format!("Services concernés : {list}"),
+            Locale::En => format!("Services concerned: {list}"),
         }
     }
 

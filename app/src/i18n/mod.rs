@@ -30,6 +30,7 @@ macro_rules! pick {
 mod causes;
 mod clock;
 mod feeds;
+pub use feeds::WindowStage;
 mod pages;
 mod service_page;
 

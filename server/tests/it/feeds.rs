@@ -327,6 +327,44 @@ async fn site_feeds_list_every_notice_newest_first() {
         "and its window: {summary}"
     );
     assert!(!summary.contains("UTC"), "{summary}");
+    // Issue 15: each stage of a window says something new, with the services and what the
+    // window does to them: the announcement, then that it began (until when), then that it
+    // ended (when); the message is said once, in the announcement.
+    let said = |title: &str| {
+        rss.entries
+            .iter()
+            .find(|e| e.title.as_ref().is_some_and(|t| t.content == title))
+            .and_then(|e| e.summary.as_ref().map(|t| t.content.clone()))
+            .unwrap_or_else(|| panic!("no entry {title}"))
+    };
+    let scheduled = said("[Maintenance planifiée] Base de données");
+    let started = said("[Maintenance commencée] Base de données");
+    let completed = said("[Maintenance terminée] Base de données");
+    assert!(
+        scheduled.contains("Services concernés : Forum (maintenance prévue)"),
+        "{scheduled}"
+    );
+    assert!(
+        started.contains("Maintenance commencée le ") && started.contains(" ; fin prévue le "),
+        "{started}"
+    );
+    assert!(
+        started.contains("Services concernés : Forum (En maintenance)"),
+        "{started}"
+    );
+    assert!(
+        completed.contains("Maintenance terminée le "),
+        "{completed}"
+    );
+    assert!(
+        completed.contains("Services concernés : Forum (maintenance terminée)"),
+        "{completed}"
+    );
+    for later in [&started, &completed] {
+        assert!(!later.contains("PostgreSQL</strong>"), "said once: {later}");
+        assert_ne!(later, &scheduled);
+    }
+    assert_ne!(started, completed);
 }
 async fn edited_update_keeps_its_id_and_shows_new_text() {
     let app = spawn_app("fr").await;
@@ -681,8 +719,15 @@ async fn calendar_lists_windows_with_stable_uids() {
         description.starts_with("Fenêtre : ") && description.contains("(heure de Paris)"),
         "the window in Paris time first: {description}"
     );
+    // Issue 15: where the window stands (this one is over, and when), then the plain text,
+    // then the services it concerned.
     assert!(
-        description.ends_with("\n\nMise à jour de PostgreSQL.\n\nForum"),
+        description.contains("\nMaintenance terminée le ")
+            && description.contains(" (heure de Paris).\n"),
+        "the stage after the window: {description}"
+    );
+    assert!(
+        description.ends_with("\n\nMise à jour de PostgreSQL.\n\nServices concernés : Forum"),
         "then the plain text, then the services: {description}"
     );
     assert_eq!(
@@ -790,7 +835,9 @@ async fn status_badge_says_the_status_in_the_site_language() {
             subject: Owner::Service(Slug::parse("frandroid").expect("slug")),
             from: None,
             to: ServiceState::Known(ComponentStatus::MajorOutage),
-            cause: Some("down: host phys-2 unreachable".into()),
+            cause: Some(common::stored_cause(domain::topology::Cause::Host {
+                host: Slug::parse("phys-2").expect("slug"),
+            })),
             at: Utc::now(),
         }],
     )
