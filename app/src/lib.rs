@@ -51,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {og("og:description", t.meta_description)}
                 {og("og:type", "website")}
                 {og("og:url", og_url)}
+                {alternates(locale)}
                 <link rel="alternate" type="application/rss+xml" href="/feed.rss" title=t.feed_rss()/>
                 <link rel="alternate" type="application/atom+xml" href="/feed.atom" title=t.feed_atom()/>
                 <HydrationScripts options islands=true/>
@@ -111,6 +112,42 @@ fn page_url() -> String {
     {
         String::new()
     }
+}
+
+/// `<link rel="alternate" hreflang=…>` for the page in each other language: the same path
+/// and query with `lang` set (server only, like [`page_url`]).
+fn alternates(current: Locale) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let (base, path, query) = {
+        let base = use_context::<context::AppContext>()
+            .map(|c| c.base_url)
+            .unwrap_or_default();
+        let (path, query) = use_context::<http::request::Parts>()
+            .map(|p| {
+                (
+                    p.uri.path().to_owned(),
+                    p.uri.query().unwrap_or("").to_owned(),
+                )
+            })
+            .unwrap_or_else(|| ("/".to_owned(), String::new()));
+        (base, path, query)
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (base, path, query) = (String::new(), String::new(), String::new());
+    Locale::ALL
+        .into_iter()
+        .filter(|l| *l != current)
+        .map(|l| {
+            let mut pairs: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+                .collect();
+            let lang = format!("lang={}", l.code());
+            pairs.push(&lang);
+            let href = format!("{base}{path}?{}", pairs.join("&"));
+            view! { <link rel="alternate" hreflang=l.code() href=href/> }
+        })
+        .collect_view()
 }
 
 /// `<meta property=… content=…>`: Open Graph uses `property`, which the `view!` macro does not

@@ -307,10 +307,21 @@ async fn spawn_with(
     listen: SocketAddr,
     probing: Option<Option<std::net::IpAddr>>,
 ) -> anyhow::Result<Running> {
-    let db = prepare_database(catalog, database_url).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("failed to listen on {listen}"))?;
+    spawn_on(catalog, database_url, listener, probing).await
+}
+
+/// As [`spawn_with`], serving on a socket already bound (the demo binds first, to build its
+/// links from the address it got).
+pub async fn spawn_on(
+    catalog: &Catalog,
+    database_url: &str,
+    listener: tokio::net::TcpListener,
+    probing: Option<Option<std::net::IpAddr>>,
+) -> anyhow::Result<Running> {
+    let db = prepare_database(catalog, database_url).await?;
     let addr = listener
         .local_addr()
         .context("failed to read the listening address")?;

@@ -173,11 +173,17 @@ impl Demo {
         let estate = Estate::start(&variant)
             .await
             .context("failed to start the simulated estate")?;
-        let demo = estate.rewrite(&variant);
+        let mut demo = estate.rewrite(&variant);
         let locations = vantages(&demo)?;
         let (_, home_source) = locations[0].clone();
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("failed to listen on {listen}"))?;
+        // Feed links, og:url and the /api/v2 shortlink point where this demo answers, not at
+        // the catalog's production address.
+        demo.site.base_url = public_url(listener.local_addr()?);
         let running =
-            crate::startup::spawn_probing_from(&demo, database_url, listen, Some(home_source))
+            crate::startup::spawn_on(&demo, database_url, listener, Some(Some(home_source)))
                 .await?;
         let shared = Arc::new(demo.clone());
         let mut engines = Vec::new();
@@ -193,7 +199,7 @@ impl Demo {
             .await
             .context("failed to create the demo's staff login")?;
         Ok(Demo {
-            base_url: format!("http://{}", running.addr),
+            base_url: public_url(running.addr),
             catalog: demo,
             estate,
             locations,
@@ -214,6 +220,17 @@ impl Demo {
             locations: &self.locations,
         }
     }
+}
+
+/// `http://127.0.0.1:8080`: the address a browser on this machine opens for a server bound to
+/// `addr` (an unspecified address, `0.0.0.0` or `::`, answers on loopback too).
+pub fn public_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// `vigie demo`: starts the simulated estate, Vigie probing it, and plays `scenario` if given.
