@@ -37,22 +37,19 @@ pub struct Moved {
     /// The stored state before (`None`: never recorded).
     pub from: Option<ServiceState>,
     pub to: ServiceState,
-    /// The cause before and after, in the engine's words (`down: host phys-2 unreachable`).
+    /// The cause before and after, as stored (`domain::topology::Cause::to_stored`).
     pub old_cause: Option<String>,
     pub new_cause: Option<String>,
 }
 
-/// What a cause in the engine's words points at: the host or service whose trouble this is.
-/// Reads the text written by `domain::topology::Rollup::describe` (`<word>: host <id>
-/// unreachable`, `<word>: depends on <id>`); the change records carry only that text.
+/// What a stored cause points at: the host or service whose trouble this is (a host
+/// unreachable, a dependency), read from its data (`domain::topology::Cause::to_stored`).
 pub fn cause_root(cause: &str) -> Option<Owner> {
-    let (_, what) = cause.split_once(": ")?;
-    if let Some(rest) = what.strip_prefix("host ") {
-        let id = rest.strip_suffix(" unreachable")?;
-        return domain::config::Slug::parse(id).ok().map(Owner::Host);
+    match domain::topology::Cause::from_stored(cause)? {
+        domain::topology::Cause::Host { host } => Some(Owner::Host(host)),
+        domain::topology::Cause::Dependency { service } => Some(Owner::Service(service)),
+        _ => None,
     }
-    let id = what.strip_prefix("depends on ")?;
-    domain::config::Slug::parse(id).ok().map(Owner::Service)
 }
 
 fn is_trouble(s: Option<ServiceState>) -> bool {
@@ -349,7 +346,7 @@ mod tests {
     const MAINT: ServiceState = ServiceState::Known(ComponentStatus::UnderMaintenance);
 
     fn host_cause(h: &str) -> Option<String> {
-        Some(format!("down: {}", Cause::Host { host: slug(h) }))
+        Some(Cause::Host { host: slug(h) }.to_stored())
     }
 
     fn moved(
@@ -374,14 +371,19 @@ mod tests {
             cause_root(&host_cause("phys-2").unwrap()),
             Some(Owner::Host(slug("phys-2")))
         );
-        let dep = format!(
-            "partial outage: {}",
-            Cause::Dependency {
-                service: slug("auth")
-            }
-        );
+        let dep = Cause::Dependency {
+            service: slug("auth"),
+        }
+        .to_stored();
         assert_eq!(cause_root(&dep), Some(Owner::Service(slug("auth"))));
-        assert_eq!(cause_root("down: monitor home timeout"), None);
+        let monitor = Cause::Monitor {
+            monitor: slug("home"),
+            outcome: domain::status::CheckOutcome::Down,
+            reason: None,
+        };
+        assert_eq!(cause_root(&monitor.to_stored()), None);
+        // Words are not data: a sentence points nowhere.
+        assert_eq!(cause_root("down: host phys-2 unreachable"), None);
     }
 
     #[test]
@@ -417,7 +419,12 @@ mod tests {
             UP,
             PARTIAL,
             None,
-            Some("partial outage: depends on api".into()),
+            Some(
+                Cause::Dependency {
+                    service: slug("api"),
+                }
+                .to_stored(),
+            ),
         ));
         // A service down for its own reason is a separate alert.
         batch.push(moved(

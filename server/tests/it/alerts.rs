@@ -240,7 +240,11 @@ async fn every_channel_gets_one_alert_per_cause_in_the_shape_its_service_expects
 
     // phys-2 dies: it, a VM on it and three services, in one decision.
     let t1 = t0 + Duration::seconds(10);
-    let cause = "down: host phys-2 unreachable";
+    let cause = domain::topology::Cause::Host {
+        host: domain::config::Slug::parse("phys-2").expect("slug"),
+    }
+    .to_stored();
+    let cause = cause.as_str();
     let mut down = vec![
         change(
             host("phys-2"),

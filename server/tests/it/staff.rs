@@ -1037,7 +1037,12 @@ async fn down_for_twenty_minutes(db: &store::Db, services: &[&str]) {
             subject: Owner::Service(domain::config::Slug::parse(s).expect("slug")),
             from: None,
             to: ServiceState::Known(ComponentStatus::MajorOutage),
-            cause: Some("down: host phys-2 unreachable".to_owned()),
+            cause: Some(
+                domain::topology::Cause::Host {
+                    host: domain::config::Slug::parse("phys-2").expect("slug"),
+                }
+                .to_stored(),
+            ),
             at,
         })
         .collect();
