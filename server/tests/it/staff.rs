@@ -651,7 +651,10 @@ async fn wait_status(
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         match tokio::time::timeout(left, rx.recv()).await {
-            Ok(Ok(c)) if c.subject == subject && c.to == ServiceState::Known(to) => return c.cause,
+            Ok(Ok(c)) if c.subject == subject && c.to == ServiceState::Known(to) => {
+                // The stored cause, in the English readers of the API get.
+                return crate::common::cause_sentence(c.to, c.cause.as_deref());
+            }
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             Ok(Err(e)) => panic!("broadcast closed: {e}"),
             Err(_) => panic!("{id} never became {to:?}"),
