@@ -219,8 +219,9 @@ async fn audit(
         tz: state.ctx.timezone,
         l,
     };
-    let action = q.action.clone().unwrap_or_default();
-    let actor = q.actor.clone().unwrap_or_default();
+    // PostgreSQL refuses a NUL in a text parameter (a 500): no action or actor holds one.
+    let action = q.action.clone().unwrap_or_default().replace('\0', "");
+    let actor = q.actor.clone().unwrap_or_default().replace('\0', "");
     let filter = AuditFilter {
         action: Some(action.clone()).filter(|a| !a.is_empty()),
         actor: Some(actor.clone()).filter(|a| !a.is_empty()),
