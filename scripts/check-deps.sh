@@ -33,10 +33,13 @@ must_not_pull "frontend is the browser's wasm" sea-orm -p frontend --target wasm
 must_not_pull "probe runs checks, it renders no page" leptos -p probe
 must_not_pull "probe runs checks, it serves no HTTP" axum -p probe
 must_not_pull "probe without its store feature links no database code" sea-orm -p probe --no-default-features
+must_not_pull "the agent probes and posts, it links no database code" sea-orm -p agent
+must_not_pull "the agent probes and posts, it renders no page" leptos -p agent
+must_not_pull "the agent probes and posts, it serves no HTTP" axum -p agent
 must_not_pull "domain does no I/O" tokio -p domain
 must_not_pull "domain does no I/O" sea-orm -p domain
 
 if [ "$broken" = 0 ]; then
-	echo "check-deps: frontend, probe and domain pull nothing they must not"
+	echo "check-deps: frontend, probe, agent and domain pull nothing they must not"
 fi
 exit "$broken"

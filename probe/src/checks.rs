@@ -92,6 +92,9 @@ pub struct Checks {
     push: Arc<PushBook>,
     stats: Arc<EngineStats>,
     tasks: Vec<JoinHandle<()>>,
+    /// Keeps the channel open while the scheduler lives, even with no monitor to run (a
+    /// location whose monitors all run elsewhere still has its results' receiver waiting).
+    _open: mpsc::Sender<Checked>,
 }
 
 impl Checks {
@@ -150,7 +153,15 @@ impl Checks {
             };
             tasks.push(tokio::spawn(task.run()));
         }
-        (Checks { push, stats, tasks }, rx)
+        (
+            Checks {
+                push,
+                stats,
+                tasks,
+                _open: tx,
+            },
+            rx,
+        )
     }
 
     /// Where heartbeats of the push monitors go.

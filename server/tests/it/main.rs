@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod agent_runs;
 mod agents;
 mod alerts;
 mod api_read;
