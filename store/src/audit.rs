@@ -36,8 +36,11 @@ pub enum WriteError {
 
 /// `Err(TooLong)` when `value` has more than `max` characters: every write checks its text
 /// fields with this, against the limits of `domain::limits`.
+/// A NUL character is refused too (`Invalid(field)`): it is no text, and PostgreSQL rejects it.
 pub fn limit(field: &'static str, value: &str, max: usize) -> Result<(), WriteError> {
-    if domain::limits::within(value, max) {
+    if value.contains('\0') {
+        Err(WriteError::Invalid(field))
+    } else if domain::limits::within(value, max) {
         Ok(())
     } else {
         Err(WriteError::TooLong { field, max })

@@ -2036,6 +2036,11 @@ async fn text_fields_longer_than_their_limit_are_refused_with_a_sentence() {
     let (status, body) = post("t".into(), "m".repeat(limits::MESSAGE + 1)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("at most 20000 characters"), "{body}");
+    // A NUL is no text (PostgreSQL refuses it): a 4xx, on both databases.
+    for (title, message) in [("a\0b", "m"), ("t", "a\0b")] {
+        let (status, body) = post(title.into(), message.into()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
     let (status, body) = post("é".repeat(limits::TITLE), "m".into()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
