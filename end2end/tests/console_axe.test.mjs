@@ -107,7 +107,7 @@ test('every console page passes the WCAG A and AA rules of axe', async () => {
   const incident = new URL(page.url()).pathname;
   await check(`${incident} (with its confirmation)`);
 
-  for (const p of ['/admin/incidents', '/admin/incidents/new', incident, '/admin/maintenance', '/admin/account', '/admin/users', '/admin/tokens', '/admin/audit']) {
+  for (const p of ['/admin/incidents', '/admin/incidents/new', incident, '/admin/maintenance', '/admin/subscribers', '/admin/webhooks', '/admin/account', '/admin/users', '/admin/tokens', '/admin/audit']) {
     await page.goto(vigie.base + p);
     await check(p);
   }

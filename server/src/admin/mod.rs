@@ -12,6 +12,7 @@ pub mod incident;
 pub mod incidents;
 pub mod maintenance;
 pub mod people;
+pub mod subscribers;
 pub mod templates;
 pub mod ui;
 
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(maintenance::router())
         .merge(people::router())
+        .merge(subscribers::router())
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -109,6 +109,8 @@ pub enum Section {
     None,
     Incidents,
     Maintenance,
+    Subscribers,
+    Webhooks,
     Users,
     Tokens,
     Audit,
@@ -261,6 +263,8 @@ fn nav(l: L, staff: &Staff, section: Section) -> impl IntoView {
             <ul>
                 {link("/admin/incidents", l.t("Incidents", "Incidents"), Section::Incidents)}
                 {link("/admin/maintenance", l.t("Maintenance", "Maintenance"), Section::Maintenance)}
+                {link("/admin/subscribers", l.t("Abonnés", "Subscribers"), Section::Subscribers)}
+                {link("/admin/webhooks", l.t("Webhooks", "Webhooks"), Section::Webhooks)}
                 {admin}
                 {link("/admin/account", l.t("Mon compte", "My account"), Section::Account)}
             </ul>

@@ -210,13 +210,9 @@ fn csv_field(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-async fn subscribers_csv(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    require(&caller)?;
-    let rows = store::subscribers::all(&state.ctx.db).await?;
+/// The subscribers as CSV (API and console export): one line per subscriber, fields quoted
+/// and formulas defused.
+pub fn subscribers_csv_text(rows: Vec<Subscriber>) -> String {
     let mut out = String::from("id,kind,address,contact,language,services,confirmed_at\n");
     for r in rows {
         let services = r.services.map_or_else(|| "*".to_owned(), |s| s.join(" "));
@@ -236,6 +232,17 @@ async fn subscribers_csv(
         out.push_str(&line);
         out.push('\n');
     }
+    out
+}
+
+async fn subscribers_csv(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    require(&caller)?;
+    let rows = store::subscribers::all(&state.ctx.db).await?;
+    let out = subscribers_csv_text(rows);
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -1963,6 +1963,8 @@ async fn hostile_query_parameters_never_make_a_console_page_fail() {
         ("/admin/maintenance".into(), &["x"][..]),
         ("/admin/users".into(), &["x"][..]),
         ("/admin/tokens".into(), &["x"][..]),
+        ("/admin/subscribers".into(), &["q", "page", "x"][..]),
+        ("/admin/webhooks".into(), &["x"][..]),
     ];
     let mut asked = 0;
     for (path, params) in &routes {
@@ -2086,7 +2088,135 @@ async fn text_fields_longer_than_their_limit_are_refused_with_a_sentence() {
     ));
 }
 
+async fn staff_count_search_export_and_delete_subscribers_and_resume_paused_webhooks() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use store::subscribers::{Wanted, EMAIL, WEBHOOK};
+    let app = spawn_app().await;
+    let editor = app.signed_in("ed@example.org", Role::Editor).await;
+    let mut ids = Vec::new();
+    for (kind, address, services) in [
+        (EMAIL, "ann@example.org", Some(vec!["frandroid".to_owned()])),
+        (EMAIL, "bob@example.org", None),
+        (WEBHOOK, "https://hooks.example.org/vigie", None),
+    ] {
+        let s = store::subscribers::confirm(
+            &app.db,
+            &Wanted {
+                kind: kind.into(),
+                address: address.into(),
+                contact: None,
+                language: "fr".into(),
+                services,
+            },
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("subscriber");
+        ids.push(s.id);
+    }
+    store::entity::subscriber::Entity::update_many()
+        .col_expr(
+            store::entity::subscriber::Column::PausedAt,
+            Expr::value(Some(chrono::Utc::now())),
+        )
+        .col_expr(store::entity::subscriber::Column::Failures, Expr::value(10))
+        .filter(store::entity::subscriber::Column::Id.eq(ids[2]))
+        .exec(&app.db)
+        .await
+        .expect("paused");
+
+    let get = |path: String| {
+        let c = editor.clone();
+        async move {
+            let r = c.get(path).send().await.expect("page");
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.expect("body")
+        }
+    };
+    let page = get(format!("{}/admin/subscribers", app.base)).await;
+    assert!(page.contains("ann@example.org") && page.contains("bob@example.org"));
+    // FrAndroid: one subscriber chose it; the whole page: two (bob and the webhook).
+    assert!(
+        page.contains("<th scope=\"row\">FrAndroid</th><td class=\"count\">1</td>"),
+        "{page}"
+    );
+    assert!(page.contains("2 par e-mail, 1 webhooks ; 2 pour toute la page."));
+    let found = get(format!("{}/admin/subscribers?q=ANN", app.base)).await;
+    assert!(found.contains("ann@example.org") && !found.contains("bob@example.org"));
+
+    let csv = editor
+        .get(format!("{}/admin/subscribers.csv", app.base))
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(
+        csv.headers()[header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    let csv = csv.text().await.expect("body");
+    assert!(csv.starts_with("id,kind,address"));
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+
+    // Deleting needs the form's token, then removes the address and is audited.
+    let delete = format!("{}/admin/subscribers/{}/delete", app.base, ids[0]);
+    let refused = editor
+        .post(&delete)
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .expect("post");
+    assert!(refused.status().is_client_error());
+    let csrf = TestApp::csrf(&page);
+    let done = editor
+        .post(&delete)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert!(store::subscribers::get(&app.db, ids[0])
+        .await
+        .expect("get")
+        .is_none());
+    let page = get(format!("{}/admin/subscribers", app.base)).await;
+    assert!(!page.contains("ann@example.org"));
+    assert!(page.contains("Abonnement supprimé."));
+
+    let hooks = get(format!("{}/admin/webhooks", app.base)).await;
+    assert!(hooks.contains("https://hooks.example.org/vigie"));
+    assert!(hooks.contains("webhook-paused") && hooks.contains("10 échecs de suite"));
+    let resume = format!("{}/admin/webhooks/{}/resume", app.base, ids[2]);
+    let done = editor
+        .post(&resume)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let hook = store::subscribers::get(&app.db, ids[2])
+        .await
+        .expect("get")
+        .expect("kept");
+    assert!(hook.paused_at.is_none() && hook.failures == 0);
+    let hooks = get(format!("{}/admin/webhooks", app.base)).await;
+    assert!(!hooks.contains("webhook-paused"));
+    // An e-mail subscriber is not a webhook to resume.
+    let wrong = format!("{}/admin/webhooks/{}/resume", app.base, ids[1]);
+    let r = editor
+        .post(&wrong)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.assert_audited(&["subscriber.delete", "subscriber.resume"])
+        .await;
+}
+
 on_both!(
+    staff_count_search_export_and_delete_subscribers_and_resume_paused_webhooks,
     a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again,
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
     sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session,
