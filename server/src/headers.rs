@@ -1,6 +1,7 @@
 //! Security headers on every response: one Content-Security-Policy built here for the public
-//! pages (Leptos' inline hydration scripts allowed by the per-request nonce that leptos_axum
-//! provides, nothing else inline) and for everything else (no inline script at all), plus
+//! pages (Leptos' inline scripts allowed by their SHA-256, taken from the finished rendering,
+//! see crate::page_html; the render itself is given a policy naming its nonce, which the
+//! finishing step replaces), and for everything else (no inline script at all), plus
 //! nosniff, Referrer-Policy, X-Frame-Options and, when the client reached us over TLS (or a
 //! trusted proxy says so), Strict-Transport-Security.
 
@@ -37,6 +38,39 @@ pub fn page_csp(nonce: &str) -> Option<HeaderValue> {
     }
     HeaderValue::from_str(&format!(
         "{}; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'",
+        base!()
+    ))
+    .ok()
+}
+
+/// The nonce a render's policy (from [`page_csp`]) names, if any.
+pub fn nonce_of(policy: &str) -> Option<String> {
+    let at = policy.find("'nonce-")? + 7;
+    let len = policy[at..].find('\'')?;
+    Some(policy[at..at + len].to_owned()).filter(|n| !n.is_empty())
+}
+
+/// The policy for a finished page: its inline scripts allowed by their `'sha256-…'` sources,
+/// nothing else inline. `None` if a source is not base64 (it could break out of the header).
+pub fn page_csp_hashed(hashes: &[String]) -> Option<HeaderValue> {
+    let valid = |h: &String| {
+        h.strip_prefix("'sha256-")
+            .and_then(|h| h.strip_suffix('\''))
+            .is_some_and(|b| {
+                b.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+            })
+    };
+    if !hashes.iter().all(valid) {
+        return None;
+    }
+    let mut sources = String::new();
+    for h in hashes {
+        sources.push(' ');
+        sources.push_str(h);
+    }
+    HeaderValue::from_str(&format!(
+        "{}; script-src 'self'{sources} 'wasm-unsafe-eval'",
         base!()
     ))
     .ok()
@@ -103,5 +137,24 @@ mod tests {
         }
         assert!(page_csp("a'; script-src *").is_none());
         assert!(page_csp("").is_none());
+    }
+
+    #[test]
+    fn finished_policy_names_the_hashes_and_refuses_anything_else() {
+        let p = page_csp_hashed(&["'sha256-AbC+/9='".to_owned()]).expect("policy");
+        let p = p.to_str().expect("ascii");
+        assert!(
+            p.ends_with("; script-src 'self' 'sha256-AbC+/9=' 'wasm-unsafe-eval'"),
+            "{p}"
+        );
+        assert!(!p.contains("nonce"));
+        assert!(page_csp_hashed(&["'sha256-x'; script-src *'".to_owned()]).is_none());
+        assert!(page_csp_hashed(&["'unsafe-inline'".to_owned()]).is_none());
+        let rendered = page_csp("abc-_09").expect("policy");
+        assert_eq!(
+            nonce_of(rendered.to_str().expect("ascii")).as_deref(),
+            Some("abc-_09")
+        );
+        assert_eq!(nonce_of(p), None);
     }
 }

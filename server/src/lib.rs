@@ -24,6 +24,7 @@ pub mod live;
 pub mod markdown;
 pub mod metrics;
 pub mod notify;
+pub mod page_html;
 pub mod probing;
 pub mod stale;
 pub mod startup;

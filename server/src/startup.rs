@@ -177,7 +177,9 @@ async fn html_is_revalidated(mut response: Response) -> Response {
 /// Leptos writes the scripts that carry a page's data after the shell's `</html>`. Browsers
 /// move them into the body, but HTML5 calls it a parse error; they are moved here to just
 /// before `</body>`, where they belong. (Leptos has no option for it; a page is rendered once
-/// per change, so reading it whole here costs nothing that counts.)
+/// per change, so reading it whole here costs nothing that counts.) A public page is then
+/// finished ([`crate::page_html`]): its inline scripts are allowed by hash instead of by
+/// this render's nonce, and its markup is made valid HTML.
 async fn scripts_inside_body(response: Response) -> Response {
     let is_html = response
         .headers()
@@ -195,11 +197,29 @@ async fn scripts_inside_body(response: Response) -> Response {
             return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let Some(fixed) = tail_inside_body(&html) else {
-        return Response::from_parts(parts, Body::from(html));
+    let moved = tail_inside_body(&html);
+    let html: &[u8] = moved.as_deref().unwrap_or(&html);
+    let nonce = parts
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::headers::nonce_of);
+    let f = crate::page_html::finish(html, nonce.as_deref());
+    let finished = match nonce {
+        Some(_) => match crate::headers::page_csp_hashed(&f.script_hashes) {
+            Some(policy) => {
+                parts
+                    .headers
+                    .insert(header::CONTENT_SECURITY_POLICY, policy);
+                f.html
+            }
+            // Not expected (hashes are base64); the nonce-bearing page stays as rendered.
+            None => html.to_vec(),
+        },
+        None => f.html,
     };
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(fixed))
+    Response::from_parts(parts, Body::from(finished))
 }
 
 /// `html` with what follows its last `</body></html>` moved before it; None when nothing

@@ -116,7 +116,8 @@ fn monitor_name(key: &str) -> &str {
 
 /// The chart's points: one per bucket of `range`, ending with the bucket holding `now`, each
 /// combining every monitor and location of the service (see [`chart::combine`] for how).
-/// Buckets are UTC hours or UTC days, as the rollups are kept; labels use the site's clock.
+/// Buckets are UTC hours or UTC days, as the rollups are kept; hours are labelled on the
+/// site's clock, days with their UTC date ([`ChartRange::label_time`]).
 async fn latency(
     db: &DatabaseConnection,
     monitors: &[monitor::Model],
@@ -152,7 +153,7 @@ async fn latency(
                 chart::combine(samples.get(&start).map(Vec::as_slice).unwrap_or(&[]));
             LatencyPoint {
                 start,
-                local: local(tz, start),
+                local: range.label_time(start, tz),
                 p50_ms,
                 p95_ms,
                 checks,

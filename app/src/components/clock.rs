@@ -39,7 +39,7 @@ pub fn UpdatedClock(
         _ => t.updated_ago(seconds()),
     };
     view! {
-        <time class="updated-clock" datetime=generated_at.to_rfc3339()>
+        <time class="updated-clock" datetime=generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>
             {text}
         </time>
     }

@@ -27,7 +27,7 @@ pub fn IncidentCard(incident: OpenIncident, zone: String) -> impl IntoView {
             <p class="incident-meta">
                 <span class="incident-state">{t.incident_status(incident.status)}</span>
                 " · "
-                <time datetime=incident.started_at.to_rfc3339()>{since}</time>
+                <time datetime=incident.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{since}</time>
             </p>
             {(!services.is_empty()).then(|| view! { <p class="incident-services">{t.affected(&services)}</p> })}
             {incident.latest.map(|u| view! {
@@ -35,7 +35,7 @@ pub fn IncidentCard(incident: OpenIncident, zone: String) -> impl IntoView {
                     <p class="incident-update-meta">
                         <strong>{t.incident_status(u.status)}</strong>
                         " — "
-                        <time datetime=u.created_at.to_rfc3339()>{t.date_time(&u.created_at, &zone)}</time>
+                        <time datetime=u.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{t.date_time(&u.created_at, &zone)}</time>
                     </p>
                     <div class="incident-body" inner_html=u.message_html></div>
                 </div>

@@ -85,7 +85,14 @@ pub fn LatencyChart(
         .collect();
     let name = t.chart_name(&service, t.range_label(range.as_str()));
     let text = summary(t, &points, range, &timezone).unwrap_or_else(|| t.no_latency().to_owned());
-    let desc = format!("{text} {}", t.times_in(&timezone));
+    // Hours are on the site's clock; the 30-day points are UTC days, and say so.
+    let clock = if range.hourly() {
+        t.times_in(&timezone)
+    } else {
+        t.utc_days().to_owned()
+    };
+    let desc = format!("{text} {clock}");
+    let caption = clock.clone();
     view! {
         <figure class="latency-chart">
             <svg
@@ -132,7 +139,7 @@ pub fn LatencyChart(
                     <li><span class="key key-p50" aria-hidden="true"></span> {t.p50_legend()}</li>
                     <li><span class="key key-p95" aria-hidden="true"></span> {t.p95_legend()}</li>
                 </ul>
-                <p class="chart-tz">{t.times_in(&timezone)}</p>
+                <p class="chart-tz">{caption}</p>
             </figcaption>
         </figure>
     }

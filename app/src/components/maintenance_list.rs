@@ -38,7 +38,7 @@ pub fn MaintenanceList(windows: Vec<MaintenanceEntry>, zone: String) -> impl Int
                             <p class="maintenance-meta">
                                 <span class="maintenance-status">{t.maintenance_status(w.status)}</span>
                                 " · "
-                                <time datetime=w.starts_at.to_rfc3339()>
+                                <time datetime=w.starts_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>
                                     {t.window(&w.starts_at, &w.ends_at, &zone)}
                                 </time>
                             </p>

@@ -288,6 +288,15 @@ impl Texts {
         )
     }
 
+    /// Under the 30-day chart, whose points are UTC days (as the daily rollups are kept).
+    pub fn utc_days(&self) -> &'static str {
+        pick!(
+            self,
+            "Un point par jour UTC (de 00:00 à 24:00 UTC).",
+            "One point per UTC day (00:00 to 24:00 UTC)."
+        )
+    }
+
     /// "Données à jour à 14:03:12 (heure de Paris)" / "Data as of 14:03:12 (Paris time)".
     pub fn data_as_of(&self, t: &SiteTime, zone: &str) -> String {
         let hms = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());

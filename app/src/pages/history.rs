@@ -103,7 +103,7 @@ fn Entry(entry: HistoryEntry, t: &'static Texts, zone: String) -> impl IntoView 
                     <a class="entry-title" href=href(&format!("/incidents/{id}"), &[])>{title}</a>
                     <span class="entry-meta">
                         {t.incident_status(status)} " · " {t.impact(impact)} " · "
-                        <time datetime=started_at.to_rfc3339()>{span}</time>
+                        <time datetime=started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{span}</time>
                     </span>
                 </li>
             }
@@ -128,7 +128,7 @@ fn Entry(entry: HistoryEntry, t: &'static Texts, zone: String) -> impl IntoView 
                     <a class="entry-title" href=format!("{target}#maintenance-{id}")>{title}</a>
                     <span class="entry-meta">
                         {t.maintenance_status(status)} " · "
-                        <time datetime=starts_at.to_rfc3339()>{t.window(&starts_at, &ends_at, &zone)}</time>
+                        <time datetime=starts_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{t.window(&starts_at, &ends_at, &zone)}</time>
                     </span>
                 </li>
             }

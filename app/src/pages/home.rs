@@ -138,7 +138,7 @@ fn Overview(
                 <UpdatedClock generated_at=page.generated_at local=page.generated_local zone=zone.clone()/>
                 {data_as_of.map(|at| view! {
                     " · "
-                    <time class="data-as-of" datetime=at.to_rfc3339()>{t.data_as_of(&at, &zone)}</time>
+                    <time class="data-as-of" datetime=at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{t.data_as_of(&at, &zone)}</time>
                 }.into_any())}
                 {extras.locations.map(|(reporting, total)| view! {
                     " · "
@@ -189,7 +189,7 @@ fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts, zone: String)
                                 <a class="entry-title" href=href(&format!("/incidents/{}", i.id), &[])>{i.title}</a>
                                 <span class="entry-meta">
                                     {t.incident_status(i.status)} " · " {t.impact(i.impact)} " · "
-                                    <time datetime=i.started_at.to_rfc3339()>{span}</time>
+                                    <time datetime=i.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{span}</time>
                                 </span>
                             </li>
                         }

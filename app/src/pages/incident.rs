@@ -96,10 +96,10 @@ pub fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
                     <span class="incident-impact">{t.impact(page.impact)}</span>
                 </p>
                 <p class="incident-when">
-                    <time datetime=page.started_at.to_rfc3339()>{t.started(&page.started_at, &page.timezone)}</time>
+                    <time datetime=page.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{t.started(&page.started_at, &page.timezone)}</time>
                     {page.resolved_at.map(|r| view! {
                         " · "
-                        <time datetime=r.to_rfc3339()>{t.resolved(&r, &zone)}</time>
+                        <time datetime=r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{t.resolved(&r, &zone)}</time>
                     })}
                 </p>
                 <p class="incident-duration">{duration}</p>
@@ -147,7 +147,7 @@ fn Updates(
                             <p class="incident-update-meta">
                                 <strong class="update-state">{t.incident_status(u.status)}</strong>
                                 " — "
-                                <time datetime=u.created_at.to_rfc3339()>
+                                <time datetime=u.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>
                                     {t.date_time(&u.created_at, &zone)}
                                 </time>
                                 " "

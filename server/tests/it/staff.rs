@@ -823,7 +823,7 @@ async fn the_maintenance_clock_starts_and_completes_windows_by_itself_as_vigie()
     );
 }
 
-async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce() {
+async fn every_response_has_a_policy_and_page_scripts_run_only_by_their_hash() {
     let app = spawn_app().await;
     let c = browser();
     let res = c.get(format!("{}/", app.base)).send().await.expect("home");
@@ -856,38 +856,57 @@ async fn every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce(
         policy.contains("style-src 'self';"),
         "style sheets and <style> only from the site: {policy}"
     );
-    let at = policy.find("'nonce-").expect("a nonce") + 7;
-    let nonce = &policy[at..at + policy[at..].find('\'').expect("end")];
-    assert!(nonce.len() >= 16, "{nonce}");
+    // Inline scripts are allowed by their hash, taken from the rendering itself: no nonce,
+    // so every reader of a cached rendering gets the same bytes under a strict policy.
     let html = res.text().await.expect("body");
-    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
-    assert!(!scripts.is_empty(), "hydration scripts");
-    for s in &scripts {
-        let tag = &s[..s.find('>').expect("tag end")];
-        let inline = !tag.contains("src=");
-        assert!(
-            !inline || tag.contains(&format!("nonce=\"{nonce}\"")),
-            "inline script without this request's nonce: <script{tag}>"
-        );
-    }
-    // Another rendering, another nonce. (A cached rendering is served with its own nonce for
-    // its short life: see server/src/cache.rs.)
     let again = c
         .get(format!("{}/?lang=en", app.base))
         .send()
         .await
         .expect("home");
-    let other = again.headers()[header::CONTENT_SECURITY_POLICY]
+    let again_policy = again.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .expect("ascii")
         .to_owned();
-    assert!(!other.contains(nonce));
+    let again_html = again.text().await.expect("body");
+    for (policy, html) in [(&policy, &html), (&again_policy, &again_html)] {
+        assert!(!policy.contains("'nonce-"), "{policy}");
+        assert!(!html.contains("nonce="), "no nonce left in the page");
+        let scripts_policy = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .expect("a script-src directive");
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert!(scripts.len() >= 3, "theme, hydration and data scripts");
+        for s in &scripts {
+            let end = s.find('>').expect("tag end");
+            let tag = &s[..end];
+            if tag.contains("src=") {
+                continue;
+            }
+            let body = &s[end + 1..s.find("</script>").expect("script end")];
+            let hash = format!(
+                "'sha256-{}'",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    sha2::Digest::finalize(sha2::Digest::chain_update(
+                        sha2::Sha256::default(),
+                        body
+                    ))
+                )
+            );
+            assert!(
+                scripts_policy.contains(&hash),
+                "inline script not allowed by its hash {hash}: <script{tag}>"
+            );
+        }
+    }
 
     // The console runs no script; other responses allow none inline; 404s too.
     for (path, script) in [
         ("/admin/login", "script-src 'none'"),
         ("/healthz", "script-src 'self' 'wasm-unsafe-eval'"),
-        ("/no-such-page", "'nonce-"),
+        ("/no-such-page", "'sha256-"),
     ] {
         let res = c
             .get(format!("{}{path}", app.base))
@@ -2226,7 +2245,7 @@ on_both!(
     incident_form_with_french_template_publishes_and_bad_input_is_shown_again,
     api_requires_a_live_token_with_the_right_scope,
     api_runs_the_incident_life_cycle_with_validation_errors_naming_fields,
-    every_response_has_a_policy_and_page_scripts_run_only_with_their_nonce,
+    every_response_has_a_policy_and_page_scripts_run_only_by_their_hash,
     an_update_is_edited_through_the_api_and_the_console_with_its_history_kept,
     engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alone,
     two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once,
