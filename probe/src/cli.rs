@@ -94,7 +94,12 @@ fn row(
             latency: r
                 .latency
                 .map_or_else(|| "-".into(), |l| format!("{} ms", l.as_millis())),
-            reason: r.reason.unwrap_or_default(),
+            // In English words: the table is read in a terminal.
+            reason: r
+                .reason
+                .as_deref()
+                .map(|r| domain::reason::Reason::from_stored(r).to_string())
+                .unwrap_or_default(),
         },
     }
 }

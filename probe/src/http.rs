@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use domain::config::{Monitor, MonitorKind};
+use domain::reason::Reason;
 use domain::status::CheckOutcome;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
@@ -95,18 +96,26 @@ pub async fn check(monitor: &Monitor, clients: &Clients) -> ProbeResult {
         };
         return result(
             CheckOutcome::Down,
-            Some(format!("HTTP {status} (expected {wanted})")),
+            Some(
+                Reason::HttpStatus {
+                    status,
+                    expected: wanted,
+                }
+                .to_stored(),
+            ),
         );
     }
     let text = String::from_utf8_lossy(&body);
     if let Some(k) = &s.keyword {
         if !text.contains(k.as_str()) {
-            return result(CheckOutcome::Down, Some(format!("keyword {k:?} not found")));
+            let why = Reason::KeywordMissing { keyword: k.clone() };
+            return result(CheckOutcome::Down, Some(why.to_stored()));
         }
     }
     if let Some(k) = &s.keyword_absent {
         if text.contains(k.as_str()) {
-            return result(CheckOutcome::Down, Some(format!("keyword {k:?} present")));
+            let why = Reason::KeywordPresent { keyword: k.clone() };
+            return result(CheckOutcome::Down, Some(why.to_stored()));
         }
     }
     if monitor.kind == MonitorKind::Json || s.json_pointer.is_some() {

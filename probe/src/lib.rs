@@ -37,7 +37,9 @@ pub struct ProbeResult {
     pub outcome: CheckOutcome,
     pub latency: Option<Duration>,
     pub status_code: Option<u16>,
-    /// A short reason for anything but a clean `up` (or a note such as a certificate's expiry).
+    /// A short reason for anything but a clean `up` (or a note such as a certificate's expiry):
+    /// the stored form of a `domain::reason::Reason` ([`ProbeResult::because`]) where Vigie
+    /// knows the kind, else outside words (a library's error) kept as they are.
     pub reason: Option<String>,
 }
 
@@ -60,6 +62,11 @@ impl ProbeResult {
         }
     }
 
+    /// Down, for a reason Vigie knows the kind of (worded per locale on the pages).
+    pub fn because(reason: domain::reason::Reason) -> Self {
+        ProbeResult::down(reason.to_stored())
+    }
+
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = Some(latency);
         self
@@ -73,7 +80,13 @@ impl ProbeResult {
             let ms = u64::try_from(l.as_millis()).unwrap_or(u64::MAX);
             if ms > limit {
                 self.outcome = CheckOutcome::Degraded;
-                self.reason = Some(format!("slow: {ms} ms > {limit} ms"));
+                self.reason = Some(
+                    domain::reason::Reason::Slow {
+                        ms,
+                        limit_ms: limit,
+                    }
+                    .to_stored(),
+                );
             }
         }
         self
@@ -155,8 +168,10 @@ pub async fn run(monitor: &Monitor, clients: &Clients, now: DateTime<Utc>) -> Pr
     };
     match tokio::time::timeout(monitor.timeout, probe).await {
         Ok(r) => r.check_latency(monitor.degraded_after_ms),
-        Err(_) => ProbeResult::down(format!("timeout after {}", humanize(monitor.timeout)))
-            .with_latency(started.elapsed()),
+        Err(_) => ProbeResult::because(domain::reason::Reason::Timeout {
+            ms: u64::try_from(monitor.timeout.as_millis()).unwrap_or(u64::MAX),
+        })
+        .with_latency(started.elapsed()),
     }
 }
 
@@ -220,6 +235,13 @@ pub fn split_host_port(target: &str, default_port: u16) -> Option<(String, u16)>
 
 #[cfg(test)]
 mod tests {
+
+    /// A result's reason in English words (stored data or outside words alike).
+    fn said(r: &Option<String>) -> Option<String> {
+        r.as_deref()
+            .map(|s| domain::reason::Reason::from_stored(s).to_string())
+    }
+
     use super::*;
 
     #[test]
@@ -245,7 +267,7 @@ mod tests {
     fn slow_up_results_are_degraded_with_the_threshold_in_the_reason() {
         let r = ProbeResult::up(Duration::from_millis(2300)).check_latency(Some(2000));
         assert_eq!(r.outcome, CheckOutcome::Degraded);
-        assert_eq!(r.reason.as_deref(), Some("slow: 2300 ms > 2000 ms"));
+        assert_eq!(said(&r.reason).as_deref(), Some("slow: 2300 ms > 2000 ms"));
         let r = ProbeResult::up(Duration::from_millis(1999)).check_latency(Some(2000));
         assert_eq!(r.outcome, CheckOutcome::Up);
         let r = ProbeResult::down("x")

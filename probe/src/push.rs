@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::config::{Catalog, Monitor, MonitorKind};
+use domain::reason::Reason;
 use domain::status::CheckOutcome;
 use domain::topology::{self, MonitorKey};
 use serde::Deserialize;
@@ -162,28 +163,29 @@ impl PushBook {
             let Some(verified) = p.verified else {
                 return bad("a backup heartbeat needs `verified`");
             };
-            let mut facts = Vec::new();
-            if let Some(b) = p.bytes {
-                facts.push(format!("{b} bytes"));
-            }
-            if let Some(s) = p.restored_in_s {
-                facts.push(format!("restored in {s} s"));
-            }
-            if let Some(m) = &p.msg {
-                facts.push(m.clone());
-            }
-            if verified {
-                reason = Some(format!("backup verified ({})", facts.join(", ")))
-                    .filter(|_| !facts.is_empty())
-                    .or_else(|| Some("backup verified".into()));
-            } else {
-                outcome = CheckOutcome::Down;
-                reason = Some(if facts.is_empty() {
-                    "backup verification failed".to_owned()
+            // Whole seconds: a restore time is read at that grain.
+            let restored_in_s = p
+                .restored_in_s
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| s.round() as u64);
+            let (bytes, note) = (p.bytes, p.msg.clone());
+            reason = Some(
+                if verified {
+                    Reason::BackupVerified {
+                        bytes,
+                        restored_in_s,
+                        note,
+                    }
                 } else {
-                    format!("backup verification failed ({})", facts.join(", "))
-                });
-            }
+                    outcome = CheckOutcome::Down;
+                    Reason::BackupFailed {
+                        bytes,
+                        restored_in_s,
+                        note,
+                    }
+                }
+                .to_stored(),
+            );
         }
         if let Ok(mut slot) = entry.beat.lock() {
             *slot = Some(Beat {
@@ -252,15 +254,15 @@ impl PushView {
     pub fn evaluate(&self, m: &Monitor, now: DateTime<Utc>) -> Option<ProbeResult> {
         let allowed = TimeDelta::from_std(m.interval + grace(m)).unwrap_or(TimeDelta::MAX);
         match &self.beat {
-            None if now - self.started > allowed => Some(ProbeResult::down(format!(
-                "no heartbeat since {}",
-                self.started.format("%Y-%m-%d %H:%M UTC")
-            ))),
+            None if now - self.started > allowed => {
+                Some(ProbeResult::because(Reason::NoHeartbeat {
+                    since: self.started,
+                }))
+            }
             None => None,
-            Some(b) if now - b.at > allowed => Some(ProbeResult::down(format!(
-                "stale: last heartbeat at {}",
-                b.at.format("%Y-%m-%d %H:%M UTC")
-            ))),
+            Some(b) if now - b.at > allowed => {
+                Some(ProbeResult::because(Reason::StaleHeartbeat { last: b.at }))
+            }
             Some(b) => Some(ProbeResult {
                 outcome: b.outcome,
                 latency: b.latency_ms.map(Duration::from_millis),
@@ -273,6 +275,13 @@ impl PushView {
 
 #[cfg(test)]
 mod tests {
+
+    /// A result's reason in English words (stored data or outside words alike).
+    fn said(r: &Option<String>) -> Option<String> {
+        r.as_deref()
+            .map(|s| domain::reason::Reason::from_stored(s).to_string())
+    }
+
     use super::*;
     use chrono::TimeZone;
 
@@ -331,7 +340,7 @@ interval = "5m"
             .expect("result");
         assert_eq!(r.outcome, CheckOutcome::Down);
         assert_eq!(
-            r.reason.as_deref(),
+            said(&r.reason).as_deref(),
             Some("no heartbeat since 2026-11-28 03:00 UTC")
         );
     }
@@ -350,7 +359,10 @@ interval = "5m"
             .evaluate(m, t0())
             .expect("result");
         assert_eq!(r.outcome, CheckOutcome::Down);
-        assert_eq!(r.reason.as_deref(), Some("backup verification failed"));
+        assert_eq!(
+            said(&r.reason).as_deref(),
+            Some("backup verification failed")
+        );
     }
 
     #[test]
@@ -370,7 +382,7 @@ interval = "5m"
             .expect("result");
         assert_eq!(r.outcome, CheckOutcome::Up);
         assert_eq!(
-            r.reason.as_deref(),
+            said(&r.reason).as_deref(),
             Some("backup verified (2048 bytes, restored in 12 s)")
         );
         let r = view
@@ -378,7 +390,7 @@ interval = "5m"
             .expect("result");
         assert_eq!(r.outcome, CheckOutcome::Down);
         assert_eq!(
-            r.reason.as_deref(),
+            said(&r.reason).as_deref(),
             Some("stale: last heartbeat at 2026-11-28 03:00 UTC")
         );
     }
@@ -399,7 +411,7 @@ interval = "5m"
             .evaluate(m, t0())
             .expect("result");
         assert_eq!(r.outcome, CheckOutcome::Degraded);
-        assert_eq!(r.reason.as_deref(), Some("queue backlog"));
+        assert_eq!(said(&r.reason).as_deref(), Some("queue backlog"));
         assert_eq!(r.latency, Some(Duration::from_millis(900)));
     }
 

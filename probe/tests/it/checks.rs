@@ -68,7 +68,7 @@ async fn monitors_in_confirmed_results_out() {
     assert_eq!(first.key.to_string(), "service/web/home");
     assert_eq!(first.result.outcome, CheckOutcome::Down);
     assert_eq!(
-        first.result.reason.as_deref(),
+        said(&first.result.reason).as_deref(),
         Some("HTTP 503 (expected 200-399)")
     );
     assert!(first.transition.is_none(), "one failure is not confirmed");
@@ -88,4 +88,10 @@ async fn monitors_in_confirmed_results_out() {
     assert!(checks.stats().checks.load(Ordering::Relaxed) >= 3);
     drop(checks);
     while rx.recv().await.is_some() {}
+}
+
+/// A result's reason in English words (stored data or outside words alike).
+fn said(r: &Option<String>) -> Option<String> {
+    r.as_deref()
+        .map(|s| domain::reason::Reason::from_stored(s).to_string())
 }

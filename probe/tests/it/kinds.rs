@@ -141,12 +141,18 @@ async fn http_missing_keyword_and_present_forbidden_keyword_are_down() {
     )))
     .await;
     assert_eq!(r.outcome, CheckOutcome::Down);
-    assert_eq!(r.reason.as_deref(), Some("keyword \"FrAndroid\" not found"));
+    assert_eq!(
+        said(&r.reason).as_deref(),
+        Some("keyword \"FrAndroid\" not found")
+    );
     let r = run(&monitor(&format!(
         "kind = \"http\"\ntarget = \"http://{addr}/ok\"\nkeyword_absent = \"Hello\""
     )))
     .await;
-    assert_eq!(r.reason.as_deref(), Some("keyword \"Hello\" present"));
+    assert_eq!(
+        said(&r.reason).as_deref(),
+        Some("keyword \"Hello\" present")
+    );
 }
 
 #[tokio::test]
@@ -158,7 +164,18 @@ async fn http_server_error_is_down_with_the_status_in_the_reason() {
     .await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert_eq!(r.status_code, Some(500));
-    assert_eq!(r.reason.as_deref(), Some("HTTP 500 (expected 200-399)"));
+    assert_eq!(
+        said(&r.reason).as_deref(),
+        Some("HTTP 500 (expected 200-399)")
+    );
+    // Stored as data, so each page words it in its reader's language.
+    assert_eq!(
+        r.reason.as_deref().map(domain::reason::Reason::from_stored),
+        Some(domain::reason::Reason::HttpStatus {
+            status: 500,
+            expected: "200-399".into()
+        })
+    );
     let r = run(&monitor(&format!(
         "kind = \"http\"\ntarget = \"http://{addr}/fail\"\nexpected_status = [500]"
     )))
@@ -188,7 +205,7 @@ async fn http_slower_than_the_threshold_is_degraded() {
     .await;
     assert_eq!(r.outcome, CheckOutcome::Degraded, "{r:?}");
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.starts_with("slow: ") && s.ends_with("> 100 ms")),
         "{r:?}"
@@ -205,7 +222,7 @@ async fn http_hanging_server_is_down_at_the_timeout() {
     .await;
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(r.outcome, CheckOutcome::Down);
-    assert_eq!(r.reason.as_deref(), Some("timeout after 300 ms"));
+    assert_eq!(said(&r.reason).as_deref(), Some("timeout after 300 ms"));
 }
 
 #[tokio::test]
@@ -226,7 +243,7 @@ async fn http_redirects_are_followed_unless_told_not_to() {
         "kind = \"http\"\ntarget = \"http://{addr}/loop\""
     )))
     .await;
-    assert_eq!(r.reason.as_deref(), Some("too many redirects"));
+    assert_eq!(said(&r.reason).as_deref(), Some("too many redirects"));
 }
 
 #[tokio::test]
@@ -247,14 +264,17 @@ async fn http_json_pointer_must_equal_the_expected_value() {
     );
     let r = run(&json("/status", "green", "/json")).await;
     assert_eq!(
-        r.reason.as_deref(),
+        said(&r.reason).as_deref(),
         Some("JSON /status is \"ok\", expected \"green\"")
     );
     let r = run(&json("/missing", "x", "/json")).await;
-    assert_eq!(r.reason.as_deref(), Some("JSON pointer /missing not found"));
+    assert_eq!(
+        said(&r.reason).as_deref(),
+        Some("JSON pointer /missing not found")
+    );
     let r = run(&json("/status", "ok", "/notjson")).await;
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.starts_with("invalid JSON")),
         "{r:?}"
@@ -282,7 +302,7 @@ async fn http_refused_connection_is_down_with_a_reason() {
     .await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.starts_with("cannot connect")),
         "{r:?}"
@@ -337,7 +357,7 @@ async fn tcp_connect_send_and_expect() {
     let r = run(&wrong).await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert_eq!(
-        r.reason.as_deref(),
+        said(&r.reason).as_deref(),
         Some("expected \"+PONG\", got \"-ERR\"")
     );
 }
@@ -350,7 +370,7 @@ async fn tcp_closed_port_is_down_and_silent_server_times_out() {
     let r = run(&monitor(&format!("kind = \"tcp\"\ntarget = \"{closed}\""))).await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.contains("cannot connect")),
         "{r:?}"
@@ -368,7 +388,7 @@ async fn tcp_closed_port_is_down_and_silent_server_times_out() {
         "kind = \"tcp\"\ntarget = \"{addr}\"\nexpect = \"220\"\ntimeout = \"300ms\"\ninterval = \"1s\""
     )))
     .await;
-    assert_eq!(r.reason.as_deref(), Some("timeout after 300 ms"));
+    assert_eq!(said(&r.reason).as_deref(), Some("timeout after 300 ms"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,7 +447,7 @@ async fn tls_certificate_far_from_expiry_is_up() {
     let r = run(&tls_monitor(addr, false)).await;
     assert_eq!(r.outcome, CheckOutcome::Up, "{r:?}");
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.starts_with("certificate valid for 8")),
         "{r:?}"
@@ -439,7 +459,7 @@ async fn tls_certificate_close_to_expiry_is_degraded_then_down() {
     let r = run(&tls_monitor(tls_server(14).await, false)).await;
     assert_eq!(r.outcome, CheckOutcome::Degraded, "{r:?}");
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.starts_with("certificate expires in 1")),
         "{r:?}"
@@ -453,7 +473,7 @@ async fn tls_expired_certificate_is_down() {
     let r = run(&tls_monitor(tls_server(-2).await, false)).await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.starts_with("certificate expired on")),
         "{r:?}"
@@ -465,7 +485,7 @@ async fn tls_untrusted_chain_is_down_when_verifying() {
     let r = run(&tls_monitor(tls_server(90).await, true)).await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.starts_with("TLS handshake failed") && s.contains("UnknownIssuer")),
         "{r:?}"
@@ -581,13 +601,13 @@ async fn dns_unexpected_or_missing_records_are_down() {
     .await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert_eq!(
-        r.reason.as_deref(),
+        said(&r.reason).as_deref(),
         Some("A www.example.test is 192.0.2.10, 192.0.2.11, expected 192.0.2.99")
     );
     let r = run(&dns_monitor(server, "nope.example.test", "A", &[])).await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert!(
-        r.reason
+        said(&r.reason)
             .as_deref()
             .is_some_and(|s| s.contains("nope.example.test")),
         "{r:?}"
@@ -636,4 +656,10 @@ async fn cli_table_has_a_row_per_monitor_with_reasons() {
             .len(),
         1
     );
+}
+
+/// A result's reason in English words (stored data or outside words alike).
+fn said(r: &Option<String>) -> Option<String> {
+    r.as_deref()
+        .map(|s| domain::reason::Reason::from_stored(s).to_string())
 }
