@@ -81,9 +81,10 @@ build-server:
 
 build: build-wasm build-server
 
-# The debug binary (assets embedded too) that the end2end tests drive.
+# The debug binary (assets embedded too) that the end2end tests drive, with the demo (the
+# outage test replays a scenario).
 build-debug: build-wasm
-	$(CARGO) build -p server
+	$(CARGO) build -p server --features demo
 
 ## --- run ---------------------------------------------------------------------------------
 
@@ -91,7 +92,9 @@ build-debug: build-wasm
 # replays an outage: `make run SCENARIO=humanoid-outage SPEED=10` (`vigie demo --list`).
 SCENARIO ?=
 SPEED ?= 1
-run: build
+# The production binary (`make build`) leaves the demo out: this one is built with it.
+run: build-wasm
+	$(CARGO) build --release -p server --features demo
 	mkdir -p $(DATA_DIR)
 	VIGIE_DATABASE_URL="sqlite://$(abspath $(DATA_DIR))/vigie.db?mode=rwc" \
 		$(TARGET_DIR)/release/vigie --config config/humanoid.toml demo --listen $(LISTEN) \

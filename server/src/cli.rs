@@ -17,14 +17,10 @@ pub const EXIT_CONFIG: u8 = 2;
     about = "Vigie: a self-hosted public status page"
 )]
 pub struct Cli {
-    /// Configuration file (the catalog of services, hosts and monitors).
-    #[arg(
-        long,
-        global = true,
-        env = "VIGIE_CONFIG",
-        default_value = "vigie.toml"
-    )]
-    pub config: PathBuf,
+    /// Configuration file (the catalog of services, hosts and monitors) [default: vigie.toml;
+    /// `vigie demo` uses its embedded Humanoid catalog].
+    #[arg(long, global = true, env = "VIGIE_CONFIG")]
+    pub config: Option<PathBuf>,
 
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
     // `--help` never shows the environment's value: it may hold a password.
@@ -128,12 +124,25 @@ pub enum Command {
     },
 }
 
+/// The configuration file every command but `demo` reads when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "vigie.toml";
+
+impl Cli {
+    /// The configuration file to read: `--config` (or `VIGIE_CONFIG`), else `vigie.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
+    }
+}
+
 /// Runs a parsed command line; the exit code says how it went.
 pub async fn run(cli: Cli) -> ExitCode {
+    let config = cli.config_path();
     match cli.command {
-        Command::CheckConfig => match crate::config::load(&cli.config) {
+        Command::CheckConfig => match crate::config::load(&config) {
             Ok(catalog) => {
-                println!("{}: OK, {}", cli.config.display(), catalog.summary());
+                println!("{}: OK, {}", config.display(), catalog.summary());
                 ExitCode::SUCCESS
             }
             Err(errors) => {
@@ -152,7 +161,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             list,
         } => {
             demo(
-                &cli.config,
+                cli.config.as_deref(),
                 &cli.database_url,
                 listen,
                 scenario,
@@ -162,7 +171,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             .await
         }
         Command::Probe { service, source } => {
-            let catalog = match crate::config::load(&cli.config) {
+            let catalog = match crate::config::load(&config) {
                 Ok(c) => c,
                 Err(errors) => {
                     eprintln!("{errors}");
@@ -192,7 +201,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             watch,
             after,
         } => {
-            let catalog = match crate::config::load(&cli.config) {
+            let catalog = match crate::config::load(&config) {
                 Ok(c) => c,
                 Err(errors) => {
                     eprintln!("{errors}");
@@ -209,7 +218,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Serve { listen } => {
             // The configuration is checked before anything touches the database.
-            let catalog = match crate::config::load(&cli.config) {
+            let catalog = match crate::config::load(&config) {
                 Ok(c) => c,
                 Err(errors) => {
                     eprintln!("{errors}");
@@ -221,8 +230,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// `vigie demo`, when this binary was built with the `demo` feature.
+#[cfg(feature = "demo")]
 async fn demo(
-    config: &std::path::Path,
+    config: Option<&std::path::Path>,
     database_url: &str,
     listen: SocketAddr,
     scenario: Option<String>,
@@ -250,7 +261,13 @@ async fn demo(
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let catalog = match crate::config::load(config) {
+    // Without `--config` the demo runs the Humanoid catalog built into the binary, so it works
+    // from any directory.
+    let catalog = match config {
+        Some(path) => crate::config::load(path),
+        None => crate::demo::humanoid_catalog().map_err(crate::config::LoadError::from),
+    };
+    let catalog = match catalog {
         Ok(c) => c,
         Err(errors) => {
             eprintln!("{errors}");
@@ -272,6 +289,7 @@ async fn demo(
 }
 
 /// `Err` with a sentence unless `database_url` is new or was created by the demo.
+#[cfg(feature = "demo")]
 async fn demo_database_is_ours(database_url: &str) -> anyhow::Result<()> {
     let db = store::connect(database_url)
         .await
@@ -291,6 +309,25 @@ async fn demo_database_is_ours(database_url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `vigie demo` in a binary built without the `demo` feature: says how to get one.
+#[cfg(not(feature = "demo"))]
+async fn demo(
+    _config: Option<&std::path::Path>,
+    _database_url: &str,
+    _listen: SocketAddr,
+    _scenario: Option<String>,
+    _speed: f64,
+    _list: bool,
+) -> ExitCode {
+    eprintln!("{DEMO_MISSING}");
+    ExitCode::FAILURE
+}
+
+/// What `vigie demo` prints when the binary was built without the demo.
+pub const DEMO_MISSING: &str = "error: this vigie was built without the demo (the simulated \
+     estate is left out of production builds). Run `make run` in a checkout of Vigie, or build \
+     with `cargo build -p server --features demo`.";
 
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {

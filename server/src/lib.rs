@@ -12,7 +12,9 @@ pub mod cache;
 pub mod changes;
 pub mod cli;
 pub mod cluster;
+pub mod conditional;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod export;
 pub mod feeds;

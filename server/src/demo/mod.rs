@@ -1,6 +1,10 @@
 //! `vigie demo`: the Humanoid estate simulated on loopback, probed for real, and the outage
 //! replayed from a scenario file. The demo only drives the estate and calls the public HTTP
 //! API; the page, the store and the probe engine run exactly as in production.
+//!
+//! Built only with the `demo` cargo feature (`make run`, `make build-debug` and the tests turn
+//! it on): the production binary carries no simulated estate. The Humanoid catalog and the
+//! scenarios are embedded, so `vigie demo` runs from any directory without `--config`.
 
 pub mod estate;
 pub mod player;
@@ -17,6 +21,15 @@ use self::estate::Estate;
 use self::player::Target;
 use self::scenario::{Backup, Scenario};
 use probe::engine::{self, Engine, EngineConfig};
+
+/// The Humanoid catalog, as shipped in `config/humanoid.toml`, built into the binary.
+pub const HUMANOID_TOML: &str = include_str!("../../../config/humanoid.toml");
+
+/// The embedded Humanoid catalog, parsed and validated like any configuration file (errors
+/// name it `config/humanoid.toml (embedded)`).
+pub fn humanoid_catalog() -> Result<Catalog, domain::config::ConfigErrors> {
+    domain::config::parse("config/humanoid.toml (embedded)", HUMANOID_TOML)
+}
 
 /// The nightly backup as the demo's backup job reports it at start: restored and verified.
 fn healthy_backup() -> Backup {

@@ -506,3 +506,101 @@ fn the_demo_refuses_a_database_it_did_not_create() {
         );
     });
 }
+
+/// Kills the child process when the test ends, whichever way it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `vigie demo --scenario humanoid-outage` from an empty directory, with no `--config` and no
+/// database URL: the embedded Humanoid catalog and scenario run, the scenario's incident is
+/// published through the real API, and the demo's database is made in that directory.
+#[tokio::test]
+async fn demo_plays_the_outage_from_an_empty_directory_without_a_config() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = vigie()
+        .current_dir(dir.path())
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--scenario",
+            "humanoid-outage",
+            "--speed",
+            "100",
+        ])
+        .env("RUST_LOG", "warn")
+        .env_remove("VIGIE_PROBES")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vigie demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut child = KillOnDrop(child);
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx2.send(line);
+        }
+    });
+    let mut output = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !output.contains("Scenario `humanoid-outage` finished") {
+        while let Ok(line) = rx.try_recv() {
+            output.push_str(&line);
+            output.push('\n');
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("vigie demo exited ({status}):\n{output}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scenario did not finish:\n{output}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let base = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public page:"))
+        .map(|u| u.trim().trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| panic!("no public page address:\n{output}"));
+    let incidents: serde_json::Value = reqwest::get(format!("{base}/api/v2/incidents.json"))
+        .await
+        .expect("get incidents")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = incidents["incidents"]
+        .as_array()
+        .expect("incidents")
+        .iter()
+        .filter_map(|i| i["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Tous les sites Humanoid sont inaccessibles"),
+        "{names:?}\n{output}"
+    );
+    assert!(
+        dir.path().join("vigie-demo.db").exists(),
+        "the demo's own database is made here"
+    );
+}
