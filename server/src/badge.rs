@@ -86,14 +86,6 @@ pub fn text_width(text: &str) -> f32 {
         .sum()
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
 /// Colours with at least 4.5:1 contrast against the white text (WCAG AA).
 pub mod colour {
     pub const LABEL: &str = "#555";
@@ -106,20 +98,138 @@ pub mod colour {
 }
 
 /// A flat badge: `label` on grey, `message` on `colour`.
+///
+/// Written with quick-xml's writer, which escapes every attribute value and text node it is
+/// given: a service name is always text, whatever it holds.
 pub fn render(label: &str, message: &str, colour: &str) -> String {
+    let mut out = Vec::with_capacity(1536);
+    // Writing into memory cannot fail; should it ever, the badge is empty rather than broken.
+    match write_badge(
+        &mut quick_xml::Writer::new(&mut out),
+        label,
+        message,
+        colour,
+    ) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+fn write_badge<W: std::io::Write>(
+    xml: &mut quick_xml::Writer<W>,
+    label: &str,
+    message: &str,
+    colour: &str,
+) -> std::io::Result<()> {
+    use quick_xml::events::BytesText;
     const PAD: f32 = 10.0;
     let lw_text = text_width(label).ceil();
     let mw_text = text_width(message).ceil();
     let lw = lw_text + PAD;
     let mw = mw_text + PAD;
-    let w = lw + mw;
-    let (label, message) = (xml_escape(label), xml_escape(message));
-    let lx = lw / 2.0;
-    let mx = lw + mw / 2.0;
-    format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" aria-label="{label}: {message}"><title>{label}: {message}</title><linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient><clipPath id="r"><rect width="{w}" height="20" rx="3" fill="#fff"/></clipPath><g clip-path="url(#r)"><rect width="{lw}" height="20" fill="{lc}"/><rect x="{lw}" width="{mw}" height="20" fill="{colour}"/><rect width="{w}" height="20" fill="url(#s)"/></g><g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="11" aria-hidden="true"><text x="{lx}" y="15" fill="#010101" fill-opacity=".3" textLength="{lw_text}">{label}</text><text x="{lx}" y="14" textLength="{lw_text}">{label}</text><text x="{mx}" y="15" fill="#010101" fill-opacity=".3" textLength="{mw_text}">{message}</text><text x="{mx}" y="14" textLength="{mw_text}">{message}</text></g></svg>"##,
-        lc = colour::LABEL,
-    )
+    let [w, lx, mx] = [lw + mw, lw / 2.0, lw + mw / 2.0].map(|n| n.to_string());
+    let [lw, mw, lw_text, mw_text] = [lw, mw, lw_text, mw_text].map(|n| n.to_string());
+    let both = format!("{label}: {message}");
+    xml.create_element("svg")
+        .with_attributes([
+            ("xmlns", "http://www.w3.org/2000/svg"),
+            ("width", w.as_str()),
+            ("height", "20"),
+            ("role", "img"),
+            ("aria-label", both.as_str()),
+        ])
+        .write_inner_content(|xml| {
+            xml.create_element("title")
+                .write_text_content(BytesText::new(&both))?;
+            xml.create_element("linearGradient")
+                .with_attributes([("id", "s"), ("x2", "0"), ("y2", "100%")])
+                .write_inner_content(|xml| {
+                    xml.create_element("stop")
+                        .with_attributes([
+                            ("offset", "0"),
+                            ("stop-color", "#bbb"),
+                            ("stop-opacity", ".1"),
+                        ])
+                        .write_empty()?;
+                    xml.create_element("stop")
+                        .with_attributes([("offset", "1"), ("stop-opacity", ".1")])
+                        .write_empty()?;
+                    Ok(())
+                })?;
+            xml.create_element("clipPath")
+                .with_attribute(("id", "r"))
+                .write_inner_content(|xml| {
+                    xml.create_element("rect")
+                        .with_attributes([
+                            ("width", w.as_str()),
+                            ("height", "20"),
+                            ("rx", "3"),
+                            ("fill", "#fff"),
+                        ])
+                        .write_empty()?;
+                    Ok(())
+                })?;
+            xml.create_element("g")
+                .with_attribute(("clip-path", "url(#r)"))
+                .write_inner_content(|xml| {
+                    xml.create_element("rect")
+                        .with_attributes([
+                            ("width", lw.as_str()),
+                            ("height", "20"),
+                            ("fill", colour::LABEL),
+                        ])
+                        .write_empty()?;
+                    xml.create_element("rect")
+                        .with_attributes([
+                            ("x", lw.as_str()),
+                            ("width", mw.as_str()),
+                            ("height", "20"),
+                            ("fill", colour),
+                        ])
+                        .write_empty()?;
+                    xml.create_element("rect")
+                        .with_attributes([
+                            ("width", w.as_str()),
+                            ("height", "20"),
+                            ("fill", "url(#s)"),
+                        ])
+                        .write_empty()?;
+                    Ok(())
+                })?;
+            xml.create_element("g")
+                .with_attributes([
+                    ("fill", "#fff"),
+                    ("text-anchor", "middle"),
+                    ("font-family", "Verdana,Geneva,DejaVu Sans,sans-serif"),
+                    ("text-rendering", "geometricPrecision"),
+                    ("font-size", "11"),
+                    ("aria-hidden", "true"),
+                ])
+                .write_inner_content(|xml| {
+                    // Each text twice: a shadow one pixel lower, then the text itself.
+                    for (x, length, text) in [(&lx, &lw_text, label), (&mx, &mw_text, message)] {
+                        xml.create_element("text")
+                            .with_attributes([
+                                ("x", x.as_str()),
+                                ("y", "15"),
+                                ("fill", "#010101"),
+                                ("fill-opacity", ".3"),
+                                ("textLength", length.as_str()),
+                            ])
+                            .write_text_content(BytesText::new(text))?;
+                        xml.create_element("text")
+                            .with_attributes([
+                                ("x", x.as_str()),
+                                ("y", "14"),
+                                ("textLength", length.as_str()),
+                            ])
+                            .write_text_content(BytesText::new(text))?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
+    Ok(())
 }
 
 fn svg(body: String) -> Response {
@@ -244,7 +354,28 @@ mod tests {
     #[test]
     fn badge_text_is_escaped() {
         let svg = render("A&B <x>", "ok", colour::GREEN);
-        assert!(svg.contains("A&amp;B &lt;x&gt;"));
-        assert!(!svg.contains("<x>"));
+        assert!(svg.contains("A&amp;B &lt;x&gt;"), "{svg}");
+        assert!(!svg.contains("<x>"), "{svg}");
+        let svg = render("\"><script>alert(1)</script>", "ok", colour::GREEN);
+        assert!(!svg.contains("<script"), "{svg}");
+        assert!(
+            svg.contains("aria-label=\"&quot;&gt;&lt;script&gt;"),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn badge_keeps_its_shape() {
+        let svg = render("FrAndroid", "Opérationnel", colour::GREEN);
+        assert!(
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>FrAndroid: Opérationnel</title>"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<text ").count(), 4, "{svg}");
+        assert!(svg.ends_with("</text></g></svg>"), "{svg}");
     }
 }

@@ -16,7 +16,6 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use domain::locale::Locale;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use store::feeds::{MaintenanceStage, Notice, NoticeKind, Notices};
 
 use crate::state::AppState;
@@ -79,9 +78,7 @@ pub fn conditional(
     last_modified: Option<DateTime<Utc>>,
     body: Vec<u8>,
 ) -> Response {
-    let digest = Sha256::digest(&body);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let etag = format!("\"{hex}\"");
+    let etag = crate::conditional::etag(&body);
     // HTTP dates have whole seconds; compare at that precision.
     let last_modified = last_modified.and_then(|t| DateTime::from_timestamp(t.timestamp(), 0));
     let mut headers = HeaderMap::new();
@@ -90,35 +87,15 @@ pub fn conditional(
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
     );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, v);
-    }
+    headers.insert(header::ETAG, etag.clone());
     if let Some(t) = last_modified {
         let text = t.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         if let Ok(v) = HeaderValue::from_str(&text) {
             headers.insert(header::LAST_MODIFIED, v);
         }
     }
-    let not_modified = match request.get(header::IF_NONE_MATCH) {
-        Some(v) => v.to_str().is_ok_and(|list| {
-            list.split(',').any(|tag| {
-                let tag = tag.trim();
-                tag == "*" || tag.trim_start_matches("W/") == etag
-            })
-        }),
-        None => match (
-            request
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| DateTime::parse_from_rfc2822(v).ok()),
-            last_modified,
-        ) {
-            (Some(since), Some(modified)) => modified <= since,
-            _ => false,
-        },
-    };
-    if not_modified {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    if crate::conditional::is_not_modified(request, &etag, headers.get(header::LAST_MODIFIED)) {
+        return crate::conditional::not_modified(&headers);
     }
     (StatusCode::OK, headers, body).into_response()
 }
@@ -212,15 +189,9 @@ fn entry_link(base: &str, notice: &Notice) -> String {
     }
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The entry's HTML: the stored, already sanitised message; a maintenance notice adds its
-/// window (escaped here, since it is built here).
+/// window. The text built here is escaped by the `html-escape` crate (the one Leptos uses),
+/// then the feed crates escape the whole entry again as XML.
 fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
     let local = |at| store::public_pages::site_time(at, tz);
     // Which services, and the status each has now (incident: the one staff stated; window:
@@ -239,7 +210,10 @@ fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        format!("<p>{}</p>\n", html_escape(&t.services_now(&list)))
+        format!(
+            "<p>{}</p>\n",
+            html_escape::encode_text(&t.services_now(&list))
+        )
     });
     match &notice.kind {
         NoticeKind::IncidentUpdate { .. } => {
@@ -278,9 +252,9 @@ fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
             let services = if services.is_empty() {
                 String::new()
             } else {
-                format!("<p>{}</p>\n", html_escape(&t.services_concerned(&services)))
+                format!("<p>{}</p>\n", html_escape::encode_text(&t.services_concerned(&services)))
             };
-            format!("<p>{}</p>\n{services}{message}", html_escape(&news))
+            format!("<p>{}</p>\n{services}{message}", html_escape::encode_text(&news))
         }
     }
 }

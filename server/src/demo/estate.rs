@@ -340,8 +340,8 @@ async fn page(
     let html = format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
          <body><h1>{name}</h1><p>{description}</p></body></html>",
-        name = html_escape(&st.sim.name),
-        description = html_escape(&st.sim.description)
+        name = html_escape::encode_text(&st.sim.name),
+        description = html_escape::encode_text(&st.sim.description)
     );
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
@@ -378,11 +378,4 @@ fn jitter(base: u64) -> u64 {
     } else {
         v
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

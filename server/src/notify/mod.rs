@@ -35,20 +35,10 @@ pub const PAUSE_AFTER: i32 = 10;
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
 
-/// Escapes text for HTML content and double-quoted attributes.
+/// Escapes text for HTML content and double-quoted attributes, with the `html-escape` crate
+/// (the one Leptos uses for its views).
 pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
 /// How the sender paces itself.

@@ -888,6 +888,33 @@ async fn english_badge_and_escaped_names() {
     assert_eq!(svg_title_and_label(&svg).0, "Forum: Operational");
 }
 
+/// A service whose name is markup: both badges show it as text, in well-formed SVG.
+async fn hostile_service_name_is_text_in_both_badges() {
+    const EVIL: &str = r#"</title><script>alert("x")</script> & 'Co' ]]>"#;
+    let toml = format!(
+        "{}\n[[services]]\nid = \"evil\"\nname = '''{EVIL}'''\ngroup = \"sites\"\n",
+        catalog_toml("en")
+    );
+    let catalog = domain::config::parse("vigie.toml", &toml).expect("valid");
+    let server = common::Server::start(&catalog, common::Probes::Off).await;
+    let client = common::client();
+    for path in ["/badge/evil.svg", "/badge/evil/uptime.svg"] {
+        server.hub.check(&server.db).await;
+        let res = client
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "{path}");
+        let svg = res.text().await.expect("body");
+        assert!(!svg.contains("<script"), "{path}: {svg}");
+        let (title, label) = svg_title_and_label(&svg);
+        assert!(title.starts_with(EVIL), "{path}: {title}");
+        assert!(title.ends_with("No data"), "{path}: {title}");
+        assert_eq!(label, title, "{path}");
+    }
+}
+
 async fn set_status(db: &store::Db, slug: &str, to: ComponentStatus, at: DateTime<Utc>) {
     store::status::apply(
         db,
@@ -1041,5 +1068,6 @@ on_both!(
     feeds_keep_only_the_fifty_newest_entries,
     status_badge_says_the_status_in_the_site_language,
     english_badge_and_escaped_names,
+    hostile_service_name_is_text_in_both_badges,
     uptime_badge_shows_the_percentage_over_the_asked_days,
 );
