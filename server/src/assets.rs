@@ -188,14 +188,7 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
         ),
         (header::VARY, HeaderValue::from_static("accept-encoding")),
     ];
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == asset.etag)
-        });
-    if matches {
+    if crate::conditional::none_match(headers.get(header::IF_NONE_MATCH), &etag) {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
     let encoding = if compressible(&path) {

@@ -21,7 +21,6 @@ use domain::agent::{AgentConfig, AgentMonitor, ResultBatch};
 use domain::config::{MonitorKind, MonitorSettings};
 use domain::status::CheckOutcome;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use store::agents::{AgentResult, AgentToken, IngestError, Ingested};
 
 use super::ApiError;
@@ -85,17 +84,8 @@ async fn config(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         monitors,
     })
     .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let digest = Sha256::digest(&body);
-    let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let etag = HeaderValue::from_str(&format!("\"{tag}\""))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == etag.to_str().unwrap_or(""))
-        });
+    let etag = crate::conditional::etag(&body);
+    let fresh = crate::conditional::is_not_modified(&headers, &etag, None);
     let cache = (
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache, private"),

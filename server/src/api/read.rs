@@ -5,11 +5,9 @@
 //! Unknown ids are `404 {"error": …}`, a bad query is `400 {"error": …}`. Responses carry
 //! `Cache-Control: no-cache` and a weak ETag of the body, answered with 304 when it matches.
 
-use std::hash::{Hash, Hasher};
-
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -35,37 +33,26 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/maintenances", get(maintenances))
 }
 
-/// Serialises `body` as JSON with `Cache-Control: no-cache` and a weak ETag; `304` when the
-/// request's `If-None-Match` names that ETag. The hash is computed here rather than by a
-/// middleware because only the handler knows the body is a pure function of the store.
+/// Serialises `body` as JSON with `Cache-Control: no-cache` and its ETag; `304` when the
+/// request's validators match (`crate::conditional`). The tag is computed here rather than by
+/// a middleware because only the handler knows the body is a pure function of the store.
 pub(crate) fn json_response<T: Serialize>(req: &HeaderMap, body: &T) -> Response {
     let bytes = match serde_json::to_vec(body) {
         Ok(b) => b,
         Err(e) => return ApiError::Internal(e.to_string()).into_response(),
     };
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    let etag = format!("W/\"{:016x}\"", h.finish());
-    let matches = req
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut res = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut r = Response::new(Body::from(bytes));
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        r
-    };
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        res.headers_mut().insert(header::ETAG, v);
+    let etag = crate::conditional::etag(&bytes);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::ETAG, etag.clone());
+    if crate::conditional::is_not_modified(req, &etag, None) {
+        return crate::conditional::not_modified(&headers);
     }
-    res
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    (headers, Body::from(bytes)).into_response()
 }
 
 /// Parses a query string into `T`; anything it cannot read is a JSON 400.

@@ -160,3 +160,67 @@ async fn html_pages_are_compressed_for_browsers_that_accept_it() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()[header::CONTENT_ENCODING], "br");
 }
+
+/// One conditional GET for everything served: a page from the cache, a feed and an API read
+/// both from the cache and straight from their handlers (a request with an `Authorization`
+/// header bypasses the cache), and an embedded asset all answer the same validators the same
+/// way: their tag, a weak copy of it, a list holding it and `*` get 304 with the tag and no
+/// body; another tag gets the full answer.
+#[tokio::test]
+async fn cached_routes_feeds_api_and_assets_answer_304_alike() {
+    let catalog = common::humanoid();
+    let server = common::Server::start(&catalog, common::Probes::Off).await;
+    let client = common::client();
+    let get = |path: &str, headers: Vec<(&'static str, String)>| {
+        let mut req = client.get(format!("{}{path}", server.base));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        async move { req.send().await.expect("request") }
+    };
+    for (path, bypass) in [
+        ("/maintenance.ics", false),
+        ("/feed.atom", false),
+        ("/feed.atom", true),
+        ("/api/v1/services", false),
+        ("/api/v1/services", true),
+        ("/api/v2/summary.json", false),
+        ("/pkg/vigie.css", false),
+    ] {
+        let auth = |mut h: Vec<(&'static str, String)>| {
+            if bypass {
+                h.push(("authorization", "Bearer not-a-token".to_owned()));
+            }
+            h
+        };
+        server.hub.check(&server.db).await;
+        let first = get(path, auth(vec![])).await;
+        assert_eq!(first.status(), 200, "{path}");
+        let etag = first.headers()[header::ETAG]
+            .to_str()
+            .expect("etag")
+            .to_owned();
+        for validator in [
+            etag.clone(),
+            format!("W/{etag}"),
+            format!("\"other\", {etag}"),
+            "*".to_owned(),
+        ] {
+            let res = get(path, auth(vec![("if-none-match", validator.clone())])).await;
+            assert_eq!(
+                res.status(),
+                304,
+                "{path} (bypass {bypass}) for {validator}"
+            );
+            assert_eq!(
+                res.headers()[header::ETAG].to_str().expect("etag"),
+                etag,
+                "{path}"
+            );
+            assert!(res.bytes().await.expect("body").is_empty(), "{path}");
+        }
+        let res = get(path, auth(vec![("if-none-match", "\"other\"".to_owned())])).await;
+        assert_eq!(res.status(), 200, "{path} (bypass {bypass})");
+        assert!(!res.bytes().await.expect("body").is_empty(), "{path}");
+    }
+}
