@@ -3,6 +3,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
+
 mod m20261127_000001_catalog;
 mod m20261128_000001_probe_history;
 mod m20261129_000002_staff;

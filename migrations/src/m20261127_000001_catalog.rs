@@ -7,6 +7,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -89,18 +91,15 @@ enum CheckResults {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(Locations::Table)
                     .col(string(Locations::Id).primary_key())
                     .col(string(Locations::Name))
                     .col(timestamp_with_time_zone_null(Locations::ArchivedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Hosts::Table)
                     .col(string(Hosts::Id).primary_key())
@@ -110,10 +109,6 @@ impl MigrationTrait for Migration {
                     .col(integer(Hosts::Position))
                     .col(timestamp_with_time_zone_null(Hosts::ArchivedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(ServiceGroups::Table)
                     .col(string(ServiceGroups::Id).primary_key())
@@ -121,10 +116,6 @@ impl MigrationTrait for Migration {
                     .col(integer(ServiceGroups::Position))
                     .col(timestamp_with_time_zone_null(ServiceGroups::ArchivedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Services::Table)
                     .col(string(Services::Id).primary_key())
@@ -138,10 +129,6 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Services::CreatedAt))
                     .col(timestamp_with_time_zone_null(Services::ArchivedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Monitors::Table)
                     .col(big_pk_auto(Monitors::Id))
@@ -160,10 +147,6 @@ impl MigrationTrait for Migration {
                     .col(text(Monitors::Settings))
                     .col(timestamp_with_time_zone_null(Monitors::ArchivedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(CheckResults::Table)
                     .col(big_pk_auto(CheckResults::Id))
@@ -174,41 +157,38 @@ impl MigrationTrait for Migration {
                     .col(integer_null(CheckResults::LatencyMs))
                     .col(integer_null(CheckResults::StatusCode))
                     .col(text_null(CheckResults::Reason))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_check_results_monitor")
-                            .from(CheckResults::Table, CheckResults::MonitorId)
-                            .to(Monitors::Table, Monitors::Id),
-                    )
+                    .foreign_key(&mut foreign_key(
+                        "fk_check_results_monitor",
+                        (CheckResults::Table, CheckResults::MonitorId),
+                        (Monitors::Table, Monitors::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_check_results_monitor_time")
-                    .table(CheckResults::Table)
-                    .col(CheckResults::MonitorId)
-                    .col(CheckResults::CheckedAt)
-                    .to_owned(),
-            )
-            .await?;
+            ],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_check_results_monitor_time",
+            CheckResults::Table,
+            [CheckResults::MonitorId, CheckResults::CheckedAt],
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            CheckResults::Table.into_iden(),
-            Monitors::Table.into_iden(),
-            Services::Table.into_iden(),
-            ServiceGroups::Table.into_iden(),
-            Hosts::Table.into_iden(),
-            Locations::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
+        drop_tables(
+            manager,
+            [
+                CheckResults::Table.into_iden(),
+                Monitors::Table.into_iden(),
+                Services::Table.into_iden(),
+                ServiceGroups::Table.into_iden(),
+                Hosts::Table.into_iden(),
+                Locations::Table.into_iden(),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -5,6 +5,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -73,8 +75,9 @@ enum CheckResults {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(MonitorStates::Table)
                     .col(big_integer(MonitorStates::MonitorId))
@@ -92,10 +95,6 @@ impl MigrationTrait for Migration {
                             .col(MonitorStates::LocationId),
                     )
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(StatusEvents::Table)
                     .col(big_pk_auto(StatusEvents::Id))
@@ -107,21 +106,23 @@ impl MigrationTrait for Migration {
                     .col(text_null(StatusEvents::Cause))
                     .col(timestamp_with_time_zone(StatusEvents::At))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_status_events_subject_time")
-                    .table(StatusEvents::Table)
-                    .col(StatusEvents::SubjectKind)
-                    .col(StatusEvents::SubjectId)
-                    .col(StatusEvents::At)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_status_events_subject_time",
+            StatusEvents::Table,
+            [
+                StatusEvents::SubjectKind,
+                StatusEvents::SubjectId,
+                StatusEvents::At,
+            ],
+        )
+        .await?;
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(CurrentStatuses::Table)
                     .col(string(CurrentStatuses::SubjectKind))
@@ -136,10 +137,6 @@ impl MigrationTrait for Migration {
                             .col(CurrentStatuses::SubjectId),
                     )
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Rollups::Table)
                     .col(big_integer(Rollups::MonitorId))
@@ -163,18 +160,17 @@ impl MigrationTrait for Migration {
                             .col(Rollups::BucketStart),
                     )
                     .to_owned(),
-            )
-            .await?;
+            ],
+        )
+        .await?;
         // Retention deletes by age alone.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_check_results_time")
-                    .table(CheckResults::Table)
-                    .col(CheckResults::CheckedAt)
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_check_results_time",
+            CheckResults::Table,
+            [CheckResults::CheckedAt],
+        )
+        .await?;
         Ok(())
     }
 
@@ -187,16 +183,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for table in [
-            Rollups::Table.into_iden(),
-            CurrentStatuses::Table.into_iden(),
-            StatusEvents::Table.into_iden(),
-            MonitorStates::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
+        drop_tables(
+            manager,
+            [
+                Rollups::Table.into_iden(),
+                CurrentStatuses::Table.into_iden(),
+                StatusEvents::Table.into_iden(),
+                MonitorStates::Table.into_iden(),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

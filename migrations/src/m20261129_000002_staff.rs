@@ -7,6 +7,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -139,8 +141,9 @@ enum Services {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(Users::Table)
                     .col(big_pk_auto(Users::Id))
@@ -151,10 +154,6 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Users::PasswordChangedAt))
                     .col(timestamp_with_time_zone_null(Users::DisabledAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Sessions::Table)
                     .col(string(Sessions::Id).primary_key())
@@ -165,18 +164,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Sessions::ExpiresAt))
                     .col(string_null(Sessions::Ip))
                     .col(text_null(Sessions::UserAgent))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_sessions_user")
-                            .from(Sessions::Table, Sessions::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_sessions_user",
+                        (Sessions::Table, Sessions::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(ApiTokens::Table)
                     .col(big_pk_auto(ApiTokens::Id))
@@ -188,18 +181,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(ApiTokens::CreatedAt))
                     .col(timestamp_with_time_zone_null(ApiTokens::LastUsedAt))
                     .col(timestamp_with_time_zone_null(ApiTokens::RevokedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_api_tokens_user")
-                            .from(ApiTokens::Table, ApiTokens::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_api_tokens_user",
+                        (ApiTokens::Table, ApiTokens::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(AuditEvents::Table)
                     .col(big_pk_auto(AuditEvents::Id))
@@ -213,19 +200,19 @@ impl MigrationTrait for Migration {
                     .col(string_null(AuditEvents::Ip))
                     .col(text(AuditEvents::Details))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_audit_events_at")
-                    .table(AuditEvents::Table)
-                    .col(AuditEvents::At)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_audit_events_at",
+            AuditEvents::Table,
+            [AuditEvents::At],
+        )
+        .await?;
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(Incidents::Table)
                     .col(big_pk_auto(Incidents::Id))
@@ -238,10 +225,6 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Incidents::CreatedAt))
                     .col(timestamp_with_time_zone(Incidents::UpdatedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(IncidentUpdates::Table)
                     .col(big_pk_auto(IncidentUpdates::Id))
@@ -253,27 +236,25 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(IncidentUpdates::CreatedAt))
                     .col(timestamp_with_time_zone_null(IncidentUpdates::EditedAt))
                     .col(text(IncidentUpdates::PreviousMd))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_incident_updates_incident")
-                            .from(IncidentUpdates::Table, IncidentUpdates::IncidentId)
-                            .to(Incidents::Table, Incidents::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_incident_updates_incident",
+                        (IncidentUpdates::Table, IncidentUpdates::IncidentId),
+                        (Incidents::Table, Incidents::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_incident_updates_incident")
-                    .table(IncidentUpdates::Table)
-                    .col(IncidentUpdates::IncidentId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_incident_updates_incident",
+            IncidentUpdates::Table,
+            [IncidentUpdates::IncidentId],
+        )
+        .await?;
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(IncidentServices::Table)
                     .col(big_integer(IncidentServices::IncidentId))
@@ -284,24 +265,17 @@ impl MigrationTrait for Migration {
                             .col(IncidentServices::IncidentId)
                             .col(IncidentServices::ServiceId),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_incident_services_incident")
-                            .from(IncidentServices::Table, IncidentServices::IncidentId)
-                            .to(Incidents::Table, Incidents::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_incident_services_service")
-                            .from(IncidentServices::Table, IncidentServices::ServiceId)
-                            .to(Services::Table, Services::Id),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_incident_services_incident",
+                        (IncidentServices::Table, IncidentServices::IncidentId),
+                        (Incidents::Table, Incidents::Id),
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        "fk_incident_services_service",
+                        (IncidentServices::Table, IncidentServices::ServiceId),
+                        (Services::Table, Services::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Maintenances::Table)
                     .col(big_pk_auto(Maintenances::Id))
@@ -314,10 +288,6 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Maintenances::CreatedAt))
                     .col(timestamp_with_time_zone(Maintenances::UpdatedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(MaintenanceServices::Table)
                     .col(big_integer(MaintenanceServices::MaintenanceId))
@@ -327,76 +297,55 @@ impl MigrationTrait for Migration {
                             .col(MaintenanceServices::MaintenanceId)
                             .col(MaintenanceServices::ServiceId),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_maintenance_services_maintenance")
-                            .from(
-                                MaintenanceServices::Table,
-                                MaintenanceServices::MaintenanceId,
-                            )
-                            .to(Maintenances::Table, Maintenances::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_maintenance_services_service")
-                            .from(MaintenanceServices::Table, MaintenanceServices::ServiceId)
-                            .to(Services::Table, Services::Id),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_maintenance_services_maintenance",
+                        (
+                            MaintenanceServices::Table,
+                            MaintenanceServices::MaintenanceId,
+                        ),
+                        (Maintenances::Table, Maintenances::Id),
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        "fk_maintenance_services_service",
+                        (MaintenanceServices::Table, MaintenanceServices::ServiceId),
+                        (Services::Table, Services::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(ManualStatuses::Table)
                     .col(string(ManualStatuses::ServiceId).primary_key())
                     .col(string(ManualStatuses::Status))
                     .col(text_null(ManualStatuses::Note))
                     .col(timestamp_with_time_zone(ManualStatuses::SetAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_manual_statuses_service")
-                            .from(ManualStatuses::Table, ManualStatuses::ServiceId)
-                            .to(Services::Table, Services::Id),
-                    )
+                    .foreign_key(&mut foreign_key(
+                        "fk_manual_statuses_service",
+                        (ManualStatuses::Table, ManualStatuses::ServiceId),
+                        (Services::Table, Services::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
+            ],
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(ManualStatuses::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(MaintenanceServices::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Maintenances::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(IncidentServices::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(IncidentUpdates::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Incidents::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(ApiTokens::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Sessions::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Users::Table).to_owned())
-            .await?;
+        drop_tables(
+            manager,
+            [
+                ManualStatuses::Table.into_iden(),
+                MaintenanceServices::Table.into_iden(),
+                Maintenances::Table.into_iden(),
+                IncidentServices::Table.into_iden(),
+                IncidentUpdates::Table.into_iden(),
+                Incidents::Table.into_iden(),
+                AuditEvents::Table.into_iden(),
+                ApiTokens::Table.into_iden(),
+                Sessions::Table.into_iden(),
+                Users::Table.into_iden(),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

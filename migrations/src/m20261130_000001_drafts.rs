@@ -8,6 +8,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -43,8 +45,9 @@ enum Services {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(IncidentDrafts::Table)
                     .col(big_pk_auto(IncidentDrafts::Id))
@@ -55,10 +58,6 @@ impl MigrationTrait for Migration {
                     .col(text_null(IncidentDrafts::DecidedBy))
                     .col(big_integer_null(IncidentDrafts::IncidentId))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(IncidentDraftServices::Table)
                     .col(big_integer(IncidentDraftServices::DraftId))
@@ -70,44 +69,42 @@ impl MigrationTrait for Migration {
                             .col(IncidentDraftServices::ServiceId)
                             .col(IncidentDraftServices::Since),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_incident_draft_services_draft")
-                            .from(IncidentDraftServices::Table, IncidentDraftServices::DraftId)
-                            .to(IncidentDrafts::Table, IncidentDrafts::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_incident_draft_services_service")
-                            .from(
-                                IncidentDraftServices::Table,
-                                IncidentDraftServices::ServiceId,
-                            )
-                            .to(Services::Table, Services::Id),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_incident_draft_services_draft",
+                        (IncidentDraftServices::Table, IncidentDraftServices::DraftId),
+                        (IncidentDrafts::Table, IncidentDrafts::Id),
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        "fk_incident_draft_services_service",
+                        (
+                            IncidentDraftServices::Table,
+                            IncidentDraftServices::ServiceId,
+                        ),
+                        (Services::Table, Services::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_incident_draft_services_draft")
-                    .table(IncidentDraftServices::Table)
-                    .col(IncidentDraftServices::DraftId)
-                    .to_owned(),
-            )
-            .await?;
+            ],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_incident_draft_services_draft",
+            IncidentDraftServices::Table,
+            [IncidentDraftServices::DraftId],
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(IncidentDraftServices::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(IncidentDrafts::Table).to_owned())
-            .await?;
+        drop_tables(
+            manager,
+            [
+                IncidentDraftServices::Table.into_iden(),
+                IncidentDrafts::Table.into_iden(),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

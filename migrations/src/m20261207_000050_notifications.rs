@@ -6,6 +6,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -92,17 +94,14 @@ enum OutboxLeases {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(NotifyKeys::Table)
                     .col(string(NotifyKeys::Name).primary_key())
                     .col(text(NotifyKeys::Value))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Subscribers::Table)
                     .col(big_pk_auto(Subscribers::Id))
@@ -119,21 +118,19 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Subscribers::Delivered).default(0))
                     .col(big_integer(Subscribers::Failed).default(0))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_subscribers_kind_address")
-                    .table(Subscribers::Table)
-                    .col(Subscribers::Kind)
-                    .col(Subscribers::Address)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ],
+        )
+        .await?;
+        create_unique_index(
+            manager,
+            "idx_subscribers_kind_address",
+            Subscribers::Table,
+            [Subscribers::Kind, Subscribers::Address],
+        )
+        .await?;
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(Notifications::Table)
                     .col(big_pk_auto(Notifications::Id))
@@ -143,10 +140,6 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Notifications::CreatedAt))
                     .col(timestamp_with_time_zone_null(Notifications::FannedOutAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(Deliveries::Table)
                     .col(big_pk_auto(Deliveries::Id))
@@ -163,61 +156,51 @@ impl MigrationTrait for Migration {
                     .col(integer_null(Deliveries::ResponseCode))
                     .col(timestamp_with_time_zone(Deliveries::CreatedAt))
                     .col(timestamp_with_time_zone_null(Deliveries::SentAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_deliveries_notification")
-                            .from(Deliveries::Table, Deliveries::NotificationId)
-                            .to(Notifications::Table, Notifications::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_deliveries_subscriber")
-                            .from(Deliveries::Table, Deliveries::SubscriberId)
-                            .to(Subscribers::Table, Subscribers::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_deliveries_notification",
+                        (Deliveries::Table, Deliveries::NotificationId),
+                        (Notifications::Table, Notifications::Id),
+                    ))
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_deliveries_subscriber",
+                        (Deliveries::Table, Deliveries::SubscriberId),
+                        (Subscribers::Table, Subscribers::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_deliveries_due")
-                    .table(Deliveries::Table)
-                    .col(Deliveries::State)
-                    .col(Deliveries::NextAttemptAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_deliveries_subscriber")
-                    .table(Deliveries::Table)
-                    .col(Deliveries::SubscriberId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_deliveries_sent_at")
-                    .table(Deliveries::Table)
-                    .col(Deliveries::SentAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(OutboxLeases::Table)
-                    .col(string(OutboxLeases::Name).primary_key())
-                    .col(text(OutboxLeases::Holder))
-                    .col(timestamp_with_time_zone(OutboxLeases::ExpiresAt))
-                    .to_owned(),
-            )
-            .await?;
+            ],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_deliveries_due",
+            Deliveries::Table,
+            [Deliveries::State, Deliveries::NextAttemptAt],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_deliveries_subscriber",
+            Deliveries::Table,
+            [Deliveries::SubscriberId],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_deliveries_sent_at",
+            Deliveries::Table,
+            [Deliveries::SentAt],
+        )
+        .await?;
+        create_tables(
+            manager,
+            [Table::create()
+                .table(OutboxLeases::Table)
+                .col(string(OutboxLeases::Name).primary_key())
+                .col(text(OutboxLeases::Holder))
+                .col(timestamp_with_time_zone(OutboxLeases::ExpiresAt))
+                .to_owned()],
+        )
+        .await?;
         Ok(())
     }
 
@@ -229,9 +212,7 @@ impl MigrationTrait for Migration {
             OutboxLeases::Table.into_iden(),
             NotifyKeys::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(t).to_owned())
-                .await?;
+            drop_tables(manager, [t.into_iden()]).await?;
         }
         Ok(())
     }

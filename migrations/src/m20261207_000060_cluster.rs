@@ -5,6 +5,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -41,18 +43,15 @@ enum Monitors {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(ClusterLeases::Table)
                     .col(string(ClusterLeases::Name).primary_key())
                     .col(string(ClusterLeases::Holder))
                     .col(timestamp_with_time_zone(ClusterLeases::ExpiresAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(PushBeats::Table)
                     .col(big_integer(PushBeats::MonitorId).primary_key())
@@ -61,26 +60,27 @@ impl MigrationTrait for Migration {
                     .col(string_null(PushBeats::Outcome))
                     .col(big_integer_null(PushBeats::LatencyMs))
                     .col(text_null(PushBeats::Reason))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_push_beats_monitor")
-                            .from(PushBeats::Table, PushBeats::MonitorId)
-                            .to(Monitors::Table, Monitors::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut foreign_key_cascade(
+                        "fk_push_beats_monitor",
+                        (PushBeats::Table, PushBeats::MonitorId),
+                        (Monitors::Table, Monitors::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
+            ],
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(PushBeats::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(ClusterLeases::Table).to_owned())
-            .await?;
+        drop_tables(
+            manager,
+            [
+                PushBeats::Table.into_iden(),
+                ClusterLeases::Table.into_iden(),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -5,6 +5,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -39,8 +41,9 @@ enum Locations {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+        create_tables(
+            manager,
+            [
                 Table::create()
                     .table(AgentTokens::Table)
                     .col(big_pk_auto(AgentTokens::Id))
@@ -51,17 +54,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(AgentTokens::CreatedAt))
                     .col(timestamp_with_time_zone_null(AgentTokens::LastUsedAt))
                     .col(timestamp_with_time_zone_null(AgentTokens::RevokedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_agent_tokens_location")
-                            .from(AgentTokens::Table, AgentTokens::LocationId)
-                            .to(Locations::Table, Locations::Id),
-                    )
+                    .foreign_key(&mut foreign_key(
+                        "fk_agent_tokens_location",
+                        (AgentTokens::Table, AgentTokens::LocationId),
+                        (Locations::Table, Locations::Id),
+                    ))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
                 Table::create()
                     .table(AgentBatches::Table)
                     .col(string(AgentBatches::LocationId))
@@ -74,18 +72,21 @@ impl MigrationTrait for Migration {
                             .col(AgentBatches::BatchId),
                     )
                     .to_owned(),
-            )
-            .await?;
+            ],
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(AgentBatches::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(AgentTokens::Table).to_owned())
-            .await?;
+        drop_tables(
+            manager,
+            [
+                AgentBatches::Table.into_iden(),
+                AgentTokens::Table.into_iden(),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }
