@@ -11,4 +11,8 @@
 //! path outside comments and string literals is a reference to module `x`, whether in a `use`
 //! line or inline.
 
+//!
+//! [`purity`]: `domain` does no I/O and never reads the clock.
+
 pub mod imports;
+pub mod purity;
