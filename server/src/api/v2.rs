@@ -1,5 +1,5 @@
-//! The Statuspage-compatible public read API under `/api/v2` (shapes in
-//! `reference/statuspage-api-v2.md`): `summary.json`, `status.json`, `components.json`,
+//! The Statuspage-compatible public read API under `/api/v2` (what it answers and how Vigie
+//! maps onto Statuspage's words: `docs/statuspage-api.md`): `summary.json`, `status.json`, `components.json`,
 //! `incidents.json`, `incidents/unresolved.json`, `scheduled-maintenances.json` and its
 //! `upcoming` / `active` lists. Statuspage clients and widgets read Vigie unchanged.
 //!

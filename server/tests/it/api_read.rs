@@ -1,5 +1,5 @@
 //! The public read APIs through the real server on port 0, on SQLite and on PostgreSQL: the Statuspage-compatible
-//! `/api/v2` shapes field by field against `reference/statuspage-api-v2.md`, Vigie's
+//! `/api/v2` shapes field by field (`docs/statuspage-api.md`), Vigie's
 //! `/api/v1` reads with their 404 / 400 JSON errors, CORS on reads and not on writes, ETag /
 //! 304, and `/api/openapi.json` covering every route under `/api/`.
 
