@@ -523,6 +523,8 @@ impl Drop for KillOnDrop {
 #[tokio::test]
 async fn demo_plays_the_outage_from_an_empty_directory_without_a_config() {
     use std::io::BufRead;
+    // The demo probes every few seconds: its timing must not compete with other such tests.
+    let _timing = crate::common::timing_sensitive().await;
     let dir = tempfile::tempdir().expect("dir");
     let mut child = vigie()
         .current_dir(dir.path())
