@@ -322,7 +322,7 @@ fn rewrite(
                     }
                     None => {
                         rebuilt.push_str(live);
-                        rebuilt.push_str(&decoded.replace('&', "&amp;"));
+                        rebuilt.push_str(&html_escape::encode_double_quoted_attribute(&decoded));
                     }
                 }
             } else {

@@ -175,11 +175,10 @@ pub fn words(a: &AlertEvent, l: Locale, base_url: &str) -> Words {
     }
 }
 
-/// Escapes text for Slack's mrkdwn (only `&`, `<` and `>` are special).
+/// Escapes text for Slack's mrkdwn, where only `&`, `<` and `>` are special: exactly what
+/// the `html-escape` crate's text encoding replaces.
 fn slack_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    html_escape::encode_text(s).into_owned()
 }
 
 /// Slack incoming webhook: `text` (notifications, fallback) and Block Kit `blocks`.
