@@ -252,9 +252,15 @@ fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
             let services = if services.is_empty() {
                 String::new()
             } else {
-                format!("<p>{}</p>\n", html_escape::encode_text(&t.services_concerned(&services)))
+                format!(
+                    "<p>{}</p>\n",
+                    html_escape::encode_text(&t.services_concerned(&services))
+                )
             };
-            format!("<p>{}</p>\n{services}{message}", html_escape::encode_text(&news))
+            format!(
+                "<p>{}</p>\n{services}{message}",
+                html_escape::encode_text(&news)
+            )
         }
     }
 }
