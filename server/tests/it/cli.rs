@@ -477,12 +477,24 @@ fn the_demo_refuses_a_database_it_did_not_create() {
         .write_all(b"correct horse battery staple\n")
         .expect("write");
     assert!(add.wait().expect("wait").success());
-    let out = vigie()
+    // Were the refusal to regress, the demo would start and serve forever: it gets 60 s.
+    let mut demo = vigie()
         .args(["--config", &humanoid(), "--database-url", &db_url])
         .args(["demo", "--listen", "127.0.0.1:0"])
         .env_remove("VIGIE_DATABASE_URL")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while demo.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = demo.kill();
+            panic!("vigie demo started on a database it did not create instead of refusing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = demo.wait_with_output().expect("output");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not the demo's"), "{stderr}");

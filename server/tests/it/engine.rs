@@ -372,6 +372,7 @@ async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused
 /// endpoint is routed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
+    let _alone = common::timing_sensitive().await;
     let (addr, site) = site().await;
     site.failing.store(true, Ordering::SeqCst);
     let text = format!(
