@@ -121,6 +121,8 @@ async fn backup_restores_verifies_and_reports_to_its_push_monitor() {
     );
     let (outcome, reason) = beat(&db).await.expect("the report was stored");
     assert_eq!(outcome, "up");
+    // The reason is stored as data (domain::reason::Reason) and worded when shown.
+    let reason = domain::reason::Reason::from_stored(&reason).to_string();
     assert!(
         reason.starts_with(&format!("backup verified ({bytes} bytes, restored in")),
         "{reason}"
@@ -205,6 +207,7 @@ async fn backup_restores_verifies_and_reports_to_its_push_monitor() {
     assert!(text(&out).contains("does not exist"), "{}", text(&out));
     let (outcome, reason) = beat(&db).await.expect("stored");
     assert_eq!(outcome, "down");
+    let reason = domain::reason::Reason::from_stored(&reason).to_string();
     assert!(
         reason.starts_with("backup verification failed (backup failed: the directory"),
         "{reason}"

@@ -500,7 +500,11 @@ async fn every_public_page_is_valid_html() {
         "/admin/login".to_owned(),
     ] {
         let (_, html) = app.page(&path).await;
-        assert!(html.len() > 900, "{path}: a whole page");
+        // A whole page (the subscribe page without e-mail configured is a short one).
+        assert!(
+            html.len() > 600 && html.trim_end().ends_with("</html>"),
+            "{path}: a whole page, not {html}"
+        );
         let problems = common::html::problems(&html);
         assert!(problems.is_empty(), "{path}:\n{}", problems.join("\n"));
         // The Nu HTML checker is asked about the public pages (the console has its own).
@@ -824,10 +828,16 @@ fn the_html_checker_catches_what_it_claims_to() {
         parse_errors("<!DOCTYPE html><title>t</title></body></html><script></script>") > 0,
         "a script after the document"
     );
+    // Leptos writes `<!>` markers, a bogus comment to an HTML parser; the server rewrites them
+    // as `<!---->` (page_html.rs), so the checker must still catch a raw one.
+    assert!(
+        parse_errors("<!DOCTYPE html><title>t</title><p><!>a</p>") > 0,
+        "a raw Leptos marker"
+    );
     assert_eq!(
-        parse_errors("<!DOCTYPE html><title>t</title><p><!>a</p>"),
+        parse_errors("<!DOCTYPE html><title>t</title><p><!---->a</p>"),
         0,
-        "Leptos's markers are empty comments"
+        "an empty comment"
     );
     let found = common::html::problems(
         "<!DOCTYPE html><title>t</title><p id=\"x\"><p id=\"x\">\
