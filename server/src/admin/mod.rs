@@ -1,10 +1,11 @@
 //! The staff console under `/admin`: sign-in and sign-out, incidents, maintenance, users, API
-//! tokens and the audit log, as server-rendered forms that work without JavaScript.
+//! tokens, remote probe agents and the audit log, as server-rendered forms that work without JavaScript.
 //!
 //! Every handler but the sign-in form takes a [`Staff`] (or [`Posted`], which also checks
 //! Origin and the CSRF token), so no console route answers without a live session.
 
 pub mod account;
+pub mod agents;
 pub mod audit;
 pub mod drafts;
 pub mod forms;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
         .merge(account::router())
+        .merge(agents::router())
         .merge(incidents::router())
         .merge(incident::router())
         .merge(audit::router())

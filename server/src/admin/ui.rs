@@ -113,6 +113,7 @@ pub enum Section {
     Webhooks,
     Users,
     Tokens,
+    Agents,
     Audit,
     Account,
 }
@@ -253,6 +254,7 @@ fn nav(l: L, staff: &Staff, section: Section) -> impl IntoView {
         view! {
             {link("/admin/users", l.t("Équipe", "Team"), Section::Users)}
             {link("/admin/tokens", l.t("Jetons d'API", "API tokens"), Section::Tokens)}
+            {link("/admin/agents", l.t("Agents de sonde", "Probe agents"), Section::Agents)}
             {link("/admin/audit", l.t("Journal", "Audit log"), Section::Audit)}
         }
     });

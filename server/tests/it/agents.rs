@@ -258,3 +258,225 @@ async fn agents() {
 }
 
 on_both!(agents);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// The CSRF field's value in a console page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    html[at..at + html[at..].find('"').expect("end")].to_owned()
+}
+
+/// The console page for agents: staff make a token for a location (shown once, CSRF-checked,
+/// audited as theirs), see each location's state in the site's zone ("no report since 10:42
+/// Paris time"), and revoke the token, after which the agent is refused.
+async fn console_makes_and_revokes_agent_tokens_and_shows_each_location_state() {
+    use store::users::Role;
+    let text = CATALOG.replacen(
+        "title = \"Agents\"",
+        "title = \"Agents\"\ntimezone = \"Europe/Paris\"",
+        1,
+    );
+    let catalog = domain::config::parse("t.toml", &text).expect("valid");
+    let server = Server::start(&catalog, Probes::Off).await;
+    let hash = store::users::hash_password(PASSWORD).expect("hash");
+    store::users::create(
+        &server.db,
+        "admin@example.org",
+        Role::Admin,
+        &hash,
+        &store::audit::Actor::cli(),
+        Utc::now(),
+    )
+    .await
+    .expect("user");
+    let c = common::browser();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let login = c
+        .get(url("/admin/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    let r = c
+        .post(url("/admin/login"))
+        .form(&[
+            ("csrf", csrf_of(&login).as_str()),
+            ("email", "admin@example.org"),
+            ("password", PASSWORD),
+            ("code", ""),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303);
+    let page = |lang: &'static str| {
+        let c = c.clone();
+        let u = url("/admin/agents");
+        async move {
+            let r = c
+                .get(u)
+                .header("accept-language", lang)
+                .send()
+                .await
+                .expect("page");
+            assert_eq!(r.status(), 200);
+            r.text().await.expect("html")
+        }
+    };
+
+    let html = page("en").await;
+    assert!(html.contains("Amsterdam: no report yet"), "{html}");
+    assert!(html.contains("Paris: no report yet"), "{html}");
+    let csrf = csrf_of(&html);
+
+    // Without the CSRF token, or with a bad form: nothing is created.
+    let r = c
+        .post(url("/admin/agents"))
+        .form(&[("location", "amsterdam"), ("label", "ams-1")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    for (location, label, why) in [
+        ("amsterdam", " ", "Give a label"),
+        ("nowhere", "x", "not in the catalog"),
+    ] {
+        let r = c
+            .post(url("/admin/agents"))
+            .header("accept-language", "en")
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("location", location),
+                ("label", label),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422);
+        let body = r.text().await.expect("html");
+        assert!(body.contains(why), "{body}");
+    }
+    assert!(store::agents::list_tokens(&server.db)
+        .await
+        .expect("list")
+        .is_empty());
+
+    // Created: shown once, on the page after the redirect.
+    let r = c
+        .post(url("/admin/agents"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("location", "amsterdam"),
+            ("label", "ams-1"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let html = page("en").await;
+    let at = html.find("vigie_agent_").expect("the new token is shown");
+    let token: String = html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert!(token.len() > 20, "{token}");
+    let again = page("en").await;
+    assert!(!again.contains(&token), "shown once");
+    assert!(again.contains("ams-1"), "{again}");
+    let stored = store::agents::list_tokens(&server.db).await.expect("list");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].location_id, "amsterdam");
+
+    // The agent reports, then falls silent: its last report is read in Paris time.
+    let post = |at: chrono::DateTime<Utc>, batch: &str| {
+        let c = client();
+        let u = url("/api/v1/agent/results");
+        let body = json!({ "batch": batch, "results": [{
+            "monitor": "service/web/home", "checked_at": at, "outcome": "up",
+        }] });
+        let token = token.clone();
+        async move {
+            let r = c
+                .post(u)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("results");
+            assert_eq!(r.status(), 200);
+        }
+    };
+    let old = Utc::now() - TimeDelta::minutes(5);
+    post(old, "b-old").await;
+    let paris = old.with_timezone(&chrono_tz::Europe::Paris);
+    let same_day = paris.date_naive()
+        == Utc::now()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive();
+    let hm = paris.format("%H:%M").to_string();
+    let en = page("en").await;
+    let fr = page("fr").await;
+    if same_day {
+        assert!(
+            en.contains(&format!("Amsterdam: no report since {hm} Paris time")),
+            "{en}"
+        );
+        assert!(
+            fr.contains(&format!(
+                "Amsterdam : aucun rapport depuis {hm} (heure de Paris)"
+            )),
+            "{fr}"
+        );
+    } else {
+        assert!(en.contains("Amsterdam: no report since"), "{en}");
+    }
+    assert!(en.contains("Paris: no report yet"), "{en}");
+    post(Utc::now(), "b-new").await;
+    let en = page("en").await;
+    assert!(en.contains("Amsterdam: reporting (last report"), "{en}");
+
+    // Revoked from the console: the agent is refused; both changes audited as the admin's.
+    let id = stored[0].id;
+    let r = c
+        .post(url(&format!("/admin/agents/{id}/revoke")))
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post(url(&format!("/admin/agents/{id}/revoke")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let r = client()
+        .get(url("/api/v1/agent/config"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("config");
+    assert_eq!(r.status(), 401);
+    let en = page("en").await;
+    assert!(en.contains("revoked"), "{en}");
+    let filter = store::audit::AuditFilter {
+        action: Some("agent_token.".into()),
+        actor: None,
+    };
+    let (entries, total) = store::audit::list(&server.db, &filter, 0, 10)
+        .await
+        .expect("audit");
+    assert_eq!(total, 2);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.actor_kind == "user" && e.actor_label.contains("admin@example.org")),
+        "{entries:?}"
+    );
+}
+
+on_both!(console_makes_and_revokes_agent_tokens_and_shows_each_location_state);

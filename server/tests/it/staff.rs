@@ -150,6 +150,7 @@ async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_p
         "/admin/maintenance",
         "/admin/users",
         "/admin/tokens",
+        "/admin/agents",
         "/admin/audit",
     ] {
         let res = c
@@ -372,7 +373,12 @@ async fn editors_run_incidents_but_not_users_tokens_or_the_audit_log() {
             .expect("get");
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
-    for path in ["/admin/users", "/admin/tokens", "/admin/audit"] {
+    for path in [
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/agents",
+        "/admin/audit",
+    ] {
         let res = c
             .get(format!("{}{path}", app.base))
             .send()
