@@ -129,8 +129,12 @@ test: lint test-rust test-e2e
 
 ## --- benchmarks (not tests) ---------------------------------------------------------------
 
-# `/` and `/api/v2/summary.json` with 100 services and 90 days of history, against nginx
-# serving the same bytes; prints req/s of both, the ratio and p50/p99 (README, Performance).
+# `/` and `/api/v2/summary.json` with 100 services and 90 days of history: the release
+# `vigie serve` (its access log on) against Debian's nginx serving the same bytes in its usual
+# configuration (as many workers as Vigie's runtime threads, sendfile on, access log on,
+# gzip_static), wrk on the same machine at 64 and 256 connections, gzip as a browser asks;
+# prints the nginx.conf, req/s of both, the ratio and p50/p99 (README, Performance).
+# `make bench-page BENCH_ARGS="--encoding identity --connections 64 --save DIR"`.
 bench-page: build-wasm
 	@missing=""; command -v wrk >/dev/null || missing="$$missing wrk"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx-light"; \

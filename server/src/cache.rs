@@ -1,11 +1,14 @@
 //! The public response cache: pages, feeds and read APIs are rendered once per change and then
 //! served from memory, already compressed, with a strong ETag and 304 on revalidation.
 //!
-//! An entry belongs to a *generation* of the change hub (crate::changes) and to a short time
-//! slot ([`MAX_AGE`]): any change to the data starts a new generation, so a reader never gets
-//! a page older than the last change; the time slot bounds how old the page's own clock
-//! ("data as of …", staleness banners) can be. Concurrent misses for the same key wait for
-//! one render (single flight), so a change under load costs one render, not hundreds.
+//! An entry belongs to a *generation* of the change hub (crate::changes) and serves for
+//! [`MAX_AGE`] at most after its rendering began: any change to the data starts a new
+//! generation, so a reader never gets a page older than the last change; the age bounds how
+//! old the page's own clock ("data as of …", staleness banners) can be. Concurrent misses for
+//! the same key wait for one render (single flight), so a change under load costs one render,
+//! not hundreds. An entry read in its last [`REFRESH_AHEAD`] is rendered again in the
+//! background while it keeps serving, so under steady traffic no reader ever waits for the
+//! clock's re-render (before, every reader arriving during it did, which was the bench's p99).
 //!
 //! Memory is bounded whatever the clients send:
 //! - the cache weighs its entries in bytes (every compressed copy counted) and evicts the least
@@ -22,7 +25,7 @@
 //! generation are ours, since the entry is made by an axum middleware's inner service.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +42,9 @@ use crate::changes::Hub;
 
 /// How long an entry may serve without a change, at most.
 pub const MAX_AGE: Duration = Duration::from_secs(10);
+/// An entry hit this close to [`MAX_AGE`] is rendered again in the background. Rendering and
+/// compressing the overview of 100 services takes well under a second in a release build.
+pub const REFRESH_AHEAD: Duration = Duration::from_secs(3);
 /// The default byte ceiling of the cache (`[server] cache_mb`).
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// The largest body the cache reads into memory. The overview of a large catalog with its
@@ -204,7 +210,6 @@ struct Key {
     /// The negotiated language (from `lang`, `Accept-Language`, the site's default).
     locale: Locale,
     generation: u64,
-    slot: u64,
 }
 
 /// A rendered response, ready to serve again.
@@ -224,17 +229,36 @@ struct Entry {
     plain: Cached,
     br: Option<Cached>,
     gz: Option<Cached>,
+    /// When its rendering began: what its age is counted from.
+    rendered: Instant,
+    /// Whether a background rendering to replace it was started.
+    refreshing: AtomicBool,
 }
 
 impl Entry {
-    /// Compresses `plain` both ways (blocking: run it on the blocking pool).
-    fn make(plain: Cached) -> Entry {
+    /// Compresses `plain`, rendered from `rendered` on, both ways (blocking: run it on the
+    /// blocking pool). When `previous` (the entry it replaces) holds the very same rendering,
+    /// its copies are taken as they are: a page whose data did not change is not compressed
+    /// again every [`MAX_AGE`].
+    fn make(plain: Cached, rendered: Instant, previous: Option<&Entry>) -> Entry {
+        let same = previous.filter(|p| p.plain.etag == plain.etag && p.plain.body == plain.body);
+        if let Some(previous) = same {
+            return Entry {
+                br: previous.br.clone(),
+                gz: previous.gz.clone(),
+                plain,
+                rendered,
+                refreshing: AtomicBool::new(false),
+            };
+        }
         let worth = compressible(&plain.headers) && plain.body.len() >= 256;
         let copy = |encoding| worth.then(|| compressed(&plain, encoding)).flatten();
         Entry {
             br: copy(Encoding::Brotli),
             gz: copy(Encoding::Gzip),
             plain,
+            rendered,
+            refreshing: AtomicBool::new(false),
         }
     }
 
@@ -298,7 +322,6 @@ pub struct Counters {
 pub struct PageCache {
     hub: Arc<Hub>,
     default_locale: Locale,
-    started: Instant,
     entries: moka::sync::Cache<Key, Arc<Entry>>,
     /// One cell per key being rendered (single flight); removed when the rendering ends, so
     /// it holds at most one key per request in flight.
@@ -322,13 +345,12 @@ impl PageCache {
             .max_capacity(max_bytes)
             .weigher(|_: &Key, e: &Arc<Entry>| e.weight())
             .eviction_policy(moka::policy::EvictionPolicy::lru())
-            // Past its slot an entry can never be hit again: let it go.
+            // Past its age an entry can never be hit again: let it go.
             .time_to_live(MAX_AGE * 2)
             .build();
         Arc::new(PageCache {
             hub,
             default_locale,
-            started: Instant::now(),
             entries,
             rendering: Mutex::new(HashMap::new()),
             counters: Counters::default(),
@@ -344,6 +366,32 @@ impl PageCache {
     fn cell(&self, key: &Key) -> Cell {
         let mut rendering = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(rendering.entry(key.clone()).or_default())
+    }
+
+    /// Renders `req` and keeps the result under `key` (the rendering of a miss, or the
+    /// background refresh of an entry near its end); a response that may not be kept is
+    /// handed back.
+    async fn fill(
+        &self,
+        key: Key,
+        req: Request,
+        next: Next,
+        previous: Option<Arc<Entry>>,
+    ) -> Result<Arc<Entry>, NotCached> {
+        let rendered = Instant::now();
+        let plain = render(req, next).await?;
+        let make = move || Entry::make(plain, rendered, previous.as_deref());
+        match tokio::task::spawn_blocking(make).await {
+            Ok(entry) => {
+                let entry = Arc::new(entry);
+                self.entries.insert(key, Arc::clone(&entry));
+                Ok(entry)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "page cache: compression failed");
+                Err(NotCached(StatusCode::SERVICE_UNAVAILABLE.into_response()))
+            }
+        }
     }
 }
 
@@ -431,9 +479,10 @@ impl Conditions {
     }
 }
 
-fn serve(cached: &Cached, method: &Method, conditions: &Conditions) -> Response {
+/// The response for `cached`, given the request's method and (conditional) headers.
+fn serve(cached: &Cached, method: &Method, request: &HeaderMap) -> Response {
     let last_modified = cached.headers.get(header::LAST_MODIFIED);
-    if crate::conditional::is_not_modified(&conditions.0, &cached.etag, last_modified) {
+    if crate::conditional::is_not_modified(request, &cached.etag, last_modified) {
         let mut r = crate::conditional::not_modified(&cached.headers);
         *r.extensions_mut() = cached.extensions.clone();
         return r;
@@ -487,7 +536,7 @@ pub async fn server_functions_read_only(req: Request, next: Next) -> Response {
 }
 
 /// The middleware: serves cacheable GETs from memory, renders misses once.
-pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: Next) -> Response {
+pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let params = match params_read(req.uri().path()) {
         Some(params) if method == Method::GET || method == Method::HEAD => params,
@@ -498,7 +547,6 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
         return next.run(req).await;
     }
     let encoding = Encoding::negotiate(headers);
-    let conditions = Conditions::of(headers);
     let Normalised {
         query,
         lang,
@@ -520,33 +568,39 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
     } else {
         format!("{}?{query}", req.uri().path())
     };
-    // The route sees exactly what the key holds: the reduced query, the negotiated language.
-    match target.parse::<Uri>() {
-        Ok(uri) => *req.uri_mut() = uri,
-        Err(_) => return next.run(req).await,
-    }
     let key = Key {
         target,
         locale,
         generation: cache.hub.generation(),
-        slot: cache.started.elapsed().as_secs() / MAX_AGE.as_secs(),
     };
-    // The inner layers render the full, uncompressed body once (HEAD included), and never
-    // see a conditional request; the compressed copies are made here from that one rendering.
-    let h = req.headers_mut();
-    h.remove(header::IF_NONE_MATCH);
-    h.remove(header::IF_MODIFIED_SINCE);
-    h.remove(header::ACCEPT_ENCODING);
-    h.insert(
-        header::ACCEPT_LANGUAGE,
-        HeaderValue::from_static(locale.code()),
-    );
-    *req.method_mut() = Method::GET;
 
     if let Some(hit) = cache.entries.get(&key) {
-        cache.counters.hits.fetch_add(1, Ordering::Relaxed);
-        return serve(hit.variant(encoding), &method, &conditions);
+        let age = hit.rendered.elapsed();
+        if age < MAX_AGE {
+            cache.counters.hits.fetch_add(1, Ordering::Relaxed);
+            let response = serve(hit.variant(encoding), &method, req.headers());
+            // Near its end, one request (the first to see it) starts the next rendering,
+            // and is served this one meanwhile, as everyone else is.
+            if age >= MAX_AGE - REFRESH_AHEAD && !hit.refreshing.swap(true, Ordering::AcqRel) {
+                if let Ok(uri) = key.target.parse::<Uri>() {
+                    let req = for_rendering(req, uri, &key);
+                    cache.counters.misses.fetch_add(1, Ordering::Relaxed);
+                    let cache = Arc::clone(&cache);
+                    tokio::spawn(async move {
+                        // A response that may not be kept (the route failed): the entry
+                        // serves until its end, then a reader renders again.
+                        let _ = cache.fill(key, req, next, Some(hit)).await;
+                    });
+                }
+            }
+            return response;
+        }
     }
+    let conditions = Conditions::of(req.headers());
+    let req = match key.target.parse::<Uri>() {
+        Ok(uri) => for_rendering(req, uri, &key),
+        Err(_) => return next.run(req).await,
+    };
     cache.counters.misses.fetch_add(1, Ordering::Relaxed);
     let cell = cache.cell(&key);
     let _rendering = Rendering {
@@ -561,32 +615,37 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
             let Some((req, next)) = job.take() else {
                 return Err(());
             };
-            match render(req, next).await {
-                Ok(plain) => {
-                    let entry = match tokio::task::spawn_blocking(move || Entry::make(plain)).await
-                    {
-                        Ok(entry) => Arc::new(entry),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "page cache: compression failed");
-                            return Err(());
-                        }
-                    };
-                    cache.entries.insert(key.clone(), Arc::clone(&entry));
-                    Ok(entry)
-                }
-                Err(NotCached(r)) => {
+            cache
+                .fill(key.clone(), req, next, None)
+                .await
+                .map_err(|NotCached(r)| {
                     uncached = Some(r);
-                    Err(())
-                }
-            }
+                })
         })
         .await;
     match (result, uncached) {
-        (Ok(entry), _) => serve(entry.variant(encoding), &method, &conditions),
+        (Ok(entry), _) => serve(entry.variant(encoding), &method, &conditions.0),
         (Err(()), Some(r)) => r,
         // The rendering was lost (a panic in compression): a retry will render again.
         (Err(()), None) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
+}
+
+/// The request the inner layers render for `key`: exactly what the key holds (`uri`, its
+/// target parsed; the negotiated language), unconditional, uncompressed, and a GET even for a
+/// HEAD, so that one full rendering serves every variant.
+fn for_rendering(mut req: Request, uri: Uri, key: &Key) -> Request {
+    *req.uri_mut() = uri;
+    let h = req.headers_mut();
+    h.remove(header::IF_NONE_MATCH);
+    h.remove(header::IF_MODIFIED_SINCE);
+    h.remove(header::ACCEPT_ENCODING);
+    h.insert(
+        header::ACCEPT_LANGUAGE,
+        HeaderValue::from_static(key.locale.code()),
+    );
+    *req.method_mut() = Method::GET;
+    req
 }
 
 #[cfg(test)]
