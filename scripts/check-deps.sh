@@ -36,10 +36,12 @@ must_not_pull "probe without its store feature links no database code" sea-orm -
 must_not_pull "the agent probes and posts, it links no database code" sea-orm -p agent
 must_not_pull "the agent probes and posts, it renders no page" leptos -p agent
 must_not_pull "the agent probes and posts, it serves no HTTP" axum -p agent
+must_not_pull "notify sends mails and webhooks, it renders no page" leptos -p notify
+must_not_pull "notify sends mails and webhooks, it serves no HTTP" axum -p notify
 must_not_pull "domain does no I/O" tokio -p domain
 must_not_pull "domain does no I/O" sea-orm -p domain
 
 if [ "$broken" = 0 ]; then
-	echo "check-deps: frontend, probe, agent and domain pull nothing they must not"
+	echo "check-deps: frontend, probe, agent, notify and domain pull nothing they must not"
 fi
 exit "$broken"

@@ -20,5 +20,6 @@ pub mod page;
 pub mod quorum;
 pub mod reason;
 pub mod status;
+pub mod statuspage;
 pub mod topology;
 pub mod uptime;

@@ -71,7 +71,7 @@ pub async fn run(catalog: Catalog, database_url: &str, opts: Options) -> anyhow:
     hub.check(&db).await;
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
     // The export sends nothing: its notifier is never spawned.
-    let notify = std::sync::Arc::new(crate::notify::Notifier::new(db.clone(), &catalog).await?);
+    let notify = std::sync::Arc::new(notify::Notifier::new(db.clone(), &catalog).await?);
     let state = crate::startup::app_state(&catalog, db.clone(), hub.clone(), addr, notify);
     let app = crate::startup::router(state);
     let live = opts

@@ -240,7 +240,7 @@ pub fn app_state(
     db: store::Db,
     hub: std::sync::Arc<crate::changes::Hub>,
     addr: SocketAddr,
-    notify: std::sync::Arc<crate::notify::Notifier>,
+    notify: std::sync::Arc<notify::Notifier>,
 ) -> AppState {
     AppState {
         notify,
@@ -349,8 +349,8 @@ pub async fn spawn_on(
     // The baseline is taken before the first request, so no early page outlives a write.
     hub.check(&db).await;
     hub.watch(db.clone());
-    let notify = std::sync::Arc::new(crate::notify::Notifier::new(db.clone(), catalog).await?);
-    notify.spawn(&hub);
+    let notify = std::sync::Arc::new(notify::Notifier::new(db.clone(), catalog).await?);
+    notify.spawn(hub.subscribe());
     let state = app_state(catalog, db, hub.clone(), addr, notify);
     let shutdown = state.shutdown.clone();
     // The metrics recorder exists before the first request is counted.

@@ -23,7 +23,7 @@ pub struct AppState {
     /// The public response cache (bounded in bytes).
     pub cache: std::sync::Arc<crate::cache::PageCache>,
     /// Subscriptions and the outbox sender.
-    pub notify: std::sync::Arc<crate::notify::Notifier>,
+    pub notify: std::sync::Arc<notify::Notifier>,
     /// Cancelled when the server shuts down: long-lived responses (`/events`) end on it.
     pub shutdown: tokio_util::sync::CancellationToken,
 }

@@ -9,7 +9,7 @@
 //!   mail client) deletes the address.
 //! - `/subscribe/manage?t=…`: language and services, changed without an account.
 //!
-//! The subscriptions themselves, the mails and the outbox are [`crate::notify`]'s; this module
+//! The subscriptions themselves, the mails and the outbox are [`notify`]'s; this module
 //! is only their HTTP side, so that `notify` never needs the router's state.
 
 use std::collections::BTreeSet;
@@ -26,12 +26,11 @@ use serde::Deserialize;
 use serde_json::json;
 use store::subscribers::{Subscriber, Wanted, EMAIL, WEBHOOK};
 
-use crate::notify::token::{self, Confirm, Holder};
-use crate::notify::{esc, lang, Notifier};
 use crate::state::AppState;
+use notify::mail::normalise_address;
+use notify::token::{self, Confirm, Holder};
+use notify::{esc, lang, Notifier};
 
-/// Longest e-mail address accepted (RFC 5321's path limit).
-const MAX_ADDRESS: usize = 254;
 /// Most services one subscription may name.
 const MAX_SERVICES: usize = 500;
 
@@ -212,17 +211,6 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
-}
-
-/// A normalised e-mail address, or why not.
-pub fn normalise_address(raw: &str) -> Result<String, &'static str> {
-    let a = raw.trim().to_lowercase();
-    if a.is_empty() || a.len() > MAX_ADDRESS {
-        return Err("must be an e-mail address of at most 254 characters");
-    }
-    a.parse::<lettre::Address>()
-        .map(|_| a.clone())
-        .map_err(|_| "is not a valid e-mail address")
 }
 
 /// The live services, id and name, in page order.
@@ -821,17 +809,6 @@ async fn manage_post(State(state): State<AppState>, headers: HeaderMap, body: By
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses_are_checked_and_lowercased() {
-        assert_eq!(
-            normalise_address("  Alice@Example.ORG ").unwrap(),
-            "alice@example.org"
-        );
-        assert!(normalise_address("not an address").is_err());
-        assert!(normalise_address("").is_err());
-        assert!(normalise_address(&format!("{}@x.org", "a".repeat(300))).is_err());
-    }
 
     #[test]
     fn form_scope_all_means_whole_page() {

@@ -38,7 +38,7 @@ use utoipa::ToSchema;
 use super::read::json_response;
 use super::ApiError;
 use crate::state::AppState;
-pub use crate::statuspage::{page_id, page_status};
+pub use domain::statuspage::{page_id, page_status};
 
 /// Statuspage lists at most this many incidents or windows.
 const LIST_LIMIT: u64 = 50;

@@ -233,11 +233,7 @@ async fn subscribe_reader_through_the_link_then_updates_arrive_until_one_click_u
 async fn notifier_on(
     sink: &Sink,
     subscribers: &[&str],
-) -> (
-    server::notify::Notifier,
-    store::Db,
-    Option<tempfile::TempDir>,
-) {
+) -> (notify::Notifier, store::Db, Option<tempfile::TempDir>) {
     let catalog = catalog_with(sink);
     let (url, dir) = common::fresh_database().await;
     let db = server::startup::prepare_database(&catalog, &url)
@@ -259,9 +255,7 @@ async fn notifier_on(
         .await
         .unwrap();
     }
-    let n = server::notify::Notifier::new(db.clone(), &catalog)
-        .await
-        .unwrap();
+    let n = notify::Notifier::new(db.clone(), &catalog).await.unwrap();
     (n, db, dir)
 }
 
@@ -318,9 +312,7 @@ async fn a_crash_between_handing_over_and_recording_never_sends_twice() {
 
     // Another instance (or the restarted one) takes over once the lease has lapsed.
     let catalog = catalog_with(&sink);
-    let second = server::notify::Notifier::new(db.clone(), &catalog)
-        .await
-        .unwrap();
+    let second = notify::Notifier::new(db.clone(), &catalog).await.unwrap();
     assert_eq!(
         second.tick(now).await.unwrap(),
         0,
@@ -355,10 +347,10 @@ async fn the_per_minute_ceiling_holds_messages_back_until_the_next_minute() {
 async fn an_expired_or_altered_confirmation_link_is_refused() {
     let sink = Sink::start(&[]);
     let app = Server::start(&catalog_with(&sink), Probes::Off).await;
-    let n = server::notify::Notifier::new(app.db.clone(), &catalog_with(&sink))
+    let n = notify::Notifier::new(app.db.clone(), &catalog_with(&sink))
         .await
         .unwrap();
-    let claims = server::notify::token::Confirm {
+    let claims = notify::token::Confirm {
         k: EMAIL.into(),
         a: "late@example.org".into(),
         c: None,

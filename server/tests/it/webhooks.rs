@@ -364,9 +364,7 @@ async fn ten_failures_in_a_row_pause_a_webhook() {
     )
     .await
     .unwrap();
-    let n = server::notify::Notifier::new(db.clone(), &catalog)
-        .await
-        .unwrap();
+    let n = notify::Notifier::new(db.clone(), &catalog).await.unwrap();
     let now = Utc::now();
     for i in 0..11 {
         store::incidents::open(&db, &incident(&format!("Panne {i}")), &Actor::cli(), now)

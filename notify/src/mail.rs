@@ -17,6 +17,20 @@ use store::outbox::{Event, IncidentEvent, MaintenanceEvent, ServiceRef};
 
 use super::esc;
 
+/// Longest e-mail address accepted (RFC 5321's path limit).
+pub const MAX_ADDRESS: usize = 254;
+
+/// A normalised e-mail address, or why not.
+pub fn normalise_address(raw: &str) -> Result<String, &'static str> {
+    let a = raw.trim().to_lowercase();
+    if a.is_empty() || a.len() > MAX_ADDRESS {
+        return Err("must be an e-mail address of at most 254 characters");
+    }
+    a.parse::<lettre::Address>()
+        .map(|_| a.clone())
+        .map_err(|_| "is not a valid e-mail address")
+}
+
 /// A mail ready to be wrapped: subject, both bodies, and the one-click unsubscribe address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
@@ -469,6 +483,17 @@ fn credentials(smtp: &Smtp) -> anyhow::Result<Option<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_checked_and_lowercased() {
+        assert_eq!(
+            normalise_address("  Alice@Example.ORG ").unwrap(),
+            "alice@example.org"
+        );
+        assert!(normalise_address("not an address").is_err());
+        assert!(normalise_address("").is_err());
+        assert!(normalise_address(&format!("{}@x.org", "a".repeat(300))).is_err());
+    }
 
     fn site() -> Site {
         Site {

@@ -5,11 +5,14 @@
 //!
 //! - [`token`]: signed links (confirm, unsubscribe, preferences).
 //! - [`mail`]: what the mails say, and the SMTP transport.
-//! - `/subscribe` and its links, `POST /api/v1/subscribers`: [`crate::subscribe`].
+//! - `/subscribe` and its links, `POST /api/v1/subscribers`: the server's `subscribe` module.
 //! - [`throttle`]: per-address and per-client limits on subscription requests.
 //! - [`webhook`]: the Statuspage-shaped payload, its signature, SSRF-safe delivery.
 //!
-//! Staff manage webhooks through `crate::api::webhooks` (`/api/v1/webhooks`).
+//! Staff manage webhooks through the server's `api::webhooks` (`/api/v1/webhooks`).
+//!
+//! This crate knows nothing of HTTP serving or pages: the server hands it the database, the
+//! catalog and a channel that rings on changes, and calls its functions from its handlers.
 
 pub mod alerts;
 pub mod mail;
@@ -27,6 +30,7 @@ use domain::locale::Locale;
 use futures::StreamExt;
 use store::outbox::{self, Delivery, Lease, Outcome};
 use store::StoreError;
+use tokio::sync::broadcast;
 
 /// The lease row the senders compete for.
 const LEASE: &str = "outbox";
@@ -37,7 +41,7 @@ pub const MAX_ATTEMPTS: i32 = 8;
 
 /// Escapes text for HTML content and double-quoted attributes, with the `html-escape` crate
 /// (the one Leptos uses for its views).
-pub(crate) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
@@ -147,11 +151,16 @@ impl Notifier {
         self.mailer.is_some()
     }
 
-    /// Runs the sender until the process ends: a pass at once, then after every change the
-    /// hub sees, every wake-up and at least every second.
-    pub fn spawn(self: &Arc<Self>, hub: &crate::changes::Hub) -> tokio::task::JoinHandle<()> {
+    /// Runs the sender until the process ends: a pass at once, then after every message on
+    /// `changes` (the server passes its change hub's broadcast: a write anywhere may have
+    /// queued something), every wake-up and at least every second. What the messages say does
+    /// not matter, only that they come; a lagging or closed channel leaves the one-second pace.
+    pub fn spawn<C: Clone + Send + 'static>(
+        self: &Arc<Self>,
+        changes: broadcast::Receiver<C>,
+    ) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
-        let mut changes = hub.subscribe();
+        let mut changes = Some(changes);
         tokio::spawn(async move {
             let mut last_purge = DateTime::<Utc>::MIN_UTC;
             loop {
@@ -177,7 +186,13 @@ impl Notifier {
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     () = me.wake.notified() => {}
-                    _ = changes.recv() => {}
+                    r = next_change(&mut changes) => {
+                        // Nothing will ring again: the clock and wake-ups go on alone, rather
+                        // than a closed channel answering at once forever.
+                        if matches!(r, Err(broadcast::error::RecvError::Closed)) {
+                            changes = None;
+                        }
+                    }
                 }
             }
         })
@@ -454,9 +469,9 @@ impl Notifier {
             .collect();
         let maintenance = !store::maintenance::active(&self.db, now).await?.is_empty();
         let (indicator, description) =
-            crate::statuspage::page_status(&states, &impacts, maintenance, l);
+            domain::statuspage::page_status(&states, &impacts, maintenance, l);
         Ok(webhook::PageInfo {
-            id: crate::statuspage::page_id(&self.site.base_url),
+            id: domain::statuspage::page_id(&self.site.base_url),
             status_indicator: serde_json::to_value(indicator)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -490,6 +505,16 @@ impl Notifier {
                 self.signer.sign("unsubscribe", &holder)
             ),
         }
+    }
+}
+
+/// The next message on `changes`, or never once it is gone.
+async fn next_change<C: Clone>(
+    changes: &mut Option<broadcast::Receiver<C>>,
+) -> Result<C, broadcast::error::RecvError> {
+    match changes {
+        Some(c) => c.recv().await,
+        None => std::future::pending().await,
     }
 }
 

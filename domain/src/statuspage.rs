@@ -2,8 +2,8 @@
 //! pure functions shared by the `/api/v2` reads and the webhook payloads, so that neither
 //! imports the other.
 
-use domain::locale::Locale;
-use domain::status::{ComponentStatus, PageIndicator, ServiceState};
+use crate::locale::Locale;
+use crate::status::{ComponentStatus, PageIndicator, ServiceState};
 
 /// A short stable id for the page, from its public address (FNV-1a, written out here because
 /// it must never change between Rust versions, which `std`'s hasher does not promise).
@@ -20,11 +20,11 @@ pub fn page_id(base_url: &str) -> String {
 /// impacts and whether a maintenance window is active.
 pub fn page_status(
     states: &[ServiceState],
-    open_impacts: &[domain::incident::Impact],
+    open_impacts: &[crate::incident::Impact],
     maintenance_active: bool,
     locale: Locale,
 ) -> (PageIndicator, &'static str) {
-    use domain::incident::Impact as I;
+    use crate::incident::Impact as I;
     let fr = locale == Locale::Fr;
     let pick = |en: &'static str, f: &'static str| if fr { f } else { en };
     let worst = states
