@@ -353,8 +353,18 @@ pub async fn spawn_on(
     notify.spawn(hub.subscribe());
     let state = app_state(catalog, db, hub.clone(), addr, notify);
     let shutdown = state.shutdown.clone();
-    // The metrics recorder exists before the first request is counted.
-    crate::metrics::handle();
+    // The metrics recorder exists before the first request is counted. Its histograms keep
+    // every sample until an upkeep folds them into buckets, which a scrape does; without a
+    // scraper that was 8 bytes held per request forever, so the process folds them itself.
+    let metrics = crate::metrics::handle();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            metrics.run_upkeep();
+        }
+    });
     tokio::spawn(crate::assets::warm());
     tokio::spawn(crate::cluster::run_clock(
         state.ctx.db.clone(),
