@@ -32,6 +32,7 @@ must_not_pull "frontend is the browser's wasm" tokio -p frontend --target wasm32
 must_not_pull "frontend is the browser's wasm" sea-orm -p frontend --target wasm32-unknown-unknown
 must_not_pull "probe runs checks, it renders no page" leptos -p probe
 must_not_pull "probe runs checks, it serves no HTTP" axum -p probe
+must_not_pull "probe measures through the metrics facade, whoever runs it exports" metrics-exporter-prometheus -p probe
 must_not_pull "probe without its store feature links no database code" sea-orm -p probe --no-default-features
 must_not_pull "the agent probes and posts, it links no database code" sea-orm -p agent
 must_not_pull "the agent probes and posts, it renders no page" leptos -p agent

@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::push::PushBook;
-use crate::stats::EngineStats;
+use crate::stats::{self, EngineStats};
 use crate::{split_host_port, Clients, ProbeError, ProbeResult};
 
 /// One monitor to run.
@@ -324,11 +324,19 @@ impl MonitorTask {
         let Ok(_h) = self.host.acquire().await else {
             return ProbeResult::down("probe engine stopping");
         };
-        self.stats
-            .lag
-            .record(Instant::now().saturating_duration_since(scheduled));
+        let started = Instant::now();
+        let lag = started.saturating_duration_since(scheduled);
+        self.stats.lag.record(lag);
+        stats::record_lag(lag);
         let r = crate::run(&self.monitor, &self.clients, Utc::now()).await;
         self.stats.checks.fetch_add(1, Ordering::Relaxed);
+        stats::record_check(
+            &self.key,
+            self.monitor.kind,
+            r.outcome,
+            started.elapsed(),
+            r.certificate_expires,
+        );
         r
     }
 }

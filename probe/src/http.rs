@@ -83,6 +83,7 @@ pub async fn check(monitor: &Monitor, clients: &Clients) -> ProbeResult {
         latency: Some(latency),
         status_code: Some(status),
         reason,
+        certificate_expires: None,
     };
     if !expected_ok {
         let wanted = if s.expected_status.is_empty() {

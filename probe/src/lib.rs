@@ -41,6 +41,8 @@ pub struct ProbeResult {
     /// the stored form of a `domain::reason::Reason` ([`ProbeResult::because`]) where Vigie
     /// knows the kind, else outside words (a library's error) kept as they are.
     pub reason: Option<String>,
+    /// When the leaf certificate expires, for checks that read one (the `tls` kind).
+    pub certificate_expires: Option<DateTime<Utc>>,
 }
 
 impl ProbeResult {
@@ -50,6 +52,7 @@ impl ProbeResult {
             latency: Some(latency),
             status_code: None,
             reason: None,
+            certificate_expires: None,
         }
     }
 
@@ -59,6 +62,7 @@ impl ProbeResult {
             latency: None,
             status_code: None,
             reason: Some(reason.into()),
+            certificate_expires: None,
         }
     }
 

@@ -268,6 +268,7 @@ impl PushView {
                 latency: b.latency_ms.map(Duration::from_millis),
                 status_code: None,
                 reason: b.reason.clone(),
+                certificate_expires: None,
             }),
         }
     }

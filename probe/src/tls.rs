@@ -109,6 +109,7 @@ pub async fn check(monitor: &Monitor, source: Option<IpAddr>, now: DateTime<Utc>
         latency: Some(latency),
         status_code: None,
         reason: Some(reason),
+        certificate_expires: Some(expires),
     }
 }
 

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::{EngineConfig, Planned, MAX_BUFFERED, RETRY_EVERY, WRITE_TIMEOUT};
 use crate::checks::Checked;
-use crate::stats::EngineStats;
+use crate::stats::{self, EngineStats};
 
 pub(super) struct Collector {
     /// Whether some monitor is probed from other locations too: their states (written by
@@ -123,6 +123,7 @@ impl Collector {
             self.unwritten.pop_front();
             self.dropped += 1;
         }
+        metrics::gauge!(stats::UNWRITTEN).set(self.unwritten.len() as f64);
         if self.unwritten.is_empty() {
             return;
         }
@@ -142,8 +143,11 @@ impl Collector {
                 store::history::record_batch(&self.db, &batch),
             )
             .await;
-            self.stats.write.record(started.elapsed());
+            let took = started.elapsed();
+            self.stats.write.record(took);
             self.stats.batches.fetch_add(1, Ordering::Relaxed);
+            metrics::histogram!(stats::WRITE_DURATION).record(took.as_secs_f64());
+            metrics::counter!(stats::WRITE_BATCHES_TOTAL).increment(1);
             let error = match written {
                 Ok(Ok(())) => {
                     self.unwritten.drain(..n);
@@ -153,6 +157,8 @@ impl Collector {
                 Err(_) => format!("no answer within {WRITE_TIMEOUT:?}"),
             };
             self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(stats::WRITE_ERRORS_TOTAL).increment(1);
+            metrics::gauge!(stats::UNWRITTEN).set(self.unwritten.len() as f64);
             let now = Instant::now();
             let since = self.failing.map_or(now, |(since, _)| since);
             if self.failing.is_none() {
@@ -161,6 +167,7 @@ impl Collector {
             self.failing = Some((since, now + RETRY_EVERY));
             return;
         }
+        metrics::gauge!(stats::UNWRITTEN).set(0.0);
         if let Some((since, _)) = self.failing.take() {
             tracing::info!(
                 after = ?since.elapsed(),
