@@ -274,7 +274,7 @@ async fn audit(
                 view! {
                     <li class="console-item audit-entry">
                         <p class="console-item-meta">
-                            <time datetime=e.at.to_rfc3339()>{clock.show(e.at)}</time>
+                            <time datetime=e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{clock.show(e.at)}</time>
                             {e.ip.map(|ip| view! { " · " <span class="audit-ip">{ip}</span> })}
                         </p>
                         <p class="console-item-title">

@@ -125,7 +125,7 @@ fn login_page(l: L, token: &str, error: Option<&str>, email: &str, status: Statu
                 <form method="post" action="/admin/login" class="console-form login-form">
                     <input type="hidden" name="csrf" value=token/>
                     {Input::new("email", l.t("Adresse e-mail", "E-mail address"), &errors)
-                        .kind("email").value(email).required().autocomplete("username").view()}
+                        .kind("email").value(email).required().autocomplete("email").view()}
                     {Input::new("password", l.t("Mot de passe", "Password"), &errors)
                         .kind("password").required().autocomplete("current-password").view()}
                     {Input::new("code", l.t("Code à usage unique", "One-time code"), &errors)

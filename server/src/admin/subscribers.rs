@@ -301,7 +301,7 @@ async fn webhooks(State(state): State<AppState>, staff: Staff, headers: HeaderMa
                     let when = d.sent_at.unwrap_or(d.created_at);
                     view! {
                         <tr>
-                            <td><time datetime=when.to_rfc3339()>{clock.show(when)}</time></td>
+                            <td><time datetime=when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{clock.show(when)}</time></td>
                             <td class="webhook-url">{url}</td>
                             <td class="delivery-state">{d.state.clone()}</td>
                             <td>{d.response_code.map(|c| c.to_string()).unwrap_or_else(|| "—".to_owned())}</td>

@@ -2240,7 +2240,60 @@ async fn staff_count_search_export_and_delete_subscribers_and_resume_paused_webh
         .await;
 }
 
+/// Every console page an admin sees, with an incident and its update, a second user and a
+/// token listed, parses without an HTML5 error and passes the Nu HTML checker with no error.
+async fn every_console_page_is_valid_html() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("boss@example.org", Role::Admin).await;
+    let editor = app.user("ed@example.org", Role::Editor).await;
+    let token = app.token(editor.id, &[Scope::IncidentsWrite]).await;
+    let created: Value = browser()
+        .post(format!("{}/api/v1/incidents", app.base))
+        .bearer_auth(token)
+        .json(&json!({"title": "Forum injoignable", "impact": "major", "message": "Le **forum** ne répond plus."}))
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_i64().expect("id");
+    let mut pages = Vec::new();
+    for path in [
+        "/admin/account".to_owned(),
+        "/admin/audit".to_owned(),
+        "/admin/incidents".to_owned(),
+        "/admin/incidents/new".to_owned(),
+        "/admin/incidents/new?lang=en".to_owned(),
+        format!("/admin/incidents/{id}"),
+        "/admin/maintenance".to_owned(),
+        "/admin/users".to_owned(),
+        "/admin/tokens".to_owned(),
+        "/admin/subscribers".to_owned(),
+        "/admin/webhooks".to_owned(),
+    ] {
+        let res = admin
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let html = res.text().await.expect("body");
+        assert!(
+            html.trim_end().ends_with("</html>"),
+            "{path}: a whole page, not {html}"
+        );
+        let problems = common::html::problems(&html);
+        assert!(problems.is_empty(), "{path}:\n{}", problems.join("\n"));
+        pages.push((path, html));
+    }
+    if let Some(errors) = common::html::vnu_errors(&pages) {
+        assert!(errors.is_empty(), "Nu HTML checker:\n{}", errors.join("\n"));
+    }
+}
+
 on_both!(
+    every_console_page_is_valid_html,
     staff_count_search_export_and_delete_subscribers_and_resume_paused_webhooks,
     a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again,
     console_routes_refuse_anyone_without_a_session_even_through_disguised_paths,
