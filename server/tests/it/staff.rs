@@ -2271,6 +2271,7 @@ async fn every_console_page_is_valid_html() {
         "/admin/tokens".to_owned(),
         "/admin/subscribers".to_owned(),
         "/admin/webhooks".to_owned(),
+        "/admin/agents".to_owned(),
     ] {
         let res = admin
             .get(format!("{}{path}", app.base))
