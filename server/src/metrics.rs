@@ -30,13 +30,8 @@ const HTTP_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// How often histogram samples are folded into their buckets. The recorder keeps each sample
-/// until then: without this, a process nobody scrapes would hold every request's and every
-/// check's duration forever (about 50 kB/s at 100,000 monitors).
-const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The process's recorder, installed on first use, with a thread that runs its upkeep. When
-/// another recorder is already installed (an embedding program), `/metrics` still answers,
+/// The process's recorder, installed on first use (`startup` folds its histograms every 5 s).
+/// When another recorder is already installed (an embedding program), `/metrics` still answers,
 /// from a recorder of its own.
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -52,7 +47,7 @@ pub fn handle() -> &'static PrometheusHandle {
             }
             b
         };
-        let handle = match builder().install_recorder() {
+        match builder().install_recorder() {
             Ok(handle) => {
                 describe();
                 probe::stats::describe();
@@ -62,18 +57,7 @@ pub fn handle() -> &'static PrometheusHandle {
                 tracing::warn!(error = %e, "a metrics recorder is already installed");
                 builder().build_recorder().handle()
             }
-        };
-        let upkeep = handle.clone();
-        let spawned = std::thread::Builder::new()
-            .name("metrics-upkeep".into())
-            .spawn(move || loop {
-                std::thread::sleep(UPKEEP_EVERY);
-                upkeep.run_upkeep();
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(error = %e, "no metrics upkeep thread: histograms are folded at each scrape only");
         }
-        handle
     })
 }
 
