@@ -15,6 +15,7 @@ mod m20261207_000060_cluster;
 mod m20261207_000061_change_notify;
 mod m20261207_000062_agents;
 mod m20261207_000150_structured_reasons;
+mod m20261207_000160_probe_leases;
 
 /// Applies Vigie's migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000061_change_notify::Migration),
             Box::new(m20261207_000062_agents::Migration),
             Box::new(m20261207_000150_structured_reasons::Migration),
+            Box::new(m20261207_000160_probe_leases::Migration),
         ]
     }
 }

@@ -88,13 +88,22 @@ impl Default for Limits {
 }
 
 /// Running checks. Dropping it stops every task; the receiver then ends.
+///
+/// Monitors may be added and removed while it runs ([`Checks::add`], [`Checks::remove`]):
+/// an instance that shares its location with others probes only the monitors it holds.
 pub struct Checks {
     push: Arc<PushBook>,
     stats: Arc<EngineStats>,
-    tasks: Vec<JoinHandle<()>>,
-    /// Keeps the channel open while the scheduler lives, even with no monitor to run (a
-    /// location whose monitors all run elsewhere still has its results' receiver waiting).
-    _open: mpsc::Sender<Checked>,
+    /// One task per monitor.
+    tasks: std::sync::Mutex<HashMap<MonitorKey, JoinHandle<()>>>,
+    clients: Clients,
+    global: Arc<Semaphore>,
+    per_host: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
+    per_host_concurrency: usize,
+    /// Where results go. Keeps the channel open while the scheduler lives, even with no
+    /// monitor to run (a location whose monitors all run elsewhere still has its results'
+    /// receiver waiting).
+    tx: mpsc::Sender<Checked>,
 }
 
 impl Checks {
@@ -129,39 +138,77 @@ impl Checks {
         stats: Arc<EngineStats>,
     ) -> (Checks, mpsc::Receiver<Checked>) {
         let (tx, rx) = mpsc::channel::<Checked>(limits.buffer.max(1));
-        let global = Arc::new(Semaphore::new(limits.max_concurrency.max(1)));
-        let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
-        let mut tasks = Vec::with_capacity(jobs.len());
+        let checks = Checks {
+            push,
+            stats,
+            tasks: std::sync::Mutex::new(HashMap::with_capacity(jobs.len())),
+            clients: clients.clone(),
+            global: Arc::new(Semaphore::new(limits.max_concurrency.max(1))),
+            per_host: std::sync::Mutex::new(HashMap::new()),
+            per_host_concurrency: limits.per_host_concurrency.max(1),
+            tx,
+        };
         for job in jobs {
-            let host = split_host_port(&job.monitor.target, 0)
-                .map(|(h, _)| h)
-                .unwrap_or_default();
-            let host_sem = per_host
-                .entry(host)
-                .or_insert_with(|| Arc::new(Semaphore::new(limits.per_host_concurrency.max(1))))
-                .clone();
-            let task = MonitorTask {
-                key: job.key,
-                monitor: job.monitor,
-                state: job.state,
-                clients: clients.clone(),
-                global: global.clone(),
-                host: host_sem,
-                push: push.clone(),
-                tx: tx.clone(),
-                stats: stats.clone(),
-            };
-            tasks.push(tokio::spawn(task.run()));
+            checks.add(job);
         }
-        (
-            Checks {
-                push,
-                stats,
-                tasks,
-                _open: tx,
-            },
-            rx,
-        )
+        (checks, rx)
+    }
+
+    /// Starts checking one more monitor (a monitor already checked is restarted with
+    /// `job`). Its first check continues the schedule `job.state` tells of: a monitor checked
+    /// a moment ago elsewhere is not checked again at once, an overdue one is checked soon.
+    pub fn add(&self, job: Job) {
+        let host = split_host_port(&job.monitor.target, 0)
+            .map(|(h, _)| h)
+            .unwrap_or_default();
+        let host_sem = self
+            .per_host
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_concurrency)))
+            .clone();
+        let key = job.key.clone();
+        let task = MonitorTask {
+            key: job.key,
+            monitor: job.monitor,
+            state: job.state,
+            clients: self.clients.clone(),
+            global: self.global.clone(),
+            host: host_sem,
+            push: self.push.clone(),
+            tx: self.tx.clone(),
+            stats: self.stats.clone(),
+        };
+        let handle = tokio::spawn(task.run());
+        let old = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, handle);
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
+
+    /// Stops checking `key` (a check under way is abandoned). False when it was not checked.
+    pub fn remove(&self, key: &MonitorKey) -> bool {
+        let task = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+        task.map(|t| t.abort()).is_some()
+    }
+
+    /// The monitors being checked.
+    pub fn keys(&self) -> Vec<MonitorKey> {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Where heartbeats of the push monitors go.
@@ -176,18 +223,21 @@ impl Checks {
 
     /// Number of monitors being checked.
     pub fn len(&self) -> usize {
-        self.tasks.len()
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// True when no monitor is checked.
     pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.len() == 0
     }
 
     /// Stops every check and waits until each task is gone: once it returns, the receiver
     /// holds every result sent and then ends.
-    pub async fn stop(mut self) {
-        let tasks = std::mem::take(&mut self.tasks);
+    pub async fn stop(self) {
+        let tasks: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_values()
+                .collect();
         for t in &tasks {
             t.abort();
         }
@@ -200,7 +250,12 @@ impl Checks {
 
 impl Drop for Checks {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
             t.abort();
         }
     }
@@ -233,7 +288,7 @@ impl MonitorTask {
         if self.monitor.kind == MonitorKind::Push {
             return self.run_push().await;
         }
-        let mut next = Instant::now() + jitter(&self.key, self.monitor.interval);
+        let mut next = Instant::now() + self.first_delay(Utc::now());
         loop {
             tokio::time::sleep_until(next).await;
             let result = self.check(next).await;
@@ -245,6 +300,29 @@ impl MonitorTask {
                 .next_delay(self.monitor.interval, self.monitor.retry_interval);
             // On schedule, never bursting to catch up, never overlapping.
             next = (next + delay).max(Instant::now());
+        }
+    }
+
+    /// How long before the first check. A monitor never checked waits its deterministic
+    /// jitter (spread over its interval); one with a stored last check continues that
+    /// schedule (handed over from another instance, or after a restart), and one already
+    /// overdue waits a jitter within a quarter of its interval, so many overdue monitors do
+    /// not fire together yet none waits long.
+    fn first_delay(&self, now: DateTime<Utc>) -> Duration {
+        let interval = self.monitor.interval;
+        let Some(last) = self.state.last_at else {
+            return jitter(&self.key, interval);
+        };
+        let step = chrono::TimeDelta::from_std(
+            self.state.next_delay(interval, self.monitor.retry_interval),
+        )
+        .unwrap_or(chrono::TimeDelta::MAX);
+        let Some(due) = last.checked_add_signed(step) else {
+            return jitter(&self.key, interval);
+        };
+        match (due - now).to_std() {
+            Ok(wait) if !wait.is_zero() => wait.min(interval),
+            _ => jitter(&self.key, interval / 4),
         }
     }
 

@@ -48,7 +48,8 @@ pub async fn attach(
         tracing::info!("probes disabled (VIGIE_PROBES=off)");
         return Ok((app, None));
     }
-    let cfg = engine::EngineConfig::for_catalog(catalog, source);
+    let mut cfg = engine::EngineConfig::for_catalog(catalog, source);
+    cfg.instance = crate::cluster::instance_id().to_owned();
     let running = engine::start(Arc::new(catalog.clone()), db, cfg)
         .await
         .context("failed to start the probe engine")?;

@@ -350,9 +350,10 @@ pub async fn load_states_elsewhere(
     states_where(db, Some(location)).await
 }
 
-/// The stored states of `monitor_ids` at `location`, in the caller's transaction.
-pub(crate) async fn load_states_of(
-    txn: &sea_orm::DatabaseTransaction,
+/// The stored states of `monitor_ids` at `location` (in the caller's transaction, if any):
+/// an instance taking monitors over from another continues their confirmation.
+pub async fn load_states_of<C: sea_orm::ConnectionTrait>(
+    txn: &C,
     monitor_ids: &[i64],
     location: &str,
 ) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {

@@ -22,6 +22,7 @@ pub mod incidents;
 pub mod maintenance;
 pub mod outbox;
 pub mod overview;
+pub mod probe_leases;
 pub mod public_pages;
 pub mod push;
 pub mod service_page;

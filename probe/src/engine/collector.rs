@@ -30,6 +30,9 @@ pub(super) struct Collector {
     /// Whether some monitor is probed from other locations too: their states (written by
     /// other instances or agents into the same database) are then read before each evaluation.
     pub(super) multi_location: bool,
+    /// Whether this location's monitors are divided between instances: the states of the
+    /// monitors others probe from here are then read before each evaluation too.
+    pub(super) divided: bool,
     /// Locations that alone see a monitor worse than the quorum does: their own trouble.
     pub(super) troubled: HashMap<MonitorKey, Vec<Slug>>,
     pub(super) db: store::Db,
@@ -271,7 +274,26 @@ impl Collector {
             // the published statuses stand until results are written again.
             return;
         }
-        if self.multi_location {
+        if self.divided {
+            // Every stored state: those of the monitors other instances probe from here too.
+            // A stored state older than the one known here is not taken: a read answered late
+            // (the database paused mid-query) must not move a monitor back in time.
+            match store::history::load_states(&self.db).await {
+                Ok(rows) => {
+                    for (id, loc, state) in rows {
+                        let key = (id, loc);
+                        if self
+                            .states
+                            .get(&key)
+                            .is_none_or(|known| known.last_at <= state.last_at)
+                        {
+                            self.states.insert(key, state);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the monitors' states"),
+            }
+        } else if self.multi_location {
             match store::history::load_states_elsewhere(&self.db, self.cfg.location.as_str()).await
             {
                 Ok(rows) => {

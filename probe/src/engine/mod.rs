@@ -10,6 +10,7 @@
 
 mod collector;
 mod heartbeats;
+mod share;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -50,6 +51,24 @@ pub struct EngineConfig {
     pub reevaluate_every: Duration,
     /// Raw results are kept this many days.
     pub raw_days: u32,
+    /// This instance's name among those sharing the database (on PostgreSQL the monitors of
+    /// a location are divided between its instances, `store::probe_leases`).
+    pub instance: String,
+}
+
+/// A name for this process among the instances, when the caller gives none: process id and
+/// a random part.
+fn default_instance() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        // RandomState is seeded from the system's randomness: a different part per process.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        format!("probe:{}:{:08x}", std::process::id(), random as u32)
+    })
+    .clone()
 }
 
 impl EngineConfig {
@@ -63,6 +82,7 @@ impl EngineConfig {
             max_batch: 1000,
             reevaluate_every: Duration::from_secs(5),
             raw_days: catalog.retention.raw_days,
+            instance: default_instance(),
         }
     }
 }
@@ -94,8 +114,12 @@ pub struct Engine {
     pub push: Arc<PushBook>,
     stats: Arc<EngineStats>,
     monitors: usize,
-    /// The scheduler; taken by [`Engine::stop`].
-    checks: Mutex<Option<Checks>>,
+    /// The scheduler; taken by [`Engine::stop`]. Shared with the keeper of this instance's
+    /// share of the location, which adds and removes monitors.
+    checks: Arc<Mutex<Option<Checks>>>,
+    /// When the location's probing is divided between instances: the location and this
+    /// instance's name, to give its leases up at a clean stop.
+    share: Option<(String, String)>,
     /// Background tasks (reading heartbeats other instances stored).
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Where heartbeats are stored, so every instance judges them the same.
@@ -154,16 +178,26 @@ impl Engine {
                 tracing::warn!(?within, "probe results not written in time at shutdown");
             }
         }
+        // Written first, so whoever takes the monitors over continues from the newest state.
+        if let Some((location, instance)) = &self.share {
+            let left = store::probe_leases::leave(&self.persist.db, location, instance, Utc::now());
+            match tokio::time::timeout(within, left).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "probe leases not given up at shutdown: they expire");
+                }
+                Err(_) => {
+                    tracing::warn!("probe leases not given up in time at shutdown: they expire")
+                }
+            }
+        }
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
         // Dropping the scheduler aborts its tasks.
-        self.checks
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        self.checks.lock().unwrap_or_else(|p| p.into_inner()).take();
         let tasks = self.tasks.get_mut().unwrap_or_else(|p| p.into_inner());
         for t in tasks.iter() {
             t.abort();
@@ -250,18 +284,44 @@ pub async fn start(
     let (changes, _) = broadcast::channel(1024);
     let stats = Arc::new(EngineStats::default());
     let loc = cfg.location.as_str().to_owned();
-    let jobs = planned
+    let jobs: Vec<(i64, Job)> = planned
         .iter()
         .filter(|p| p.monitor.locations.contains(&cfg.location))
-        .map(|p| Job {
-            key: p.key.clone(),
-            monitor: p.monitor.clone(),
-            state: states
-                .get(&(p.id, loc.clone()))
-                .cloned()
-                .unwrap_or_default(),
+        .map(|p| {
+            let job = Job {
+                key: p.key.clone(),
+                monitor: p.monitor.clone(),
+                state: states
+                    .get(&(p.id, loc.clone()))
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            (p.id, job)
         })
         .collect();
+    // On PostgreSQL other instances may probe from this location too: this one probes its
+    // share only, and a keeper follows instances joining and dying.
+    let divided = store::probe_leases::divided(&db);
+    let (jobs, mut keeper) = if divided {
+        let shortest = jobs
+            .iter()
+            .map(|(_, j)| j.monitor.interval)
+            .min()
+            .unwrap_or(Duration::from_secs(60));
+        let mut keeper = share::Keeper {
+            db: db.clone(),
+            location: loc.clone(),
+            instance: cfg.instance.clone(),
+            ids: jobs.iter().map(|(id, _)| *id).collect(),
+            jobs: jobs.into_iter().collect(),
+            lease: share::lease_for(shortest),
+            checks: Arc::new(Mutex::new(None)),
+            held: Default::default(),
+        };
+        (keeper.first().await?, Some(keeper))
+    } else {
+        (jobs.into_iter().map(|(_, j)| j).collect(), None)
+    };
     let limits = Limits {
         max_concurrency: cfg.max_concurrency,
         per_host_concurrency: cfg.per_host_concurrency,
@@ -269,6 +329,13 @@ pub async fn start(
     };
     let (checks, rx) = Checks::start_with(jobs, &clients, limits, push.clone(), stats.clone());
     let monitors = checks.len();
+    let checks = match &mut keeper {
+        Some(k) => {
+            *k.checks.lock().unwrap_or_else(|p| p.into_inner()) = Some(checks);
+            k.checks.clone()
+        }
+        None => Arc::new(Mutex::new(Some(checks))),
+    };
 
     let multi_location = planned
         .iter()
@@ -279,6 +346,7 @@ pub async fn start(
         .collect();
     let collector = Collector {
         multi_location,
+        divided,
         troubled: HashMap::new(),
         db: db.clone(),
         catalog: catalog.clone(),
@@ -297,6 +365,12 @@ pub async fn start(
     };
     let collector = tokio::spawn(collector.run(rx));
     let mut tasks = Vec::new();
+    let share = keeper
+        .as_ref()
+        .map(|k| (k.location.clone(), k.instance.clone()));
+    if let Some(keeper) = keeper {
+        tasks.push(tokio::spawn(keeper.run()));
+    }
     if !push.keys().is_empty() {
         // Heartbeats other instances receive reach this one's book.
         let (push, persist, every) = (push.clone(), persist.clone(), cfg.reevaluate_every);
@@ -321,7 +395,8 @@ pub async fn start(
         push,
         stats,
         monitors,
-        checks: Mutex::new(Some(checks)),
+        checks,
+        share,
         tasks: Mutex::new(tasks),
         persist,
         collector: Mutex::new(Some(collector)),

@@ -266,3 +266,186 @@ async fn three_instances_kill_one() {
         assert_eq!(r.status(), 200);
     }
 }
+
+/// Probing divided, not repeated (PostgreSQL only): three instances of one location share
+/// twelve monitors, four each, so the checks per interval are those of one instance, not
+/// three. One instance killed with SIGKILL: its monitors are taken over by the survivors, none
+/// goes unchecked for more than two intervals, and no status event is recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probing_is_divided_and_a_dead_instance_share_is_taken_over() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    use store::entity::check_result;
+
+    let _alone = common::timing_sensitive().await;
+    let Ok(admin) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
+            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("cluster division test: postgres SKIPPED");
+        return;
+    };
+    let (url, _) = common::POSTGRES
+        .scope(Some(admin), common::fresh_database())
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let target = listener.local_addr().expect("addr");
+    let target_task = tokio::spawn(async move {
+        loop {
+            let _ = listener.accept().await;
+        }
+    });
+    const INTERVAL: Duration = Duration::from_secs(2);
+    const MONITORS: usize = 12;
+    let mut text = String::from(
+        "[site]\ntitle = \"Divided\"\n\n[probe]\nlocation = \"paris\"\n\n\
+         [[groups]]\nid = \"g\"\nname = \"G\"\n",
+    );
+    for s in 0..3 {
+        text.push_str(&format!(
+            "\n[[services]]\nid = \"s{s}\"\nname = \"S{s}\"\ngroup = \"g\"\n"
+        ));
+        for m in 0..MONITORS / 3 {
+            text.push_str(&format!(
+                "\n[[services.monitors]]\nid = \"m{m}\"\nkind = \"tcp\"\ntarget = \"{target}\"\n\
+                 interval = \"2s\"\ntimeout = \"1s\"\n"
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(&config, text).expect("config");
+
+    let mut instances = Instances(Vec::new());
+    let mut pending = Vec::new();
+    for i in 0..3 {
+        pending.push(start(
+            &config,
+            &url,
+            &dir.path().join(format!("vigie-{i}.log")),
+        ));
+    }
+    for (child, rx) in pending {
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("every instance comes up");
+        instances.0.push((child, base));
+    }
+    let db = store::connect(&url).await.expect("connect");
+
+    // Each instance holds its share: four monitors each, every monitor held once.
+    let shares = |db: store::Db| async move {
+        let now = chrono::Utc::now();
+        let rows = store::probe_leases::holders(&db, "paris").await.ok()?;
+        let mut per: HashMap<String, usize> = HashMap::new();
+        for (_, holder, expires) in &rows {
+            if expires < &now {
+                return None;
+            }
+            *per.entry(holder.clone()?).or_default() += 1;
+        }
+        (rows.len() == MONITORS).then_some(per)
+    };
+    let per = wait_for(
+        "the monitors divided three ways",
+        Duration::from_secs(30),
+        || {
+            let db = db.clone();
+            async move {
+                shares(db)
+                    .await
+                    .filter(|p| p.len() == 3 && p.values().all(|n| *n == MONITORS / 3))
+            }
+        },
+    )
+    .await;
+    let pids: HashSet<u32> = per.keys().map(|h| pid_of(h)).collect();
+    assert_eq!(
+        pids,
+        instances
+            .0
+            .iter()
+            .map(|(c, _)| c.id())
+            .collect::<HashSet<_>>(),
+        "each instance holds a share"
+    );
+
+    // Not tripled: over five intervals, about one check per monitor per interval.
+    let from = chrono::Utc::now();
+    tokio::time::sleep(INTERVAL * 5).await;
+    let to = chrono::Utc::now();
+    let checks = store::checks::count_between(&db, from, to)
+        .await
+        .expect("count");
+    let once = (MONITORS * 5) as u64;
+    assert!(
+        checks >= once / 2 && checks <= once * 3 / 2,
+        "{checks} checks in five intervals of {MONITORS} monitors: one instance's worth is {once}"
+    );
+
+    // One instance dies: its share goes to the survivors.
+    let (mut child, _) = instances.0.remove(0);
+    let dead = per
+        .keys()
+        .find(|h| pid_of(h) == child.id())
+        .expect("the dead one held a share")
+        .clone();
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let killed = chrono::Utc::now();
+    let per = wait_for("the dead instance's share taken over", INTERVAL * 5, || {
+        let db = db.clone();
+        let dead = dead.clone();
+        async move {
+            shares(db).await.filter(|p| {
+                !p.contains_key(&dead) && p.len() == 2 && p.values().all(|n| *n == MONITORS / 2)
+            })
+        }
+    })
+    .await;
+    assert!(per
+        .keys()
+        .all(|h| instances.0.iter().any(|(c, _)| c.id() == pid_of(h))));
+    tokio::time::sleep(INTERVAL * 3).await;
+
+    // No monitor unchecked for more than two intervals around the death.
+    let rows = check_result::Entity::find()
+        .filter(check_result::Column::CheckedAt.gte(killed - chrono::TimeDelta::seconds(6)))
+        .all(&db)
+        .await
+        .expect("checks");
+    let mut times: BTreeMap<i64, Vec<chrono::DateTime<chrono::Utc>>> = BTreeMap::new();
+    for r in rows {
+        times.entry(r.monitor_id).or_default().push(r.checked_at);
+    }
+    assert_eq!(times.len(), MONITORS, "every monitor checked: {times:?}");
+    let end = chrono::Utc::now();
+    let limit = chrono::TimeDelta::from_std(INTERVAL * 2).expect("delta");
+    for (id, mut at) in times {
+        at.sort();
+        let after_death = at.iter().filter(|t| **t > killed).count();
+        assert!(
+            after_death >= 2,
+            "monitor {id} checked after the death: {at:?}"
+        );
+        let gaps = at
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .chain([end - at[at.len() - 1]]);
+        for gap in gaps {
+            assert!(gap <= limit, "monitor {id} unchecked for {gap}: {at:?}");
+        }
+    }
+
+    // Each service went operational once, whoever probed it.
+    for s in 0..3 {
+        let owner = Owner::Service(Slug::parse(&format!("s{s}")).expect("slug"));
+        let events = store::status::events(&db, &owner).await.expect("events");
+        let tos: Vec<&str> = events.iter().map(|e| e.to_status.as_str()).collect();
+        assert_eq!(tos, ["operational"], "s{s}: {events:?}");
+    }
+    target_task.abort();
+}

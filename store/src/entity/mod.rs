@@ -23,6 +23,7 @@ pub mod monitor_state;
 pub mod notification;
 pub mod notify_key;
 pub mod outbox_lease;
+pub mod probe_lease;
 pub mod push_beat;
 pub mod rollup;
 pub mod service;
