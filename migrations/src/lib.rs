@@ -16,6 +16,7 @@ mod m20261207_000061_change_notify;
 mod m20261207_000062_agents;
 mod m20261207_000150_structured_reasons;
 mod m20261207_000160_probe_leases;
+mod m20261207_000180_location_troubles;
 
 /// Applies Vigie's migrations in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000062_agents::Migration),
             Box::new(m20261207_000150_structured_reasons::Migration),
             Box::new(m20261207_000160_probe_leases::Migration),
+            Box::new(m20261207_000180_location_troubles::Migration),
         ]
     }
 }

@@ -116,7 +116,10 @@ pub fn words(a: &AlertEvent, l: Locale, base_url: &str) -> Words {
         .unwrap_or_else(|| a.title.clone());
     let subject = match (fr, subject.strip_prefix("host ")) {
         (true, Some(h)) => format!("hôte {h}"),
-        _ => subject,
+        _ => match (fr, subject.strip_prefix("location ")) {
+            (true, Some(l)) => format!("lieu {l}"),
+            _ => subject,
+        },
     };
     let names = a
         .services
@@ -135,6 +138,8 @@ pub fn words(a: &AlertEvent, l: Locale, base_url: &str) -> Words {
         ("flapping", false) => (format!("🔁 Flapping: {subject}"), 4),
         ("location", true) => (format!("📍 Souci d’un lieu de sonde : {subject}"), 2),
         ("location", false) => (format!("📍 Probe location trouble: {subject}"), 2),
+        ("location_over", true) => (format!("📍 Fin du souci du lieu de sonde : {subject}"), 1),
+        ("location_over", false) => (format!("📍 Probe location trouble over: {subject}"), 1),
         ("draft", true) => (format!("📝 Brouillon d’incident proposé : {names}"), 4),
         ("draft", false) => (format!("📝 Incident draft proposed: {names}"), 4),
         (_, _) => (a.title.clone(), 3),
@@ -148,6 +153,14 @@ pub fn words(a: &AlertEvent, l: Locale, base_url: &str) -> Words {
             (_, false) => format!("Services affected: {names}"),
         });
     }
+    if !a.monitors.is_empty() {
+        let list = a.monitors.join(", ");
+        lines.push(if fr {
+            format!("Sondes : {list}")
+        } else {
+            format!("Monitors: {list}")
+        });
+    }
     match (a.kind.as_str(), fr) {
         ("flapping", true) => lines.push(format!(
             "{} changements d’état en {} minutes : plus d’alerte pour lui tant qu’il oscille.",
@@ -156,7 +169,21 @@ pub fn words(a: &AlertEvent, l: Locale, base_url: &str) -> Words {
         )),
         ("draft", true) => lines
             .push("Toujours en panne sans incident ouvert : publiez-le ou écartez-le.".to_owned()),
-        (_, _) if !a.detail.is_empty() && matches!(a.kind.as_str(), "flapping" | "draft") => {
+        ("location", true) => lines.push(
+            "Ce lieu seul voit ces sondes en échec, les autres les voient en service : les \
+             services ne sont pas en panne, le réseau ou la sonde de ce lieu l’est."
+                .to_owned(),
+        ),
+        ("location_over", true) => {
+            lines.push("Ce lieu s’accorde de nouveau avec les autres.".to_owned())
+        }
+        (_, _)
+            if !a.detail.is_empty()
+                && matches!(
+                    a.kind.as_str(),
+                    "flapping" | "draft" | "location" | "location_over"
+                ) =>
+        {
             lines.push(a.detail.clone())
         }
         _ => {}
@@ -447,6 +474,7 @@ mod tests {
                     status: "major_outage".into(),
                 },
             ],
+            monitors: Vec::new(),
             detail: String::new(),
             at: Utc::now(),
             link: Some("/admin".into()),

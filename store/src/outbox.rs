@@ -88,7 +88,7 @@ pub struct MaintenanceEvent {
 /// A staff alert: what changed, and its cause.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertEvent {
-    /// `down`, `recovered`, `degraded`, `flapping`, `location`, `draft`.
+    /// `down`, `recovered`, `degraded`, `flapping`, `location`, `location_over`, `draft`.
     pub kind: String,
     /// One line: what happened.
     pub title: String,
@@ -98,6 +98,10 @@ pub struct AlertEvent {
     #[serde(default)]
     pub subject: Option<String>,
     pub services: Vec<ServiceRef>,
+    /// The monitors it is about, as staff name them (`FrAndroid / home`): a probe location's
+    /// own trouble names monitors, not services (which are not down).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monitors: Vec<String>,
     /// Longer text, plain.
     pub detail: String,
     pub at: DateTime<Utc>,

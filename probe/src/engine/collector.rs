@@ -35,6 +35,9 @@ pub(super) struct Collector {
     pub(super) divided: bool,
     /// Locations that alone see a monitor worse than the quorum does: their own trouble.
     pub(super) troubled: HashMap<MonitorKey, Vec<Slug>>,
+    /// The (monitor id, location) pairs of `troubled` as last recorded in the store, which
+    /// alerts staff when a location's own trouble begins or ends (`None`: not yet recorded).
+    pub(super) troubled_recorded: Option<Vec<(i64, String)>>,
     pub(super) db: store::Db,
     pub(super) catalog: Arc<Catalog>,
     pub(super) planned: Arc<Vec<Planned>>,
@@ -238,6 +241,25 @@ impl Collector {
         out
     }
 
+    /// Hands the locations' own trouble to the store when it changed since last recorded (it
+    /// queues the `location` alerts); a failed write is tried again at the next evaluation.
+    async fn record_location_trouble(&mut self, now: DateTime<Utc>) {
+        let mut pairs: Vec<(i64, String)> = self
+            .planned
+            .iter()
+            .filter_map(|p| Some((p.id, self.troubled.get(&p.key)?)))
+            .flat_map(|(id, locations)| locations.iter().map(move |l| (id, l.as_str().to_owned())))
+            .collect();
+        pairs.sort();
+        if self.troubled_recorded.as_ref() == Some(&pairs) {
+            return;
+        }
+        match store::alerts::location_trouble(&self.db, &pairs, now).await {
+            Ok(()) => self.troubled_recorded = Some(pairs),
+            Err(e) => tracing::warn!(error = %e, "cannot record the locations' own trouble"),
+        }
+    }
+
     /// Reads the maintenance windows active at `now` and open incidents' stated statuses.
     async fn read_staff_inputs(&mut self, now: DateTime<Utc>) {
         match store::maintenance::active(&self.db, now).await {
@@ -310,6 +332,7 @@ impl Collector {
             maintenance: self.maintenance.clone(),
             overrides: self.overrides.clone(),
         };
+        self.record_location_trouble(now).await;
         let t = topology::rollup(&self.catalog, &inputs, now);
         let mut changes = Vec::new();
         let all = t

@@ -348,6 +348,7 @@ pub async fn start(
         multi_location,
         divided,
         troubled: HashMap::new(),
+        troubled_recorded: None,
         db: db.clone(),
         catalog: catalog.clone(),
         planned: Arc::new(planned),

@@ -515,7 +515,250 @@ async fn webhook_subscribers_get_component_status_changes() {
     assert_eq!(all.wait_for(2).await.len(), 2);
 }
 
+/// A catalog whose alerts go to a signed webhook and an ntfy topic on loopback receivers.
+async fn with_receivers() -> (domain::config::Catalog, Receiver, Receiver) {
+    let hook = Receiver::start().await;
+    let ntfy = Receiver::start().await;
+    let mut catalog = common::humanoid();
+    catalog.notifications.allow_networks = vec!["127.0.0.0/8".into()];
+    let mut webhook = channel("webhook", AlertKind::Webhook);
+    webhook.url = Some(format!("{}/hook", hook.base));
+    // The same value in every test, so setting it from several is no race.
+    std::env::set_var("VIGIE_TEST_ALERTS_HOOK_SECRET", "whsec-test");
+    webhook.token = Some("${env:VIGIE_TEST_ALERTS_HOOK_SECRET}".into());
+    let mut topic = channel("ntfy", AlertKind::Ntfy);
+    topic.url = Some(format!("{}/vigie-alerts", ntfy.base));
+    catalog.alerts = vec![webhook, topic];
+    (catalog, hook, ntfy)
+}
+
+fn kinds(r: &Receiver) -> Vec<String> {
+    r.calls()
+        .iter()
+        .map(|c| c.json()["alert"]["kind"].as_str().unwrap_or("?").to_owned())
+        .collect()
+}
+
+/// phys-3 runs one VM and on it one service, Backups: while Backups is under maintenance the
+/// host going down and coming back alerts nobody; once the maintenance is over it does.
+async fn a_host_whose_every_service_is_in_maintenance_alerts_nobody() {
+    let (catalog, hook, _ntfy) = with_receivers().await;
+    let app = Server::start(&catalog, Probes::Off).await;
+    let db = &app.db;
+    let t0 = Utc::now();
+    let s = Duration::seconds;
+    store::status::apply(
+        db,
+        &[
+            change(host("phys-3"), None, UP, None, t0),
+            change(host("vm-backup"), None, UP, None, t0),
+            change(service("backups"), None, UP, None, t0),
+        ],
+    )
+    .await
+    .unwrap();
+    let maintenance = Some(r#"{"kind":"maintenance"}"#);
+    store::status::apply(
+        db,
+        &[change(
+            service("backups"),
+            Some(UP),
+            MAINT,
+            maintenance,
+            t0 + s(1),
+        )],
+    )
+    .await
+    .unwrap();
+    let cause = domain::topology::Cause::Host {
+        host: slug("phys-3"),
+    }
+    .to_stored();
+    // The host is worked on: it goes down and comes back, its service stays in maintenance.
+    let down = |at| {
+        vec![
+            change(
+                host("phys-3"),
+                Some(UP),
+                DOWN,
+                Some("down: monitor ping down"),
+                at,
+            ),
+            change(host("vm-backup"), Some(UP), DOWN, Some(cause.as_str()), at),
+        ]
+    };
+    let up = |at| {
+        vec![
+            change(host("phys-3"), Some(DOWN), UP, None, at),
+            change(host("vm-backup"), Some(DOWN), UP, None, at),
+        ]
+    };
+    store::status::apply(db, &down(t0 + s(2))).await.unwrap();
+    store::status::apply(db, &up(t0 + s(3))).await.unwrap();
+    drained(db).await;
+    assert_eq!(
+        kinds(&hook),
+        Vec::<String>::new(),
+        "nothing while in maintenance"
+    );
+
+    // The maintenance is over: the same host going down is news, and names its service.
+    store::status::apply(
+        db,
+        &[change(service("backups"), Some(MAINT), UP, None, t0 + s(4))],
+    )
+    .await
+    .unwrap();
+    let mut again = down(t0 + s(5));
+    again.push(change(
+        service("backups"),
+        Some(UP),
+        DOWN,
+        Some(cause.as_str()),
+        t0 + s(5),
+    ));
+    store::status::apply(db, &again).await.unwrap();
+    let calls = hook.wait_for(1).await;
+    let alert = &calls[0].json()["alert"];
+    assert_eq!(alert["kind"], "down");
+    assert_eq!(alert["host"], "phys-3");
+    assert_eq!(alert["services"][0]["id"], "backups");
+}
+
+/// The id of a service's monitor.
+async fn monitor_id(db: &store::Db, service: &str, monitor: &str) -> i64 {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    store::entity::monitor::Entity::find()
+        .filter(
+            store::entity::monitor::Column::Key
+                .eq(store::catalog::service_monitor_key(service, monitor)),
+        )
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("monitor {service}/{monitor}"))
+        .id
+}
+
+/// Amsterdam alone sees two sites failing: one lower-priority "location" alert naming the
+/// monitors (not a service-down alert), nothing more while it lasts, one "over" when it ends;
+/// two instances recording the same trouble at once alert once; a service under maintenance
+/// is left out.
+async fn a_location_failing_alone_gets_one_lower_priority_alert_of_its_own() {
+    let (catalog, hook, ntfy) = with_receivers().await;
+    let app = Server::start(&catalog, Probes::Off).await;
+    let db = &app.db;
+    let frandroid = monitor_id(db, "frandroid", "home").await;
+    let appxoid = monitor_id(db, "appxoid", "home").await;
+    let mobs = monitor_id(db, "mobs", "home").await;
+    let ams = |m: i64| (m, "amsterdam".to_owned());
+    let paris = |m: i64| (m, "paris".to_owned());
+    let t0 = Utc::now();
+    let s = Duration::seconds;
+
+    store::alerts::location_trouble(db, &[ams(frandroid), ams(appxoid)], t0)
+        .await
+        .unwrap();
+    let calls = hook.wait_for(1).await;
+    let alert = &calls[0].json()["alert"];
+    assert_eq!(alert["kind"], "location", "{alert}");
+    assert_eq!(alert["subject"], "location Amsterdam");
+    assert!(
+        alert["services"].as_array().unwrap().is_empty(),
+        "no service is down"
+    );
+    assert_eq!(
+        alert["monitors"],
+        serde_json::json!(["FrAndroid / home", "appXoid / home"])
+    );
+    let push = ntfy.wait_for(1).await[0].json();
+    assert_eq!(push["priority"], 2, "below a service down (5): {push}");
+    assert!(
+        push["title"].as_str().unwrap().contains("Amsterdam"),
+        "{push}"
+    );
+
+    // Still in trouble, with one more monitor: no new alert. Two instances record Paris'
+    // trouble at the same moment: one alert.
+    store::alerts::location_trouble(db, &[ams(frandroid), ams(appxoid), ams(mobs)], t0 + s(1))
+        .await
+        .unwrap();
+    let both = [ams(frandroid), ams(appxoid), ams(mobs), paris(mobs)];
+    let (a, b) = tokio::join!(
+        store::alerts::location_trouble(db, &both, t0 + s(2)),
+        store::alerts::location_trouble(db, &both, t0 + s(2)),
+    );
+    a.unwrap();
+    b.unwrap();
+    // Amsterdam agrees again; Paris' trouble goes on.
+    store::alerts::location_trouble(db, &[paris(mobs)], t0 + s(3))
+        .await
+        .unwrap();
+    drained(db).await;
+    assert_eq!(kinds(&hook), ["location", "location", "location_over"]);
+    let calls = hook.calls();
+    assert_eq!(calls[1].json()["alert"]["subject"], "location Paris");
+    assert_eq!(calls[2].json()["alert"]["subject"], "location Amsterdam");
+
+    // Mobs under maintenance: its monitor failing from Amsterdam alone alerts nobody.
+    store::status::apply(
+        db,
+        &[change(
+            service("mobs"),
+            None,
+            MAINT,
+            Some(r#"{"kind":"maintenance"}"#),
+            t0 + s(4),
+        )],
+    )
+    .await
+    .unwrap();
+    store::alerts::location_trouble(db, &[paris(mobs), ams(mobs)], t0 + s(5))
+        .await
+        .unwrap();
+    drained(db).await;
+    assert_eq!(hook.calls().len(), 3, "{:?}", kinds(&hook));
+}
+
+/// A service whose state keeps changing: each change alerts until the fifth within the
+/// window, which is one "flapping" alert; then silence while it flaps.
+async fn flapping_gets_one_flapping_alert() {
+    let (catalog, hook, ntfy) = with_receivers().await;
+    let app = Server::start(&catalog, Probes::Off).await;
+    let db = &app.db;
+    let mut at = Utc::now();
+    store::status::apply(db, &[change(service("forum"), None, UP, None, at)])
+        .await
+        .unwrap();
+    let mut state = UP;
+    for _ in 0..12 {
+        at += Duration::seconds(20);
+        let next = if state == UP { DOWN } else { UP };
+        let cause = (next == DOWN).then_some("down: monitor home down");
+        store::status::apply(
+            db,
+            &[change(service("forum"), Some(state), next, cause, at)],
+        )
+        .await
+        .unwrap();
+        state = next;
+    }
+    drained(db).await;
+    assert_eq!(
+        kinds(&hook),
+        ["down", "recovered", "down", "recovered", "flapping"]
+    );
+    let flapping = ntfy.calls()[4].json();
+    assert!(
+        flapping["title"].as_str().unwrap().contains("Forum"),
+        "{flapping}"
+    );
+}
+
 on_both!(
     every_channel_gets_one_alert_per_cause_in_the_shape_its_service_expects,
     webhook_subscribers_get_component_status_changes,
+    a_host_whose_every_service_is_in_maintenance_alerts_nobody,
+    a_location_failing_alone_gets_one_lower_priority_alert_of_its_own,
+    flapping_gets_one_flapping_alert,
 );

@@ -15,6 +15,7 @@ pub mod incident_draft_service;
 pub mod incident_service;
 pub mod incident_update;
 pub mod location;
+pub mod location_trouble;
 pub mod maintenance;
 pub mod maintenance_service;
 pub mod manual_status;
