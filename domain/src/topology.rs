@@ -202,7 +202,7 @@ impl Rollup {
 
     /// The cause as stored with the status ([`Cause::to_stored`]): what status events and the
     /// current status keep, and what the engine compares to tell a change.
-    pub fn describe(&self) -> Option<String> {
+    pub fn stored_cause(&self) -> Option<String> {
         let cause = self.cause.as_ref()?;
         self.sentence()?;
         Some(cause.to_stored())
@@ -458,7 +458,7 @@ pub struct StatusChange {
     pub subject: Owner,
     pub from: Option<ServiceState>,
     pub to: ServiceState,
-    /// `describe()` of the new rollup: the stored form of its [`Cause`].
+    /// `stored_cause()` of the new rollup: the stored form of its [`Cause`].
     pub cause: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -475,7 +475,7 @@ pub fn changes(old: &Topology, new: &Topology, at: DateTime<Utc>) -> Vec<StatusC
                 subject: wrap(id.clone()),
                 from: olds.get(id).map(|o| o.state),
                 to: r.state,
-                cause: r.describe(),
+                cause: r.stored_cause(),
                 at,
             })
             .collect()

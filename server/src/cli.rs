@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-/// Exit code for an invalid configuration (nothing was written).
-pub const EXIT_CONFIG: u8 = 2;
+pub use crate::config::EXIT_CONFIG;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,7 +65,7 @@ pub enum Command {
     /// Manage remote probe agents' tokens (`create`, `list`, `revoke`).
     AgentToken {
         #[command(subcommand)]
-        command: crate::agent_token::AgentTokenCommand,
+        command: crate::token_command::AgentTokenCommand,
     },
     /// Write the public site as static files (a mirror for another provider).
     Export {
@@ -160,7 +159,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             speed,
             list,
         } => {
-            demo(
+            crate::demo_command::run(
                 cli.config.as_deref(),
                 &cli.database_url,
                 listen,
@@ -193,7 +192,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Token { command } => crate::token_command::run(&cli.database_url, command).await,
         Command::AgentToken { command } => {
-            crate::agent_token::run(&cli.database_url, command).await
+            crate::token_command::run_agent(&cli.database_url, command).await
         }
         Command::Export {
             out,
@@ -229,105 +228,6 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     }
 }
-
-/// `vigie demo`, when this binary was built with the `demo` feature.
-#[cfg(feature = "demo")]
-async fn demo(
-    config: Option<&std::path::Path>,
-    database_url: &str,
-    listen: SocketAddr,
-    scenario: Option<String>,
-    speed: f64,
-    list: bool,
-) -> ExitCode {
-    use crate::demo::scenario::{Scenario, BUILTIN};
-    if list {
-        for (name, _) in BUILTIN {
-            match Scenario::builtin(name) {
-                Ok(s) => println!("{name:<20} {}", s.description),
-                Err(e) => eprintln!("{e}"),
-            }
-        }
-        return ExitCode::SUCCESS;
-    }
-    if !(speed.is_finite() && speed > 0.0) {
-        eprintln!("error: --speed must be a positive number");
-        return ExitCode::from(EXIT_CONFIG);
-    }
-    let scenario = match scenario.as_deref().map(Scenario::builtin).transpose() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    // Without `--config` the demo runs the Humanoid catalog built into the binary, so it works
-    // from any directory.
-    let catalog = match config {
-        Some(path) => crate::config::load(path),
-        None => crate::demo::humanoid_catalog().map_err(crate::config::LoadError::from),
-    };
-    let catalog = match catalog {
-        Ok(c) => c,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    // The demo writes a simulated catalog, results and an admin with a token: only into a
-    // database of its own, never into one a real instance uses.
-    let database_url = if database_url == store::DEFAULT_DATABASE_URL {
-        crate::demo::DEMO_DATABASE_URL
-    } else {
-        database_url
-    };
-    if let Err(e) = demo_database_is_ours(database_url).await {
-        eprintln!("error: {e:#}");
-        return ExitCode::from(EXIT_CONFIG);
-    }
-    report(crate::demo::run(catalog, database_url, listen, scenario, speed).await)
-}
-
-/// `Err` with a sentence unless `database_url` is new or was created by the demo.
-#[cfg(feature = "demo")]
-async fn demo_database_is_ours(database_url: &str) -> anyhow::Result<()> {
-    let db = store::connect(database_url)
-        .await
-        .context("failed to connect to the demo's database")?;
-    let ours = store::catalog::is_demo_database(&db, crate::demo::DEMO_STAFF)
-        .await
-        .context("failed to read the demo's database")?;
-    db.close().await.ok();
-    if !ours {
-        anyhow::bail!(
-            "the database named by --database-url / VIGIE_DATABASE_URL holds data that is not \
-             the demo's (staff accounts or a catalog): `vigie demo` writes a simulated catalog \
-             and a staff account, so it refuses. Unset VIGIE_DATABASE_URL to use the demo's own \
-             database ({}), or name a new one.",
-            crate::demo::DEMO_DATABASE_URL
-        );
-    }
-    Ok(())
-}
-
-/// `vigie demo` in a binary built without the `demo` feature: says how to get one.
-#[cfg(not(feature = "demo"))]
-async fn demo(
-    _config: Option<&std::path::Path>,
-    _database_url: &str,
-    _listen: SocketAddr,
-    _scenario: Option<String>,
-    _speed: f64,
-    _list: bool,
-) -> ExitCode {
-    eprintln!("{DEMO_MISSING}");
-    ExitCode::FAILURE
-}
-
-/// What `vigie demo` prints when the binary was built without the demo.
-pub const DEMO_MISSING: &str = "error: this vigie was built without the demo (the simulated \
-     estate is left out of production builds). Run `make run` in a checkout of Vigie, or build \
-     with `cargo build -p server --features demo`.";
 
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {

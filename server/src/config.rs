@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use domain::config::{Catalog, ConfigErrors};
 
+/// Exit code for an invalid configuration (nothing was written).
+pub const EXIT_CONFIG: u8 = 2;
+
 /// Why the configuration could not be loaded. Its text is what the command line prints.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

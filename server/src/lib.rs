@@ -2,7 +2,6 @@
 //! `main.rs` only parses arguments and calls [`cli::run`].
 
 pub mod admin;
-pub mod agent_token;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -14,8 +13,7 @@ pub mod cli;
 pub mod cluster;
 pub mod conditional;
 pub mod config;
-#[cfg(feature = "demo")]
-pub mod demo;
+pub mod demo_command;
 pub mod export;
 pub mod feeds;
 pub mod headers;

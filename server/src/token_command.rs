@@ -1,11 +1,14 @@
-//! `vigie token add|list|revoke`: API tokens from the command line, so deployments and
+//! `vigie token add|list|revoke` and `vigie agent-token create|list|revoke`: the tokens of
+//! the write API and of remote probe agents, from the command line, so deployments and
 //! scripts need no browser. A token is printed once, at creation (stdout, alone on its line,
-//! for `$(vigie token add …)`); the database keeps its SHA-256. Every change is audited as
-//! done from the command line.
+//! for `$(vigie token add …)`); the database keeps only its SHA-256 (`store::tokens`). Every
+//! change is audited as done from the command line.
 
+use std::future::Future;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use store::audit::{Actor, WriteError};
 use store::tokens::Scope;
@@ -32,15 +35,77 @@ pub enum TokenCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AgentTokenCommand {
+    /// Create a token for an agent probing from LOCATION (printed once).
+    Create {
+        /// The catalog location the agent probes from.
+        #[arg(long)]
+        location: String,
+        /// What the token is for, e.g. the machine the agent runs on.
+        #[arg(long)]
+        label: String,
+    },
+    /// List the tokens (never their values).
+    List,
+    /// Revoke a token for good.
+    Revoke {
+        /// The token's id, as `list` shows it.
+        id: i64,
+    },
+}
+
 /// Runs a `token` command on the database at `database_url`.
 pub async fn run(database_url: &str, command: TokenCommand) -> ExitCode {
-    match run_inner(database_url, command).await {
+    exit_code(with_db(database_url, |db| api_token(db, command)).await)
+}
+
+/// Runs an `agent-token` command on the database at `database_url`.
+pub async fn run_agent(database_url: &str, command: AgentTokenCommand) -> ExitCode {
+    exit_code(with_db(database_url, |db| agent_token(db, command)).await)
+}
+
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Connects to the database at `database_url`, migrated, and runs `command` on it.
+async fn with_db<F, Fut>(database_url: &str, command: F) -> anyhow::Result<()>
+where
+    F: FnOnce(store::Db) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let db = store::connect(database_url)
+        .await
+        .context("failed to connect to the database")?;
+    store::migrate(&db)
+        .await
+        .context("failed to apply database migrations")?;
+    command(db).await
+}
+
+/// A time in the listings: `2026-12-07 09:40` (UTC).
+fn minute(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The listings' last columns: when the token was last used, and whether it is revoked.
+fn usage(last_used_at: Option<DateTime<Utc>>, revoked_at: Option<DateTime<Utc>>) -> String {
+    format!(
+        "last used {}{}",
+        last_used_at.map_or("never".to_owned(), minute),
+        if revoked_at.is_some() {
+            "\trevoked"
+        } else {
+            ""
+        }
+    )
 }
 
 fn parse_scopes(given: &[String]) -> anyhow::Result<Vec<Scope>> {
@@ -60,19 +125,14 @@ fn parse_scopes(given: &[String]) -> anyhow::Result<Vec<Scope>> {
     Ok(scopes)
 }
 
-async fn run_inner(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {
-    let db = store::connect(database_url)
-        .await
-        .context("failed to connect to the database")?;
-    store::migrate(&db)
-        .await
-        .context("failed to apply database migrations")?;
-    let now = chrono::Utc::now();
+async fn api_token(db: store::Db, command: TokenCommand) -> anyhow::Result<()> {
+    let db = &db;
+    let now = Utc::now();
     match command {
         TokenCommand::Add { name, user, scopes } => {
             let scopes = parse_scopes(&scopes)?;
             let email = store::users::normalize_email(&user);
-            let owner = store::users::list(&db)
+            let owner = store::users::list(db)
                 .await?
                 .into_iter()
                 .find(|u| u.email == email)
@@ -80,20 +140,13 @@ async fn run_inner(database_url: &str, command: TokenCommand) -> anyhow::Result<
                     format!("no staff account `{user}`: add it with `vigie user add`")
                 })?;
             anyhow::ensure!(!owner.disabled, "the account `{user}` is disabled");
-            let (value, token) = match store::tokens::create(
-                &db,
-                owner.id,
-                &name,
-                &scopes,
-                &Actor::cli(),
-                now,
-            )
-            .await
-            {
-                Ok(t) => t,
-                Err(WriteError::Invalid(what)) => anyhow::bail!("the token's {what} is empty"),
-                Err(e) => return Err(e).context("cannot create the token"),
-            };
+            let (value, token) =
+                match store::tokens::create(db, owner.id, &name, &scopes, &Actor::cli(), now).await
+                {
+                    Ok(t) => t,
+                    Err(WriteError::Invalid(what)) => anyhow::bail!("the token's {what} is empty"),
+                    Err(e) => return Err(e).context("cannot create the token"),
+                };
             println!("{value}");
             eprintln!(
                 "token {} `{}` for {} created: it is shown once, keep it now",
@@ -101,38 +154,74 @@ async fn run_inner(database_url: &str, command: TokenCommand) -> anyhow::Result<
             );
         }
         TokenCommand::List => {
-            let users: std::collections::HashMap<i64, String> = store::users::list(&db)
+            let users: std::collections::HashMap<i64, String> = store::users::list(db)
                 .await?
                 .into_iter()
                 .map(|u| (u.id, u.email))
                 .collect();
-            for t in store::tokens::list(&db).await? {
+            for t in store::tokens::list(db).await? {
                 let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
                 println!(
-                    "{}\t{}\t{}…\t{}\t{}\tcreated {}\tlast used {}{}",
+                    "{}\t{}\t{}…\t{}\t{}\tcreated {}\t{}",
                     t.id,
                     t.name,
                     t.prefix,
                     users.get(&t.user_id).map_or("?", String::as_str),
                     scopes.join(","),
-                    t.created_at.format("%Y-%m-%d %H:%M"),
-                    t.last_used_at.map_or("never".to_owned(), |u| u
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()),
-                    if t.revoked_at.is_some() {
-                        "\trevoked"
-                    } else {
-                        ""
-                    }
+                    minute(t.created_at),
+                    usage(t.last_used_at, t.revoked_at),
                 );
             }
         }
         TokenCommand::Revoke { id } => {
-            match store::tokens::revoke(&db, id, &Actor::cli(), now).await {
+            match store::tokens::revoke(db, id, &Actor::cli(), now).await {
                 Ok(t) => eprintln!("token {} `{}` revoked", t.id, t.name),
                 Err(WriteError::NotFound) => anyhow::bail!("no token {id}"),
                 Err(e) => return Err(e).context("cannot revoke the token"),
             }
+        }
+    }
+    Ok(())
+}
+
+async fn agent_token(db: store::Db, command: AgentTokenCommand) -> anyhow::Result<()> {
+    let db = &db;
+    let now = Utc::now();
+    match command {
+        AgentTokenCommand::Create { location, label } => {
+            let (value, token) =
+                match store::tokens::agent::create_token(db, &location, &label, &Actor::cli(), now).await
+                {
+                    Ok(t) => t,
+                    Err(WriteError::NotFound) => anyhow::bail!(
+                        "no location `{location}` in the database: add it to the catalog and start vigie once"
+                    ),
+                    Err(e) => return Err(e).context("cannot create the token"),
+                };
+            println!("{value}");
+            eprintln!(
+                "agent token {} for location {} created: it is shown once, keep it now",
+                token.id, token.location_id
+            );
+        }
+        AgentTokenCommand::List => {
+            for t in store::tokens::agent::list_tokens(db).await? {
+                println!(
+                    "{}\t{}\t{}…\t{}\tcreated {}\t{}",
+                    t.id,
+                    t.location_id,
+                    t.prefix,
+                    t.label,
+                    minute(t.created_at),
+                    usage(t.last_used_at, t.revoked_at),
+                );
+            }
+        }
+        AgentTokenCommand::Revoke { id } => {
+            let t = store::tokens::agent::revoke_token(db, id, &Actor::cli(), now)
+                .await
+                .with_context(|| format!("cannot revoke agent token {id}"))?;
+            println!("agent token {} ({}) revoked", t.id, t.location_id);
         }
     }
     Ok(())

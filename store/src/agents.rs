@@ -1,6 +1,6 @@
-//! Remote probe agents: their tokens (one catalog location each, shown once, stored as
-//! SHA-256, revocable, audited) and the result batches they send, stored once whatever the
-//! number of times a batch is sent.
+//! Remote probe agents: the result batches they send, stored once whatever the number of
+//! times a batch is sent. Their tokens are kept with the other tokens (`crate::tokens::agent`,
+//! re-exported here).
 //!
 //! An agent sends raw results; central confirms them here with the same state machine as its
 //! own engine (`MonitorState::observe`, the monitor's `confirm` / `recover`), from the state
@@ -15,163 +15,20 @@ use domain::monitor_state::{MonitorState, Thresholds};
 use domain::status::CheckOutcome;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
-use serde_json::json;
 
-use crate::audit::{self, Actor, WriteError};
 use crate::checks::NewCheck;
-use crate::entity::{agent_batch, agent_token, location, monitor, monitor_state};
+use crate::entity::{agent_batch, location, monitor, monitor_state};
 use crate::history::Observation;
-use crate::tokens::{digest, random_secret};
 use crate::StoreError;
 
-/// The prefix of an agent token, so secret scanners can recognise a leaked one.
-pub const AGENT_TOKEN_PREFIX: &str = "vigie_agent_";
+pub use crate::tokens::agent::{
+    authenticate, create_token, list_tokens, revoke_token, AgentToken, AGENT_TOKEN_PREFIX,
+};
 
 /// Results in one batch, at most.
 pub const MAX_BATCH: usize = 5_000;
-
-/// A token as staff see it (never its value).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AgentToken {
-    pub id: i64,
-    pub location_id: String,
-    pub label: String,
-    pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-fn from_model(m: agent_token::Model) -> AgentToken {
-    AgentToken {
-        id: m.id,
-        location_id: m.location_id,
-        label: m.label,
-        prefix: m.prefix,
-        created_at: m.created_at,
-        last_used_at: m.last_used_at,
-        revoked_at: m.revoked_at,
-    }
-}
-
-/// Creates a token for an agent probing from `location_id`; returns its value (shown once).
-pub async fn create_token(
-    db: &DatabaseConnection,
-    location_id: &str,
-    label: &str,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(String, AgentToken), WriteError> {
-    let label = label.trim();
-    if label.is_empty() || label.len() > 200 {
-        return Err(WriteError::Invalid("label"));
-    }
-    let txn = crate::begin_write(db).await?;
-    let known = location::Entity::find_by_id(location_id.to_owned())
-        .one(&txn)
-        .await?
-        .is_some_and(|l| l.archived_at.is_none());
-    if !known {
-        return Err(WriteError::NotFound);
-    }
-    let value = format!("{AGENT_TOKEN_PREFIX}{}", random_secret());
-    let model = agent_token::ActiveModel {
-        location_id: Set(location_id.to_owned()),
-        label: Set(label.to_owned()),
-        token_hash: Set(digest(&value)),
-        prefix: Set(value.chars().take(AGENT_TOKEN_PREFIX.len() + 6).collect()),
-        created_at: Set(now),
-        last_used_at: Set(None),
-        revoked_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        actor,
-        "agent_token.create",
-        Some(("agent_token", model.id.to_string())),
-        json!({ "location": location_id, "label": label }),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok((value, from_model(model)))
-}
-
-/// The live token with value `value`, marked used at `now`; revoked tokens are not found.
-pub async fn authenticate(
-    db: &DatabaseConnection,
-    value: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<AgentToken>, StoreError> {
-    let Some(t) = agent_token::Entity::find()
-        .filter(agent_token::Column::TokenHash.eq(digest(value)))
-        .filter(agent_token::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    agent_token::Entity::update_many()
-        .col_expr(
-            agent_token::Column::LastUsedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(agent_token::Column::Id.eq(t.id))
-        .exec(db)
-        .await?;
-    let mut token = from_model(t);
-    token.last_used_at = Some(now);
-    Ok(Some(token))
-}
-
-/// Revokes a token for good.
-pub async fn revoke_token(
-    db: &DatabaseConnection,
-    id: i64,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<AgentToken, WriteError> {
-    let txn = crate::begin_write(db).await?;
-    let found = agent_token::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(WriteError::NotFound)?;
-    if found.revoked_at.is_some() {
-        return Ok(from_model(found));
-    }
-    let mut am: agent_token::ActiveModel = found.into();
-    am.revoked_at = Set(Some(now));
-    let model = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        "agent_token.revoke",
-        Some(("agent_token", id.to_string())),
-        json!({ "location": model.location_id, "label": model.label }),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(from_model(model))
-}
-
-/// Every agent token, newest first.
-pub async fn list_tokens(db: &DatabaseConnection) -> Result<Vec<AgentToken>, StoreError> {
-    Ok(agent_token::Entity::find()
-        .order_by_desc(agent_token::Column::CreatedAt)
-        .order_by_desc(agent_token::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(from_model)
-        .collect())
-}
 
 /// One result an agent sends.
 #[derive(Clone, Debug, PartialEq, Eq)]

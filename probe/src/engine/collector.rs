@@ -341,7 +341,7 @@ impl Collector {
             .map(|(id, r)| (Owner::Service(id.clone()), r))
             .chain(t.hosts.iter().map(|(id, r)| (Owner::Host(id.clone()), r)));
         for (owner, r) in all {
-            let new = (r.state, r.describe());
+            let new = (r.state, r.stored_cause());
             let old = self.published.get(&owner);
             // Nothing known yet is no news: absent and no data read the same.
             if old == Some(&new) || (old.is_none() && new.0 == ServiceState::NoData) {

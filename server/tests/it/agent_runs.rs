@@ -115,7 +115,7 @@ locations = [{locations}]
 }
 
 async fn token(server: &Server, location: &str) -> String {
-    store::agents::create_token(
+    store::tokens::agent::create_token(
         &server.db,
         location,
         &format!("{location}-1"),

@@ -236,8 +236,11 @@ async fn agents() {
     assert!(page.contains("1 of 2 probe locations reporting"), "{page}");
 
     // Revoked: refused; both changes audited.
-    let id = store::agents::list_tokens(&server.db).await.expect("list")[0].id;
-    store::agents::revoke_token(&server.db, id, &store::audit::Actor::cli(), Utc::now())
+    let id = store::tokens::agent::list_tokens(&server.db)
+        .await
+        .expect("list")[0]
+        .id;
+    store::tokens::agent::revoke_token(&server.db, id, &store::audit::Actor::cli(), Utc::now())
         .await
         .expect("revoke");
     let r = http

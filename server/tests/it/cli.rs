@@ -504,18 +504,14 @@ fn the_demo_refuses_a_database_it_did_not_create() {
         let db = store::connect(&db_url).await.expect("db");
         let users = store::users::list(&db).await.expect("users");
         assert_eq!(users.len(), 1, "no demo account written");
-        assert!(
-            !store::catalog::is_demo_database(&db, server::demo::DEMO_STAFF)
-                .await
-                .expect("q")
-        );
+        assert!(!store::catalog::is_demo_database(&db, demo::DEMO_STAFF)
+            .await
+            .expect("q"));
         let fresh = format!("sqlite://{}?mode=rwc", dir.path().join("new.db").display());
         let fresh = store::connect(&fresh).await.expect("db");
-        assert!(
-            store::catalog::is_demo_database(&fresh, server::demo::DEMO_STAFF)
-                .await
-                .expect("q")
-        );
+        assert!(store::catalog::is_demo_database(&fresh, demo::DEMO_STAFF)
+            .await
+            .expect("q"));
     });
 }
 

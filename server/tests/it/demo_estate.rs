@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use server::demo::estate::{Estate, HostCondition};
+use demo::estate::{Estate, HostCondition};
 use tokio::io::AsyncReadExt;
 
 fn catalog() -> domain::config::Catalog {

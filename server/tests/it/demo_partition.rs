@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use demo::estate::HostCondition;
+use demo::scenario::Scenario;
+use demo::{player, Demo};
 use domain::config::{MonitorKind, Slug};
 use domain::status::{CheckOutcome, ComponentStatus, ServiceState};
 use domain::topology::Owner;
-use server::demo::estate::HostCondition;
-use server::demo::scenario::Scenario;
-use server::demo::{player, Demo};
 
 fn catalog() -> domain::config::Catalog {
     server::config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml"))
@@ -24,7 +24,7 @@ async fn start_demo(dir: &tempfile::TempDir) -> Demo {
         "sqlite://{}?mode=rwc",
         dir.path().join("vigie.db").display()
     );
-    Demo::start(&catalog(), &url, "127.0.0.1:0".parse().expect("addr"))
+    server::demo_command::start(&catalog(), &url, "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("demo starts")
 }
@@ -218,8 +218,8 @@ async fn a_location_partitioned_alone_changes_no_status_and_the_page_stays_opera
     assert!(services.iter().all(|(_, s)| s == "operational"));
 }
 
-fn healthy_backup() -> server::demo::scenario::Backup {
-    server::demo::scenario::Backup {
+fn healthy_backup() -> demo::scenario::Backup {
+    demo::scenario::Backup {
         verified: true,
         bytes: 1_000_000,
         sha256: None,

@@ -1,4 +1,4 @@
-//! A remote probe agent's token, scoped to one location (see `store::agents`).
+//! A remote probe agent's token, scoped to one location (see `store::tokens::agent`).
 
 use sea_orm::entity::prelude::*;
 

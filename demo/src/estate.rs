@@ -13,12 +13,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, Request, Response, StatusCode};
+use bytes::Bytes;
 use domain::config::{Catalog, MonitorKind, Slug};
+use http_body_util::Full;
+use hyper::http::{header, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -283,70 +282,53 @@ async fn accept_loop(listener: TcpListener, sim: Arc<Sim>, conditions: Arc<Condi
     }
 }
 
-#[derive(Clone)]
-struct HttpState {
-    sim: Arc<Sim>,
-    conditions: Arc<Conditions>,
-    peer: IpAddr,
-}
-
 async fn serve_http(
     stream: TcpStream,
     peer: SocketAddr,
     sim: Arc<Sim>,
     conditions: Arc<Conditions>,
 ) {
-    let state = HttpState {
-        sim,
-        conditions,
-        peer: peer.ip(),
-    };
-    let app = axum::Router::new().fallback(page).with_state(state);
-    let service = TowerToHyperService::new(app);
+    let peer = peer.ip();
+    let service = hyper::service::service_fn(move |_req| {
+        let (sim, conditions) = (sim.clone(), conditions.clone());
+        async move { Ok::<_, Infallible>(page(&sim, &conditions, peer).await) }
+    });
     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
         .serve_connection(TokioIo::new(stream), service)
         .await;
 }
 
 /// The site's home page, after its latency, or the failure its host's condition causes.
-async fn page(
-    State(st): State<HttpState>,
-    _req: Request<Body>,
-) -> Result<Response<Body>, Infallible> {
+async fn page(sim: &Sim, conditions: &Conditions, peer: IpAddr) -> Response<Full<Bytes>> {
     // Conditions are read per request too: a kept-alive connection must see a cut.
-    if st.conditions.is_partitioned(st.peer)
-        || st.conditions.chain(&st.sim.chain) == HostCondition::Cut
-    {
+    if conditions.is_partitioned(peer) || conditions.chain(&sim.chain) == HostCondition::Cut {
         tokio::time::sleep(BLACKHOLE).await;
     }
-    let (extra, error_percent) = match st.conditions.chain(&st.sim.chain) {
+    let (extra, error_percent) = match conditions.chain(&sim.chain) {
         HostCondition::Degraded {
             extra_latency_ms,
             error_percent,
         } => (extra_latency_ms, error_percent),
         _ => (0, 0),
     };
-    tokio::time::sleep(Duration::from_millis(
-        jitter(st.sim.base_latency_ms) + extra,
-    ))
-    .await;
+    tokio::time::sleep(Duration::from_millis(jitter(sim.base_latency_ms) + extra)).await;
     if error_percent > 0 && fastrand::u8(0..100) < error_percent {
-        let body = Body::from("Erreur 502: la base de données ne répond pas");
-        return Ok(Response::builder()
-            .status(StatusCode::BAD_GATEWAY)
-            .body(body)
-            .unwrap_or_else(|_| Response::new(Body::empty())));
+        let mut res = Response::new(Full::from("Erreur 502: la base de données ne répond pas"));
+        *res.status_mut() = StatusCode::BAD_GATEWAY;
+        return res;
     }
     let html = format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
          <body><h1>{name}</h1><p>{description}</p></body></html>",
-        name = html_escape::encode_text(&st.sim.name),
-        description = html_escape::encode_text(&st.sim.description)
+        name = html_escape::encode_text(&sim.name),
+        description = html_escape::encode_text(&sim.description)
     );
-    Ok(Response::builder()
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .body(Body::from(html))
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    let mut res = Response::new(Full::from(html));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res
 }
 
 /// What every simulated TCP service says once connected (after its name).

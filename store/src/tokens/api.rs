@@ -1,42 +1,18 @@
-//! API tokens for the write API: random values shown once, stored as SHA-256, scoped,
-//! revocable, with the time they were last used. Also the random secrets sessions use.
+//! The write API's tokens: scoped, owned by a staff account, revocable, with the time they
+//! were last used.
 
 use chrono::{DateTime, Utc};
-use rand::rngs::OsRng;
-use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use super::{live, mark_used, mint};
 use crate::audit::{self, Actor, ActorKind, WriteError};
 use crate::entity::{api_token, user};
 use crate::users::User;
 use crate::StoreError;
 
-/// The prefix of every token, so secret scanners can recognise a leaked one.
+/// The prefix of every API token, so secret scanners can recognise a leaked one.
 pub const TOKEN_PREFIX: &str = "vigie_";
-
-/// 32 random bytes from the OS, hex-encoded.
-pub fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-/// `n` random bytes from the operating system (TOTP secrets).
-pub fn random_bytes(n: usize) -> Vec<u8> {
-    let mut bytes = vec![0u8; n];
-    OsRng.fill_bytes(&mut bytes);
-    bytes
-}
-
-/// Hex SHA-256 of `secret`: what the database keeps instead of the secret.
-pub fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
 
 /// What a token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -133,7 +109,7 @@ pub async fn create(
     if scopes.is_empty() {
         return Err(WriteError::Invalid("scopes"));
     }
-    let value = format!("{TOKEN_PREFIX}{}", random_secret());
+    let minted = mint(TOKEN_PREFIX);
     let txn = crate::begin_write(db).await?;
     if user::Entity::find_by_id(owner_id)
         .one(&txn)
@@ -149,8 +125,8 @@ pub async fn create(
         .join(" ");
     let model = api_token::ActiveModel {
         name: Set(name.to_owned()),
-        token_hash: Set(digest(&value)),
-        prefix: Set(value.chars().take(TOKEN_PREFIX.len() + 6).collect()),
+        token_hash: Set(minted.hash),
+        prefix: Set(minted.shown),
         scopes: Set(scopes_text.clone()),
         user_id: Set(owner_id),
         created_at: Set(now),
@@ -170,7 +146,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    Ok((value, from_model(model)))
+    Ok((minted.value, from_model(model)))
 }
 
 /// The live token with value `value` and its owner, marking it used at `now`. Revoked tokens
@@ -180,9 +156,7 @@ pub async fn authenticate(
     value: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(ApiToken, User)>, StoreError> {
-    let Some((t, Some(u))) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(digest(value)))
-        .filter(api_token::Column::RevokedAt.is_null())
+    let Some((t, Some(u))) = live::<api_token::Entity>(value)
         .find_also_related(user::Entity)
         .one(db)
         .await?
@@ -192,14 +166,7 @@ pub async fn authenticate(
     if u.disabled_at.is_some() {
         return Ok(None);
     }
-    api_token::Entity::update_many()
-        .col_expr(
-            api_token::Column::LastUsedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(api_token::Column::Id.eq(t.id))
-        .exec(db)
-        .await?;
+    mark_used::<api_token::Entity>(db, t.id, now).await?;
     let mut token = from_model(t);
     token.last_used_at = Some(now);
     Ok(Some((token, User::try_from(u)?)))

@@ -111,11 +111,11 @@ pub struct IncidentUpdate {
 pub const BUILTIN: &[(&str, &str)] = &[
     (
         "humanoid-outage",
-        include_str!("../../../config/scenarios/humanoid-outage.toml"),
+        include_str!("../../config/scenarios/humanoid-outage.toml"),
     ),
     (
         "location-partition",
-        include_str!("../../../config/scenarios/location-partition.toml"),
+        include_str!("../../config/scenarios/location-partition.toml"),
     ),
 ];
 

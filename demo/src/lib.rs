@@ -2,14 +2,18 @@
 //! replayed from a scenario file. The demo only drives the estate and calls the public HTTP
 //! API; the page, the store and the probe engine run exactly as in production.
 //!
-//! Built only with the `demo` cargo feature (`make run`, `make build-debug` and the tests turn
-//! it on): the production binary carries no simulated estate. The Humanoid catalog and the
-//! scenarios are embedded, so `vigie demo` runs from any directory without `--config`.
+//! This crate does not know the web server: [`Demo::start`] takes the function that starts one
+//! (the `vigie` binary passes its own, see `server/src/demo_command.rs`), so the demo depends
+//! on `probe`, `store` and `domain` and never on `server`. The `vigie` binary links it only with
+//! its `demo` cargo feature (`make run`, `make build-debug` and the tests turn it on): the
+//! production binary carries no simulated estate. The Humanoid catalog and the scenarios are
+//! embedded, so `vigie demo` runs from any directory without `--config`.
 
 pub mod estate;
 pub mod player;
 pub mod scenario;
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +27,7 @@ use self::scenario::{Backup, Scenario};
 use probe::engine::{self, Engine, EngineConfig};
 
 /// The Humanoid catalog, as shipped in `config/humanoid.toml`, built into the binary.
-pub const HUMANOID_TOML: &str = include_str!("../../../config/humanoid.toml");
+pub const HUMANOID_TOML: &str = include_str!("../../config/humanoid.toml");
 
 /// The embedded Humanoid catalog, parsed and validated like any configuration file (errors
 /// name it `config/humanoid.toml (embedded)`).
@@ -149,6 +153,16 @@ pub fn vantages(catalog: &Catalog) -> anyhow::Result<Vec<(Slug, IpAddr)>> {
         .collect()
 }
 
+/// The Vigie server the host binary started for the demo (see [`Demo::start`]).
+pub struct Served {
+    /// Where it answers.
+    pub addr: SocketAddr,
+    /// The database it serves from; the demo's other locations write to it too.
+    pub db: store::Db,
+    /// The HTTP server's task, which runs until the server shuts down.
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
 /// A running demo: the estate, Vigie serving it with one probe engine per location, all on one
 /// database, and the staff login the scenarios use.
 pub struct Demo {
@@ -171,17 +185,26 @@ impl Demo {
     /// Starts the simulated estate and Vigie on `listen`, probing the estate from every location
     /// of `catalog`.
     ///
+    /// `serve(catalog, listener, source)` starts Vigie itself: it prepares the database, serves
+    /// the demo's catalog on `listener` and runs the first location's probe engine with its
+    /// sockets bound to `source`. The caller supplies it (and the database it serves from), so
+    /// that this crate needs no web server.
+    ///
     /// The locations run as engines inside this process rather than as child processes: they
     /// share the server's database pool (on SQLite, one writer connection in one process, no
     /// cross-process lock contention), start and stop with the demo, and need no second
     /// catalog file or port. Each engine is exactly what a separate `vigie serve` or agent
     /// would run: it writes its own results and reads the other locations' states from the
     /// database before applying the quorum.
-    pub async fn start(
+    pub async fn start<S, F>(
         catalog: &Catalog,
-        database_url: &str,
         listen: SocketAddr,
-    ) -> anyhow::Result<Self> {
+        serve: S,
+    ) -> anyhow::Result<Self>
+    where
+        S: FnOnce(Catalog, tokio::net::TcpListener, IpAddr) -> F,
+        F: Future<Output = anyhow::Result<Served>>,
+    {
         let variant = demo_variant(catalog);
         let estate = Estate::start(&variant)
             .await
@@ -195,9 +218,7 @@ impl Demo {
         // Feed links, og:url and the /api/v2 shortlink point where this demo answers, not at
         // the catalog's production address.
         demo.site.base_url = public_url(listener.local_addr()?);
-        let running =
-            crate::startup::spawn_on(&demo, database_url, listener, Some(Some(home_source)))
-                .await?;
+        let running = serve(demo.clone(), listener, home_source).await?;
         let shared = Arc::new(demo.clone());
         let mut engines = Vec::new();
         for (location, source) in locations.iter().skip(1) {
@@ -246,15 +267,20 @@ pub fn public_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
-/// `vigie demo`: starts the simulated estate, Vigie probing it, and plays `scenario` if given.
-pub async fn run(
+/// `vigie demo`: starts the simulated estate, Vigie probing it (through `serve`, as in
+/// [`Demo::start`]), and plays `scenario` if given.
+pub async fn run<S, F>(
     catalog: Catalog,
-    database_url: &str,
     listen: SocketAddr,
+    serve: S,
     scenario: Option<Scenario>,
     speed: f64,
-) -> anyhow::Result<()> {
-    let demo = Demo::start(&catalog, database_url, listen).await?;
+) -> anyhow::Result<()>
+where
+    S: FnOnce(Catalog, tokio::net::TcpListener, IpAddr) -> F,
+    F: Future<Output = anyhow::Result<Served>>,
+{
+    let demo = Demo::start(&catalog, listen, serve).await?;
     let base_url = &demo.base_url;
     println!("Vigie demo: the simulated Humanoid estate, probed live.");
     println!("  public page:   {base_url}/");

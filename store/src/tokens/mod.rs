@@ -1,0 +1,100 @@
+//! Tokens: random values shown once and stored as SHA-256, revocable, with the time they were
+//! last used. Every kind is made ([`mint`]) and looked up ([`live`], [`mark_used`]) the same
+//! way: the write API's tokens ([`api`], re-exported here) and remote probe agents' tokens
+//! ([`agent`]). Also the random secrets sessions and TOTP use.
+
+pub mod agent;
+mod api;
+
+use chrono::{DateTime, Utc};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
+use sha2::{Digest, Sha256};
+
+pub use self::api::*;
+use crate::entity::{agent_token, api_token};
+
+/// 32 random bytes from the OS, hex-encoded.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// `n` random bytes from the operating system (TOTP secrets).
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Hex SHA-256 of `secret`: what the database keeps instead of the secret.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new token, before it is stored.
+pub(crate) struct Minted {
+    /// The value, shown once to whoever made the token.
+    pub value: String,
+    /// What the database keeps instead ([`digest`]).
+    pub hash: String,
+    /// The first characters, so staff can tell tokens apart in a list.
+    pub shown: String,
+}
+
+/// A new token: `prefix` (so secret scanners can recognise a leaked one) and a random secret.
+pub(crate) fn mint(prefix: &str) -> Minted {
+    let value = format!("{prefix}{}", random_secret());
+    Minted {
+        hash: digest(&value),
+        shown: value.chars().take(prefix.len() + 6).collect(),
+        value,
+    }
+}
+
+/// A table of tokens: the columns every kind has.
+pub(crate) trait TokenTable: EntityTrait {
+    const ID: Self::Column;
+    const HASH: Self::Column;
+    const LAST_USED_AT: Self::Column;
+    const REVOKED_AT: Self::Column;
+}
+
+impl TokenTable for api_token::Entity {
+    const ID: Self::Column = api_token::Column::Id;
+    const HASH: Self::Column = api_token::Column::TokenHash;
+    const LAST_USED_AT: Self::Column = api_token::Column::LastUsedAt;
+    const REVOKED_AT: Self::Column = api_token::Column::RevokedAt;
+}
+
+impl TokenTable for agent_token::Entity {
+    const ID: Self::Column = agent_token::Column::Id;
+    const HASH: Self::Column = agent_token::Column::TokenHash;
+    const LAST_USED_AT: Self::Column = agent_token::Column::LastUsedAt;
+    const REVOKED_AT: Self::Column = agent_token::Column::RevokedAt;
+}
+
+/// The token whose value is `value`, unless revoked: looked up by its digest, so the value
+/// itself never reaches the database.
+pub(crate) fn live<T: TokenTable>(value: &str) -> Select<T> {
+    T::find()
+        .filter(T::HASH.eq(digest(value)))
+        .filter(T::REVOKED_AT.is_null())
+}
+
+/// Records that token `id` was used at `now`.
+pub(crate) async fn mark_used<T: TokenTable>(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    T::update_many()
+        .col_expr(T::LAST_USED_AT, Expr::value(now))
+        .filter(T::ID.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
