@@ -95,6 +95,21 @@ fn main() -> anyhow::Result<()> {
     }
     let catalog = domain::config::parse("bench.toml", &text).map_err(|e| anyhow::anyhow!("{e}"))?;
 
+    // The recorder `vigie serve` installs, folded every 5 s as there: the checks' metrics
+    // cost here what they cost in production.
+    let mut recorder = metrics_exporter_prometheus::PrometheusBuilder::new();
+    for (name, buckets) in probe::stats::BUCKETS {
+        recorder = recorder.set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full((*name).to_owned()),
+            buckets,
+        )?;
+    }
+    let metrics = recorder.install_recorder()?;
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(5));
+        metrics.run_upkeep();
+    });
+
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

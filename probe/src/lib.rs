@@ -156,7 +156,9 @@ impl Clients {
 
 /// Runs one check of `monitor` within its timeout, at `now` (for certificate expiry). Push
 /// monitors are not probed: their results come from heartbeats (see [`push`]).
-#[tracing::instrument(skip_all, fields(kind = monitor.kind.as_str(), target = %monitor.target))]
+// At debug level: an info span per check would cost every check its formatting at the
+// server's default log level.
+#[tracing::instrument(level = "debug", skip_all, fields(kind = monitor.kind.as_str(), target = %monitor.target))]
 pub async fn run(monitor: &Monitor, clients: &Clients, now: DateTime<Utc>) -> ProbeResult {
     let started = Instant::now();
     let probe = async {
