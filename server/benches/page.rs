@@ -371,6 +371,12 @@ fn main() -> anyhow::Result<()> {
         .and_then(|i| args.get(i + 1))
         .map(std::path::PathBuf::from);
 
+    if cfg!(debug_assertions) {
+        println!(
+            "WARNING: a debug build (`cargo test --bench page`): the harness runs, but its \
+             figures are not figures. `make bench-page` measures the release build."
+        );
+    }
     let dir = tempfile::tempdir()?;
     // nginx's workers may run as another user: they must be able to read the files.
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
@@ -450,9 +456,14 @@ fn main() -> anyhow::Result<()> {
 
     println!(
         "{SERVICES} services, 90 days of history. This machine: {cores} cores. vigie serve \
-         (release, SQLite, probes off, {workers} runtime threads, access log to a file) and \
+         ({}, SQLite, probes off, {workers} runtime threads, access log to a file) and \
          nginx {} ({workers} worker processes, sendfile on, access log to a file, gzip_static), \
          one after the other; wrk -t{threads} -d{seconds}s{} on the same machine.",
+        if cfg!(debug_assertions) {
+            "DEBUG build"
+        } else {
+            "release"
+        },
         nginx_version(),
         accept_encoding.map_or(String::new(), |e| format!(" -H 'Accept-Encoding: {e}'")),
     );

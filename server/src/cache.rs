@@ -322,6 +322,9 @@ pub struct Counters {
 pub struct PageCache {
     hub: Arc<Hub>,
     default_locale: Locale,
+    /// [`MAX_AGE`] and [`REFRESH_AHEAD`] (shorter in tests).
+    max_age: Duration,
+    refresh_ahead: Duration,
     entries: moka::sync::Cache<Key, Arc<Entry>>,
     /// One cell per key being rendered (single flight); removed when the rendering ends, so
     /// it holds at most one key per request in flight.
@@ -341,16 +344,28 @@ impl std::fmt::Debug for PageCache {
 impl PageCache {
     /// A cache holding at most `max_bytes` of responses; `default_locale` is the site's.
     pub fn new(hub: Arc<Hub>, default_locale: Locale, max_bytes: u64) -> Arc<Self> {
+        Self::with_ages(hub, default_locale, max_bytes, MAX_AGE, REFRESH_AHEAD)
+    }
+
+    fn with_ages(
+        hub: Arc<Hub>,
+        default_locale: Locale,
+        max_bytes: u64,
+        max_age: Duration,
+        refresh_ahead: Duration,
+    ) -> Arc<Self> {
         let entries = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_: &Key, e: &Arc<Entry>| e.weight())
             .eviction_policy(moka::policy::EvictionPolicy::lru())
             // Past its age an entry can never be hit again: let it go.
-            .time_to_live(MAX_AGE * 2)
+            .time_to_live(max_age * 2)
             .build();
         Arc::new(PageCache {
             hub,
             default_locale,
+            max_age,
+            refresh_ahead,
             entries,
             rendering: Mutex::new(HashMap::new()),
             counters: Counters::default(),
@@ -576,12 +591,14 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
 
     if let Some(hit) = cache.entries.get(&key) {
         let age = hit.rendered.elapsed();
-        if age < MAX_AGE {
+        if age < cache.max_age {
             cache.counters.hits.fetch_add(1, Ordering::Relaxed);
             let response = serve(hit.variant(encoding), &method, req.headers());
             // Near its end, one request (the first to see it) starts the next rendering,
             // and is served this one meanwhile, as everyone else is.
-            if age >= MAX_AGE - REFRESH_AHEAD && !hit.refreshing.swap(true, Ordering::AcqRel) {
+            if age >= cache.max_age.saturating_sub(cache.refresh_ahead)
+                && !hit.refreshing.swap(true, Ordering::AcqRel)
+            {
                 if let Ok(uri) = key.target.parse::<Uri>() {
                     let req = for_rendering(req, uri, &key);
                     cache.counters.misses.fetch_add(1, Ordering::Relaxed);
@@ -796,6 +813,50 @@ mod tests {
         }
         assert_eq!(cache.usage().0, 2);
         assert_eq!(cache.counters.misses.load(Ordering::Relaxed), 2);
+    }
+
+    /// An entry read near its end is rendered again in the background: the reader gets the
+    /// current entry at once, the next rendering replaces it, and a rendering with the same
+    /// bytes keeps the same validators.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_entry_near_its_end_is_refreshed_without_a_reader_waiting() {
+        let max_age = Duration::from_millis(1500);
+        let cache = PageCache::with_ages(
+            Hub::new(),
+            Locale::Fr,
+            DEFAULT_MAX_BYTES,
+            max_age,
+            Duration::from_millis(600),
+        );
+        let renders = Arc::new(AtomicU64::new(0));
+        let app = app(&cache, &renders);
+        let t0 = tokio::time::Instant::now();
+        let first = get(&app, "/", "fr").await;
+        let tag = first.headers()[header::ETAG].clone();
+        assert_eq!(renders.load(Ordering::Relaxed), 1);
+        // Before the refresh window: served from memory, nothing rendered.
+        get(&app, "/", "fr").await;
+        assert_eq!(renders.load(Ordering::Relaxed), 1);
+        tokio::time::sleep_until(t0 + Duration::from_millis(1000)).await;
+        // In the window: this reader is served the entry and starts the next rendering.
+        let near_end = get(&app, "/", "fr").await;
+        assert_eq!(near_end.headers()[header::ETAG], tag);
+        let started = Instant::now();
+        while renders.load(Ordering::Relaxed) < 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "no background rendering"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Once it is in, the entry serves past the first one's end (1.5 s) without another
+        // render (its own window opens at about 1.9 s).
+        tokio::time::sleep_until(t0 + Duration::from_millis(1650)).await;
+        let later = get(&app, "/", "fr").await;
+        assert_eq!(later.status(), StatusCode::OK);
+        assert_eq!(later.headers()[header::ETAG], tag, "same bytes, same tag");
+        assert_eq!(renders.load(Ordering::Relaxed), 2, "one refresh, no miss");
+        assert_eq!(cache.counters.hits.load(Ordering::Relaxed), 3);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
