@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes
+.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes bench-agent
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -157,3 +157,14 @@ bench-abuse: build-wasm
 # `--database-url postgres://…` for PostgreSQL.
 bench-probes:
 	$(CARGO) bench -p probe --bench probes -- $(BENCH_ARGS)
+
+# A remote probe agent's cost (release build of the agent alone): its size, and CPU and peak
+# RSS probing the Humanoid catalog and 1,000 HTTP monitors (30 s interval) for 60 s each, with
+# a central `vigie serve` and the targets on loopback (README, remote probe agent).
+bench-agent:
+	$(CARGO) build --release -p agent
+	$(CARGO) build -p server
+	AGENT_BIN="$(abspath $(TARGET_DIR))/release/vigie-agent" VIGIE_BIN="$(abspath $(TARGET_DIR))/debug/vigie" \
+		scripts/bench-agent.sh humanoid 60
+	AGENT_BIN="$(abspath $(TARGET_DIR))/release/vigie-agent" VIGIE_BIN="$(abspath $(TARGET_DIR))/debug/vigie" \
+		scripts/bench-agent.sh 1000 60
