@@ -179,6 +179,57 @@ pub struct Demo {
     /// The engines of the other locations, writing to the same database. Dropping the demo
     /// stops them.
     pub engines: Vec<Engine>,
+    /// The backup push monitor's token, generated at this start (the player reports backups
+    /// with it; only its hash is stored).
+    pub backup_token: Option<String>,
+}
+
+/// The backup push monitor's token for one demo run, handed to the engines the way an operator
+/// would: a file (mode 0600) the catalog points at with `${file:…}`, read when each engine
+/// starts (which stores its hash) and deleted once they all have.
+struct TokenFile {
+    path: std::path::PathBuf,
+    token: String,
+}
+
+impl TokenFile {
+    /// Points `catalog`'s backup monitor at a new token in a new file (`None` without one).
+    fn give(catalog: &mut Catalog) -> anyhow::Result<Option<TokenFile>> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let Some(monitor) = catalog
+            .services
+            .iter_mut()
+            .flat_map(|s| s.monitors.iter_mut())
+            .find(|m| {
+                m.kind == MonitorKind::Push && m.settings.flavour.as_deref() == Some("backup")
+            })
+        else {
+            return Ok(None);
+        };
+        let token = store::push::new_token();
+        let path = std::env::temp_dir().join(format!(
+            "vigie-demo-push-{}-{}",
+            std::process::id(),
+            &token[token.len() - 8..]
+        ));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("failed to write {}", path.display()))?;
+        file.write_all(token.as_bytes())
+            .with_context(|| format!("failed to write {}", path.display()))?;
+        monitor.settings.token = Some(format!("${{file:{}}}", path.display()));
+        Ok(Some(TokenFile { path, token }))
+    }
+}
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 impl Demo {
@@ -218,6 +269,7 @@ impl Demo {
         // Feed links, og:url and the /api/v2 shortlink point where this demo answers, not at
         // the catalog's production address.
         demo.site.base_url = public_url(listener.local_addr()?);
+        let token_file = TokenFile::give(&mut demo)?;
         let running = serve(demo.clone(), listener, home_source).await?;
         let shared = Arc::new(demo.clone());
         let mut engines = Vec::new();
@@ -229,6 +281,9 @@ impl Demo {
                 .with_context(|| format!("failed to start the probe engine of {location}"))?;
             engines.push(engine);
         }
+        // Every engine has read the token and stored its hash: the file goes.
+        let backup_token = token_file.as_ref().map(|f| f.token.clone());
+        drop(token_file);
         let staff = staff_login(&running.db)
             .await
             .context("failed to create the demo's staff login")?;
@@ -241,6 +296,7 @@ impl Demo {
             staff,
             server: running.task,
             engines,
+            backup_token,
         })
     }
 
@@ -252,6 +308,7 @@ impl Demo {
             estate: &self.estate,
             catalog: &self.catalog,
             locations: &self.locations,
+            backup_token: self.backup_token.clone(),
         }
     }
 }

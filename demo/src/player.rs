@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use domain::config::{Catalog, MonitorKind, Slug};
+use domain::config::{Catalog, Slug};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -23,6 +23,8 @@ pub struct Target<'a> {
     pub catalog: &'a Catalog,
     /// The probe locations and the source address each one's sockets bind to.
     pub locations: &'a [(Slug, IpAddr)],
+    /// The token of the catalog's backup push monitor (the demo gives it one at start).
+    pub backup_token: Option<String>,
 }
 
 impl Target<'_> {
@@ -66,23 +68,16 @@ impl Target<'_> {
     }
 }
 
-/// The push token of the catalog's backup monitor (`kind = "push"`, `flavour = "backup"`).
-pub fn backup_token(catalog: &Catalog) -> Option<String> {
-    catalog
-        .services
-        .iter()
-        .flat_map(|s| &s.monitors)
-        .find(|m| m.kind == MonitorKind::Push && m.settings.flavour.as_deref() == Some("backup"))
-        .and_then(|m| m.settings.token.clone())
-}
-
 /// Reports one backup run to the backup monitor.
 pub async fn report_backup(
     client: &reqwest::Client,
     target: &Target<'_>,
     backup: &Backup,
 ) -> anyhow::Result<()> {
-    let token = backup_token(target.catalog).context("the catalog has no backup push monitor")?;
+    let token = target
+        .backup_token
+        .as_deref()
+        .context("the catalog has no backup push monitor")?;
     let res = client
         .post(format!("{}/api/v1/push/{token}", target.base_url))
         .json(backup)

@@ -333,18 +333,32 @@ keyword = "Hello"
             monitor("kind = \"tls\"\ntarget = \"x:443\"\ndays_down = 30\ndays_degraded = 7")
                 .is_some()
         );
-        assert!(monitor("kind = \"push\"").is_some());
-        assert!(monitor("kind = \"push\"\ntoken = \"short\"").is_some());
+        // A push token in clear in the file is refused, and the message does not repeat it.
+        let clear =
+            monitor("kind = \"push\"\ntoken = \"humanoid-nightly-backup\"").expect("refused");
         assert!(
-            monitor("kind = \"push\"\ntoken = \"long-enough\"\nflavour = \"nightly\"").is_some()
+            clear.iter().all(|m| !m.contains("humanoid-nightly")),
+            "{clear:?}"
+        );
+        assert!(
+            clear.iter().any(|m| m.contains("vigie push-token")),
+            "{clear:?}"
+        );
+        assert!(
+            monitor("kind = \"push\"\ntoken = \"${env:PUSH}\"\nflavour = \"nightly\"").is_some()
         );
         assert!(
             monitor("kind = \"http\"\ntarget = \"http://x/\"\nexpected_status = [42]").is_some()
         );
         assert!(monitor("kind = \"http\"\ntarget = \"http://x/\"\nmethod = \"GE T\"").is_some());
         assert_eq!(
-            monitor("kind = \"push\"\ntoken = \"long-enough\"\nflavour = \"backup\""),
+            monitor("kind = \"push\"\ntoken = \"${file:/run/secrets/push}\"\nflavour = \"backup\""),
             None
+        );
+        assert_eq!(
+            monitor("kind = \"push\""),
+            None,
+            "no token: Vigie generates one"
         );
         assert_eq!(monitor("kind = \"dns\"\ntarget = \"x.test\"\nrecord_type = \"mx\"\nresolver = \"127.0.0.1:53\""), None);
         assert_eq!(

@@ -16,6 +16,8 @@ mod m20261207_000061_change_notify;
 mod m20261207_000062_agents;
 mod m20261207_000150_structured_reasons;
 mod m20261207_000160_probe_leases;
+mod m20261207_000170_push_tokens;
+mod m20261207_000171_probe_header_secrets;
 mod m20261207_000180_location_troubles;
 
 /// Applies Vigie's migrations in order.
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000150_structured_reasons::Migration),
             Box::new(m20261207_000160_probe_leases::Migration),
             Box::new(m20261207_000180_location_troubles::Migration),
+            Box::new(m20261207_000170_push_tokens::Migration),
+            Box::new(m20261207_000171_probe_header_secrets::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ pub mod dns;
 pub mod engine;
 pub mod http;
 pub mod push;
+pub mod secret;
 pub mod stats;
 pub mod tcp;
 pub mod tls;

@@ -14,18 +14,24 @@
 //! again).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use domain::config::notify::SecretRef;
 use domain::config::{Catalog, Monitor, MonitorKind};
 use domain::reason::Reason;
 use domain::status::CheckOutcome;
 use domain::topology::{self, MonitorKey};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use crate::ProbeResult;
+
+/// The shortest token accepted from `${env:…}` or `${file:…}`: 22 URL-safe characters carry
+/// 128 bits when random. Generated tokens are longer (`store::push::new_token`).
+pub const MIN_TOKEN_LEN: usize = 22;
 
 /// One received heartbeat.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,18 +43,22 @@ pub struct Beat {
 }
 
 struct Entry {
-    key: MonitorKey,
     backup: bool,
+    /// Where the configuration says the token is, when it says so (else Vigie generates it).
+    token: Option<SecretRef>,
     beat: Mutex<Option<Beat>>,
     /// Since when a heartbeat is awaited, when known better than this process's start.
     awaited: Mutex<Option<DateTime<Utc>>>,
     notify: Arc<Notify>,
 }
 
-/// The push monitors of a catalog by token, with their newest heartbeat.
+/// The push monitors of a catalog, their tokens (as SHA-256 only) and their newest heartbeat.
 pub struct PushBook {
-    by_token: HashMap<String, Entry>,
-    token_of: HashMap<MonitorKey, String>,
+    entries: HashMap<MonitorKey, Entry>,
+    /// Hex SHA-256 of each token → its monitor. Replaced whole when the tokens change
+    /// ([`PushBook::set_tokens`]): a presented token is hashed and looked up, so no clear
+    /// token is held, and the lookup time says nothing about how close a guess was.
+    by_hash: RwLock<HashMap<String, MonitorKey>>,
     /// When this instance started listening: a push monitor without any heartbeat is given
     /// one interval plus grace from here before it is called missing.
     started: DateTime<Utc>,
@@ -85,8 +95,34 @@ pub struct Payload {
     pub restored_in_s: Option<f64>,
 }
 
+/// Hex SHA-256 of a token: what is stored and compared instead of the token (the same digest
+/// as `store::tokens::digest`).
+pub fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Reads a push token the configuration points at, checking it is long enough and fits in a
+/// URL path. The error names the reference, never the value.
+pub fn read_token(r: &SecretRef) -> Result<String, String> {
+    let token = crate::secret::read(r)?;
+    let url_safe = token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if token.len() < MIN_TOKEN_LEN || !url_safe {
+        return Err(format!(
+            "the push token in {} must be at least {MIN_TOKEN_LEN} letters, digits, `-` or `_` \
+             (`vigie push-token` makes one)",
+            match r {
+                SecretRef::Env(n) => format!("environment variable {n}"),
+                SecretRef::File(p) => p.clone(),
+            }
+        ));
+    }
+    Ok(token)
+}
+
 impl PushBook {
-    /// The push monitors of `catalog` that have a token.
+    /// The push monitors of `catalog`, knowing no token yet ([`PushBook::set_tokens`]).
     pub fn new(catalog: &Catalog, started: DateTime<Utc>) -> Self {
         Self::for_monitors(
             topology::monitors(catalog).map(|(key, m)| (key, m.clone())),
@@ -94,44 +130,63 @@ impl PushBook {
         )
     }
 
-    /// The push monitors among `monitors` that have a token.
+    /// The push monitors among `monitors`, knowing no token yet.
     pub fn for_monitors(
         monitors: impl IntoIterator<Item = (MonitorKey, Monitor)>,
         started: DateTime<Utc>,
     ) -> Self {
-        let mut by_token = HashMap::new();
-        let mut token_of = HashMap::new();
-        for (key, m) in monitors
+        let entries = monitors
             .into_iter()
             .filter(|(_, m)| m.kind == MonitorKind::Push)
-        {
-            let Some(token) = m.settings.token.clone().filter(|t| !t.is_empty()) else {
-                tracing::warn!(monitor = %key, "push monitor without a token cannot receive heartbeats");
-                continue;
-            };
-            token_of.insert(key.clone(), token.clone());
-            by_token.insert(
-                token,
-                Entry {
-                    key,
+            .map(|(key, m)| {
+                let entry = Entry {
                     backup: m.settings.flavour.as_deref() == Some("backup"),
+                    token: m.settings.token.as_deref().and_then(SecretRef::parse),
                     beat: Mutex::new(None),
                     awaited: Mutex::new(None),
                     notify: Arc::new(Notify::new()),
-                },
-            );
-        }
+                };
+                (key, entry)
+            })
+            .collect();
         PushBook {
-            by_token,
-            token_of,
+            entries,
+            by_hash: RwLock::new(HashMap::new()),
             started,
         }
+    }
+
+    /// Where the configuration says `key`'s token is (`None`: Vigie generates it).
+    pub fn token_ref(&self, key: &MonitorKey) -> Option<&SecretRef> {
+        self.entries.get(key).and_then(|e| e.token.as_ref())
+    }
+
+    /// The tokens in force, as (monitor, hex SHA-256): every other token is refused.
+    pub fn set_tokens(&self, hashes: impl IntoIterator<Item = (MonitorKey, String)>) {
+        let map = hashes
+            .into_iter()
+            .filter(|(k, _)| self.entries.contains_key(k))
+            .map(|(k, h)| (h, k))
+            .collect();
+        *self.by_hash.write().unwrap_or_else(|p| p.into_inner()) = map;
+    }
+
+    fn monitor_of(&self, token: &str) -> Option<MonitorKey> {
+        // A path segment longer than any token is not hashed at all.
+        if token.len() > 256 {
+            return None;
+        }
+        self.by_hash
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&digest(token))
+            .cloned()
     }
 
     /// Whether `token` is a push monitor's: unknown tokens are refused before their payload is
     /// even read.
     pub fn knows(&self, token: &str) -> bool {
-        self.by_token.contains_key(token)
+        self.monitor_of(token).is_some()
     }
 
     /// Records a heartbeat for `token` received at `now`.
@@ -141,7 +196,8 @@ impl PushBook {
         p: Payload,
         now: DateTime<Utc>,
     ) -> Result<MonitorKey, PushError> {
-        let entry = self.by_token.get(token).ok_or(PushError::UnknownToken)?;
+        let key = self.monitor_of(token).ok_or(PushError::UnknownToken)?;
+        let entry = self.entries.get(&key).ok_or(PushError::UnknownToken)?;
         let bad = |m: &str| Err(PushError::BadPayload(m.to_owned()));
         let mut outcome = match p.status.as_deref() {
             None => CheckOutcome::Up,
@@ -196,12 +252,12 @@ impl PushBook {
             });
         }
         entry.notify.notify_one();
-        Ok(entry.key.clone())
+        Ok(key)
     }
 
     /// The newest heartbeat of a monitor.
     pub fn view(&self, key: &MonitorKey) -> PushView {
-        let entry = self.token_of.get(key).and_then(|t| self.by_token.get(t));
+        let entry = self.entries.get(key);
         let beat = entry.and_then(|e| e.beat.lock().ok().and_then(|b| b.clone()));
         let started = entry
             .and_then(|e| e.awaited.lock().ok().and_then(|a| *a))
@@ -209,15 +265,15 @@ impl PushBook {
         PushView { beat, started }
     }
 
-    /// The push monitors with a token.
+    /// The push monitors.
     pub fn keys(&self) -> Vec<MonitorKey> {
-        self.token_of.keys().cloned().collect()
+        self.entries.keys().cloned().collect()
     }
 
     /// Takes in what is known elsewhere (the database): since when `key`'s heartbeats are
     /// awaited, and its newest heartbeat, kept only when newer than the one held.
     pub fn restore(&self, key: &MonitorKey, awaited: DateTime<Utc>, beat: Option<Beat>) {
-        let Some(e) = self.token_of.get(key).and_then(|t| self.by_token.get(t)) else {
+        let Some(e) = self.entries.get(key) else {
             return;
         };
         if let Ok(mut a) = e.awaited.lock() {
@@ -232,10 +288,7 @@ impl PushBook {
 
     /// Woken on every heartbeat of `key`, so its result is recorded at once.
     pub fn notifier(&self, key: &MonitorKey) -> Option<Arc<Notify>> {
-        self.token_of
-            .get(key)
-            .and_then(|t| self.by_token.get(t))
-            .map(|e| e.notify.clone())
+        self.entries.get(key).map(|e| e.notify.clone())
     }
 }
 
@@ -300,7 +353,6 @@ group = "g"
 id = "nightly"
 kind = "push"
 flavour = "backup"
-token = "secret-token"
 interval = "24h"
 grace = "2h"
 [[services]]
@@ -310,7 +362,7 @@ group = "g"
 [[services.monitors]]
 id = "beat"
 kind = "push"
-token = "cron-token"
+token = "${env:VIGIE_TEST_CRON_TOKEN}"
 interval = "5m"
 "#;
 
@@ -323,6 +375,10 @@ interval = "5m"
     fn setup() -> (Catalog, PushBook) {
         let c = domain::config::parse("t.toml", CATALOG).expect("valid");
         let book = PushBook::new(&c, t0());
+        book.set_tokens([
+            (key("service/backups/nightly"), digest("secret-token")),
+            (key("service/cron/beat"), digest("cron-token")),
+        ]);
         (c, book)
     }
 
@@ -448,5 +504,44 @@ interval = "5m"
         ));
         assert_eq!(book.view(&key("service/backups/nightly")).beat, None);
         assert_eq!(book.view(&key("service/cron/beat")).beat, None);
+    }
+
+    #[test]
+    fn only_the_tokens_in_force_are_known_and_the_book_holds_no_clear_token() {
+        let (_, book) = setup();
+        assert_eq!(
+            book.token_ref(&key("service/cron/beat")),
+            Some(&SecretRef::Env("VIGIE_TEST_CRON_TOKEN".into()))
+        );
+        assert_eq!(book.token_ref(&key("service/backups/nightly")), None);
+        assert!(book.knows("cron-token"));
+        book.set_tokens([(key("service/cron/beat"), digest("rotated-token"))]);
+        assert!(
+            !book.knows("cron-token"),
+            "the replaced token stops at once"
+        );
+        assert!(
+            !book.knows("secret-token"),
+            "a monitor without a token hears nothing"
+        );
+        assert!(book.knows("rotated-token"));
+        assert!(!book.knows(&"x".repeat(10_000)));
+        // A hash of an unknown monitor is ignored.
+        book.set_tokens([(key("service/nope/x"), digest("stray"))]);
+        assert!(!book.knows("stray"));
+    }
+
+    #[test]
+    fn a_configured_token_must_be_long_and_url_safe() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t");
+        let r = SecretRef::File(path.display().to_string());
+        std::fs::write(&path, "short-token").expect("write");
+        let e = read_token(&r).expect_err("too short");
+        assert!(!e.contains("short-token"), "{e}");
+        std::fs::write(&path, "a/b?c".repeat(10)).expect("write");
+        assert!(read_token(&r).is_err());
+        std::fs::write(&path, "0123456789abcdefABCDEF_-\n").expect("write");
+        assert_eq!(read_token(&r).as_deref(), Ok("0123456789abcdefABCDEF_-"));
     }
 }

@@ -62,6 +62,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::token_command::TokenCommand,
     },
+    /// Give a push monitor (e.g. `service/backups/nightly`) a new generated token, printed
+    /// once; the previous one stops working.
+    PushToken {
+        /// The push monitor: `service/<service>/<monitor>` or `host/<host>/<monitor>`.
+        monitor: String,
+    },
     /// Manage remote probe agents' tokens (`create`, `list`, `revoke`).
     AgentToken {
         #[command(subcommand)]
@@ -191,6 +197,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             crate::backup_command::restore(&cli.database_url, &file, verify).await
         }
         Command::Token { command } => crate::token_command::run(&cli.database_url, command).await,
+        Command::PushToken { monitor } => {
+            let catalog = match crate::config::load(&config) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            report(crate::push_token_command::run(&catalog, &cli.database_url, &monitor).await)
+        }
         Command::AgentToken { command } => {
             crate::token_command::run_agent(&cli.database_url, command).await
         }
@@ -255,6 +271,7 @@ async fn probe(
         }
         None => None,
     };
+    let catalog = &crate::startup::with_secrets(catalog)?;
     let rows = probe::cli::probe_all(catalog, only.as_ref(), source)
         .await
         .context("failed to prepare the probes")?;

@@ -25,6 +25,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod page_html;
 pub mod probing;
+pub mod push_token_command;
 pub mod stale;
 pub mod startup;
 pub mod state;

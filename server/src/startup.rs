@@ -50,6 +50,19 @@ pub async fn prepare_database(catalog: &Catalog, database_url: &str) -> anyhow::
     Ok(db)
 }
 
+/// `catalog` with its HTTP probes' `${env:…}` / `${file:…}` header values read
+/// (`probe::secret::resolve_headers`); an error names every unreadable one.
+pub fn with_secrets(catalog: &Catalog) -> anyhow::Result<Catalog> {
+    let mut catalog = catalog.clone();
+    probe::secret::resolve_headers(&mut catalog).map_err(|problems| {
+        anyhow::anyhow!(
+            "cannot read the secrets the configuration points at:\n  {}",
+            problems.join("\n  ")
+        )
+    })?;
+    Ok(catalog)
+}
+
 /// The Leptos options for the embedded site: output `vigie`, assets under `/pkg`.
 pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
@@ -242,7 +255,12 @@ pub fn app_state(
     addr: SocketAddr,
     notify: std::sync::Arc<notify::Notifier>,
 ) -> AppState {
+    let probe_headers = domain::topology::monitors(catalog)
+        .filter(|(_, m)| !m.settings.headers.is_empty())
+        .map(|(key, m)| (key.to_string(), m.settings.headers.clone()))
+        .collect();
     AppState {
+        probe_headers: std::sync::Arc::new(probe_headers),
         notify,
         shutdown: CancellationToken::new(),
         cache: crate::cache::PageCache::new(
@@ -341,6 +359,8 @@ pub async fn spawn_on(
     listener: tokio::net::TcpListener,
     probing: Option<Option<std::net::IpAddr>>,
 ) -> anyhow::Result<Running> {
+    // Header credentials are read before anything is written, and kept in memory only.
+    let catalog = &with_secrets(catalog)?;
     let db = prepare_database(catalog, database_url).await?;
     let addr = listener
         .local_addr()
@@ -381,7 +401,10 @@ pub async fn spawn_on(
                 catalog,
                 state.ctx.db.clone(),
                 source,
-                &hub,
+                (
+                    &hub,
+                    crate::probing::PushGuard::new(state.auth.trusted_proxies.clone()),
+                ),
             )
             .await?
         }

@@ -26,7 +26,15 @@ pub struct AppState {
     pub notify: std::sync::Arc<notify::Notifier>,
     /// Cancelled when the server shuts down: long-lived responses (`/events`) end on it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The HTTP probes' header values by monitor key, as read at start (`${env:…}` /
+    /// `${file:…}` resolved): the database keeps only their names, and remote agents get them
+    /// from here with their configuration.
+    pub probe_headers: std::sync::Arc<ProbeHeaders>,
 }
+
+/// Monitor key → header name → value.
+pub type ProbeHeaders =
+    std::collections::HashMap<String, std::collections::BTreeMap<String, String>>;
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {

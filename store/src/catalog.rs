@@ -213,6 +213,18 @@ async fn sync_monitors(
     Ok(())
 }
 
+/// A monitor's settings as stored: without HTTP header values (they may be credentials, read
+/// from `${env:…}` / `${file:…}`) nor the push token. Only their names are kept, so the
+/// database says which headers a probe sends, never what.
+fn stored_settings(m: &Monitor) -> domain::config::MonitorSettings {
+    let mut settings = m.settings.clone();
+    for value in settings.headers.values_mut() {
+        value.clear();
+    }
+    settings.token = None;
+    settings
+}
+
 fn monitor_row(
     m: &Monitor,
     service_id: Option<&str>,
@@ -236,9 +248,8 @@ fn monitor_row(
         degraded_after_ms: Set(m
             .degraded_after_ms
             .map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
-        settings: Set(
-            serde_json::to_string(&m.settings).map_err(|e| StoreError::Corrupt(e.to_string()))?
-        ),
+        settings: Set(serde_json::to_string(&stored_settings(m))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?),
         archived_at: Set(None),
         ..Default::default()
     })

@@ -1,6 +1,9 @@
 //! The newest heartbeat of every push monitor, in the database rather than in one process's
 //! memory: any instance may receive a heartbeat, and every instance, restarted or not, judges
 //! the monitor from the same row.
+//!
+//! Also the push monitors' tokens, as SHA-256 only (`push_tokens`): a token Vigie generated
+//! ([`new_token`], shown once) or one the configuration reads from the environment or a file.
 
 use std::collections::HashMap;
 
@@ -9,8 +12,138 @@ use domain::status::CheckOutcome;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::entity::push_beat;
+use crate::audit::{self, Actor, WriteError};
+use crate::entity::{push_beat, push_token};
 use crate::StoreError;
+
+/// Where a push token came from.
+pub const GENERATED: &str = "generated";
+/// Read from `${env:NAME}` or `${file:PATH}` in the configuration.
+pub const CONFIGURED: &str = "config";
+
+/// A new push token: 24 random bytes (192 bits) from the operating system, hex, with a prefix
+/// secret scanners can recognise. Only its [`crate::tokens::digest`] is stored.
+pub fn new_token() -> String {
+    format!(
+        "vigie_push_{}",
+        hex::encode(crate::tokens::random_bytes(24))
+    )
+}
+
+/// The stored token hashes of `monitor_ids`, with their origin.
+pub async fn token_hashes(
+    db: &DatabaseConnection,
+    monitor_ids: &[i64],
+) -> Result<HashMap<i64, (String, String)>, StoreError> {
+    let mut out = HashMap::with_capacity(monitor_ids.len());
+    for chunk in monitor_ids.chunks(500) {
+        for r in push_token::Entity::find()
+            .filter(push_token::Column::MonitorId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            out.insert(r.monitor_id, (r.token_hash, r.origin));
+        }
+    }
+    Ok(out)
+}
+
+/// Stores `hash` as the token of `monitor_id` unless it already has one; true when stored
+/// (two instances starting at once: one generates, the other finds it).
+pub async fn token_if_absent(
+    db: &DatabaseConnection,
+    monitor_id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let row = push_token::ActiveModel {
+        monitor_id: Set(monitor_id),
+        token_hash: Set(hash.to_owned()),
+        origin: Set(GENERATED.to_owned()),
+        created_at: Set(now),
+    };
+    let res = push_token::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(push_token::Column::MonitorId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(res == 1)
+}
+
+/// Stores `hash` as the token of `monitor_id` read from the configuration, replacing whatever
+/// was there (the file is the truth for such a monitor). Unchanged rows are left alone.
+pub async fn configured_token(
+    db: &DatabaseConnection,
+    monitor_id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let row = push_token::ActiveModel {
+        monitor_id: Set(monitor_id),
+        token_hash: Set(hash.to_owned()),
+        origin: Set(CONFIGURED.to_owned()),
+        created_at: Set(now),
+    };
+    push_token::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(push_token::Column::MonitorId)
+                .update_columns([
+                    push_token::Column::TokenHash,
+                    push_token::Column::Origin,
+                    push_token::Column::CreatedAt,
+                ])
+                .action_and_where(Expr::cust(
+                    r#""push_tokens"."token_hash" <> "excluded"."token_hash""#,
+                ))
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the token of push monitor `key` with `hash` (`vigie push-token`): the old token
+/// stops working on every instance within seconds. Audited as `push.token` (never the token).
+pub async fn replace_token(
+    db: &DatabaseConnection,
+    key: &str,
+    hash: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), WriteError> {
+    use crate::entity::monitor;
+    let txn = crate::begin_write(db).await?;
+    let m = monitor::Entity::find()
+        .filter(monitor::Column::Key.eq(key))
+        .filter(monitor::Column::Kind.eq("push"))
+        .filter(monitor::Column::ArchivedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    push_token::Entity::delete_by_id(m.id).exec(&txn).await?;
+    push_token::Entity::insert(push_token::ActiveModel {
+        monitor_id: Set(m.id),
+        token_hash: Set(hash.to_owned()),
+        origin: Set(GENERATED.to_owned()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "push.token",
+        Some(("monitor", key.to_owned())),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
 
 /// One received heartbeat.
 #[derive(Clone, Debug, PartialEq)]

@@ -30,7 +30,6 @@ group = "infra"
 [[services.monitors]]
 id = "nightly"
 kind = "push"
-token = "nightly-token"
 interval = "24h"
 "#;
 
@@ -251,7 +250,81 @@ async fn push_beats_are_shared_and_the_newest_wins(db: DatabaseConnection) {
     assert_eq!(got[&id].beat, Some(beat(20, CheckOutcome::Down)));
 }
 
+/// Push tokens: one hash per monitor, the first generated one wins (two instances starting
+/// together), a configured one replaces it, `vigie push-token` replaces either and is audited;
+/// the stored settings hold no token.
+async fn push_tokens_are_hashes_and_the_first_generated_wins(db: DatabaseConnection) {
+    let catalog = parse("t.toml", CATALOG).expect("valid");
+    store::catalog::sync(&db, &catalog, at(0, 0))
+        .await
+        .expect("sync");
+    let id = store::checks::monitor_id(&db, "service/db/nightly")
+        .await
+        .expect("query")
+        .expect("monitor");
+    let first = store::push::new_token();
+    assert!(first.len() >= 11 + 48, "192 bits: {first}");
+    assert_ne!(first, store::push::new_token());
+    let hash = |t: &str| store::tokens::digest(t);
+    assert!(
+        store::push::token_if_absent(&db, id, &hash(&first), at(1, 0))
+            .await
+            .expect("store")
+    );
+    assert!(
+        !store::push::token_if_absent(&db, id, &hash("other"), at(1, 0))
+            .await
+            .expect("store")
+    );
+    let got = store::push::token_hashes(&db, &[id]).await.expect("read");
+    assert_eq!(got[&id], (hash(&first), store::push::GENERATED.to_owned()));
+    store::push::configured_token(&db, id, &hash("from-env"), at(2, 0))
+        .await
+        .expect("store");
+    store::push::configured_token(&db, id, &hash("from-env"), at(3, 0))
+        .await
+        .expect("unchanged");
+    let got = store::push::token_hashes(&db, &[id]).await.expect("read");
+    assert_eq!(
+        got[&id],
+        (hash("from-env"), store::push::CONFIGURED.to_owned())
+    );
+    store::push::replace_token(
+        &db,
+        "service/db/nightly",
+        &hash("rotated"),
+        &store::audit::Actor::cli(),
+        at(4, 0),
+    )
+    .await
+    .expect("replace");
+    let got = store::push::token_hashes(&db, &[id]).await.expect("read");
+    assert_eq!(got[&id].0, hash("rotated"));
+    assert!(matches!(
+        store::push::replace_token(
+            &db,
+            "service/db/nope",
+            "x",
+            &store::audit::Actor::cli(),
+            at(4, 0)
+        )
+        .await,
+        Err(store::audit::WriteError::NotFound)
+    ));
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT settings FROM monitors WHERE key = 'service/db/nightly'",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    let settings: String = row.try_get_by_index(0).expect("settings");
+    assert!(!settings.contains("token"), "{settings}");
+}
+
 on_both!(
+    push_tokens_are_hashes_and_the_first_generated_wins,
     concurrent_applies_record_one_event,
     a_new_cause_keeps_since,
     a_lease_has_one_holder_until_it_expires,

@@ -235,12 +235,20 @@ impl Validator<'_> {
                 }
             }
             MonitorKind::Push => {
-                match &s.token {
-                    None => problems.push(("token", "a push monitor needs a `token` (its heartbeat URL is /api/v1/push/<token>)".into())),
-                    Some(t) if t.len() < 8 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
-                        problems.push(("token", "use at least 8 letters, digits, `-` or `_`".into()));
-                    }
-                    Some(_) => {}
+                // The token is a secret: the file only says where it is. Without one, Vigie
+                // generates it (`vigie push-token`, or at the first start) and keeps its hash.
+                // Said without the value: it may be the token itself.
+                if s.token
+                    .as_deref()
+                    .is_some_and(|t| super::notify::SecretRef::parse(t).is_none())
+                {
+                    problems.push((
+                        "token",
+                        "push tokens do not belong in the file: delete this line and run \
+                         `vigie push-token service/<service>/<monitor>` for a generated one, or give it as \
+                         ${env:NAME} or ${file:PATH} (see docs/security.md)"
+                            .into(),
+                    ));
                 }
                 if let Some(f) = &s.flavour {
                     if f != "backup" {

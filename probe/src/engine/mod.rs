@@ -30,6 +30,7 @@ use crate::push::{Payload, PushBook, PushError};
 pub use crate::stats::{EngineStats, Histogram};
 use crate::{Clients, ProbeError};
 use collector::Collector;
+pub use heartbeats::NewToken;
 use heartbeats::Persist;
 
 /// How the engine runs.
@@ -96,6 +97,10 @@ pub enum EngineError {
     Store(#[from] store::StoreError),
     #[error("monitor {0} is not in the database: sync the catalog first")]
     UnknownMonitor(String),
+    /// A push token the configuration points at cannot be read or is too weak, or the tokens
+    /// cannot be stored.
+    #[error("{0}")]
+    PushToken(String),
 }
 
 /// Results kept while the database cannot be written (the oldest go first): over an hour of
@@ -126,6 +131,8 @@ pub struct Engine {
     persist: Persist,
     /// The task that writes results; awaited by [`Engine::stop`].
     collector: Mutex<Option<JoinHandle<()>>>,
+    /// Push tokens generated at this start, until taken ([`Engine::take_new_tokens`]).
+    new_tokens: Mutex<Vec<NewToken>>,
 }
 
 impl Engine {
@@ -142,6 +149,18 @@ impl Engine {
     /// Number of monitors probed from this location.
     pub fn monitor_tasks(&self) -> usize {
         self.monitors
+    }
+
+    /// The push tokens generated at this start (for push monitors that had none), once: the
+    /// caller shows them, and they are never available again (only their hashes are kept).
+    pub fn take_new_tokens(&self) -> Vec<NewToken> {
+        std::mem::take(&mut *self.new_tokens.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Reads the push tokens' hashes again now (they are read every `reevaluate_every`
+    /// anyway): a token replaced with `vigie push-token` works from here on.
+    pub async fn reload_push_tokens(&self) -> Result<(), store::StoreError> {
+        heartbeats::load_tokens(&self.push, &self.persist).await
     }
 
     /// Where heartbeats of this engine's push monitors are received (and stored).
@@ -279,6 +298,9 @@ pub async fn start(
         db: db.clone(),
         ids: Arc::new(planned.iter().map(|p| (p.key.clone(), p.id)).collect()),
     };
+    let new_tokens = heartbeats::prepare_tokens(&push, &persist, now)
+        .await
+        .map_err(EngineError::PushToken)?;
     // Heartbeats stored before (by this instance before a restart, or by another one) count.
     heartbeats::sync_from_store(&push, &persist, Some(now)).await?;
     let (changes, _) = broadcast::channel(1024);
@@ -373,7 +395,7 @@ pub async fn start(
         tasks.push(tokio::spawn(keeper.run()));
     }
     if !push.keys().is_empty() {
-        // Heartbeats other instances receive reach this one's book.
+        // Heartbeats other instances receive reach this one's book, and so do replaced tokens.
         let (push, persist, every) = (push.clone(), persist.clone(), cfg.reevaluate_every);
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -401,5 +423,6 @@ pub async fn start(
         tasks: Mutex::new(tasks),
         persist,
         collector: Mutex::new(Some(collector)),
+        new_tokens: Mutex::new(new_tokens),
     })
 }

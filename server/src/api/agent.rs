@@ -67,6 +67,9 @@ async fn config(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         }
         let mut settings: MonitorSettings = serde_json::from_str(&m.settings).unwrap_or_default();
         settings.token = None;
+        // The database keeps header names only; their values (credentials, perhaps) were
+        // read at start and reach the agent over its authenticated connection.
+        settings.headers = state.probe_headers.get(&m.key).cloned().unwrap_or_default();
         let ms = |v: i64| u64::try_from(v).unwrap_or(0);
         monitors.push(AgentMonitor {
             key: m.key,

@@ -41,13 +41,24 @@ locations = ["paris", "amsterdam"]
 [[services.monitors]]
 id = "nightly"
 kind = "push"
-token = "nightly-secret-token"
 interval = "24h"
 locations = ["paris", "amsterdam"]
 "#;
 
 async fn agents() {
-    let catalog = domain::config::parse("t.toml", CATALOG).expect("valid");
+    // The probed page's credential is read from a file: agents get it with their config, the
+    // database never holds it.
+    let dir = tempfile::tempdir().expect("dir");
+    let secret = dir.path().join("web-key");
+    std::fs::write(&secret, "Bearer agent-s3cret\n").expect("secret");
+    let text = CATALOG.replace(
+        "confirm = 2\n",
+        &format!(
+            "confirm = 2\nheaders = {{ Authorization = \"${{file:{}}}\" }}\n",
+            secret.display()
+        ),
+    );
+    let catalog = domain::config::parse("t.toml", &text).expect("valid");
     let server = Server::start(&catalog, Probes::Off).await;
     let http = client();
 
@@ -113,7 +124,17 @@ async fn agents() {
         .filter_map(|m| m["key"].as_str())
         .collect();
     assert_eq!(keys, ["service/web/home"]);
-    assert!(!config.to_string().contains("nightly-secret-token"));
+    assert_eq!(
+        config["monitors"][0]["settings"]["headers"]["Authorization"],
+        "Bearer agent-s3cret"
+    );
+    let stored = store::agents::monitors_of(&server.db, "amsterdam")
+        .await
+        .expect("monitors");
+    assert!(
+        stored.iter().all(|m| !m.settings.contains("agent-s3cret")),
+        "{stored:?}"
+    );
     let r = http
         .get(url("/api/v1/agent/config"))
         .bearer_auth(&token)

@@ -68,12 +68,18 @@ async fn backup_restores_verifies_and_reports_to_its_push_monitor() {
     let (url, _db_dir) = common::fresh_database().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("vigie.toml");
+    // The push token is read from a file the configuration points at.
+    let token_file = dir.path().join("push-token");
+    std::fs::write(&token_file, "tok-backup-0123456789-abcdef\n").expect("token file");
     std::fs::write(
         &config,
-        "[site]\ntitle = \"Backups\"\n\n[[groups]]\nid = \"g\"\nname = \"G\"\n\n\
-         [[services]]\nid = \"backups\"\nname = \"Backups\"\ngroup = \"g\"\n\n\
-         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\n\
-         token = \"tok-backup-0123456789\"\ninterval = \"1h\"\nconfirm = 1\nrecover = 1\n",
+        format!(
+            "[site]\ntitle = \"Backups\"\n\n[[groups]]\nid = \"g\"\nname = \"G\"\n\n\
+             [[services]]\nid = \"backups\"\nname = \"Backups\"\ngroup = \"g\"\n\n\
+             [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\n\
+             token = \"${{file:{}}}\"\ninterval = \"1h\"\nconfirm = 1\nrecover = 1\n",
+            token_file.display()
+        ),
     )
     .expect("config");
 
@@ -100,7 +106,7 @@ async fn backup_restores_verifies_and_reports_to_its_push_monitor() {
     let base = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the server says where it listens");
-    let push = format!("{base}/api/v1/push/tok-backup-0123456789");
+    let push = format!("{base}/api/v1/push/tok-backup-0123456789-abcdef");
     let db = store::connect(&url).await.expect("connect");
 
     // Backup of the running instance, verified and reported.

@@ -141,6 +141,24 @@ async fn restart(
     }
 }
 
+/// The push token the engine generated at its start for the catalog's one push monitor.
+fn generated_token(r: &Running) -> String {
+    let mut new = r.engine.take_new_tokens();
+    assert_eq!(
+        new.len(),
+        1,
+        "one push monitor, one token generated: {new:?}"
+    );
+    assert!(r.engine.take_new_tokens().is_empty(), "shown once");
+    let token = new.remove(0).token;
+    assert!(token.len() >= 40, "at least 128 bits: {token}");
+    token
+}
+
+fn guard() -> Arc<server::probing::PushGuard> {
+    server::probing::PushGuard::new(Arc::new(Vec::new()))
+}
+
 /// Waits for a change of `subject` to `to`, returning it.
 async fn wait_for(
     rx: &mut broadcast::Receiver<StatusChange>,
@@ -302,12 +320,13 @@ async fn checks_against_one_host_respect_the_per_host_limit() {
 async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused() {
     let text = format!(
         "{HEAD}[[services]]\nid = \"backups\"\nname = \"Backups\"\ngroup = \"g\"\n\
-         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"nightly-secret\"\n\
+         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\n\
          interval = \"1h\"\ngrace = \"10m\"\nconfirm = 1\nrecover = 1\n"
     );
     let r = start(&text).await;
+    let token = generated_token(&r);
     let mut rx = r.engine.subscribe();
-    let app: Router = server::probing::push_router(r.engine.heartbeats());
+    let app: Router = server::probing::push_router(r.engine.heartbeats(), guard());
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -322,21 +341,21 @@ async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused
         .expect("post");
     assert_eq!(resp.status(), 404);
     let resp = http
-        .post(url("nightly-secret"))
+        .post(url(&token))
         .json(&serde_json::json!({"bytes": 10}))
         .send()
         .await
         .expect("post");
     assert_eq!(resp.status(), 400, "a backup beat needs `verified`");
     let resp = http
-        .post(url("nightly-secret"))
+        .post(url(&token))
         .body("{not json")
         .send()
         .await
         .expect("post");
     assert_eq!(resp.status(), 400);
     let resp = http
-        .get(format!("{}?status=green", url("nightly-secret")))
+        .get(format!("{}?status=green", url(&token)))
         .send()
         .await
         .expect("get");
@@ -344,7 +363,7 @@ async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused
 
     // The corrupt backup of the outage: it ran, but the restore test failed.
     let resp = http
-        .post(url("nightly-secret"))
+        .post(url(&token))
         .json(&serde_json::json!({"verified": false, "bytes": 123_456, "sha256": "ab".repeat(32)}))
         .send()
         .await
@@ -359,7 +378,7 @@ async fn backup_heartbeats_drive_the_backup_service_and_bad_requests_are_refused
     let resp = http
         .get(format!(
             "{}?verified=true&bytes=123456&restored_in_s=42",
-            url("nightly-secret")
+            url(&token)
         ))
         .send()
         .await
@@ -375,15 +394,19 @@ async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
     let _alone = common::timing_sensitive().await;
     let (addr, site) = site().await;
     site.failing.store(true, Ordering::SeqCst);
+    let dir = tempfile::tempdir().expect("dir");
+    // The push token comes from a file the configuration points at.
+    let token_file = dir.path().join("push-token");
+    std::fs::write(&token_file, "tok-backup-0123456789abcdef\n").expect("token file");
     let text = format!(
         "{HEAD}[[services]]\nid = \"web\"\nname = \"Web\"\ngroup = \"g\"\n\
          [[services.monitors]]\nid = \"home\"\nkind = \"http\"\ntarget = \"http://{addr}/switch\"\n\
          interval = \"300ms\"\nconfirm = 1\n\
          [[services]]\nid = \"backups\"\nname = \"Backups\"\ngroup = \"g\"\n\
-         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"tok-backup\"\ninterval = \"1h\"\n"
+         [[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\nflavour = \"backup\"\ntoken = \"${{file:{}}}\"\ninterval = \"1h\"\n",
+        token_file.display()
     );
     let catalog = domain::config::parse("t.toml", &text).expect("valid");
-    let dir = tempfile::tempdir().expect("dir");
     let url = format!(
         "sqlite://{}?mode=rwc",
         dir.path().join("vigie.db").display()
@@ -419,7 +442,7 @@ async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
         .expect("post");
     assert_eq!(resp.status(), 404);
     let resp = http
-        .post(format!("{base}/api/v1/push/tok-backup"))
+        .post(format!("{base}/api/v1/push/tok-backup-0123456789abcdef"))
         .json(&serde_json::json!({"verified": true}))
         .send()
         .await
@@ -432,15 +455,16 @@ async fn the_served_page_shows_computed_statuses_and_routes_heartbeats() {
 async fn a_missing_heartbeat_is_noticed_after_interval_and_grace() {
     let text = format!(
         "{HEAD}[[services]]\nid = \"cron\"\nname = \"Cron\"\ngroup = \"g\"\n\
-         [[services.monitors]]\nid = \"beat\"\nkind = \"push\"\ntoken = \"cron-token\"\n\
+         [[services.monitors]]\nid = \"beat\"\nkind = \"push\"\n\
          interval = \"1s\"\ngrace = \"500ms\"\nconfirm = 1\nrecover = 1\n"
     );
     let r = start(&text).await;
+    let token = generated_token(&r);
     let mut rx = r.engine.subscribe();
     let beat = r
         .engine
         .push
-        .beat("cron-token", Default::default(), chrono::Utc::now())
+        .beat(&token, Default::default(), chrono::Utc::now())
         .expect("accepted");
     assert_eq!(beat.to_string(), "service/cron/beat");
     wait_for(&mut rx, &service("cron"), ComponentStatus::Operational).await;
@@ -459,16 +483,17 @@ async fn a_missing_heartbeat_is_noticed_after_interval_and_grace() {
 async fn a_heartbeat_outlives_the_instance_that_received_it() {
     let text = format!(
         "{HEAD}[[services]]\nid = \"cron\"\nname = \"Cron\"\ngroup = \"g\"\n\
-         [[services.monitors]]\nid = \"beat\"\nkind = \"push\"\ntoken = \"cron-token\"\n\
+         [[services.monitors]]\nid = \"beat\"\nkind = \"push\"\n\
          interval = \"1s\"\ngrace = \"500ms\"\nconfirm = 1\nrecover = 1\n"
     );
     let first = start(&text).await;
+    let token = generated_token(&first);
     let mut rx = first.engine.subscribe();
     // Through the heartbeat route, which stores it.
-    let route: axum::Router = server::probing::push_router(first.engine.heartbeats());
+    let route: axum::Router = server::probing::push_router(first.engine.heartbeats(), guard());
     let answer = tower::ServiceExt::oneshot(
         route,
-        axum::http::Request::post("/api/v1/push/cron-token")
+        axum::http::Request::post(format!("/api/v1/push/{token}"))
             .body(axum::body::Body::empty())
             .expect("request"),
     )

@@ -26,6 +26,8 @@ mod feeds;
 mod http;
 mod notify;
 mod public_pages;
+mod push;
+mod secrets;
 mod service_page;
 mod shutdown;
 mod staff;

@@ -26,6 +26,7 @@ pub mod notify_key;
 pub mod outbox_lease;
 pub mod probe_lease;
 pub mod push_beat;
+pub mod push_token;
 pub mod rollup;
 pub mod service;
 pub mod service_group;
