@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -23,11 +23,12 @@ async function freePort() {
   });
 }
 
-/** Starts Vigie; resolves once it answers /healthz. */
-export async function startVigie({ config = path.join(root, 'config/humanoid.toml'), args = [] } = {}) {
+/** Starts Vigie; resolves once it answers /healthz. `port`: a port chosen beforehand (to write
+ * the catalog's `base_url`), else a free one. */
+export async function startVigie({ config = path.join(root, 'config/humanoid.toml'), args = [], port: wanted } = {}) {
   const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
   const dir = mkdtempSync(path.join(tmpdir(), 'vigie-e2e-'));
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const child = spawn(bin, ['--config', config, 'serve', '--listen', `127.0.0.1:${port}`, ...args], {
     cwd: dir, // assets are embedded: the binary must not need the repository as its directory
     env: { ...process.env, VIGIE_DATABASE_URL: `sqlite://${dir}/vigie.db?mode=rwc`, RUST_LOG: 'warn' },

@@ -161,8 +161,10 @@ fn locale(state: &AppState, query_lang: Option<&str>, headers: &HeaderMap) -> Lo
     )
 }
 
-/// A small self-contained page in the site's style sheet; pages carrying a token in their
-/// address send no referrer.
+/// A small self-contained page in the site's style sheet. Pages carrying a token in their
+/// address send no referrer to other sites (`same-origin`); not `no-referrer`, with which
+/// Chromium posts this page's forms with `Origin: null`, which the origin check refuses (the
+/// subscribe form then never worked in a browser).
 fn page(state: &AppState, l: Locale, status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
@@ -181,7 +183,7 @@ fn page(state: &AppState, l: Locale, status: StatusCode, title: &str, body: &str
     let mut res = (status, Html(html)).into_response();
     res.headers_mut().insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

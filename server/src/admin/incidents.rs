@@ -132,6 +132,9 @@ struct NewForm {
     services: HashMap<String, String>,
     /// The proposed draft this incident is made from, if any.
     draft: Option<i64>,
+    /// Whether e-mail and webhook subscribers are told of this incident and its updates
+    /// (checked when the form is first shown).
+    notify: bool,
 }
 
 impl NewForm {
@@ -150,6 +153,7 @@ impl NewForm {
                 .unwrap_or_default(),
             services: forms::posted_services(posted),
             draft: posted.get("draft").and_then(|d| d.parse().ok()),
+            notify: posted.get("notify").is_some(),
         }
     }
 }
@@ -216,8 +220,15 @@ async fn render_new(
                         &errors,
                     )}
                     {forms::message_field(l, form.message.clone(), 12, &errors, true)}
-                    // E-mail and webhook subscribers will be told from here once they exist:
-                    // a "notify subscribers" choice belongs next to these buttons.
+                    <div class="check">
+                        <input type="checkbox" id="notify" name="notify" value="1" checked=form.notify/>
+                        <label for="notify">
+                            {l.t(
+                                "Prévenir les abonnés (courriel, webhooks) de cet incident et de ses mises à jour",
+                                "Tell subscribers (e-mail, webhooks) of this incident and its updates",
+                            )}
+                        </label>
+                    </div>
                     <div class="button-row form-actions">
                         <button class="button-secondary" name="action" value="preview">
                             {l.t("Aperçu", "Preview")}
@@ -266,6 +277,7 @@ async fn new_form(
             impact: "major".to_owned(),
             status: "investigating".to_owned(),
             message: templates::get(lang, kind).unwrap_or("").to_owned(),
+            notify: true,
             ..NewForm::default()
         };
         return render_new(
@@ -310,6 +322,7 @@ async fn new_form(
             .map(|s| (s, "major_outage".to_owned()))
             .collect(),
         draft: Some(id),
+        notify: true,
     };
     render_new(
         &state,
@@ -425,8 +438,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
         message: crate::markdown::message(&form.message),
         services,
         started_at,
-        // Nothing notifies subscribers yet; the subscribers work sets this from the form.
-        notify: false,
+        notify: form.notify,
     };
     let now = Utc::now();
     let opened =
