@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes bench-agent
+.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes bench-agent bench-subscribers
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -168,3 +168,11 @@ bench-agent:
 		scripts/bench-agent.sh humanoid 60
 	AGENT_BIN="$(abspath $(TARGET_DIR))/release/vigie-agent" VIGIE_BIN="$(abspath $(TARGET_DIR))/debug/vigie" \
 		scripts/bench-agent.sh 1000 60
+
+# Readers' mails (release build): N confirmed e-mail subscribers (10,000 by default), one
+# incident update published → seconds until every mail is handed to a real SMTP server on
+# loopback (aiosmtpd, in its own process), CPU % of 2 cores and peak RSS of the sender
+# (README, Performance). `make bench-subscribers BENCH_ARGS="--subscribers 10000"`;
+# `--database-url postgres://…` for PostgreSQL.
+bench-subscribers:
+	$(CARGO) bench -p notify --bench subscribers -- $(BENCH_ARGS)
