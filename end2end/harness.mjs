@@ -31,7 +31,7 @@ export async function startVigie({ config = path.join(root, 'config/humanoid.tom
   const port = wanted ?? (await freePort());
   const child = spawn(bin, ['--config', config, 'serve', '--listen', `127.0.0.1:${port}`, ...args], {
     cwd: dir, // assets are embedded: the binary must not need the repository as its directory
-    env: { ...process.env, VIGIE_DATABASE_URL: `sqlite://${dir}/vigie.db?mode=rwc`, RUST_LOG: 'warn' },
+    env: { ...process.env, VIGIE_DATABASE_URL: `sqlite://${dir}/vigie.db?mode=rwc`, RUST_LOG: process.env.VIGIE_E2E_LOG || 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

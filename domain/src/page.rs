@@ -41,6 +41,10 @@ pub struct ServiceView {
     /// worded per language by the page.
     #[serde(default)]
     pub cause: Option<crate::topology::Cause>,
+    /// The instant `cause` names (a heartbeat's), converted to the site's timezone by the
+    /// server: the browser has no timezone database, and readers see site times only.
+    #[serde(default)]
+    pub cause_at: Option<crate::incident::SiteTime>,
     /// Uptime over the 90 days of `days`; `None` when none of them has data.
     #[serde(default)]
     pub uptime_90d: Option<f64>,
@@ -91,6 +95,9 @@ pub struct LocationResult {
     pub latency_ms: Option<i32>,
     /// Why the newest result (or the run it belongs to) was not `up`.
     pub reason: Option<crate::reason::Reason>,
+    /// The instant `reason` names (a heartbeat's), in the site's timezone.
+    #[serde(default)]
+    pub reason_at: Option<crate::incident::SiteTime>,
 }
 
 /// A monitor of the service, as readers may see it: its kind and rhythm, not its target

@@ -70,6 +70,16 @@ impl Reason {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// The instant the reason names (a heartbeat's), if any: pages say it in the site's time,
+    /// so the server sends it converted beside the reason (`ServiceView::cause_at`).
+    pub fn instant(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Reason::NoHeartbeat { since } => Some(*since),
+            Reason::StaleHeartbeat { last } => Some(*last),
+            _ => None,
+        }
+    }
+
     /// Reads the stored form. A value that is not a stored reason (a row written by an older
     /// version that the migration did not convert) is kept as text, never interpreted.
     pub fn from_stored(stored: &str) -> Self {

@@ -153,6 +153,16 @@ impl Cause {
     pub fn from_stored(stored: &str) -> Option<Self> {
         serde_json::from_str(stored).ok()
     }
+
+    /// The instant the cause's reason names (a heartbeat's), if any.
+    pub fn instant(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Cause::Monitor {
+                reason: Some(r), ..
+            } => r.instant(),
+            _ => None,
+        }
+    }
 }
 
 /// The English words of a cause (logs, the JSON APIs).

@@ -441,6 +441,11 @@ async fn render(req: Request, next: Next) -> Result<Cached, NotCached> {
     let response = next.run(req).await;
     let keep = response.status() == StatusCode::OK
         && !response.headers().contains_key(header::SET_COOKIE)
+        // A last good copy standing in for a failed rendering is served once, never kept: the
+        // next request renders again instead of getting the old copy for a whole generation.
+        && !response
+            .headers()
+            .contains_key(crate::conditional::DATA_AS_OF)
         && !response
             .headers()
             .get(header::CACHE_CONTROL)

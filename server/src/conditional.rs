@@ -6,9 +6,14 @@
 //! Written here rather than taken from a crate: tower-http and axum-extra offer no validator
 //! handling for bodies built in memory, and the rules (RFC 9110, 13.1) fit in a few lines.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+
+/// Marks a copy served in place of a fresh rendering, and says when that copy was rendered
+/// (`crate::stale`). It stands in for one request only: the page cache never keeps a response
+/// carrying it, so a passing failure is not frozen in for a whole generation.
+pub const DATA_AS_OF: HeaderName = HeaderName::from_static("vigie-data-as-of");
 
 /// A strong ETag for `body`: the first 128 bits of its SHA-256, quoted.
 pub fn etag(body: &[u8]) -> HeaderValue {

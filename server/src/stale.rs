@@ -40,8 +40,8 @@ const MAX_BYTES: usize = 48 * 1024 * 1024;
 /// A response larger than this is not kept.
 const MAX_ONE: usize = 16 * 1024 * 1024;
 
-/// When the copy served was rendered.
-pub const DATA_AS_OF: HeaderName = HeaderName::from_static("vigie-data-as-of");
+/// When the copy served was rendered (the page cache never keeps such a copy).
+pub use crate::conditional::DATA_AS_OF;
 /// Since when the database has been unreachable.
 pub const UNREACHABLE_SINCE: HeaderName =
     HeaderName::from_static("vigie-database-unreachable-since");
@@ -200,13 +200,13 @@ impl LastGood {
     /// `html` with the notice right after `<body …>`, in the page's own language.
     fn with_notice(&self, html: &[u8], rendered: DateTime<Utc>) -> Vec<u8> {
         let locale = page_locale(html).unwrap_or(self.default_locale);
-        let notice = notice(
-            locale,
-            &rendered
-                .with_timezone(&self.timezone)
-                .format("%H:%M")
-                .to_string(),
+        // "10:42 (heure de Paris)": the site's clock, named as on every page.
+        let time = format!(
+            "{} ({})",
+            rendered.with_timezone(&self.timezone).format("%H:%M"),
+            app::i18n::texts(locale).zone_label(self.timezone.name())
         );
+        let notice = notice(locale, &time);
         let Some(at) = body_start(html) else {
             return html.to_vec();
         };
@@ -219,7 +219,7 @@ impl LastGood {
     }
 }
 
-/// The notice, in `locale`, for data as of `time` (already in the site's timezone).
+/// The notice, in `locale`, for data as of `time` (already in the site's timezone, labelled).
 pub fn notice(locale: Locale, time: &str) -> String {
     match locale {
         Locale::Fr => format!(
@@ -334,6 +334,12 @@ pub async fn layer(State(last): State<Arc<LastGood>>, req: Request, next: Next) 
     }
     let response = next.run(req).await;
     if response.status().is_server_error() {
+        if path.starts_with("/_fn/") && last.hub.health.lost_since().is_none() {
+            // The live page's data while the database answers: an older copy would be taken
+            // for the current state (a window just scheduled, missing, with nothing to say
+            // so). The error goes through; the page keeps what it shows and asks again.
+            return response;
+        }
         if let Some(copy) = last.find(&key, &uri) {
             return last.serve(copy, last.hub.health.lost_since(), head);
         }
@@ -380,11 +386,14 @@ mod tests {
         let out = String::from_utf8(last.with_notice(page, at)).expect("utf-8");
         assert!(out.contains("<body class=\"x\"><div class=\"stale-notice\" role=\"status\""));
         assert!(out.contains(
-            "Information as of 10:42 — the status service cannot reach its database</div><main>"
+            "Information as of 10:42 (Paris time) — the status service cannot reach its database</div><main>"
         ));
         let fr = br#"<html lang="fr"><body><p>x</p></body></html>"#;
         let out = String::from_utf8(last.with_notice(fr, at)).expect("utf-8");
-        assert!(out.contains("Informations à jour à 10:42"), "{out}");
+        assert!(
+            out.contains("Informations à jour à 10:42 (heure de Paris)"),
+            "{out}"
+        );
         assert_eq!(last.with_notice(b"no body here", at), b"no body here");
     }
 

@@ -96,6 +96,8 @@ pub async fn groups(
                 url: s.url.clone(),
                 state,
                 cause,
+                // Set where the site's timezone is known (crate::service_page).
+                cause_at: None,
                 uptime_90d: None,
                 days: Vec::new(),
             });

@@ -39,10 +39,17 @@ pub async fn overview(
     let mut groups = crate::overview::groups(db, now).await?;
     let mut days = crate::availability::daily(db, tz, now, BAR_DAYS).await?;
     for s in groups.iter_mut().flat_map(|g| g.services.iter_mut()) {
+        s.cause_at = cause_at(s, tz);
         s.days = days.remove(&s.slug).unwrap_or_default();
         s.uptime_90d = domain::availability::uptime_pct(&s.days);
     }
     Ok(groups)
+}
+
+/// The instant a service's cause names (a heartbeat's), in the site's timezone.
+fn cause_at(s: &domain::page::ServiceView, tz: Tz) -> Option<domain::incident::SiteTime> {
+    let at = s.cause.as_ref()?.instant()?;
+    Some(crate::public_pages::site_time(at, tz))
 }
 
 /// Everything `/services/{slug}` shows, or `None` when no live service has that slug.
@@ -64,6 +71,7 @@ pub async fn page(
     else {
         return Ok(None);
     };
+    service.cause_at = cause_at(&service, tz);
     service.days = crate::availability::daily_for(db, slug, tz, now, BAR_DAYS)
         .await?
         .unwrap_or_default();
@@ -205,6 +213,10 @@ async fn latest_results(
                     .ok_or_else(|| StoreError::Corrupt(format!("monitor state outcome {o:?}")))
             })
             .transpose()?;
+        let reason = s
+            .last_reason
+            .as_deref()
+            .map(domain::reason::Reason::from_stored);
         out.push(LocationResult {
             monitor: monitor_name(&m.key).to_owned(),
             location_name: names
@@ -215,10 +227,11 @@ async fn latest_results(
             last_at: s.last_at.map(|t| local(tz, t)),
             outcome,
             latency_ms,
-            reason: s
-                .last_reason
-                .as_deref()
-                .map(domain::reason::Reason::from_stored),
+            reason_at: reason
+                .as_ref()
+                .and_then(domain::reason::Reason::instant)
+                .map(|t| crate::public_pages::site_time(t, tz)),
+            reason,
         });
     }
     Ok(out)

@@ -10,7 +10,11 @@ use crate::components::site_chrome::href;
 use crate::components::status_label::StatusLabel;
 
 #[component]
-pub fn ServiceGroup(group: GroupView) -> impl IntoView {
+pub fn ServiceGroup(
+    group: GroupView,
+    /// The site's timezone (IANA name), which causes' times are given in.
+    zone: String,
+) -> impl IntoView {
     let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
     // Collapsed groups are remembered across live reloads of the overview.
     let folded = use_context::<RwSignal<std::collections::HashSet<String>>>()
@@ -73,7 +77,7 @@ pub fn ServiceGroup(group: GroupView) -> impl IntoView {
                                 <div class="service-main">
                                     <a class="service-name" href=href(&format!("/services/{}", s.slug), &[])>{s.name.clone()}</a>
                                     {s.description.clone().map(|d| view! { <span class="service-description">{d}</span> })}
-                                    {s.cause.as_ref().map(|c| view! { <span class="service-cause">{t.cause(c)}</span> })}
+                                    {s.cause.as_ref().map(|c| view! { <span class="service-cause">{t.cause(c, s.cause_at.as_ref(), &zone)}</span> })}
                                 </div>
                                 <StatusLabel state=s.state/>
                                 <p class="service-uptime uptime-all">

@@ -3,6 +3,7 @@
 //! Causes and reasons are data (`domain::topology::Cause`, `domain::reason::Reason`); each
 //! language words them here. English follows their `Display`, the words logs and APIs use.
 
+use domain::incident::SiteTime;
 use domain::locale::Locale;
 use domain::reason::{backup_facts_in, humanize_ms, Reason};
 use domain::status::CheckOutcome;
@@ -12,17 +13,26 @@ use super::Texts;
 
 impl Texts {
     /// The cause of a status, e.g. "hôte phys-2 injoignable". The status word is shown beside
-    /// it, so only the cause is said.
-    pub fn cause(&self, cause: &Cause) -> String {
+    /// it, so only the cause is said. `at` is the instant the cause names (a heartbeat's) in
+    /// the site's timezone `zone`, as the server sent it (`ServiceView::cause_at`).
+    pub fn cause(&self, cause: &Cause, at: Option<&SiteTime>, zone: &str) -> String {
+        if let Cause::Monitor {
+            monitor,
+            reason: Some(r),
+            ..
+        } = cause
+        {
+            let r = self.reason(r, at, zone);
+            return pick!(
+                self,
+                format!("sonde {monitor} : {r}"),
+                format!("monitor {monitor}: {r}")
+            );
+        }
         if self.locale == Locale::En {
             return cause.to_string();
         }
         match cause {
-            Cause::Monitor {
-                monitor,
-                reason: Some(r),
-                ..
-            } => format!("sonde {monitor} : {}", self.reason(r)),
             Cause::Monitor {
                 monitor, outcome, ..
             } => {
@@ -40,12 +50,36 @@ impl Texts {
         }
     }
 
-    /// Why a check was not a clean `up`, e.g. "HTTP 502 (attendu 200-399)".
-    pub fn reason(&self, reason: &Reason) -> String {
+    /// Why a check was not a clean `up`, e.g. "HTTP 502 (attendu 200-399)". A heartbeat's
+    /// time is said in the site's timezone when the server sent it converted (`at`), and only
+    /// otherwise in UTC, labelled as such.
+    pub fn reason(&self, reason: &Reason, at: Option<&SiteTime>, zone: &str) -> String {
+        let when = |utc: &chrono::DateTime<chrono::Utc>| match at {
+            Some(local) => self.date_time(local, zone),
+            None => self.date_time(&utc.fixed_offset(), "UTC"),
+        };
+        match reason {
+            Reason::NoHeartbeat { since } => {
+                let w = when(since);
+                return pick!(
+                    self,
+                    format!("aucun signal depuis le {w}"),
+                    format!("no heartbeat since {w}")
+                );
+            }
+            Reason::StaleHeartbeat { last } => {
+                let w = when(last);
+                return pick!(
+                    self,
+                    format!("signal trop ancien : le dernier date du {w}"),
+                    format!("stale: last heartbeat on {w}")
+                );
+            }
+            _ => {}
+        }
         if self.locale == Locale::En {
             return reason.to_string();
         }
-        let utc = |at: &chrono::DateTime<chrono::Utc>| at.format("%d/%m/%Y %H:%M UTC").to_string();
         match reason {
             Reason::HttpStatus { status, expected } => {
                 format!("HTTP {status} (attendu {expected})")
@@ -83,10 +117,8 @@ impl Texts {
                     "restaurée en"
                 )
             ),
-            Reason::NoHeartbeat { since } => format!("aucun signal depuis le {}", utc(since)),
-            Reason::StaleHeartbeat { last } => {
-                format!("signal trop ancien : le dernier date du {}", utc(last))
-            }
+            // Said above, with the site's time.
+            Reason::NoHeartbeat { .. } | Reason::StaleHeartbeat { .. } => String::new(),
             Reason::CertificateExpired { on } => {
                 format!("certificat expiré le {}", on.format("%d/%m/%Y"))
             }
@@ -121,15 +153,23 @@ mod tests {
     #[test]
     fn causes_read_in_french() {
         assert_eq!(
-            FR.cause(&Cause::Host {
-                host: slug("phys-2")
-            }),
+            FR.cause(
+                &Cause::Host {
+                    host: slug("phys-2")
+                },
+                None,
+                "Europe/Paris"
+            ),
             "hôte phys-2 injoignable"
         );
         assert_eq!(
-            FR.cause(&Cause::Dependency {
-                service: slug("databases")
-            }),
+            FR.cause(
+                &Cause::Dependency {
+                    service: slug("databases")
+                },
+                None,
+                "Europe/Paris"
+            ),
             "dépend de databases"
         );
         let http = Cause::Monitor {
@@ -140,12 +180,22 @@ mod tests {
                 expected: "200-399".into(),
             }),
         };
-        assert_eq!(FR.cause(&http), "sonde home : HTTP 502 (attendu 200-399)");
-        assert_eq!(EN.cause(&http), "monitor home: HTTP 502 (expected 200-399)");
         assert_eq!(
-            EN.cause(&Cause::Host {
-                host: slug("phys-2")
-            }),
+            FR.cause(&http, None, "Europe/Paris"),
+            "sonde home : HTTP 502 (attendu 200-399)"
+        );
+        assert_eq!(
+            EN.cause(&http, None, "Europe/Paris"),
+            "monitor home: HTTP 502 (expected 200-399)"
+        );
+        assert_eq!(
+            EN.cause(
+                &Cause::Host {
+                    host: slug("phys-2")
+                },
+                None,
+                "Europe/Paris"
+            ),
             "host phys-2 unreachable"
         );
     }
@@ -153,11 +203,11 @@ mod tests {
     #[test]
     fn probe_reasons_read_in_french() {
         assert_eq!(
-            FR.reason(&Reason::Timeout { ms: 4000 }),
+            FR.reason(&Reason::Timeout { ms: 4000 }, None, "Europe/Paris"),
             "aucune réponse en 4 s"
         );
         assert_eq!(
-            EN.reason(&Reason::Timeout { ms: 4000 }),
+            EN.reason(&Reason::Timeout { ms: 4000 }, None, "Europe/Paris"),
             "timeout after 4 s"
         );
         let backup = Reason::BackupFailed {
@@ -166,17 +216,56 @@ mod tests {
             note: None,
         };
         assert_eq!(
-            FR.reason(&backup),
+            FR.reason(&backup, None, "Europe/Paris"),
             "vérification de la sauvegarde échouée (48318382080 octets)"
         );
         assert_eq!(
-            EN.reason(&backup),
+            EN.reason(&backup, None, "Europe/Paris"),
             "backup verification failed (48318382080 bytes)"
         );
         // Words from outside Vigie stay as they are.
         assert_eq!(
-            FR.reason(&Reason::text("connection reset")),
+            FR.reason(&Reason::text("connection reset"), None, "Europe/Paris"),
             "connection reset"
+        );
+    }
+
+    /// Heartbeat times are the site's, labelled, never UTC (issue: "aucun signal depuis le
+    /// 01/12/2026 03:11 UTC" on a French page).
+    #[test]
+    fn heartbeat_times_read_in_the_sites_timezone() {
+        let utc = chrono::DateTime::parse_from_rfc3339("2026-12-01T03:11:00Z")
+            .expect("time")
+            .to_utc();
+        let paris = utc.with_timezone(&chrono_tz::Europe::Paris).fixed_offset();
+        let missing = Reason::NoHeartbeat { since: utc };
+        let stale = Reason::StaleHeartbeat { last: utc };
+        let zone = "Europe/Paris";
+        assert_eq!(
+            FR.reason(&missing, Some(&paris), zone),
+            "aucun signal depuis le 1 décembre 2026 à 04:11 (heure de Paris)"
+        );
+        assert_eq!(
+            EN.reason(&stale, Some(&paris), zone),
+            "stale: last heartbeat on 1 December 2026, 04:11 (Paris time)"
+        );
+        let cause = Cause::Monitor {
+            monitor: slug("nightly"),
+            outcome: CheckOutcome::Down,
+            reason: Some(missing.clone()),
+        };
+        for text in [
+            FR.cause(&cause, Some(&paris), zone),
+            EN.cause(&cause, Some(&paris), zone),
+            FR.reason(&stale, Some(&paris), zone),
+        ] {
+            assert!(!text.contains("UTC") && !text.contains("03:11"), "{text}");
+            assert!(text.contains("04:11"), "{text}");
+        }
+        // Without the converted time the text still says which clock it is on.
+        assert_eq!(
+            FR.reason(&missing, None, zone),
+            "aucun signal depuis le 1 décembre 2026 à 03:11 (UTC)"
         );
     }
 }

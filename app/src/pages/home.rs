@@ -38,13 +38,36 @@ fn HomeLive(locale: Locale) -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_overview());
     let extras = Resource::new(|| (), |_| get_home_extras());
     follow_live_changes(overview, extras);
+    // What the page showed last, to keep showing when a live reload fails, and the retry that
+    // failure schedules (see `retry_later`).
+    let last_good = StoredValue::new(None::<(StatusPage, Option<HomeExtras>)>);
+    let retry = StoredValue::new(Retry::default());
     view! {
         <Transition fallback=move || view! { <p class="loading">{t.loading}</p> }>
             {move || Suspend::new(async move {
-                let extras = extras.await.ok();
-                match overview.await {
-                    Ok(page) => view! { <Overview page extras t locale/> }.into_any(),
-                    Err(_) => {
+                let fresh_extras = extras.await;
+                let fresh = overview.await;
+                // A reload that failed (a 5xx, a network cut) does not blank what the reader
+                // sees, nor leave it as it is for good: the last data stays up and is asked for
+                // again shortly. Only a first load that fails shows the error.
+                let failed = fresh.is_err() || fresh_extras.is_err();
+                if failed {
+                    retry_later(retry, overview, extras);
+                } else {
+                    retry.update_value(|r| r.failures = 0);
+                }
+                let kept = last_good.get_value();
+                let shown = match (fresh, fresh_extras) {
+                    (Ok(page), Ok(more)) => Some((page, Some(more))),
+                    (Ok(page), Err(_)) => Some((page, kept.and_then(|(_, more)| more))),
+                    (Err(_), _) => kept,
+                };
+                if let Some(good) = &shown {
+                    last_good.set_value(Some(good.clone()));
+                }
+                match shown {
+                    Some((page, extras)) => view! { <Overview page extras t locale/> }.into_any(),
+                    None => {
                         // Said with 503 on the server, so the last good page can stand in.
                         #[cfg(feature = "ssr")]
                         if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
@@ -61,11 +84,55 @@ fn HomeLive(locale: Locale) -> impl IntoView {
 }
 
 type Overview = Resource<Result<StatusPage, ServerFnError>>;
+type Extras = Resource<Result<HomeExtras, ServerFnError>>;
+
+/// The retry after a failed live reload (only the browser retries).
+#[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+struct Retry {
+    /// Reloads failed in a row (the delay doubles with each, up to [`RETRY_MAX_SECS`]).
+    failures: u32,
+    /// A retry is already waiting: one failure schedules one retry.
+    pending: bool,
+}
+
+/// The longest wait between two retries, so thousands of open pages during an outage ask at
+/// most this often each.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const RETRY_MAX_SECS: u64 = 30;
+
+/// In the hydrated page, reloads the overview again after 1, 2, 4… up to 30 s: the change
+/// that started the failed reload must still reach the reader even if no other change
+/// follows. (On the server a failed read is the page's 503; nothing to retry there.)
+fn retry_later(retry: StoredValue<Retry>, overview: Overview, extras: Extras) {
+    #[cfg(feature = "hydrate")]
+    {
+        let Retry { failures, pending } = retry.get_value();
+        if pending {
+            return;
+        }
+        retry.set_value(Retry {
+            failures: failures.saturating_add(1),
+            pending: true,
+        });
+        let secs = (1u64 << failures.min(5)).min(RETRY_MAX_SECS);
+        set_timeout(
+            move || {
+                retry.update_value(|r| r.pending = false);
+                overview.refetch();
+                extras.refetch();
+            },
+            std::time::Duration::from_secs(secs),
+        );
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (retry, overview, extras);
+}
 
 /// In the hydrated page, reloads the overview whenever `/events` reports a change, so statuses,
 /// causes and the banner follow the engine without a page reload. `EventSource` reconnects by
 /// itself after a network cut; without JS the server-rendered page stays as it is.
-fn follow_live_changes(overview: Overview, extras: Resource<Result<HomeExtras, ServerFnError>>) {
+fn follow_live_changes(overview: Overview, extras: Extras) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::closure::Closure;
@@ -159,7 +226,7 @@ fn Overview(
                 <p><a href=href("/maintenance", &[])>{t.all_maintenance()}</a></p>
             </section>
         }.into_any())}
-        {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g/> }).collect_view()}
+        {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g zone=zone.clone()/> }).collect_view()}
         <DayBarLegend/>
         <RecentIncidents recent t zone=zone.clone()/>
     }

@@ -78,6 +78,10 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
     let [c_monitor, c_location, c_last, c_outcome, c_latency, c_reason] = t.location_columns();
     let tz = page.timezone.clone();
     let zone = page.timezone.clone();
+    let cause = s
+        .cause
+        .as_ref()
+        .map(|c| t.cause(c, s.cause_at.as_ref(), &page.timezone));
     // Every window lies within the bar's days: under an hour of data there is under an
     // hour in each window too, and no figure means anything yet.
     let coverage = domain::availability::Coverage::of(&s.days);
@@ -154,7 +158,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                                             <td data-label=c_last>{l.last_at.map(|a| t.naive_date_time(a, &tz)).unwrap_or_default()}</td>
                                             <td data-label=c_outcome class=outcome_class>{t.outcome(l.outcome)}</td>
                                             <td data-label=c_latency>{l.latency_ms.map(|ms| t.ms(i64::from(ms))).unwrap_or_default()}</td>
-                                            <td data-label=c_reason>{l.reason.as_ref().map(|r| t.reason(r)).unwrap_or_default()}</td>
+                                            <td data-label=c_reason>{l.reason.as_ref().map(|r| t.reason(r, l.reason_at.as_ref(), &tz)).unwrap_or_default()}</td>
                                         </tr>
                                     }
                                 })
@@ -231,7 +235,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
             <header class="service-header">
                 <h1>{s.name.clone()}</h1>
                 <StatusLabel state=s.state/>
-                {s.cause.as_ref().map(|c| view! { <p class="service-cause">{t.cause(c)}</p> })}
+                {cause.map(|c| view! { <p class="service-cause">{c}</p> })}
                 {s.description.clone().map(|d| view! { <p class="service-description">{d}</p> })}
                 {s.url.clone().map(|u| view! { <p class="service-url"><a href=u rel="noopener">{t.visit_service()}</a></p> })}
             </header>

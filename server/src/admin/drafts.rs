@@ -54,12 +54,18 @@ pub fn section(state: &AppState, staff: &Staff, drafts: &[Draft]) -> Option<AnyV
                 .services
                 .iter()
                 .map(|s| {
-                    let since = local_time(state, s.since);
+                    let since = local_time(state, s.since, l.texts());
                     let line = l.f(
                         || format!("{} — panne majeure depuis {since}", s.name),
                         || format!("{} — major outage since {since}", s.name),
                     );
-                    let cause = s.cause.as_ref().map(|c| format!(" ({})", texts.cause(c)));
+                    let cause = s.cause.as_ref().map(|c| {
+                        let tz = state.ctx.timezone;
+                        let at = c
+                            .instant()
+                            .map(|t| store::public_pages::site_time(t, tz));
+                        format!(" ({})", texts.cause(c, at.as_ref(), tz.name()))
+                    });
                     view! { <li>{line}{cause}</li> }
                 })
                 .collect_view();
@@ -100,11 +106,15 @@ pub fn section(state: &AppState, staff: &Staff, drafts: &[Draft]) -> Option<AnyV
     )
 }
 
-/// `HH:MM` in the site's timezone.
-fn local_time(state: &AppState, at: chrono::DateTime<Utc>) -> String {
-    at.with_timezone(&state.ctx.timezone)
-        .format("%H:%M")
-        .to_string()
+/// "05:20 (heure de Paris)": a time in the site's timezone, labelled in the words of
+/// `texts` (it goes into messages readers see, so it says which clock it is on).
+fn local_time(state: &AppState, at: chrono::DateTime<Utc>, texts: &app::i18n::Texts) -> String {
+    let tz = state.ctx.timezone;
+    format!(
+        "{} ({})",
+        at.with_timezone(&tz).format("%H:%M"),
+        texts.zone_label(tz.name())
+    )
 }
 
 /// What the new-incident form starts from for `draft`: title, Markdown message and the
@@ -131,7 +141,11 @@ pub fn prefill(state: &AppState, draft: &Draft, lang: &str, kind: Kind) -> Prefi
         ),
     };
     let several = names.len() > 1;
-    let since = local_time(state, draft.since);
+    let since = local_time(
+        state,
+        draft.since,
+        app::i18n::texts(if english { Locale::En } else { Locale::Fr }),
+    );
     let message = match kind {
         Kind::Short if english => format!(
             "Since **{since}**, {list} {} unavailable. We are investigating and will keep you posted here. Next update within 30 minutes.\n",

@@ -208,7 +208,93 @@ async fn unknown_query_parameters_make_no_new_rendering() {
     );
 }
 
+/// Sets incident `id`'s stored status as is (a fault a read cannot get past), without touching
+/// `updated_at`: the change hub sees nothing, so the cache's generation stays the same.
+async fn set_stored_status(db: &store::Db, id: i64, status: &str, resolved: bool) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    use store::entity::incident;
+    let row = incident::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .expect("read")
+        .expect("the incident");
+    let mut row: incident::ActiveModel = row.into();
+    row.status = Set(status.to_owned());
+    if resolved {
+        row.resolved_at = Set(Some(chrono::Utc::now()));
+    }
+    row.update(db).await.expect("write");
+}
+
+/// A rendering that fails while the database answers (here a row a read cannot get past):
+/// the live page's data says so with its error, never with an older copy the page would take
+/// for the current state (the end2end maintenance window that an open page missed); a
+/// document gets its last good copy for that one request; and the cache keeps neither, so
+/// once the fault is gone the very next request renders afresh, in the same generation.
+async fn a_failed_rendering_is_never_kept_nor_passed_off_as_live_data() {
+    let app = spawn_app().await;
+    let hub = app._server.hub.clone();
+    let id = store::incidents::open(
+        &app.db,
+        &store::incidents::NewIncident {
+            title: "Disque plein".into(),
+            impact: Impact::Minor,
+            status: IncidentStatus::Investigating,
+            message: store::incidents::Message {
+                markdown: "Nous enquêtons.".into(),
+                html: "<p>Nous enquêtons.</p>".into(),
+            },
+            services: Vec::new(),
+            started_at: None,
+            notify: false,
+        },
+        &store::audit::Actor::cli(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("incident")
+    .id;
+    // Resolved: listed among the recent incidents the live page's extras carry.
+    set_stored_status(&app.db, id, "resolved", true).await;
+    hub.invalidate();
+    let page = format!("/incidents/{id}");
+    let extras = app.get("/_fn/home_extras", &[]).await;
+    assert_eq!(extras.status(), 200);
+    assert!(extras.text().await.expect("body").contains("Disque plein"));
+    let good = app.get(&page, &[]).await;
+    assert_eq!(good.status(), 200);
+    // A look at the database after these renderings makes them last good copies.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    hub.check(&app.db).await;
+
+    set_stored_status(&app.db, id, "bogus", false).await;
+    hub.invalidate();
+    let failed = app.get("/_fn/home_extras", &[]).await;
+    assert!(
+        failed.status().is_server_error(),
+        "the live data answered {} instead of its error",
+        failed.status()
+    );
+    assert!(failed.headers().get("vigie-data-as-of").is_none());
+    let stand_in = app.get(&page, &[]).await;
+    assert_eq!(stand_in.status(), 200, "a document gets its last good copy");
+    assert!(stand_in.headers().get("vigie-data-as-of").is_some());
+
+    // Repaired without a change the hub would notice: nothing of the failure was kept.
+    set_stored_status(&app.db, id, "resolved", false).await;
+    let again = app.get(&page, &[]).await;
+    assert_eq!(again.status(), 200);
+    assert!(
+        again.headers().get("vigie-data-as-of").is_none(),
+        "the stand-in copy was kept by the cache"
+    );
+    let extras = app.get("/_fn/home_extras", &[]).await;
+    assert_eq!(extras.status(), 200);
+    assert!(extras.text().await.expect("body").contains("Disque plein"));
+}
+
 on_both!(
+    a_failed_rendering_is_never_kept_nor_passed_off_as_live_data,
     unknown_query_parameters_make_no_new_rendering,
     pages_revalidate_with_304_and_each_encoding_has_its_own_copy,
     a_staff_write_shows_on_the_next_requests_without_waiting_for_expiry,

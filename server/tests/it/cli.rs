@@ -613,4 +613,50 @@ async fn demo_plays_the_outage_from_an_empty_directory_without_a_config() {
         dir.path().join("vigie-demo.db").exists(),
         "the demo's own database is made here"
     );
+
+    // Every link the demo hands out points where it listens (a free port here), not at the
+    // catalog's production address: the incident's shortlink, the page's URL, feed links,
+    // og:url on the page itself.
+    let port = base.rsplit(':').next().unwrap_or_default();
+    assert_ne!(
+        port, "8080",
+        "the test needs a port other than the catalog's"
+    );
+    let incident = incidents["incidents"]
+        .as_array()
+        .and_then(|list| list.first())
+        .expect("an incident");
+    let shortlink = incident["shortlink"].as_str().unwrap_or_default();
+    assert!(
+        shortlink.starts_with(&format!("{base}/incidents/")),
+        "{shortlink} is not under {base}"
+    );
+    let summary: serde_json::Value = reqwest::get(format!("{base}/api/v2/summary.json"))
+        .await
+        .expect("summary")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        summary["page"]["url"]
+            .as_str()
+            .map(|u| u.trim_end_matches('/')),
+        Some(base.as_str())
+    );
+    for path in ["/feed.atom", "/feed.rss", "/"] {
+        let text = reqwest::get(format!("{base}{path}"))
+            .await
+            .expect(path)
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            text.contains(&format!("{base}/")),
+            "{path} names no link under {base}"
+        );
+        assert!(
+            !text.contains("127.0.0.1:8080"),
+            "{path} still points at the catalog's base_url"
+        );
+    }
 }

@@ -788,7 +788,58 @@ async fn the_overview_banner_reads_open_incidents_and_keeps_recent_ones() {
     );
 }
 
+/// Every public page names its version in the other language with an absolute address built
+/// from `base_url` (the same path and query, `lang` set), what search engines and readers'
+/// tools follow; an explicit `lang` already in the address is replaced, not repeated.
+async fn every_page_names_its_version_in_the_other_language() {
+    let app = spawn_app().await;
+    let id = app.incident("Test", Utc::now(), Vec::new()).await;
+    let base = "http://127.0.0.1:8080";
+    let incident = format!("/incidents/{id}");
+    // (address asked for, the other language, the alternate's address); the client reads
+    // French unless `lang` says otherwise.
+    let cases = [
+        ("/".to_owned(), "en", "/?lang=en".to_owned()),
+        (
+            "/history?page=1".to_owned(),
+            "en",
+            "/history?page=1&amp;lang=en".to_owned(),
+        ),
+        (
+            "/maintenance?lang=en".to_owned(),
+            "fr",
+            "/maintenance?lang=fr".to_owned(),
+        ),
+        (
+            format!("{incident}?lang=fr"),
+            "en",
+            format!("{incident}?lang=en"),
+        ),
+        (
+            "/services/forum".to_owned(),
+            "en",
+            "/services/forum?lang=en".to_owned(),
+        ),
+    ];
+    for (path, other, href) in cases {
+        let (status, html) = app.page(&path).await;
+        assert_eq!(status, 200, "{path}");
+        let link = format!("<link rel=\"alternate\" hreflang=\"{other}\" href=\"{base}{href}\"");
+        assert!(html.contains(&link), "{path}: `{link}` missing");
+        assert_eq!(
+            html.matches("<link rel=\"alternate\" hreflang=").count(),
+            1,
+            "{path}: one alternate per other language"
+        );
+        assert!(
+            !html.contains("&amp;lang=fr&amp;lang="),
+            "{path}: lang repeated"
+        );
+    }
+}
+
 on_both!(
+    every_page_names_its_version_in_the_other_language,
     the_overview_banner_reads_open_incidents_and_keeps_recent_ones,
     incident_page_tells_the_whole_story_in_order_in_both_languages,
     an_open_incident_says_since_when_it_is_ongoing,
