@@ -42,10 +42,12 @@ must_not_pull "notify sends mails and webhooks, it serves no HTTP" axum -p notif
 must_not_pull "the demo simulates an estate, it renders no page" leptos -p demo
 must_not_pull "the demo simulates an estate, the server it drives is handed to it" axum -p demo
 must_not_pull "the demo is started by the server, it does not depend on it" server -p demo
+must_not_pull "backup copies the database, it renders no page" leptos -p backup
+must_not_pull "backup copies the database, it serves no HTTP" axum -p backup
 must_not_pull "domain does no I/O" tokio -p domain
 must_not_pull "domain does no I/O" sea-orm -p domain
 
 if [ "$broken" = 0 ]; then
-	echo "check-deps: frontend, probe, agent, notify, demo and domain pull nothing they must not"
+	echo "check-deps: frontend, probe, agent, notify, demo, backup and domain pull nothing they must not"
 fi
 exit "$broken"

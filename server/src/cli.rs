@@ -189,12 +189,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             out,
             verify,
             report_to,
-        } => {
-            crate::backup_command::backup(&cli.database_url, &out, verify, report_to.as_deref())
-                .await
-        }
+        } => backup::backup(&cli.database_url, &out, verify, report_to.as_deref()).await,
         Command::Restore { file, verify } => {
-            crate::backup_command::restore(&cli.database_url, &file, verify).await
+            backup::restore(&cli.database_url, &file, verify).await
         }
         Command::Token { command } => crate::token_command::run(&cli.database_url, command).await,
         Command::PushToken { monitor } => {

@@ -5,7 +5,6 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
-pub mod backup_command;
 pub mod badge;
 pub mod cache;
 pub mod changes;
