@@ -24,6 +24,7 @@ mod engine;
 mod export;
 mod feeds;
 mod http;
+mod netns;
 mod notify;
 mod public_pages;
 mod push;
