@@ -19,8 +19,9 @@
 //! The hoster cuts phys-1 and phys-2 (their bridge ports down) and the rack's uplink: exactly
 //! their services go to major outage with the host as cause, phys-3's stay up, the rack's
 //! location goes stale and turns nothing red; the uplink returns, the rack's agent replays what
-//! it saw, and the outage is in the history once. The public page answers every poll
-//! throughout.
+//! it saw, and the outage is in the history once. Then phys-2 alone is cut and given back
+//! while the rack is still cut off: the rack's late replay of an outage already over records
+//! nothing more. The public page answers every poll throughout.
 //!
 //! Creating namespaces needs root and `ip` (iproute2): where that fails the test says why and
 //! returns. Names are `vgnetns<pid>-<role>`, so two runs never collide; every namespace (and
@@ -802,19 +803,29 @@ async fn scenario(
     let db = store::connect(&database_url)
         .await
         .expect("central's database");
-    let ssh = store::checks::monitor_id(&db, "host/phys-1/ssh")
-        .await
-        .expect("monitor id")
-        .expect("phys-1's monitor");
-    let rack_history = || async {
-        use store::entity::check_result;
-        check_result::Entity::find()
-            .filter(check_result::Column::MonitorId.eq(ssh))
-            .filter(check_result::Column::LocationId.eq("hoster"))
-            .order_by_asc(check_result::Column::CheckedAt)
-            .all(&db)
-            .await
-            .map_err(|e| e.to_string())
+    let ssh = |host: &'static str| {
+        let db = &db;
+        async move {
+            store::checks::monitor_id(db, &format!("host/{host}/ssh"))
+                .await
+                .expect("monitor id")
+                .unwrap_or_else(|| panic!("{host}'s monitor"))
+        }
+    };
+    let (ssh1, ssh2) = (ssh("phys-1").await, ssh("phys-2").await);
+    // What the rack's agent said of a monitor, in the order it checked.
+    let rack_history = |monitor: i64| {
+        let db = &db;
+        async move {
+            use store::entity::check_result;
+            check_result::Entity::find()
+                .filter(check_result::Column::MonitorId.eq(monitor))
+                .filter(check_result::Column::LocationId.eq("hoster"))
+                .order_by_asc(check_result::Column::CheckedAt)
+                .all(db)
+                .await
+                .map_err(|e| e.to_string())
+        }
     };
     until(
         "the rack reports again and its results from while it was cut off are in",
@@ -824,7 +835,7 @@ async fn scenario(
             let rack = locations
                 .iter()
                 .any(|(l, s)| l == "hoster" && s == "reporting");
-            let history = rack_history().await?;
+            let history = rack_history(ssh1).await?;
             let replayed = history
                 .iter()
                 .any(|r| r.checked_at > cut_at && r.checked_at < back_at && r.outcome == "down");
@@ -847,17 +858,6 @@ async fn scenario(
     })
     .await;
 
-    stop_poll.send_replace(true);
-    let (answers, failures) = poller.await.expect("poller");
-    assert!(answers > 0, "the page was never polled");
-    assert!(
-        failures.is_empty(),
-        "the public page failed {} times out of {}: {failures:?}",
-        failures.len(),
-        answers + failures.len()
-    );
-    eprintln!("netns: the public page answered all {answers} polls");
-
     // The outage is in the history once per service, though the rack replayed it late.
     for (service, _) in CUT {
         let events = service_events(&db, service).await;
@@ -875,7 +875,7 @@ async fn scenario(
         "phys-3's service never left operational: {backups:?}"
     );
     // The rack's own record of phys-1: one run of failures, each check stored once.
-    let history = rack_history().await.expect("history");
+    let history = rack_history(ssh1).await.expect("history");
     let outcomes: Vec<&str> = history.iter().map(|r| r.outcome.as_str()).collect();
     let runs = outcomes
         .iter()
@@ -883,6 +883,114 @@ async fn scenario(
         .filter(|(i, o)| **o == "down" && (*i == 0 || outcomes[i - 1] != "down"))
         .count();
     assert_eq!(runs, 1, "one outage in the rack's history: {outcomes:?}");
+    let mut times: Vec<DateTime<Utc>> = history.iter().map(|r| r.checked_at).collect();
+    times.dedup();
+    assert_eq!(
+        times.len(),
+        history.len(),
+        "a result stored twice: {outcomes:?}"
+    );
+
+    // Again for phys-2, but the hoster gives it back before the rack's uplink returns: the
+    // rack's replay then tells of an outage already over, and must not record it again.
+    let cut_at = Utc::now();
+    set_link(&run, "hoster", "phys-2", false);
+    set_link(&run, "net", "rack", false);
+    until(
+        "phys-2's services down again, the rack stale",
+        c,
+        || async {
+            let services = summary(&http).await?;
+            let locations = location_states(&http).await?;
+            let ok = ["frandroid", "appxoid"]
+                .iter()
+                .all(|s| status_of(&services, s) == "major_outage")
+                && ["forum", "databases", "backups"]
+                    .iter()
+                    .all(|s| status_of(&services, s) == "operational")
+                && locations.iter().any(|(l, s)| l == "hoster" && s == "stale");
+            if ok {
+                Ok(true)
+            } else {
+                Err(format!("services {services:?}, locations {locations:?}"))
+            }
+        },
+    )
+    .await;
+    set_link(&run, "hoster", "phys-2", true);
+    until(
+        "phys-2's services up, the rack still cut off",
+        c,
+        || async {
+            let services = summary(&http).await?;
+            if services.iter().all(|(_, s)| s == "operational") {
+                Ok(true)
+            } else {
+                Err(format!("{services:?}"))
+            }
+        },
+    )
+    .await;
+    let back_at = Utc::now();
+    set_link(&run, "net", "rack", true);
+    until(
+        "the rack's results of the second cut are in, the recovery among them",
+        c,
+        || async {
+            let history = rack_history(ssh2).await?;
+            let during: Vec<&str> = history
+                .iter()
+                .filter(|r| r.checked_at > cut_at && r.checked_at < back_at)
+                .map(|r| r.outcome.as_str())
+                .collect();
+            let after = history.iter().any(|r| r.checked_at > back_at);
+            Ok(during.contains(&"down") && during.last() == Some(&"up") && after)
+        },
+    )
+    .await;
+    for service in ["frandroid", "appxoid"] {
+        let events = service_events(&db, service).await;
+        let outages = events.iter().filter(|e| e.starts_outage()).count();
+        assert_eq!(outages, 2, "{service}: two outages in {events:#?}");
+        assert_eq!(
+            events.last().map(|e| e.to.as_str()),
+            Some("operational"),
+            "{service}: {events:?}"
+        );
+    }
+    for service in ["forum", "databases"] {
+        let events = service_events(&db, service).await;
+        let outages = events.iter().filter(|e| e.starts_outage()).count();
+        assert_eq!(outages, 1, "{service}: one outage in {events:#?}");
+    }
+    let backups = service_events(&db, "backups").await;
+    assert!(
+        backups.iter().all(|e| e.to == "operational"),
+        "phys-3's service never left operational: {backups:?}"
+    );
+    assert_runs(&rack_history(ssh2).await.expect("history"), 2);
+
+    stop_poll.send_replace(true);
+    let (answers, failures) = poller.await.expect("poller");
+    assert!(answers > 0, "the page was never polled");
+    assert!(
+        failures.is_empty(),
+        "the public page failed {} times out of {}: {failures:?}",
+        failures.len(),
+        answers + failures.len()
+    );
+    eprintln!("netns: the public page answered all {answers} polls");
+}
+
+/// The rack's results of one monitor hold `outages` runs of failures, each check once.
+fn assert_runs(history: &[store::entity::check_result::Model], outages: usize) {
+    let outcomes: Vec<&str> = history.iter().map(|r| r.outcome.as_str()).collect();
+    let runs = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| **o == "down" && (*i == 0 || outcomes[i - 1] != "down"))
+        .count();
+    assert_eq!(runs, outages, "outages in the rack's history: {outcomes:?}");
     let mut times: Vec<DateTime<Utc>> = history.iter().map(|r| r.checked_at).collect();
     times.dedup();
     assert_eq!(
