@@ -7,8 +7,10 @@
 //! (plotters and friends) draw to their own backends, pull in font handling and do not build
 //! the same way for wasm and for the server.
 
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Days, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::availability::{local_midnight, local_today};
 
 /// The window a reader picks with the `?range=` links.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,7 +20,8 @@ pub enum ChartRange {
     Day,
     /// Last 7 days, one point per hour.
     Week,
-    /// Last 30 days, one point per day.
+    /// Last 30 days, one point per day of the site's clock (local midnight to local midnight,
+    /// so 23 or 25 hours on the days the clocks change).
     Month,
 }
 
@@ -44,19 +47,6 @@ impl ChartRange {
         !matches!(self, ChartRange::Month)
     }
 
-    /// The label time of a bucket starting at `start` (UTC): hourly buckets on the site's wall
-    /// clock; daily buckets are UTC days (as the rollups are kept), so they are labelled with
-    /// their UTC date. On the site's clock a UTC day would carry the date of the day before
-    /// west of Greenwich, and a day that is not the one measured east of it after midnight.
-    pub fn label_time(self, start: DateTime<Utc>, tz: chrono_tz::Tz) -> NaiveDateTime {
-        use chrono::TimeZone;
-        if self.hourly() {
-            tz.from_utc_datetime(&start.naive_utc()).naive_local()
-        } else {
-            start.naive_utc()
-        }
-    }
-
     /// How many points the chart has.
     pub fn buckets(self) -> usize {
         match self {
@@ -79,6 +69,78 @@ pub struct LatencyPoint {
     pub p95_ms: Option<u32>,
     /// Results behind this point, over every monitor and location.
     pub checks: u32,
+}
+
+/// One bucket of the chart: `[start, end)` in UTC and its label time on the site's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub local: NaiveDateTime,
+}
+
+/// The buckets of `range`, oldest first, ending with the one holding `now`: UTC hours (as the
+/// hourly rollups are kept) labelled on the site's wall clock for 24 h and 7 days; for 30 days
+/// the site's local days, from one local midnight to the next, so a reader in Paris sees
+/// "3 nov." for what happened on the 3rd in Paris, and a DST day holds its 23 or 25 hours.
+pub fn buckets(range: ChartRange, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Vec<Bucket> {
+    let n = range.buckets();
+    if range.hourly() {
+        let last = crate::uptime::Period::Hour.bucket(now);
+        return (0..n)
+            .rev()
+            .map(|back| {
+                let start = last - TimeDelta::hours(back as i64);
+                Bucket {
+                    start,
+                    end: start + TimeDelta::hours(1),
+                    local: tz.from_utc_datetime(&start.naive_utc()).naive_local(),
+                }
+            })
+            .collect();
+    }
+    let today = local_today(&tz, now);
+    (0..n)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(Days::new(back as u64)))
+        .map(|date| Bucket {
+            start: local_midnight(&tz, date),
+            end: date
+                .checked_add_days(Days::new(1))
+                .map_or(DateTime::<Utc>::MAX_UTC, |next| local_midnight(&tz, next)),
+            local: date.and_time(chrono::NaiveTime::MIN),
+        })
+        .collect()
+}
+
+/// The chart's points: each sample `(start of its UTC hour, what was measured)` goes to the
+/// bucket its hour starts in, and each bucket's samples are combined ([`combine`]). Samples
+/// outside every bucket are left out. Where the site's offset is not a whole hour (India,
+/// Newfoundland), the hour that straddles local midnight counts for the day it starts in: the
+/// rollups are not kept finer than an hour.
+pub fn points(buckets: &[Bucket], samples: &[(DateTime<Utc>, BucketSample)]) -> Vec<LatencyPoint> {
+    let mut grouped: Vec<Vec<BucketSample>> = vec![Vec::new(); buckets.len()];
+    for (at, sample) in samples {
+        // Buckets are sorted and contiguous: the first whose end is after `at`.
+        let i = buckets.partition_point(|b| b.end <= *at);
+        if buckets.get(i).is_some_and(|b| b.start <= *at) {
+            grouped[i].push(*sample);
+        }
+    }
+    buckets
+        .iter()
+        .zip(grouped)
+        .map(|(b, samples)| {
+            let (p50_ms, p95_ms, checks) = combine(&samples);
+            LatencyPoint {
+                start: b.start,
+                local: b.local,
+                p50_ms,
+                p95_ms,
+                checks,
+            }
+        })
+        .collect()
 }
 
 /// What one monitor at one location measured in one bucket.
@@ -221,21 +283,123 @@ mod tests {
             .expect("valid time")
     }
 
-    #[test]
-    fn daily_points_carry_their_utc_date_and_hourly_points_the_site_clock() {
-        use chrono::TimeZone;
-        let day = Utc
-            .with_ymd_and_hms(2026, 11, 20, 0, 0, 0)
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
             .single()
-            .expect("valid");
+            .expect("valid")
+    }
+
+    fn sample(p50: u32, p95: u32) -> BucketSample {
+        BucketSample {
+            checks: 10,
+            p50_ms: Some(p50),
+            p95_ms: Some(p95),
+        }
+    }
+
+    #[test]
+    fn hourly_buckets_are_utc_hours_labelled_on_the_site_clock() {
         let la = chrono_tz::America::Los_Angeles;
-        // 2026-11-20 00:00 UTC is 2026-11-19 16:00 in Los Angeles: the day measured is the 20th.
-        assert_eq!(ChartRange::Month.label_time(day, la), local(20, 0, 0));
-        assert_eq!(ChartRange::Day.label_time(day, la), local(19, 16, 0));
-        assert_eq!(
-            ChartRange::Week.label_time(day, chrono_tz::Europe::Paris),
-            local(20, 1, 0)
+        let b = buckets(ChartRange::Day, la, utc(2026, 11, 20, 0, 42));
+        assert_eq!(b.len(), 24);
+        let last = b.last().expect("a bucket");
+        assert_eq!(last.start, utc(2026, 11, 20, 0, 0));
+        assert_eq!(last.end, utc(2026, 11, 20, 1, 0));
+        // 2026-11-20 00:00 UTC is 2026-11-19 16:00 in Los Angeles.
+        assert_eq!(last.local, local(19, 16, 0));
+        let paris = buckets(
+            ChartRange::Week,
+            chrono_tz::Europe::Paris,
+            utc(2026, 11, 20, 0, 5),
         );
+        assert_eq!(paris.len(), 168);
+        assert_eq!(paris.last().expect("a bucket").local, local(20, 1, 0));
+    }
+
+    #[test]
+    fn thirty_days_are_the_sites_days_and_a_dst_day_has_its_real_length() {
+        let paris = chrono_tz::Europe::Paris;
+        // 2026-11-10 23:30 UTC is already the 11th in Paris (UTC+1): today is the 11th.
+        let b = buckets(ChartRange::Month, paris, utc(2026, 11, 10, 23, 30));
+        assert_eq!(b.len(), 30);
+        let today = b.last().expect("today");
+        assert_eq!(today.local, local(11, 0, 0));
+        assert_eq!(today.start, utc(2026, 11, 10, 23, 0));
+        assert_eq!(today.end, utc(2026, 11, 11, 23, 0));
+        // Oldest first, every day touching the next.
+        assert_eq!(b[0].local.date().to_string(), "2026-10-13");
+        assert!(b.windows(2).all(|w| w[0].end == w[1].start));
+        // Clocks went back on 25 October 2026: that day lasts 25 hours, 22:00 to 23:00 UTC.
+        let dst = b
+            .iter()
+            .find(|d| d.local.date().to_string() == "2026-10-25")
+            .expect("the DST day");
+        assert_eq!(dst.start, utc(2026, 10, 24, 22, 0));
+        assert_eq!(dst.end, utc(2026, 10, 25, 23, 0));
+        assert_eq!((dst.end - dst.start).num_hours(), 25);
+        // And forward on 29 March 2026: 23 hours.
+        let spring = buckets(ChartRange::Month, paris, utc(2026, 4, 10, 12, 0));
+        let short = spring
+            .iter()
+            .find(|d| d.local.date().to_string() == "2026-03-29")
+            .expect("the spring DST day");
+        assert_eq!((short.end - short.start).num_hours(), 23);
+    }
+
+    #[test]
+    fn hours_near_midnight_go_to_the_sites_day_not_the_utc_one() {
+        let paris = chrono_tz::Europe::Paris;
+        let b = buckets(ChartRange::Month, paris, utc(2026, 11, 20, 12, 0));
+        let day = |d: &str| {
+            b.iter()
+                .position(|x| x.local.date().to_string() == d)
+                .expect("a day")
+        };
+        let points = points(
+            &b,
+            &[
+                // 22:00 UTC on the 14th is 23:00 in Paris: still the 14th.
+                (utc(2026, 11, 14, 22, 0), sample(100, 200)),
+                // 23:00 UTC on the 14th is midnight in Paris: the 15th.
+                (utc(2026, 11, 14, 23, 0), sample(300, 900)),
+                // Two hours of the 16th: weighted p50, worst p95.
+                (utc(2026, 11, 16, 8, 0), sample(100, 150)),
+                (utc(2026, 11, 16, 9, 0), sample(200, 400)),
+                // Before the first day and after today: left out.
+                (utc(2026, 10, 1, 0, 0), sample(1, 1)),
+                (utc(2026, 11, 21, 0, 0), sample(1, 1)),
+            ],
+        );
+        assert_eq!(points.len(), 30);
+        assert_eq!(points[day("2026-11-14")].p95_ms, Some(200));
+        assert_eq!(points[day("2026-11-15")].p95_ms, Some(900));
+        assert_eq!(points[day("2026-11-15")].local, local(15, 0, 0));
+        assert_eq!(points[day("2026-11-16")].p50_ms, Some(150));
+        assert_eq!(points[day("2026-11-16")].p95_ms, Some(400));
+        assert_eq!(points[day("2026-11-16")].checks, 20);
+        let counted: u32 = points.iter().map(|p| p.checks).sum();
+        assert_eq!(counted, 40, "samples outside the 30 days are left out");
+    }
+
+    #[test]
+    fn a_dst_day_gathers_its_twenty_five_hours() {
+        let paris = chrono_tz::Europe::Paris;
+        let b = buckets(ChartRange::Month, paris, utc(2026, 11, 1, 12, 0));
+        let hours: Vec<_> = (0..25)
+            .map(|h| {
+                (
+                    utc(2026, 10, 24, 22, 0) + TimeDelta::hours(h),
+                    sample(100, 100),
+                )
+            })
+            .collect();
+        let points = points(&b, &hours);
+        let dst = points
+            .iter()
+            .find(|p| p.local.date().to_string() == "2026-10-25")
+            .expect("the DST day");
+        assert_eq!(dst.checks, 250, "all 25 hours of the day");
+        assert_eq!(points.iter().map(|p| p.checks).sum::<u32>(), 250);
     }
 
     #[test]

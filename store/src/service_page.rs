@@ -2,7 +2,7 @@
 //! service's 90-day bar, and the service page (`/services/{slug}`) with its uptime windows,
 //! response-time series, per-location latest results, monitors and incidents.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -124,8 +124,8 @@ fn monitor_name(key: &str) -> &str {
 
 /// The chart's points: one per bucket of `range`, ending with the bucket holding `now`, each
 /// combining every monitor and location of the service (see [`chart::combine`] for how).
-/// Buckets are UTC hours or UTC days, as the rollups are kept; hours are labelled on the
-/// site's clock, days with their UTC date ([`ChartRange::label_time`]).
+/// Read from the hourly rollups whatever the range, so the 30 days are grouped by the site's
+/// local days ([`chart::buckets`]) rather than by the UTC days the daily rollups are kept in.
 async fn latency(
     db: &DatabaseConnection,
     monitors: &[monitor::Model],
@@ -133,41 +133,24 @@ async fn latency(
     now: DateTime<Utc>,
     range: ChartRange,
 ) -> Result<Vec<LatencyPoint>, StoreError> {
-    let (period, step) = if range.hourly() {
-        (Period::Hour, TimeDelta::hours(1))
-    } else {
-        (Period::Day, TimeDelta::days(1))
+    let buckets = chart::buckets(range, tz, now);
+    let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
+        return Ok(Vec::new());
     };
-    let n = i32::try_from(range.buckets()).unwrap_or(i32::MAX);
-    let last = period.bucket(now);
-    let first = last - step * (n - 1);
-    let mut samples: BTreeMap<DateTime<Utc>, Vec<BucketSample>> = BTreeMap::new();
+    let mut samples = Vec::new();
     for m in monitors {
-        for r in crate::history::rollups(db, m.id, period, first, last + step).await? {
-            samples
-                .entry(r.bucket_start)
-                .or_default()
-                .push(BucketSample {
+        for r in crate::history::rollups(db, m.id, Period::Hour, first.start, last.end).await? {
+            samples.push((
+                r.bucket_start,
+                BucketSample {
                     checks: u32::try_from(r.checks).unwrap_or(0),
                     p50_ms: r.latency_p50_ms.and_then(|v| u32::try_from(v).ok()),
                     p95_ms: r.latency_p95_ms.and_then(|v| u32::try_from(v).ok()),
-                });
+                },
+            ));
         }
     }
-    Ok((0..n)
-        .map(|i| {
-            let start = first + step * i;
-            let (p50_ms, p95_ms, checks) =
-                chart::combine(samples.get(&start).map(Vec::as_slice).unwrap_or(&[]));
-            LatencyPoint {
-                start,
-                local: range.label_time(start, tz),
-                p50_ms,
-                p95_ms,
-                checks,
-            }
-        })
-        .collect())
+    Ok(chart::points(&buckets, &samples))
 }
 
 /// The newest result of every monitor at every location, with its latency.

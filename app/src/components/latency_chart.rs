@@ -79,22 +79,34 @@ pub fn LatencyChart(
     let d50 = chart::path(&p50, x, &y);
     let d95 = chart::path(&p95, x, &y);
     let locals: Vec<_> = points.iter().map(|p| p.local).collect();
-    let x_ticks: Vec<(f64, String)> = chart::time_ticks(&locals, range)
+    // The first label starts at its tick and the last ends at its tick, so neither runs off
+    // the figure's edge (on a phone the figure is the screen's width).
+    let last = points.len().saturating_sub(1);
+    let x_ticks: Vec<(f64, &'static str, String)> = chart::time_ticks(&locals, range)
         .into_iter()
-        .filter_map(|i| points.get(i).map(|p| (x(i), tick_label(t, p, range))))
+        .filter_map(|i| {
+            let anchor = match i {
+                0 => "start",
+                i if i == last => "end",
+                _ => "middle",
+            };
+            points
+                .get(i)
+                .map(|p| (x(i), anchor, tick_label(t, p, range)))
+        })
         .collect();
     let name = t.chart_name(&service, t.range_label(range.as_str()));
     let text = summary(t, &points, range, &timezone).unwrap_or_else(|| t.no_latency().to_owned());
-    // Hours are on the site's clock; the 30-day points are UTC days, and say so.
+    // Hours are on the site's clock; the 30-day points are the site's days, and say so.
     let clock = if range.hourly() {
         t.times_in(&timezone)
     } else {
-        t.utc_days().to_owned()
+        t.local_days(&timezone)
     };
     let desc = format!("{text} {clock}");
     let caption = clock.clone();
     view! {
-        <figure class="latency-chart">
+        <figure class=format!("latency-chart range-{}", range.as_str())>
             <svg
                 class="chart"
                 viewBox=format!("0 0 {W} {H}")
@@ -121,11 +133,11 @@ pub fn LatencyChart(
                     <line x1=LEFT x2=W - RIGHT y1=H - BOTTOM y2=H - BOTTOM></line>
                     {x_ticks
                         .into_iter()
-                        .map(|(px, label)| {
+                        .map(|(px, anchor, label)| {
                             let px = format!("{px:.1}");
                             view! {
                                 <line x1=px.clone() x2=px.clone() y1=H - BOTTOM y2=H - BOTTOM + 4.0></line>
-                                <text x=px y=H - 8.0 text-anchor="middle">{label}</text>
+                                <text x=px y=H - 8.0 text-anchor=anchor>{label}</text>
                             }
                         })
                         .collect_view()}

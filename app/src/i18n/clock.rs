@@ -288,12 +288,14 @@ impl Texts {
         )
     }
 
-    /// Under the 30-day chart, whose points are UTC days (as the daily rollups are kept).
-    pub fn utc_days(&self) -> &'static str {
+    /// Under the 30-day chart, whose points are the site's days: "Un point par jour, de minuit
+    /// à minuit (heure de Paris)." / "One point per day, midnight to midnight (Paris time)."
+    pub fn local_days(&self, zone: &str) -> String {
+        let label = self.zone_label(zone);
         pick!(
             self,
-            "Un point par jour UTC (de 00:00 à 24:00 UTC).",
-            "One point per UTC day (00:00 to 24:00 UTC)."
+            format!("Un point par jour, de minuit à minuit ({label})."),
+            format!("One point per day, midnight to midnight ({label}).")
         )
     }
 

@@ -397,8 +397,11 @@ async fn service_page_switches_range_and_speaks_english() {
     assert!(html.contains("href=\"?range=30d\" aria-current=\"page\""));
     assert!(html.contains("Temps de réponse de FrAndroid sur 30 jours"));
     assert!(path_d(&html, "line p95").starts_with('M'), "daily p95 line");
-    // The daily axis is labelled with dates: the last label is today.
-    let today = seeded.now.date_naive();
+    // The daily axis is labelled with the site's dates: the last label is today in Paris.
+    let today = seeded
+        .now
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
     let months = [
         "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
         "déc.",
@@ -418,6 +421,52 @@ async fn service_page_switches_range_and_speaks_english() {
     assert!(html.contains("href=\"?range=30d&amp;lang=en\""));
     let incident = format!("href=\"/incidents/{}?lang=en\"", seeded.incident_id);
     assert_eq!(html.matches(&incident).count(), 2, "{incident}");
+}
+
+/// The 30-day chart's days are Paris days: a slow hour at 23:30 UTC belongs to the next day
+/// in Paris (UTC+1 or +2), and the chart says so in its summary and under it.
+async fn thirty_day_chart_groups_by_the_sites_day() {
+    let app = spawn_app().await;
+    let seeded = seed(&app.db).await;
+    let utc_day = (seeded.now - TimeDelta::days(5)).date_naive();
+    let paris_day = utc_day.succ_opt().expect("a next day");
+    let monitor = store::checks::monitor_id(
+        &app.db,
+        &store::catalog::service_monitor_key("frandroid", "home"),
+    )
+    .await
+    .expect("monitor read")
+    .expect("frandroid/home is in the catalog");
+    let late = utc_day.and_hms_opt(23, 30, 0).expect("time").and_utc();
+    store::history::record_batch(&app.db, &[observation(monitor, "paris", late, 4_321)])
+        .await
+        .expect("result recorded");
+
+    let (status, html) = app.get("/services/frandroid?range=30d").await;
+    assert_eq!(status, 200);
+    let summary = &html[html.find("<p class=\"chart-summary\">").expect("summary")..];
+    let summary = &summary[..summary.find("</p>").expect("summary ends")];
+    assert!(
+        summary.contains(&format!("({}).", fr_date(paris_day))),
+        "the slow hour is on {paris_day} in Paris: {summary}"
+    );
+    assert!(html.contains("Un point par jour, de minuit à minuit (heure de Paris)."));
+    assert!(!html.contains("UTC"), "no UTC day left on the page");
+
+    let (_, html) = app.get("/services/frandroid?range=30d&lang=en").await;
+    assert!(html.contains("One point per day, midnight to midnight (Paris time)."));
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let today = seeded
+        .now
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let label = format!("{} {}</text>", today.day(), months[today.month0() as usize]);
+    assert!(
+        html.contains(&label),
+        "the last axis label is today in Paris: {label}"
+    );
 }
 
 async fn unknown_service_is_the_404_page() {
@@ -483,6 +532,7 @@ async fn overview_bars_show_the_outage_day_with_its_incident_and_link_each_servi
 on_both!(
     service_page_shows_status_uptime_chart_locations_incidents_and_feeds,
     service_page_switches_range_and_speaks_english,
+    thirty_day_chart_groups_by_the_sites_day,
     unknown_service_is_the_404_page,
     overview_bars_show_the_outage_day_with_its_incident_and_link_each_service,
 );
