@@ -193,7 +193,13 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Restore { file, verify } => {
             backup::restore(&cli.database_url, &file, verify).await
         }
-        Command::Token { command } => crate::token_command::run(&cli.database_url, command).await,
+        Command::Token { command } => {
+            let site = crate::token_command::Site {
+                config: &config,
+                named: cli.config.is_some(),
+            };
+            crate::token_command::run(&cli.database_url, site, command).await
+        }
         Command::PushToken { monitor } => {
             let catalog = match crate::config::load(&config) {
                 Ok(c) => c,
@@ -205,7 +211,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             report(crate::push_token_command::run(&catalog, &cli.database_url, &monitor).await)
         }
         Command::AgentToken { command } => {
-            crate::token_command::run_agent(&cli.database_url, command).await
+            let site = crate::token_command::Site {
+                config: &config,
+                named: cli.config.is_some(),
+            };
+            crate::token_command::run_agent(&cli.database_url, site, command).await
         }
         Command::Export {
             out,

@@ -380,9 +380,18 @@ fn strip_elements(html: &str) -> String {
     out
 }
 
-/// The notice on every page of the copy, in `locale`.
-fn generated_notice(locale: Locale, at: &str, live: &str) -> String {
+/// The notice on every page of the copy, in `locale`, its time written as the pages write
+/// theirs: "Copie statique générée le 7 décembre 2026 à 17:42 (heure de Paris)".
+fn generated_notice(
+    locale: Locale,
+    generated: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    live: &str,
+) -> String {
     let live = live.replace('"', "%22");
+    let at =
+        app::i18n::texts(locale).date_time(&generated.with_timezone(&tz).fixed_offset(), tz.name());
+    let at = html_escape::encode_text(&at);
     match locale {
         Locale::Fr => format!(
             "Copie statique générée le {at} — <a href=\"{live}/\">la page de statut en direct</a>"
@@ -439,10 +448,6 @@ pub async fn export_once(
         .into_owned();
     let building = parent.join(format!(".{name}.building-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&building);
-    let at = generated
-        .with_timezone(&catalog.site.timezone)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string();
     for (uri, f) in &fetched {
         let file = &files[uri];
         let path = building.join(file);
@@ -459,7 +464,7 @@ pub async fn export_once(
                 file,
                 &files,
                 live,
-                &generated_notice(locale, &at, live),
+                &generated_notice(locale, generated, catalog.site.timezone, live),
             )
             .into_bytes()
         } else {
@@ -483,6 +488,30 @@ pub async fn export_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stamp_is_written_as_the_pages_write_times() {
+        let at = DateTime::parse_from_rfc3339("2026-12-07T16:42:30Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let paris = chrono_tz::Europe::Paris;
+        let fr = generated_notice(Locale::Fr, at, paris, "https://status.example");
+        assert!(
+            fr.starts_with("Copie statique générée le 7 décembre 2026 à 17:42 (heure de Paris) — "),
+            "{fr}"
+        );
+        let en = generated_notice(Locale::En, at, paris, "https://status.example");
+        assert!(
+            en.starts_with("Static copy generated on 7 December 2026, 17:42 (Paris time) — "),
+            "{en}"
+        );
+        // Summer time, and a site on UTC.
+        let july = at + chrono::TimeDelta::days(210);
+        assert!(generated_notice(Locale::En, july, paris, "x")
+            .starts_with("Static copy generated on 5 July 2027, 18:42 (Paris time) — "));
+        assert!(generated_notice(Locale::En, at, chrono_tz::UTC, "x")
+            .starts_with("Static copy generated on 7 December 2026, 16:42 (UTC) — "));
+    }
 
     #[test]
     fn addresses_become_files() {

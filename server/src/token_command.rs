@@ -3,12 +3,19 @@
 //! scripts need no browser. A token is printed once, at creation (stdout, alone on its line,
 //! for `$(vigie token add …)`); the database keeps only its SHA-256 (`store::tokens`). Every
 //! change is audited as done from the command line.
+//!
+//! The listings write times on the site's clock, labelled as the pages label them
+//! ("2026-12-07 17:42 (Paris time)"), or, with `--rfc3339`, as RFC 3339 with the site's UTC
+//! offset for scripts. The site's timezone comes from the configuration file; without one
+//! (none given and no `vigie.toml` here), times are UTC and say so.
 
 use std::future::Future;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
 use clap::Subcommand;
 use store::audit::{Actor, WriteError};
 use store::tokens::Scope;
@@ -26,13 +33,26 @@ pub enum TokenCommand {
         #[arg(long = "scope", required = true, num_args = 1..)]
         scopes: Vec<String>,
     },
-    /// List the tokens (never their values).
-    List,
+    /// List the tokens (never their values), one per line, tab-separated. Times are on the
+    /// site's clock, labelled: `2026-12-07 17:42 (Paris time)`.
+    List {
+        #[command(flatten)]
+        times: Times,
+    },
     /// Revoke a token for good.
     Revoke {
         /// The token's id, as `list` shows it.
         id: i64,
     },
+}
+
+/// How a listing writes its times.
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct Times {
+    /// Write times as RFC 3339 with the site's UTC offset (`2026-12-07T17:42:00+01:00`), for
+    /// scripts, instead of the labelled local time meant for people.
+    #[arg(long)]
+    pub rfc3339: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,8 +66,12 @@ pub enum AgentTokenCommand {
         #[arg(long)]
         label: String,
     },
-    /// List the tokens (never their values).
-    List,
+    /// List the tokens (never their values), one per line, tab-separated. Times are on the
+    /// site's clock, labelled: `2026-12-07 17:42 (Paris time)`.
+    List {
+        #[command(flatten)]
+        times: Times,
+    },
     /// Revoke a token for good.
     Revoke {
         /// The token's id, as `list` shows it.
@@ -55,14 +79,87 @@ pub enum AgentTokenCommand {
     },
 }
 
+/// Where the site's timezone is read from: the configuration file, and whether it was named
+/// (`--config`, `VIGIE_CONFIG`) or is the default `vigie.toml`.
+#[derive(Clone, Copy, Debug)]
+pub struct Site<'a> {
+    pub config: &'a Path,
+    pub named: bool,
+}
+
 /// Runs a `token` command on the database at `database_url`.
-pub async fn run(database_url: &str, command: TokenCommand) -> ExitCode {
-    exit_code(with_db(database_url, |db| api_token(db, command)).await)
+pub async fn run(database_url: &str, site: Site<'_>, command: TokenCommand) -> ExitCode {
+    let clock = match &command {
+        TokenCommand::List { times } => match Clock::of(site, *times) {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+        _ => Clock::utc(),
+    };
+    exit_code(with_db(database_url, |db| api_token(db, command, clock)).await)
 }
 
 /// Runs an `agent-token` command on the database at `database_url`.
-pub async fn run_agent(database_url: &str, command: AgentTokenCommand) -> ExitCode {
-    exit_code(with_db(database_url, |db| agent_token(db, command)).await)
+pub async fn run_agent(database_url: &str, site: Site<'_>, command: AgentTokenCommand) -> ExitCode {
+    let clock = match &command {
+        AgentTokenCommand::List { times } => match Clock::of(site, *times) {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+        _ => Clock::utc(),
+    };
+    exit_code(with_db(database_url, |db| agent_token(db, command, clock)).await)
+}
+
+/// How the listings write times: the site's timezone, labelled or RFC 3339.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    tz: Tz,
+    rfc3339: bool,
+}
+
+impl Clock {
+    fn utc() -> Self {
+        Clock {
+            tz: chrono_tz::UTC,
+            rfc3339: false,
+        }
+    }
+
+    /// The site's clock, read from its configuration. A configuration named but unusable is an
+    /// error (exit 2, as every command that reads it); none at all is UTC, said on stderr.
+    fn of(site: Site<'_>, times: Times) -> Result<Self, ExitCode> {
+        let tz = match crate::config::load(site.config) {
+            Ok(catalog) => catalog.site.timezone,
+            Err(crate::config::LoadError::Missing(path)) if !site.named => {
+                eprintln!(
+                    "note: times in UTC (no configuration file at {} to read the site's timezone \
+                     from; name one with --config FILE)",
+                    path.display()
+                );
+                chrono_tz::UTC
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return Err(ExitCode::from(crate::config::EXIT_CONFIG));
+            }
+        };
+        Ok(Clock {
+            tz,
+            rfc3339: times.rfc3339,
+        })
+    }
+
+    /// `2026-12-07 17:42 (Paris time)`, with the zone's words from the pages
+    /// (`Texts::zone_label`), or `2026-12-07T17:42:00+01:00` with `--rfc3339`.
+    pub fn show(&self, t: DateTime<Utc>) -> String {
+        let local = t.with_timezone(&self.tz);
+        if self.rfc3339 {
+            return local.to_rfc3339_opts(SecondsFormat::Secs, false);
+        }
+        let label = app::i18n::texts(domain::locale::Locale::En).zone_label(self.tz.name());
+        format!("{} ({label})", local.format("%Y-%m-%d %H:%M"))
+    }
 }
 
 fn exit_code(result: anyhow::Result<()>) -> ExitCode {
@@ -90,21 +187,16 @@ where
     command(db).await
 }
 
-/// A time in the listings: `2026-12-07 09:40` (UTC).
-fn minute(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
-}
-
 /// The listings' last columns: when the token was last used, and whether it is revoked.
-fn usage(last_used_at: Option<DateTime<Utc>>, revoked_at: Option<DateTime<Utc>>) -> String {
+fn usage(
+    clock: &Clock,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+) -> String {
     format!(
         "last used {}{}",
-        last_used_at.map_or("never".to_owned(), minute),
-        if revoked_at.is_some() {
-            "\trevoked"
-        } else {
-            ""
-        }
+        last_used_at.map_or("never".to_owned(), |t| clock.show(t)),
+        revoked_at.map_or(String::new(), |t| format!("\trevoked {}", clock.show(t)))
     )
 }
 
@@ -125,7 +217,7 @@ fn parse_scopes(given: &[String]) -> anyhow::Result<Vec<Scope>> {
     Ok(scopes)
 }
 
-async fn api_token(db: store::Db, command: TokenCommand) -> anyhow::Result<()> {
+async fn api_token(db: store::Db, command: TokenCommand, clock: Clock) -> anyhow::Result<()> {
     let db = &db;
     let now = Utc::now();
     match command {
@@ -153,7 +245,7 @@ async fn api_token(db: store::Db, command: TokenCommand) -> anyhow::Result<()> {
                 token.id, token.name, owner.email
             );
         }
-        TokenCommand::List => {
+        TokenCommand::List { .. } => {
             let users: std::collections::HashMap<i64, String> = store::users::list(db)
                 .await?
                 .into_iter()
@@ -168,8 +260,8 @@ async fn api_token(db: store::Db, command: TokenCommand) -> anyhow::Result<()> {
                     t.prefix,
                     users.get(&t.user_id).map_or("?", String::as_str),
                     scopes.join(","),
-                    minute(t.created_at),
-                    usage(t.last_used_at, t.revoked_at),
+                    clock.show(t.created_at),
+                    usage(&clock, t.last_used_at, t.revoked_at),
                 );
             }
         }
@@ -184,7 +276,11 @@ async fn api_token(db: store::Db, command: TokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn agent_token(db: store::Db, command: AgentTokenCommand) -> anyhow::Result<()> {
+async fn agent_token(
+    db: store::Db,
+    command: AgentTokenCommand,
+    clock: Clock,
+) -> anyhow::Result<()> {
     let db = &db;
     let now = Utc::now();
     match command {
@@ -204,7 +300,7 @@ async fn agent_token(db: store::Db, command: AgentTokenCommand) -> anyhow::Resul
                 token.id, token.location_id
             );
         }
-        AgentTokenCommand::List => {
+        AgentTokenCommand::List { .. } => {
             for t in store::tokens::agent::list_tokens(db).await? {
                 println!(
                     "{}\t{}\t{}…\t{}\tcreated {}\t{}",
@@ -212,8 +308,8 @@ async fn agent_token(db: store::Db, command: AgentTokenCommand) -> anyhow::Resul
                     t.location_id,
                     t.prefix,
                     t.label,
-                    minute(t.created_at),
-                    usage(t.last_used_at, t.revoked_at),
+                    clock.show(t.created_at),
+                    usage(&clock, t.last_used_at, t.revoked_at),
                 );
             }
         }

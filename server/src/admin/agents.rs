@@ -1,5 +1,5 @@
 //! `/admin/agents` (admins only): remote probe agents for staff. Each catalog location with
-//! its state ("Amsterdam: no report since 10:42 Paris time", in the site's time zone), the
+//! its state ("Amsterdam: no report since 10:42 (Paris time)", in the site's time zone), the
 //! agent tokens with their location, and a form that creates one. A new token is shown once
 //! (carried to the page after the redirect in a short-lived HttpOnly cookie, as API tokens
 //! are); the database keeps its SHA-256. Creating and revoking are audited by the store
@@ -44,18 +44,15 @@ fn token_cookie(staff: &Staff, value: &str, max_age: i64) -> Option<HeaderValue>
 fn when(clock: &Clock, at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let local = at.with_timezone(&clock.tz);
     if local.date_naive() == now.with_timezone(&clock.tz).date_naive() {
-        let time = local.format("%H:%M").to_string();
-        let zone = clock.zone_words();
-        clock
-            .l
-            .f(|| format!("{time} ({zone})"), || format!("{time} {zone}"))
+        // Labelled as the public pages label a time: "10:42 (Paris time)".
+        format!("{} ({})", local.format("%H:%M"), clock.zone_words())
     } else {
         clock.show(at)
     }
 }
 
 /// One location's state in a sentence: "Amsterdam : aucun rapport depuis 10:42 (heure de
-/// Paris)" / "Amsterdam: no report since 10:42 Paris time".
+/// Paris)" / "Amsterdam: no report since 10:42 (Paris time)".
 pub fn location_sentence(clock: &Clock, r: &LocationReport, now: DateTime<Utc>) -> String {
     let l = clock.l;
     let name = &r.name;

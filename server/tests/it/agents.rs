@@ -99,6 +99,32 @@ async fn agents() {
         .expect("vigie agent-token runs");
     assert!(!refused.status.success());
 
+    // Listed on the site's clock, labelled as the pages label it (here a half-hour offset).
+    let config_file = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config_file,
+        text.replace("[site]\n", "[site]\ntimezone = \"Asia/Kolkata\"\n"),
+    )
+    .expect("config written");
+    let listed = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["agent-token", "list"])
+        .env("VIGIE_CONFIG", &config_file)
+        .env("VIGIE_DATABASE_URL", &server.database_url)
+        .output()
+        .expect("vigie agent-token list runs");
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    let created = store::tokens::agent::list_tokens(&server.db)
+        .await
+        .expect("list")[0]
+        .created_at
+        .with_timezone(&chrono_tz::Asia::Kolkata);
+    let expected = format!(
+        "created {} (Kolkata time)",
+        created.format("%Y-%m-%d %H:%M")
+    );
+    assert!(listed.contains(&expected), "{expected} in {listed}");
+    assert!(!listed.contains(&token), "never the value");
+
     // Config: the location's probed monitors, no push token, an ETag.
     let url = |p: &str| format!("{}{p}", server.base);
     let r = http
@@ -293,7 +319,7 @@ fn csrf_of(html: &str) -> String {
 
 /// The console page for agents: staff make a token for a location (shown once, CSRF-checked,
 /// audited as theirs), see each location's state in the site's zone ("no report since 10:42
-/// Paris time"), and revoke the token, after which the agent is refused.
+/// (Paris time)"), and revoke the token, after which the agent is refused.
 async fn console_makes_and_revokes_agent_tokens_and_shows_each_location_state() {
     use store::users::Role;
     let text = CATALOG.replacen(
@@ -445,7 +471,7 @@ async fn console_makes_and_revokes_agent_tokens_and_shows_each_location_state() 
     let fr = page("fr").await;
     if same_day {
         assert!(
-            en.contains(&format!("Amsterdam: no report since {hm} Paris time")),
+            en.contains(&format!("Amsterdam: no report since {hm} (Paris time)")),
             "{en}"
         );
         assert!(

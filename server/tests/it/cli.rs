@@ -364,6 +364,79 @@ fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
         "{listed}"
     );
     assert!(!listed.contains(&value), "list must not show the value");
+    // Times on the site's clock, labelled as the pages label them; without a configuration
+    // they are UTC and say so.
+    let created = rt
+        .block_on(store::tokens::list(&db))
+        .expect("tokens")
+        .into_iter()
+        .find(|t| t.id == token.id)
+        .expect("listed")
+        .created_at;
+    let paris = created.with_timezone(&chrono_tz::Europe::Paris);
+    let with_config = |args: &[&str]| {
+        vigie()
+            .args(["--database-url", &db_url, "--config", &humanoid()])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let local = String::from_utf8_lossy(&with_config(&["token", "list"]).stdout).to_string();
+    let expected = format!("created {} (Paris time)", paris.format("%Y-%m-%d %H:%M"));
+    assert!(local.contains(&expected), "{expected} in {local}");
+    // The check above used the token: its last use is on the same clock.
+    assert_eq!(local.matches(" (Paris time)").count(), 2, "{local}");
+    let script =
+        String::from_utf8_lossy(&with_config(&["token", "list", "--rfc3339"]).stdout).to_string();
+    let stamp = script
+        .split("created ")
+        .nth(1)
+        .and_then(|r| r.split('\t').next())
+        .expect("a created column");
+    let parsed = chrono::DateTime::parse_from_rfc3339(stamp).expect("RFC 3339");
+    assert_eq!(parsed.timestamp(), created.timestamp(), "{stamp}");
+    assert_eq!(
+        *parsed.offset(),
+        chrono::Offset::fix(paris.offset()),
+        "the site's offset: {stamp}"
+    );
+    assert!(
+        String::from_utf8_lossy(
+            &vigie()
+                .args(["token", "list", "--help"])
+                .output()
+                .expect("run")
+                .stdout
+        )
+        .contains("--rfc3339"),
+        "--help says how to get the scripts' format"
+    );
+    let bare = vigie()
+        .current_dir(dir.path())
+        .args(["--database-url", &db_url, "token", "list"])
+        .output()
+        .expect("run");
+    let utc = format!("created {} (UTC)", created.format("%Y-%m-%d %H:%M"));
+    assert!(
+        String::from_utf8_lossy(&bare.stdout).contains(&utc),
+        "{utc}"
+    );
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("times in UTC"));
+    let missing = vigie()
+        .args([
+            "--database-url",
+            &db_url,
+            "--config",
+            "/nonexistent/vigie.toml",
+        ])
+        .args(["token", "list"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "a named configuration must exist"
+    );
 
     let revoke = run(&["token", "revoke", &token.id.to_string()]);
     assert!(

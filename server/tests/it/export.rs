@@ -9,9 +9,10 @@ use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use common::{client, humanoid, humanoid_path, Probes, Server};
 use domain::incident::{Impact, IncidentStatus};
+use domain::locale::Locale;
 use domain::status::ComponentStatus;
 use store::audit::Actor;
 use store::incidents::NewIncident;
@@ -37,6 +38,15 @@ fn links(html: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The copy's stamp as the pages write a time, for the minute the export started and the one
+/// it ended in: "7 décembre 2026 à 17:42 (heure de Paris)".
+fn stamp(locale: Locale, (from, to): (DateTime<Utc>, DateTime<Utc>)) -> (String, String) {
+    let tz = chrono_tz::Europe::Paris;
+    let t = app::i18n::texts(locale);
+    let at = |when: DateTime<Utc>| t.date_time(&when.with_timezone(&tz).fixed_offset(), tz.name());
+    (at(from), at(to))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,6 +82,7 @@ async fn the_exported_copy_is_whole_from_a_sub_path() {
 
     let root = tempfile::tempdir().expect("temp dir");
     let out = root.path().join("mirror");
+    let started = Utc::now();
     let status = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .args(["export", "--out"])
         .arg(&out)
@@ -82,6 +93,7 @@ async fn the_exported_copy_is_whole_from_a_sub_path() {
         .status()
         .expect("vigie export runs");
     assert!(status.success());
+    let exported_at = (started, Utc::now());
     assert!(out.join("index.html").is_file());
     assert!(out.join("en/index.html").is_file());
     assert!(
@@ -139,6 +151,24 @@ async fn the_exported_copy_is_whole_from_a_sub_path() {
         assert!(
             body.contains("Copie statique générée le") || body.contains("Static copy generated on"),
             "{url} does not say when it was generated"
+        );
+        // Written as the pages write times: long date, the site's clock, labelled.
+        let (fr, en) = (
+            stamp(Locale::Fr, exported_at),
+            stamp(Locale::En, exported_at),
+        );
+        assert!(
+            body.contains(&fr.0)
+                || body.contains(&fr.1)
+                || body.contains(&en.0)
+                || body.contains(&en.1),
+            "{url} stamp is not {} nor {}: {}",
+            fr.0,
+            en.0,
+            body[body.find("mirror-notice").unwrap_or(0)..]
+                .chars()
+                .take(300)
+                .collect::<String>()
         );
         for link in links(&body) {
             let Ok(target) = url.join(&link) else {
