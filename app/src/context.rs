@@ -13,4 +13,7 @@ pub struct AppContext {
     pub timezone: chrono_tz::Tz,
     /// The public address (`site.base_url`), for absolute links in feeds and meta tags.
     pub base_url: String,
+    /// Whether readers can subscribe by e-mail (SMTP is configured): the subscribe menu
+    /// offers `/subscribe` only then, since without it that page has nothing to offer.
+    pub email_subscriptions: bool,
 }

@@ -261,7 +261,6 @@ pub fn app_state(
         .collect();
     AppState {
         probe_headers: std::sync::Arc::new(probe_headers),
-        notify,
         shutdown: CancellationToken::new(),
         cache: crate::cache::PageCache::new(
             hub.clone(),
@@ -283,7 +282,9 @@ pub fn app_state(
             default_locale: catalog.site.default_locale,
             timezone: catalog.site.timezone,
             base_url: catalog.site.base_url.trim_end_matches('/').to_owned(),
+            email_subscriptions: notify.email_enabled(),
         },
+        notify,
     }
 }
 

@@ -156,19 +156,39 @@ pub fn SiteHeader() -> impl IntoView {
 }
 
 /// "S'abonner": the site's feeds and maintenance calendar in the page's language, on every
-/// public page. A `<details>` opens without JS.
+/// public page, and the e-mail subscription form when the site can send mail. A `<details>`
+/// opens without JS.
 #[component]
 fn Subscribe(locale: Locale) -> impl IntoView {
     let t = crate::i18n::texts(locale);
     let lang = locale.code();
+    let email = email_subscriptions().then(|| {
+        view! {
+            <li><a href=format!("/subscribe?lang={lang}")>{t.email_link()}</a></li>
+        }
+    });
     view! {
         <details class="subscribe">
             <summary>{t.subscribe()}</summary>
             <ul>
+                {email}
                 <li><a href=format!("/feed.rss?lang={lang}") type="application/rss+xml">{t.feed_rss()}</a></li>
                 <li><a href=format!("/feed.atom?lang={lang}") type="application/atom+xml">{t.feed_atom()}</a></li>
                 <li><a href=format!("/maintenance.ics?lang={lang}") type="text/calendar">{t.calendar_link()}</a></li>
             </ul>
         </details>
+    }
+}
+
+/// Whether readers can subscribe by e-mail here. Only the server knows (the header is never
+/// hydrated: it sits outside the islands).
+fn email_subscriptions() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::context::AppContext>().is_some_and(|c| c.email_subscriptions)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }

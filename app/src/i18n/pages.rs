@@ -8,6 +8,10 @@ impl Texts {
     pub fn subscribe(&self) -> &'static str {
         pick!(self, "S'abonner", "Subscribe")
     }
+    /// The subscribe menu's link to the e-mail subscription form.
+    pub fn email_link(&self) -> &'static str {
+        pick!(self, "Par e-mail", "By e-mail")
+    }
     pub fn calendar_link(&self) -> &'static str {
         pick!(
             self,

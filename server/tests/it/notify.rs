@@ -50,6 +50,34 @@ async fn subscribe_reader_through_the_link_then_updates_arrive_until_one_click_u
     let app = Server::start(&catalog_with(&sink), Probes::Off).await;
     let c = client();
 
+    // Every public page's subscribe menu leads to the form, in the page's language.
+    for (path, link, words) in [
+        ("/", "/subscribe?lang=fr", "Par e-mail"),
+        ("/?lang=en", "/subscribe?lang=en", "By e-mail"),
+        ("/history?lang=en", "/subscribe?lang=en", "By e-mail"),
+        ("/maintenance", "/subscribe?lang=fr", "Par e-mail"),
+        (
+            "/services/frandroid?lang=en",
+            "/subscribe?lang=en",
+            "By e-mail",
+        ),
+    ] {
+        let html = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let menu = &html[html.find("<details class=\"subscribe\"").expect("menu")..];
+        let menu = &menu[..menu.find("</details>").expect("menu ends")];
+        assert!(
+            menu.contains(&format!("<a href=\"{link}\">{words}</a>")),
+            "{path}: {menu}"
+        );
+    }
+
     let form = c
         .get(format!("{}/subscribe?lang=en", app.base))
         .send()

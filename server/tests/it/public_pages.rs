@@ -740,6 +740,12 @@ async fn the_overview_banner_reads_open_incidents_and_keeps_recent_ones() {
     ] {
         assert!(en.contains(&format!("href=\"{feed}\"")), "{feed}");
     }
+    // Without SMTP the e-mail form has nothing to offer: the menu does not lead there.
+    assert!(
+        !en.contains("href=\"/subscribe"),
+        "no e-mail link without SMTP"
+    );
+    assert!(!en.contains("By e-mail"));
     for path in ["/history", "/maintenance", &format!("/incidents/{open}")] {
         let (_, html) = app.page(path).await;
         assert!(
