@@ -144,11 +144,14 @@ bench-page: build-wasm
 	fi
 	$(CARGO) bench -p server --bench page -- $(BENCH_ARGS)
 
-# What a hostile client costs (release build, the server in its own process): resident memory
-# under a 64-client sign-in flood for 20 s, and the latency of `/` with 20,000 idle sockets
-# open (README, Performance; docs/security.md). Holds 20,000 sockets: the file-handle hard
+# What a hostile client costs (release build, the server in its own process, the page bench's
+# 100 services): resident memory under 60 s of unique query strings on `/` and under a 64-client
+# sign-in flood for 20 s, and the latency of `/` with 20,000 idle sockets open (README,
+# Performance; docs/security.md). Holds 20,000 sockets: the file-handle hard
 # limit (`ulimit -Hn`) must allow 10,000 per holder process.
 bench-abuse: build-wasm
+	@command -v wrk >/dev/null || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
 	$(CARGO) bench -p server --bench abuse -- $(BENCH_ARGS)
 
 # The probe engine (release build): N HTTP monitors against a loopback server in its own

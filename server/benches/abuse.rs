@@ -13,8 +13,11 @@
 //!    limit), then 200 requests for `/` from another address. Reports the latency of `/`
 //!    (target: p99 under 50 ms), the connections the server kept and its file handles.
 //!
-//! `make bench-abuse` runs `cargo bench -p server --bench abuse -- [--clients 64]
-//! [--seconds 20] [--sockets 20000]`.
+//! `make bench-abuse` installs wrk when missing and runs `cargo bench -p server --bench abuse --
+//! [--flood-seconds 60] [--clients 64] [--seconds 20] [--sockets 20000]`.
+
+#[path = "common/estate.rs"]
+mod estate;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,10 +38,6 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn catalog_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/humanoid.toml")
-}
-
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -48,11 +47,12 @@ impl Drop for Killed {
     }
 }
 
-/// `--serve DB_URL`: the server, probes off, on 127.0.0.1:0; prints its address and runs
-/// until killed.
-fn serve(db_url: &str) -> anyhow::Result<()> {
+/// `--serve DB_URL CONFIG`: the server, probes off, on 127.0.0.1:0; prints its address and
+/// runs until killed.
+fn serve(db_url: &str, config: &str) -> anyhow::Result<()> {
     std::env::set_var("VIGIE_PROBES", "off");
-    let catalog = server::config::load(&catalog_path()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let catalog =
+        server::config::load(std::path::Path::new(config)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let running = server::startup::spawn(&catalog, db_url, "127.0.0.1:0".parse()?).await?;
@@ -105,9 +105,10 @@ fn open_files(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
 
-fn start_server(db_url: &str) -> anyhow::Result<(Killed, String)> {
+fn start_server(db_url: &str, config: &std::path::Path) -> anyhow::Result<(Killed, String)> {
     let mut child = Command::new(std::env::current_exe()?)
         .args(["--serve", db_url])
+        .arg(config)
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -125,12 +126,14 @@ fn start_server(db_url: &str) -> anyhow::Result<(Killed, String)> {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--serve") {
-        return serve(args.get(i + 1).context("--serve DB_URL")?);
+        let get = |k| args.get(i + k).context("--serve DB_URL CONFIG");
+        return serve(get(1)?, get(2)?);
     }
     if let Some(i) = args.iter().position(|a| a == "--hold") {
         let get = |k| args.get(i + k).context("--hold ADDR FROM N");
         return hold(get(1)?, get(2)?, get(3)?.parse()?);
     }
+    let flood_seconds = arg(&args, "--flood-seconds", 60);
     let clients = arg(&args, "--clients", 64);
     let seconds = arg(&args, "--seconds", 20);
     let sockets = arg(&args, "--sockets", 20_000);
@@ -140,10 +143,13 @@ fn main() -> anyhow::Result<()> {
         "sqlite://{}?mode=rwc",
         dir.path().join("vigie.db").display()
     );
+    let config = dir.path().join("bench.toml");
+    std::fs::write(&config, estate::catalog_toml())?;
+    let catalog = server::config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let db = store::connect(&db_url).await?;
-        store::migrate(&db).await?;
+        let db = server::startup::prepare_database(&catalog, &db_url).await?;
+        estate::seed(&db).await?;
         let hash = store::users::hash_password(PASSWORD)?;
         store::users::create(
             &db,
@@ -157,16 +163,30 @@ fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         anyhow::Ok(())
     })?;
-    let (server, addr) = start_server(&db_url)?;
+    if cfg!(debug_assertions) {
+        println!(
+            "WARNING: a debug build (`cargo test --bench abuse`): the harness runs, but its \
+             figures are not figures. `make bench-abuse` measures the release build."
+        );
+    }
+    let (server, addr) = start_server(&db_url, &config)?;
     let pid = server.0.id();
     let base = format!("http://{addr}");
     println!(
         "Vigie (release build) in its own process; {} cores on this machine",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("idle server: {:.0} MB resident", rss_mb(pid));
+    println!(
+        "{} services, 90 days of history; idle server: {:.0} MB resident",
+        estate::SERVICES,
+        rss_mb(pid)
+    );
 
-    // 1. Sign-in flood.
+    // 1. Query-string flood.
+    query_flood(&rt, &base, pid, dir.path(), flood_seconds)?;
+
+    // 2. Sign-in flood.
+    let before = rss_mb(pid);
     let checked = Arc::new(AtomicU64::new(0));
     let busy = Arc::new(AtomicU64::new(0));
     let other = Arc::new(AtomicU64::new(0));
@@ -189,12 +209,17 @@ fn main() -> anyhow::Result<()> {
                     else {
                         continue;
                     };
+                    let email = if n.is_multiple_of(2) {
+                        "alice@example.org".to_owned()
+                    } else {
+                        format!("{:016x}@example.net", fastrand::u64(..))
+                    };
                     let res = client
                         .post(format!("{base}/admin/login"))
                         .header("cookie", "vigie_login_csrf=pair")
                         .form(&[
                             ("csrf", "pair"),
-                            ("email", "alice@example.org"),
+                            ("email", email.as_str()),
                             ("password", "wrong password"),
                         ])
                         .send()
@@ -221,14 +246,17 @@ fn main() -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_secs(2));
     let after = rss_mb(pid);
     println!(
-        "sign-in flood, {clients} clients × {seconds} s: peak {peak:.0} MB, {after:.0} MB after \
-         (target < 300 MB); {} checked (401), {} told to come back (429), {} other",
+        "sign-in flood, {clients} clients × {seconds} s, a fresh source address each time and a \
+         fresh e-mail address every other time: {before:.0} MB before, peak {peak:.0} MB, \
+         {after:.0} MB after, grew {:+.0} MB (targets: peak < 300 MB, growth < 50 MB); {} checked \
+         (401), {} told to come back (429), {} other",
+        after - before,
         checked.load(Ordering::Relaxed),
         busy.load(Ordering::Relaxed),
         other.load(Ordering::Relaxed),
     );
 
-    // 2. Idle sockets from one address, then `/` from another.
+    // 3. Idle sockets from one address, then `/` from another.
     let per_holder = sockets.div_ceil(2);
     let mut holders = Vec::new();
     let mut held = 0;
@@ -283,5 +311,80 @@ fn main() -> anyhow::Result<()> {
     );
     drop(holders);
     drop(server);
+    Ok(())
+}
+
+/// The query-string flood: wrk asks for `/` with a query string and an `Accept-Language` new
+/// on every request while the server's resident memory is sampled.
+fn query_flood(
+    rt: &tokio::runtime::Runtime,
+    base: &str,
+    pid: u32,
+    dir: &std::path::Path,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        bail!("wrk is not installed (`make bench-abuse` installs it)");
+    }
+    // Warm the page cache with what readers ask for, so the baseline holds a rendering.
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..50 {
+            client.get(format!("{base}/")).send().await?.bytes().await?;
+        }
+        anyhow::Ok(())
+    })?;
+    let script = dir.join("flood.lua");
+    std::fs::write(
+        &script,
+        r#"
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+local n = 0
+function request()
+  n = n + 1
+  return wrk.format("GET", "/?b=" .. id .. "-" .. n, { ["Accept-Language"] = "x-" .. id .. n })
+end
+"#,
+    )?;
+    let before = rss_mb(pid);
+    let mut wrk = Command::new("wrk")
+        .args(["-t2", "-c32", &format!("-d{seconds}s"), "-s"])
+        .arg(&script)
+        .arg(format!("{base}/"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start wrk")?;
+    let mut peak = before;
+    while wrk.try_wait()?.is_none() {
+        peak = peak.max(rss_mb(pid));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut out = String::new();
+    if let Some(mut stdout) = wrk.stdout.take() {
+        stdout.read_to_string(&mut out)?;
+    }
+    std::thread::sleep(Duration::from_secs(5));
+    let after = rss_mb(pid);
+    let rate = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .map_or("?", str::trim)
+        .to_owned();
+    let non_2xx = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .map_or("0", str::trim)
+        .to_owned();
+    println!(
+        "query-string flood, wrk -t2 -c32 -d{seconds}s, a new query string and Accept-Language on \
+         every request to `/`: {rate} req/s ({non_2xx} not 2xx/3xx); {before:.0} MB before, peak \
+         {peak:.0} MB, {after:.0} MB 5 s after, grew {:+.0} MB (target < 20 MB)",
+        after - before
+    );
     Ok(())
 }

@@ -18,6 +18,9 @@
 //! Vigie's runtime threads and nginx's worker processes (default: the machine's cores);
 //! `--save` keeps the bytes served at each path and the nginx.conf in DIR.
 
+#[path = "common/estate.rs"]
+mod estate;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -25,14 +28,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use axum::body::Bytes;
-use chrono::{TimeDelta, Utc};
-use domain::config::Slug;
-use domain::incident::{Impact, IncidentStatus};
-use domain::status::{ComponentStatus, ServiceState};
-use domain::topology::{Owner, StatusChange};
 
-const SERVICES: usize = 100;
-const GROUPS: usize = 10;
 const PATHS: [&str; 2] = ["/", "/api/v2/summary.json"];
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
@@ -41,102 +37,6 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn catalog_toml() -> String {
-    let mut t = String::from(
-        "[site]\ntitle = \"Bench — état des services\"\ntimezone = \"Europe/Paris\"\n\n",
-    );
-    for g in 0..GROUPS {
-        t += &format!("[[groups]]\nid = \"group-{g}\"\nname = \"Groupe {g}\"\n\n");
-    }
-    for s in 0..SERVICES {
-        t += &format!(
-            "[[services]]\nid = \"service-{s}\"\nname = \"Service {s}\"\ngroup = \"group-{}\"\n\
-             description = \"Le service numéro {s}.\"\n\n[[services.monitors]]\nkind = \"tcp\"\n\
-             target = \"127.0.0.1:9\"\ninterval = \"60s\"\n\n",
-            s % GROUPS
-        );
-    }
-    t
-}
-
-/// 90 days of history: every service up from day one, then outages at pseudo-random times.
-async fn seed(db: &store::Db) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let start = now - TimeDelta::days(90);
-    let mut changes = Vec::new();
-    let mut rng = fastrand::Rng::with_seed(42);
-    for s in 0..SERVICES {
-        let slug = Slug::parse(&format!("service-{s}")).map_err(anyhow::Error::msg)?;
-        let change = |at, to| StatusChange {
-            subject: Owner::Service(slug.clone()),
-            from: None,
-            to: ServiceState::Known(to),
-            cause: None,
-            at,
-        };
-        changes.push(change(start, ComponentStatus::Operational));
-        let mut at = start;
-        loop {
-            at += TimeDelta::hours(rng.i64(24..24 * 14));
-            if at >= now - TimeDelta::hours(2) {
-                break;
-            }
-            let kind = if rng.bool() {
-                ComponentStatus::MajorOutage
-            } else {
-                ComponentStatus::PartialOutage
-            };
-            changes.push(change(at, kind));
-            at += TimeDelta::minutes(rng.i64(5..240));
-            changes.push(change(at, ComponentStatus::Operational));
-        }
-    }
-    // In time order, as the engine writes them.
-    changes.sort_by_key(|c| c.at);
-    store::status::apply(db, &changes).await?;
-    for i in 0..12 {
-        let started = now - TimeDelta::days(7 * i + 1);
-        let incident = store::incidents::open(
-            db,
-            &store::incidents::NewIncident {
-                title: format!("Incident {i} : sites lents"),
-                impact: Impact::Minor,
-                status: IncidentStatus::Investigating,
-                message: store::incidents::Message {
-                    markdown: "Nous enquêtons.".into(),
-                    html: "<p>Nous enquêtons.</p>".into(),
-                },
-                services: vec![(format!("service-{i}"), ComponentStatus::PartialOutage)],
-                started_at: Some(started),
-                notify: false,
-            },
-            &store::audit::Actor::cli(),
-            started,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        if i > 0 {
-            store::incidents::post_update(
-                db,
-                incident.id,
-                &store::incidents::NewUpdate {
-                    status: IncidentStatus::Resolved,
-                    message: store::incidents::Message {
-                        markdown: "Résolu.".into(),
-                        html: "<p>Résolu.</p>".into(),
-                    },
-                    services: vec![],
-                },
-                &store::audit::Actor::cli(),
-                started + TimeDelta::hours(2),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        }
-    }
-    Ok(())
 }
 
 struct Killed(Child);
@@ -385,14 +285,14 @@ fn main() -> anyhow::Result<()> {
         dir.path().join("vigie.db").display()
     );
     let config = dir.path().join("bench.toml");
-    std::fs::write(&config, catalog_toml())?;
+    std::fs::write(&config, estate::catalog_toml())?;
     let catalog = server::config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let db = server::startup::prepare_database(&catalog, &db_url).await?;
-        seed(&db).await?;
+        estate::seed(&db).await?;
         drop(db);
         anyhow::Ok(())
     })?;
@@ -455,10 +355,11 @@ fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "{SERVICES} services, 90 days of history. This machine: {cores} cores. vigie serve \
+        "{} services, 90 days of history. This machine: {cores} cores. vigie serve \
          ({}, SQLite, probes off, {workers} runtime threads, access log to a file) and \
          nginx {} ({workers} worker processes, sendfile on, access log to a file, gzip_static), \
          one after the other; wrk -t{threads} -d{seconds}s{} on the same machine.",
+        estate::SERVICES,
         if cfg!(debug_assertions) {
             "DEBUG build"
         } else {
