@@ -1,4 +1,4 @@
-//! `vigie push-token MONITOR`: gives a push monitor a new generated token (192 bits), printed
+//! `vigie push-token MONITOR`: gives a push monitor a new generated token (256 bits), printed
 //! once with its heartbeat URL; the database keeps its SHA-256 only. The old token stops
 //! working on every running instance within seconds (they read the hashes again every few
 //! seconds). Audited as `push.token`, done from the command line.
@@ -42,11 +42,10 @@ pub async fn run(catalog: &Catalog, database_url: &str, monitor: &str) -> anyhow
     // The monitor's row exists once the catalog is synced (as `vigie serve` does).
     let db = crate::startup::prepare_database(catalog, database_url).await?;
     let token = store::push::new_token();
-    let hash = store::tokens::digest(&token);
     match store::push::replace_token(
         &db,
         &key.to_string(),
-        &hash,
+        &token,
         &Actor::cli(),
         chrono::Utc::now(),
     )

@@ -4,6 +4,8 @@
 //!
 //! Also the push monitors' tokens, as SHA-256 only (`push_tokens`): a token Vigie generated
 //! ([`new_token`], shown once) or one the configuration reads from the environment or a file.
+//! They are made and hashed the way every other token is (`crate::tokens`): the functions here
+//! take a token's value and keep only its digest.
 
 use std::collections::HashMap;
 
@@ -21,13 +23,14 @@ pub const GENERATED: &str = "generated";
 /// Read from `${env:NAME}` or `${file:PATH}` in the configuration.
 pub const CONFIGURED: &str = "config";
 
-/// A new push token: 24 random bytes (192 bits) from the operating system, hex, with a prefix
-/// secret scanners can recognise. Only its [`crate::tokens::digest`] is stored.
+/// The prefix of every generated push token, so secret scanners can recognise a leaked one.
+pub const PUSH_TOKEN_PREFIX: &str = "vigie_push_";
+
+/// A new push token, made like every other token ([`crate::tokens`]: 256 random bits from the
+/// operating system, hex, after [`PUSH_TOKEN_PREFIX`]). Only its [`crate::tokens::digest`] is
+/// stored.
 pub fn new_token() -> String {
-    format!(
-        "vigie_push_{}",
-        hex::encode(crate::tokens::random_bytes(24))
-    )
+    crate::tokens::mint(PUSH_TOKEN_PREFIX).value
 }
 
 /// The stored token hashes of `monitor_ids`, with their origin.
@@ -48,17 +51,17 @@ pub async fn token_hashes(
     Ok(out)
 }
 
-/// Stores `hash` as the token of `monitor_id` unless it already has one; true when stored
-/// (two instances starting at once: one generates, the other finds it).
+/// Stores `token` (its digest) as the token of `monitor_id` unless it already has one; true
+/// when stored (two instances starting at once: one generates, the other finds it).
 pub async fn token_if_absent(
     db: &DatabaseConnection,
     monitor_id: i64,
-    hash: &str,
+    token: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let row = push_token::ActiveModel {
         monitor_id: Set(monitor_id),
-        token_hash: Set(hash.to_owned()),
+        token_hash: Set(crate::tokens::digest(token)),
         origin: Set(GENERATED.to_owned()),
         created_at: Set(now),
     };
@@ -73,17 +76,18 @@ pub async fn token_if_absent(
     Ok(res == 1)
 }
 
-/// Stores `hash` as the token of `monitor_id` read from the configuration, replacing whatever
-/// was there (the file is the truth for such a monitor). Unchanged rows are left alone.
+/// Stores `token` (its digest) as the token of `monitor_id` read from the configuration,
+/// replacing whatever was there (the file is the truth for such a monitor). Unchanged rows are
+/// left alone.
 pub async fn configured_token(
     db: &DatabaseConnection,
     monitor_id: i64,
-    hash: &str,
+    token: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let row = push_token::ActiveModel {
         monitor_id: Set(monitor_id),
-        token_hash: Set(hash.to_owned()),
+        token_hash: Set(crate::tokens::digest(token)),
         origin: Set(CONFIGURED.to_owned()),
         created_at: Set(now),
     };
@@ -105,12 +109,13 @@ pub async fn configured_token(
     Ok(())
 }
 
-/// Replaces the token of push monitor `key` with `hash` (`vigie push-token`): the old token
-/// stops working on every instance within seconds. Audited as `push.token` (never the token).
+/// Replaces the token of push monitor `key` with `token` (its digest; `vigie push-token`): the
+/// old token stops working on every instance within seconds. Audited as `push.token` (never
+/// the token).
 pub async fn replace_token(
     db: &DatabaseConnection,
     key: &str,
-    hash: &str,
+    token: &str,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), WriteError> {
@@ -126,7 +131,7 @@ pub async fn replace_token(
     push_token::Entity::delete_by_id(m.id).exec(&txn).await?;
     push_token::Entity::insert(push_token::ActiveModel {
         monitor_id: Set(m.id),
-        token_hash: Set(hash.to_owned()),
+        token_hash: Set(crate::tokens::digest(token)),
         origin: Set(GENERATED.to_owned()),
         created_at: Set(now),
     })

@@ -266,22 +266,18 @@ async fn push_tokens_are_hashes_and_the_first_generated_wins(db: DatabaseConnect
     assert!(first.len() >= 11 + 48, "192 bits: {first}");
     assert_ne!(first, store::push::new_token());
     let hash = |t: &str| store::tokens::digest(t);
-    assert!(
-        store::push::token_if_absent(&db, id, &hash(&first), at(1, 0))
-            .await
-            .expect("store")
-    );
-    assert!(
-        !store::push::token_if_absent(&db, id, &hash("other"), at(1, 0))
-            .await
-            .expect("store")
-    );
+    assert!(store::push::token_if_absent(&db, id, &first, at(1, 0))
+        .await
+        .expect("store"));
+    assert!(!store::push::token_if_absent(&db, id, "other", at(1, 0))
+        .await
+        .expect("store"));
     let got = store::push::token_hashes(&db, &[id]).await.expect("read");
     assert_eq!(got[&id], (hash(&first), store::push::GENERATED.to_owned()));
-    store::push::configured_token(&db, id, &hash("from-env"), at(2, 0))
+    store::push::configured_token(&db, id, "from-env", at(2, 0))
         .await
         .expect("store");
-    store::push::configured_token(&db, id, &hash("from-env"), at(3, 0))
+    store::push::configured_token(&db, id, "from-env", at(3, 0))
         .await
         .expect("unchanged");
     let got = store::push::token_hashes(&db, &[id]).await.expect("read");
@@ -292,7 +288,7 @@ async fn push_tokens_are_hashes_and_the_first_generated_wins(db: DatabaseConnect
     store::push::replace_token(
         &db,
         "service/db/nightly",
-        &hash("rotated"),
+        "rotated",
         &store::audit::Actor::cli(),
         at(4, 0),
     )

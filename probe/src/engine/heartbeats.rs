@@ -37,14 +37,13 @@ pub(crate) async fn prepare_tokens(
         let stored = match book.token_ref(&key) {
             Some(r) => {
                 let token = push::read_token(r).map_err(|e| format!("push monitor {key}: {e}"))?;
-                store::push::configured_token(&persist.db, id, &push::digest(&token), now)
+                store::push::configured_token(&persist.db, id, &token, now)
                     .await
                     .map(|()| false)
             }
             None => {
                 let token = store::push::new_token();
-                let stored =
-                    store::push::token_if_absent(&persist.db, id, &push::digest(&token), now).await;
+                let stored = store::push::token_if_absent(&persist.db, id, &token, now).await;
                 if let Ok(true) = stored {
                     fresh.push(NewToken {
                         monitor: key.clone(),

@@ -1,7 +1,8 @@
 //! Tokens: random values shown once and stored as SHA-256, revocable, with the time they were
 //! last used. Every kind is made ([`mint`]) and looked up ([`live`], [`mark_used`]) the same
-//! way: the write API's tokens ([`api`], re-exported here) and remote probe agents' tokens
-//! ([`agent`]). Also the random secrets sessions and TOTP use.
+//! way: the write API's tokens ([`api`], re-exported here), remote probe agents' tokens
+//! ([`agent`]) and push monitors' tokens (`crate::push`, which keeps them per monitor). Also
+//! the random secrets sessions and TOTP use.
 
 pub mod agent;
 mod api;
