@@ -44,10 +44,14 @@ must_not_pull "the demo simulates an estate, the server it drives is handed to i
 must_not_pull "the demo is started by the server, it does not depend on it" server -p demo
 must_not_pull "backup copies the database, it renders no page" leptos -p backup
 must_not_pull "backup copies the database, it serves no HTTP" axum -p backup
+must_not_pull "the console renders pages from data handed to it, it serves no HTTP" axum -p console
+must_not_pull "the console renders pages from data handed to it, it links no database code" sea-orm -p console
+must_not_pull "the console renders pages from data handed to it, the store is read by its handlers" store -p console
+must_not_pull "the console renders pages from data handed to it, its handlers live in the server" server -p console
 must_not_pull "domain does no I/O" tokio -p domain
 must_not_pull "domain does no I/O" sea-orm -p domain
 
 if [ "$broken" = 0 ]; then
-	echo "check-deps: frontend, probe, agent, notify, demo, backup and domain pull nothing they must not"
+	echo "check-deps: frontend, probe, agent, notify, demo, backup, console and domain pull nothing they must not"
 fi
 exit "$broken"

@@ -62,8 +62,9 @@ pub const DEMO_DATABASE_URL: &str = "sqlite://vigie-demo.db?mode=rwc";
 /// A fresh password for the demo's staff account and a token with the incident scope, made
 /// through the same store calls as `vigie user add` and the tokens page.
 async fn staff_login(db: &store::Db) -> anyhow::Result<Staff> {
+    use domain::staff::Role;
     use store::audit::Actor;
-    use store::users::{self, Role};
+    use store::users;
     let password = store::tokens::random_secret();
     let hash = users::hash_password(&password)?;
     let now = chrono::Utc::now();
@@ -73,8 +74,8 @@ async fn staff_login(db: &store::Db) -> anyhow::Result<Staff> {
         None => users::create(db, DEMO_STAFF, Role::Admin, &hash, &actor, now).await?,
     };
     let scopes = [
-        store::tokens::Scope::IncidentsWrite,
-        store::tokens::Scope::MaintenanceWrite,
+        domain::staff::Scope::IncidentsWrite,
+        domain::staff::Scope::MaintenanceWrite,
     ];
     let (api_token, _) =
         store::tokens::create(db, user.id, "demo scenario player", &scopes, &actor, now).await?;

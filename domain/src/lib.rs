@@ -19,6 +19,7 @@ pub mod monitor_state;
 pub mod page;
 pub mod quorum;
 pub mod reason;
+pub mod staff;
 pub mod status;
 pub mod statuspage;
 pub mod topology;

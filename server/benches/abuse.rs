@@ -154,7 +154,7 @@ fn main() -> anyhow::Result<()> {
         store::users::create(
             &db,
             "alice@example.org",
-            store::users::Role::Admin,
+            domain::staff::Role::Admin,
             &hash,
             &store::audit::Actor::cli(),
             chrono::Utc::now(),

@@ -17,8 +17,8 @@ use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use clap::Subcommand;
+use domain::staff::Scope;
 use store::audit::{Actor, WriteError};
-use store::tokens::Scope;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {

@@ -8,9 +8,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use domain::staff::Role;
 use reqwest::StatusCode;
 use store::audit::{Actor, AuditFilter};
-use store::users::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 

@@ -1,6 +1,5 @@
 //! Remote probe agents: the result batches they send, stored once whatever the number of
-//! times a batch is sent. Their tokens are kept with the other tokens (`crate::tokens::agent`,
-//! re-exported here).
+//! times a batch is sent. Their tokens are kept with the other tokens (`crate::tokens::agent`).
 //!
 //! An agent sends raw results; central confirms them here with the same state machine as its
 //! own engine (`MonitorState::observe`, the monitor's `confirm` / `recover`), from the state
@@ -22,10 +21,6 @@ use crate::checks::NewCheck;
 use crate::entity::{agent_batch, location, monitor, monitor_state};
 use crate::history::Observation;
 use crate::StoreError;
-
-pub use crate::tokens::agent::{
-    authenticate, create_token, list_tokens, revoke_token, AgentToken, AGENT_TOKEN_PREFIX,
-};
 
 /// Results in one batch, at most.
 pub const MAX_BATCH: usize = 5_000;

@@ -16,30 +16,7 @@ use serde_json::json;
 use crate::audit::{self, Actor, WriteError};
 use crate::entity::{session, user};
 use crate::StoreError;
-
-/// What a staff member may do: admins everything, editors incidents and maintenance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Editor,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "editor" => Some(Role::Editor),
-            _ => None,
-        }
-    }
-}
+use domain::staff::Role;
 
 /// A staff member, without the password hash.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,6 +8,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::config::parse;
 use domain::config::Slug;
 use domain::incident::{Impact, IncidentStatus, MaintenanceStatus};
+use domain::staff::Role;
+use domain::staff::Scope;
 use domain::status::{ComponentStatus, ServiceState};
 use domain::topology::{Owner, StatusChange};
 use sea_orm::DatabaseConnection;
@@ -15,8 +17,8 @@ use store::audit::{self, Actor, AuditFilter, WriteError};
 use store::drafts::{self, DraftStatus};
 use store::incidents::{self, Message, NewIncident, NewUpdate};
 use store::maintenance::{self, NewMaintenance};
-use store::tokens::{self, Scope};
-use store::users::{self, Role};
+use store::tokens;
+use store::users;
 use store::{sessions, Db};
 
 const CATALOG: &str = r#"

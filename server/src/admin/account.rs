@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
+use console::{Errors, Input, Notice, Section, L};
 use leptos::prelude::*;
 
 use super::internal;
-use super::ui::{self, Errors, Input, Notice, Page, Section, L};
+use super::ui::{self, Page};
 use crate::auth::{totp, Posted, Staff};
 use crate::state::AppState;
 
@@ -63,7 +64,7 @@ async fn render(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let notice = notice.or_else(|| errors.notice(l));
-    let csrf = ui::csrf(staff);
+    let csrf = console::csrf(&staff.session.csrf_token);
     let title = l.f(
         || format!("Mon compte — {}", user.email),
         || format!("My account — {}", user.email),

@@ -1,6 +1,6 @@
-//! `/admin/agents` (admins only): remote probe agents for staff. Each catalog location with
-//! its state ("Amsterdam: no report since 10:42 (Paris time)", in the site's time zone), the
-//! agent tokens with their location, and a form that creates one. A new token is shown once
+//! `/admin/agents` (admins only): remote probe agents for staff (the page is
+//! `console::agents`). Each catalog location with its state, the agent tokens with their
+//! location, and a form that creates one. A new token is shown once
 //! (carried to the page after the redirect in a short-lived HttpOnly cookie, as API tokens
 //! are); the database keeps its SHA-256. Creating and revoking are audited by the store
 //! (`agent_token.create`, `agent_token.revoke`), the same functions `vigie agent-token` uses.
@@ -10,14 +10,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{DateTime, Utc};
-use leptos::prelude::*;
-use store::agents::LocationReport;
-use store::users::Role;
+use chrono::Utc;
+use console::{Clock, Errors, Notice};
+use domain::staff::Role;
 
 use super::forms::write_error;
 use super::internal;
-use super::ui::{self, Clock, Errors, Input, Notice, Page, Section};
+use super::ui;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -39,45 +38,6 @@ fn token_cookie(staff: &Staff, value: &str, max_age: i64) -> Option<HeaderValue>
     .ok()
 }
 
-/// A time as staff read it in a location's state: "10:42" today, the whole date otherwise,
-/// always in the site's zone.
-fn when(clock: &Clock, at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&clock.tz);
-    if local.date_naive() == now.with_timezone(&clock.tz).date_naive() {
-        // Labelled as the public pages label a time: "10:42 (Paris time)".
-        format!("{} ({})", local.format("%H:%M"), clock.zone_words())
-    } else {
-        clock.show(at)
-    }
-}
-
-/// One location's state in a sentence: "Amsterdam : aucun rapport depuis 10:42 (heure de
-/// Paris)" / "Amsterdam: no report since 10:42 (Paris time)".
-pub fn location_sentence(clock: &Clock, r: &LocationReport, now: DateTime<Utc>) -> String {
-    let l = clock.l;
-    let name = &r.name;
-    match (r.reporting, r.last_report_at) {
-        (true, Some(at)) => {
-            let t = when(clock, at, now);
-            l.f(
-                || format!("{name} : rapporte (dernier rapport à {t})"),
-                || format!("{name}: reporting (last report {t})"),
-            )
-        }
-        (_, Some(at)) => {
-            let t = when(clock, at, now);
-            l.f(
-                || format!("{name} : aucun rapport depuis {t}"),
-                || format!("{name}: no report since {t}"),
-            )
-        }
-        (_, None) => l.f(
-            || format!("{name} : aucun rapport reçu"),
-            || format!("{name}: no report yet"),
-        ),
-    }
-}
-
 async fn agents_page(
     state: &AppState,
     staff: &Staff,
@@ -89,7 +49,7 @@ async fn agents_page(
     let now = Utc::now();
     let found = tokio::try_join!(
         store::agents::locations(&state.ctx.db, now),
-        store::agents::list_tokens(&state.ctx.db),
+        store::tokens::agent::list_tokens(&state.ctx.db),
     );
     let (locations, tokens) = match found {
         Ok(f) => f,
@@ -105,124 +65,36 @@ async fn agents_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let notice = notice.or_else(|| errors.notice(l));
-    let csrf_token = staff.session.csrf_token.clone();
-    let names: std::collections::HashMap<String, String> = locations
-        .iter()
-        .map(|r| (r.id.clone(), r.name.clone()))
-        .collect();
     let (location, label) = form;
-    Page::new(
-        l,
-        Some(staff),
-        Section::Agents,
-        l.t("Agents de sonde", "Probe agents"),
-    )
-    .status(status)
-    .notice(notice)
-    .render(move || {
-        let shown = created.map(|v| {
-            view! {
-                <div class="notice notice-ok secret" role="status">
-                    <p>{l.t(
-                        "Jeton d'agent créé. Copiez-le maintenant : il ne sera plus affiché.",
-                        "Agent token created. Copy it now: it will not be shown again.",
-                    )}</p>
-                    <p><code>{v}</code></p>
-                </div>
-            }
-        });
-        let states = locations
-            .iter()
-            .map(|r| {
-                let class = if r.reporting {
-                    "location-state reporting"
-                } else {
-                    "location-state stale"
-                };
-                view! { <li class=class>{location_sentence(&clock, r, now)}</li> }
-            })
-            .collect_view();
-        let choices: Vec<(String, String)> = locations
-            .iter()
-            .map(|r| (r.id.clone(), format!("{} ({})", r.name, r.id)))
-            .collect();
-        let rows = tokens
-            .into_iter()
-            .map(|t| {
-                let place = names
-                    .get(&t.location_id)
-                    .cloned()
-                    .unwrap_or_else(|| t.location_id.clone());
-                let used = t.last_used_at.map_or_else(
-                    || l.t("jamais utilisé", "never used").to_owned(),
-                    |u| {
-                        l.f(
-                            || format!("utilisé le {}", clock.show(u)),
-                            || format!("used {}", clock.show(u)),
-                        )
-                    },
-                );
-                let state_cell = match t.revoked_at {
-                    Some(at) => view! {
-                        <p class="console-item-meta">
-                            {l.f(|| format!("révoqué le {}", clock.show(at)), || format!("revoked {}", clock.show(at)))}
-                        </p>
-                    }
-                    .into_any(),
-                    None => {
-                        let label = l.f(
-                            || format!("Révoquer {}", t.label),
-                            || format!("Revoke {}", t.label),
-                        );
-                        view! {
-                            <form method="post" action=format!("/admin/agents/{}/revoke", t.id) class="inline-form">
-                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                                <button class="button-quiet" aria-label=label>{l.t("Révoquer", "Revoke")}</button>
-                            </form>
-                        }
-                        .into_any()
-                    }
-                };
-                view! {
-                    <li class="console-item agent-token">
-                        <p class="console-item-title">{t.label.clone()} " " <code>{format!("{}…", t.prefix)}</code></p>
-                        <p class="console-item-meta">{place} " · " {used}</p>
-                        {state_cell}
-                    </li>
-                }
-            })
-            .collect_view();
-        view! {
-            {shown}
-            <section aria-labelledby="locations">
-                <h2 id="locations">{l.t("Emplacements de sonde", "Probe locations")}</h2>
-                <ul class="console-list location-states">{states}</ul>
-            </section>
-            <section aria-labelledby="new-agent-token">
-                <h2 id="new-agent-token">{l.t("Créer un jeton d'agent", "Create an agent token")}</h2>
-                <form method="post" action="/admin/agents" class="console-form">
-                    <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                    {ui::select(
-                        "location",
-                        l.t("Emplacement sondé par l'agent", "Location the agent probes from").to_owned(),
-                        choices,
-                        &location,
-                        &errors,
-                    )}
-                    {Input::new("label", l.t("Nom (la machine de l'agent)", "Label (the agent's machine)"), &errors)
-                        .value(label.clone()).required().view()}
-                    <div class="button-row form-actions">
-                        <button class="button-primary">{l.t("Créer", "Create")}</button>
-                    </div>
-                </form>
-            </section>
-            <section aria-labelledby="agent-tokens">
-                <h2 id="agent-tokens">{l.t("Jetons d'agent", "Agent tokens")}</h2>
-                <ul class="console-list">{rows}</ul>
-            </section>
-        }
-    })
+    let shown = console::agents::Shown {
+        location,
+        label,
+        errors,
+        notice,
+        created,
+    };
+    let locations = locations
+        .into_iter()
+        .map(|r| console::agents::Location {
+            id: r.id,
+            name: r.name,
+            last_report_at: r.last_report_at,
+            reporting: r.reporting,
+        })
+        .collect();
+    let tokens = tokens
+        .into_iter()
+        .map(|t| console::agents::Token {
+            id: t.id,
+            location_id: t.location_id,
+            label: t.label,
+            prefix: t.prefix,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        })
+        .collect();
+    let page = console::agents::page(staff.viewer(), clock, now, shown, locations, tokens);
+    ui::html(status, page)
 }
 
 async fn agents(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -284,8 +156,14 @@ async fn add_token(State(state): State<AppState>, posted: Posted) -> Response {
     if !errors.is_empty() {
         return agents_page(&state, staff, (location, label), errors, None, None).await;
     }
-    match store::agents::create_token(&state.ctx.db, &location, &label, &staff.actor(), Utc::now())
-        .await
+    match store::tokens::agent::create_token(
+        &state.ctx.db,
+        &location,
+        &label,
+        &staff.actor(),
+        Utc::now(),
+    )
+    .await
     {
         Ok((value, _)) => {
             let mut res = axum::response::Redirect::to("/admin/agents").into_response();
@@ -331,7 +209,7 @@ async fn revoke_token(
         return r;
     }
     let l = staff.l();
-    match store::agents::revoke_token(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
+    match store::tokens::agent::revoke_token(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
         Ok(_) => ui::redirect_with(staff, "/admin/agents", "agent-token-revoked"),
         Err(e) => {
             let mut errors = Errors::default();

@@ -1,8 +1,5 @@
 //! `/admin/incidents`: the drafts Vigie proposes, the incidents, and the new-incident form
-//! (short first message or full write-up, French or English, a preview as readers will see it).
-//! One incident's own page is in [`super::incident`].
-
-use std::collections::HashMap;
+//! (the pages are `console::incidents`). One incident's own page is in [`super::incident`].
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,16 +7,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
+use console::forms::ServiceNow;
+use console::incidents::NewForm;
+use console::templates::{self, Kind};
+use console::{Clock, Errors, Notice, L};
 use domain::incident::{Impact, IncidentStatus};
-use leptos::prelude::*;
+use leptos::prelude::{AnyView, IntoAny};
 use serde::Deserialize;
 use store::drafts::DraftStatus;
 use store::incidents::NewIncident;
 
-use super::forms::{self, Preview, ServiceNow};
+use super::forms::{self, Preview};
 use super::internal;
-use super::templates::{self, Kind};
-use super::ui::{self, Clock, Errors, Input, Notice, Page, Section, L};
+use super::ui;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -65,50 +65,17 @@ pub async fn render_list(
         Ok(found) => found,
         Err(e) => return internal(e),
     };
-    let l = staff.l();
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
-    let lang = state.ctx.default_locale.code();
-    let drafts_view = super::drafts::section(state, staff, &drafts);
-    let rows = incidents
-        .into_iter()
-        .map(|i| {
-            let status_class = format!("incident-status incident-status-{}", i.status.as_str());
-            view! {
-                <li class="console-item">
-                    <p class="console-item-title">
-                        <a href=format!("/admin/incidents/{}", i.id)>{i.title}</a>
-                    </p>
-                    <p class="console-item-meta">
-                        <span class=status_class>{l.incident_status(i.status)}</span>
-                        " · "
-                        {format!("{} {}", l.t("Impact", "Impact"), l.impact(i.impact).to_lowercase())}
-                        " · "
-                        {clock.show(i.started_at)}
-                        " · "
-                        <a href=format!("/incidents/{}", i.id)>{l.t("page publique", "public page")}</a>
-                    </p>
-                </li>
-            }
-        })
-        .collect_view();
-    Page::new(l, Some(staff), Section::Incidents, l.t("Incidents", "Incidents"))
-        .status(status)
-        .notice(notice)
-        .render(move || {
-            view! {
-                {drafts_view}
-                <p class="button-row">
-                    <a class="button button-primary" href=format!("/admin/incidents/new?template={lang}")>
-                        {l.t("Nouvel incident", "New incident")}
-                    </a>
-                </p>
-                <h2>{l.t("Derniers incidents", "Latest incidents")}</h2>
-                <ul class="console-list incidents">{rows}</ul>
-            }
-        })
+    let drafts: Vec<_> = drafts.iter().map(super::drafts::proposal).collect();
+    let page = console::incidents::list(
+        staff.l(),
+        staff.viewer(),
+        notice,
+        state.ctx.default_locale,
+        state.ctx.timezone,
+        incidents,
+        &drafts,
+    );
+    ui::html(status, page)
 }
 
 #[derive(Deserialize)]
@@ -121,40 +88,23 @@ struct NewQuery {
     draft: Option<i64>,
 }
 
-/// What the new-incident form holds.
-#[derive(Clone, Debug, Default)]
-struct NewForm {
-    title: String,
-    impact: String,
-    status: String,
-    started_at: String,
-    message: String,
-    services: HashMap<String, String>,
-    /// The proposed draft this incident is made from, if any.
-    draft: Option<i64>,
-    /// Whether e-mail and webhook subscribers are told of this incident and its updates
-    /// (checked when the form is first shown).
-    notify: bool,
-}
-
-impl NewForm {
-    fn from_posted(posted: &Posted) -> Self {
-        let get = |k: &str| posted.get(k).unwrap_or("").to_owned();
-        NewForm {
-            title: get("title"),
-            impact: get("impact"),
-            status: get("status"),
-            started_at: get("started_at"),
-            message: posted
-                .fields
-                .iter()
-                .find(|(k, _)| k == "message")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default(),
-            services: forms::posted_services(posted),
-            draft: posted.get("draft").and_then(|d| d.parse().ok()),
-            notify: posted.get("notify").is_some(),
-        }
+/// The new-incident form as posted.
+fn new_form_from(posted: &Posted) -> NewForm {
+    let get = |k: &str| posted.get(k).unwrap_or("").to_owned();
+    NewForm {
+        title: get("title"),
+        impact: get("impact"),
+        status: get("status"),
+        started_at: get("started_at"),
+        message: posted
+            .fields
+            .iter()
+            .find(|(k, _)| k == "message")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+        services: forms::posted_services(posted),
+        draft: posted.get("draft").and_then(|d| d.parse().ok()),
+        notify: posted.get("notify").is_some(),
     }
 }
 
@@ -176,82 +126,25 @@ async fn render_new(
         l,
     };
     let preview = preview.then(|| preview_of(&form, &services, &clock));
-    let notice = errors.notice(l);
-    let state = state.clone();
-    let csrf = ui::csrf(staff);
-    Page::new(l, Some(staff), Section::Incidents, l.t("Nouvel incident", "New incident"))
-        .status(status)
-        .notice(notice)
-        .render(move || {
-            let preview = preview.map(|p| forms::preview(&state, l, p));
-            let impacts: Vec<(String, String)> = Impact::ALL
-                .iter()
-                .map(|i| (i.as_str().to_owned(), l.impact(*i).to_owned()))
-                .collect();
-            let statuses: Vec<(String, String)> = IncidentStatus::ALL[..4]
-                .iter()
-                .map(|s| (s.as_str().to_owned(), l.incident_status(*s).to_owned()))
-                .collect();
-            let started_label = l.f(
-                || format!("Début de l'incident ({})", clock.zone_words()),
-                || format!("Incident start ({})", clock.zone_words()),
-            );
-            view! {
-                {preview}
-                <form method="post" action="/admin/incidents" class="console-form">
-                    {csrf}
-                    {form.draft.map(|id| view! { <input type="hidden" name="draft" value=id/> })}
-                    {Input::new("title", l.t("Titre", "Title"), &errors).value(form.title.clone()).required().view()}
-                    <div class="field-pair">
-                        {ui::select("impact", l.t("Impact", "Impact").to_owned(), impacts, &form.impact, &errors)}
-                        {ui::select("status", l.t("État de l'incident", "Incident status").to_owned(), statuses, &form.status, &errors)}
-                    </div>
-                    {Input::new("started_at", started_label, &errors)
-                        .kind("datetime-local")
-                        .value(form.started_at.clone())
-                        .hint(l.t("Laissez vide si l'incident commence maintenant.", "Leave empty if the incident starts now."))
-                        .view()}
-                    {forms::service_rows(
-                        l,
-                        l.t("Services touchés", "Affected services"),
-                        l.t("Non touché", "Not affected"),
-                        &services,
-                        &form.services,
-                        &errors,
-                    )}
-                    {forms::message_field(l, form.message.clone(), 12, &errors, true)}
-                    <div class="check">
-                        <input type="checkbox" id="notify" name="notify" value="1" checked=form.notify/>
-                        <label for="notify">
-                            {l.t(
-                                "Prévenir les abonnés (courriel, webhooks) de cet incident et de ses mises à jour",
-                                "Tell subscribers (e-mail, webhooks) of this incident and its updates",
-                            )}
-                        </label>
-                    </div>
-                    <div class="button-row form-actions">
-                        <button class="button-secondary" name="action" value="preview">
-                            {l.t("Aperçu", "Preview")}
-                        </button>
-                        <button class="button-primary" name="action" value="publish">
-                            {l.t("Publier", "Publish")}
-                        </button>
-                    </div>
-                </form>
-            }
-        })
+    let preview = preview.map(|p| {
+        let state = state.clone();
+        Box::new(move || forms::preview(&state, l, p).into_any()) as Box<dyn FnOnce() -> AnyView>
+    });
+    let page =
+        console::incidents::new_page(staff.viewer(), clock, services, &form, &errors, preview);
+    ui::html(status, page)
 }
 
 fn preview_of(form: &NewForm, services: &[ServiceNow], clock: &Clock) -> Preview {
     let mut ignored = Errors::default();
-    let changes = forms::chosen_services(clock.l, &form.services, &mut ignored);
+    let changes = console::forms::chosen_services(clock.l, &form.services, &mut ignored);
     Preview {
         id: 0,
         title: form.title.clone(),
         status: IncidentStatus::parse(&form.status).unwrap_or(IncidentStatus::Investigating),
         impact: Impact::parse(&form.impact).unwrap_or(Impact::Major),
         started_at: clock.parse(&form.started_at).unwrap_or_else(|_| Utc::now()),
-        services: forms::preview_services(services, &[], &changes),
+        services: console::forms::preview_services(services, &[], &changes),
         earlier: Vec::new(),
         message_md: form.message.clone(),
     }
@@ -305,7 +198,12 @@ async fn new_form(
         )
         .await;
     }
-    let prefill = super::drafts::prefill(&state, &proposed, lang, kind);
+    let prefill = console::incidents::prefill(
+        state.ctx.timezone,
+        &super::drafts::proposal(&proposed),
+        lang,
+        kind,
+    );
     let clock = Clock {
         tz: state.ctx.timezone,
         l,
@@ -346,12 +244,12 @@ pub fn already_handled(l: L) -> Notice {
 async fn create(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
     let l = staff.l();
-    let mut form = NewForm::from_posted(&posted);
+    let mut form = new_form_from(&posted);
     let action = posted.get("action").unwrap_or("publish");
     if action == "preview" {
         return render_new(&state, staff, form, Errors::default(), true, StatusCode::OK).await;
     }
-    if let Some(template) = forms::template_action(action) {
+    if let Some(template) = console::forms::template_action(action) {
         form.message = template.to_owned();
         return render_new(
             &state,
@@ -418,8 +316,8 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
             }
         }
     };
-    let services = forms::chosen_services(l, &form.services, &mut errors);
-    forms::check_message(l, &form.message, &mut errors);
+    let services = console::forms::chosen_services(l, &form.services, &mut errors);
+    console::forms::check_message(l, &form.message, &mut errors);
     let (Some(impact), Some(status), true) = (impact, status, errors.is_empty()) else {
         return render_new(
             &state,
@@ -499,7 +397,7 @@ async fn dismiss(State(state): State<AppState>, Path(id): Path<i64>, posted: Pos
             render_list(&state, &posted.staff, Some(notice), StatusCode::CONFLICT).await
         }
         Err(e) => {
-            let mut errors = ui::Errors::default();
+            let mut errors = console::Errors::default();
             match forms::write_error(posted.staff.l(), e, &mut errors) {
                 Ok(()) => {
                     render_list(

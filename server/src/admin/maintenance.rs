@@ -1,5 +1,6 @@
-//! `/admin/maintenance`: the windows and the form to schedule one, with times typed in the
-//! site's timezone; and the clock that starts and completes windows on time.
+//! `/admin/maintenance`: the windows and the form to schedule one (the page is
+//! `console::maintenance`), with times typed in the site's timezone; and the clock that starts
+//! and completes windows on time.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -7,27 +8,18 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
-use leptos::prelude::*;
+use console::maintenance::Form;
+use console::{Clock, Errors, Notice};
 use store::maintenance::NewMaintenance;
 
 use super::forms;
 use super::internal;
-use super::ui::{self, Clock, Errors, Input, Notice, Page, Section};
+use super::ui;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/maintenance", get(list).post(create))
-}
-
-/// What the scheduling form holds when it is shown again.
-#[derive(Clone, Debug, Default)]
-struct Form {
-    title: String,
-    starts_at: String,
-    ends_at: String,
-    message: String,
-    services: Vec<String>,
 }
 
 async fn render(
@@ -55,73 +47,16 @@ async fn render(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let notice = notice.or_else(|| errors.notice(l));
-    let csrf = ui::csrf(staff);
-    Page::new(l, Some(staff), Section::Maintenance, l.t("Maintenance", "Maintenance"))
-        .status(status)
-        .notice(notice)
-        .render(move || {
-            let words = l.texts();
-            let rows = windows
-                .into_iter()
-                .map(|m| {
-                    view! {
-                        <li class="console-item maintenance-item">
-                            <p class="console-item-title">{m.title}</p>
-                            <p class="console-item-meta">
-                                <span class="maintenance-state">{words.maintenance_status(m.status)}</span>
-                                " · "
-                                {l.f(
-                                    || format!("du {} au {}", clock.show(m.starts_at), clock.show(m.ends_at)),
-                                    || format!("from {} to {}", clock.show(m.starts_at), clock.show(m.ends_at)),
-                                )}
-                            </p>
-                        </li>
-                    }
-                })
-                .collect_view();
-            let boxes = services
-                .into_iter()
-                .map(|(id, name)| {
-                    let checked = form.services.contains(&id);
-                    let box_id = ui::field_id(&format!("services-{id}"));
-                    view! {
-                        <div class="check">
-                            <input type="checkbox" id=box_id.clone() name="services" value=id checked=checked/>
-                            <label for=box_id>{name}</label>
-                        </div>
-                    }
-                })
-                .collect_view();
-            let zone = clock.zone_words();
-            view! {
-                <section aria-labelledby="schedule">
-                    <h2 id="schedule">{l.t("Planifier une maintenance", "Schedule a maintenance")}</h2>
-                    <form method="post" action="/admin/maintenance" class="console-form">
-                        {csrf}
-                        {Input::new("title", l.t("Titre", "Title"), &errors).value(form.title.clone()).required().view()}
-                        <div class="field-pair">
-                            {Input::new("starts_at", l.f(|| format!("Début ({zone})"), || format!("Start ({zone})")), &errors)
-                                .kind("datetime-local").value(form.starts_at.clone()).required().view()}
-                            {Input::new("ends_at", l.f(|| format!("Fin ({zone})"), || format!("End ({zone})")), &errors)
-                                .kind("datetime-local").value(form.ends_at.clone()).required().view()}
-                        </div>
-                        <fieldset class="checks">
-                            <legend>{l.t("Services concernés", "Services concerned")}</legend>
-                            {boxes}
-                        </fieldset>
-                        {ui::textarea("message", l.t("Message aux lecteurs (Markdown)", "Message to readers (Markdown)").to_owned(), form.message.clone(), 6, &errors)}
-                        <div class="button-row form-actions">
-                            <button class="button-primary">{l.t("Planifier", "Schedule")}</button>
-                        </div>
-                    </form>
-                </section>
-                <section aria-labelledby="windows">
-                    <h2 id="windows">{l.t("Maintenances", "Maintenance windows")}</h2>
-                    <ul class="console-list">{rows}</ul>
-                </section>
-            }
-        })
+    let page = console::maintenance::page(
+        staff.viewer(),
+        clock,
+        &form,
+        &errors,
+        notice,
+        windows,
+        services,
+    );
+    ui::html(status, page)
 }
 
 async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -194,7 +129,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
             );
         }
     }
-    forms::check_message(l, &form.message, &mut errors);
+    console::forms::check_message(l, &form.message, &mut errors);
     let (Some(starts_at), Some(ends_at), true) = (starts, ends, errors.is_empty()) else {
         return render(&state, staff, form, errors, None).await;
     };

@@ -14,7 +14,6 @@ pub mod incidents;
 pub mod maintenance;
 pub mod people;
 pub mod subscribers;
-pub mod templates;
 pub mod ui;
 
 use std::time::Instant;
@@ -25,13 +24,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use domain::locale::Locale;
-use leptos::prelude::*;
+use console::L;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{self, Client, Posted, Staff};
 use crate::state::AppState;
-use ui::{Errors, Input, Notice, Page, Section, L};
 
 /// The console's routes, with their security headers and body limit.
 pub fn router() -> Router<AppState> {
@@ -63,39 +60,21 @@ async fn home(_staff: Staff) -> Redirect {
     Redirect::to("/admin/incidents")
 }
 
-/// A server error page; the cause goes to the log only. Said in both languages: it may be
-/// reached before the staff member's language is known.
+/// A server error page; the cause goes to the log only.
 pub fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "console request failed");
-    Page::new(
-        L(Locale::Fr),
-        None,
-        Section::None,
-        "Erreur interne · Internal error",
+    ui::html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        console::refusal::internal(),
     )
-    .status(StatusCode::INTERNAL_SERVER_ERROR)
-    .notice(Some(Notice::error(
-        "Une erreur interne est survenue ; rien n'a été enregistré. Réessayez dans un instant. \
-             An internal error occurred; nothing was saved. Try again in a moment.",
-    )))
-    .render(|| ())
 }
 
 /// The 403 page, for a signed-in staff member whose role does not allow the page.
 pub fn forbidden(staff: &Staff) -> Response {
-    let l = staff.l();
-    Page::new(
-        l,
-        Some(staff),
-        Section::None,
-        l.t("Accès refusé", "Access denied"),
+    ui::html(
+        StatusCode::FORBIDDEN,
+        console::refusal::forbidden(staff.l(), staff.viewer()),
     )
-    .status(StatusCode::FORBIDDEN)
-    .notice(Some(Notice::error(l.t(
-        "Votre rôle ne permet pas cette action : demandez à une personne de l'administration.",
-        "Your role does not allow this: ask an admin.",
-    ))))
-    .render(|| ())
 }
 
 impl Staff {
@@ -103,7 +82,7 @@ impl Staff {
     /// page it answers, so that `auth` needs nothing from the console.)
     // Handlers return the `Response` at once: boxing it would only add an allocation.
     #[allow(clippy::result_large_err)]
-    pub fn require(&self, role: store::users::Role) -> Result<(), Response> {
+    pub fn require(&self, role: domain::staff::Role) -> Result<(), Response> {
         if self.session.user.role >= role {
             Ok(())
         } else {
@@ -114,33 +93,7 @@ impl Staff {
 
 /// The sign-in form, with `error` on top when the last attempt failed.
 fn login_page(l: L, token: &str, error: Option<&str>, email: &str, status: StatusCode) -> Response {
-    let token = token.to_owned();
-    let email = email.to_owned();
-    Page::new(l, None, Section::None, l.t("Connexion", "Sign in"))
-        .status(status)
-        .notice(error.map(Notice::error))
-        .render(move || {
-            let errors = Errors::default();
-            view! {
-                <form method="post" action="/admin/login" class="console-form login-form">
-                    <input type="hidden" name="csrf" value=token/>
-                    {Input::new("email", l.t("Adresse e-mail", "E-mail address"), &errors)
-                        .kind("email").value(email).required().autocomplete("email").view()}
-                    {Input::new("password", l.t("Mot de passe", "Password"), &errors)
-                        .kind("password").required().autocomplete("current-password").view()}
-                    {Input::new("code", l.t("Code à usage unique", "One-time code"), &errors)
-                        .autocomplete("one-time-code")
-                        .hint(l.t(
-                            "Seulement si la double authentification est activée sur votre compte.",
-                            "Only if two-factor sign-in is on for your account.",
-                        ))
-                        .view()}
-                    <div class="button-row form-actions">
-                        <button class="button-primary">{l.t("Se connecter", "Sign in")}</button>
-                    </div>
-                </form>
-            }
-        })
+    ui::html(status, console::login::page(l, token, error, email))
 }
 
 /// The sign-in form; sets the double-submit cookie its CSRF field must match.
@@ -158,19 +111,6 @@ async fn login_form(State(state): State<AppState>, req: Request) -> Response {
     )
         .into_response()
 }
-
-/// The one message for an unknown account, a wrong password and a missing or wrong one-time
-/// code: none of them tells an attacker which part was right.
-pub fn bad_credentials(l: L) -> &'static str {
-    l.t(
-        "Adresse e-mail, mot de passe ou code incorrect.",
-        "Incorrect e-mail address, password or code.",
-    )
-}
-
-/// Too many sign-ins at once: the next attempt is tried again shortly.
-pub const SIGN_IN_BUSY: &str = "Trop de connexions en cours : réessayez dans un instant. \
-     Too many sign-ins at once: try again in a moment.";
 
 async fn login(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -222,13 +162,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
                     header::RETRY_AFTER,
                     refused.wait.as_secs().max(1).to_string(),
                 )],
-                again(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    l.t(
-                        "Trop de tentatives : réessayez dans quelques minutes.",
-                        "Too many attempts: try again in a few minutes.",
-                    ),
-                ),
+                again(StatusCode::TOO_MANY_REQUESTS, console::login::throttled(l)),
             )
                 .into_response();
         }
@@ -253,13 +187,13 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         Ok(None) => {
             failed(&state, attempt).await;
             tracing::info!(address, "sign-in failed");
-            return again(StatusCode::UNAUTHORIZED, bad_credentials(l));
+            return again(StatusCode::UNAUTHORIZED, console::login::bad_credentials(l));
         }
         Err(auth::hashing::Busy) => {
             tracing::warn!(address, "sign-in refused: password hashing busy");
             return (
                 [(header::RETRY_AFTER, "1")],
-                again(StatusCode::TOO_MANY_REQUESTS, SIGN_IN_BUSY),
+                again(StatusCode::TOO_MANY_REQUESTS, console::login::SIGN_IN_BUSY),
             )
                 .into_response();
         }
@@ -273,7 +207,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         if !passed {
             failed(&state, attempt).await;
             tracing::info!(address, "sign-in failed: one-time code");
-            return again(StatusCode::UNAUTHORIZED, bad_credentials(l));
+            return again(StatusCode::UNAUTHORIZED, console::login::bad_credentials(l));
         }
     }
     attempt.succeeded();

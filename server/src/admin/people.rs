@@ -7,13 +7,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use leptos::prelude::*;
-use store::tokens::Scope;
-use store::users::Role;
+use console::people::UserForm;
+use console::{Clock, Errors, Notice};
+use domain::staff::{Role, Scope};
 
 use super::forms::write_error;
 use super::internal;
-use super::ui::{self, Clock, Errors, Input, Notice, Page, Section, L};
+use super::ui;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -28,13 +28,6 @@ pub fn router() -> Router<AppState> {
 }
 
 pub use crate::auth::MIN_PASSWORD_LEN;
-
-/// What the new-user form holds when shown again (never the password).
-#[derive(Clone, Debug, Default)]
-struct UserForm {
-    email: String,
-    role: String,
-}
 
 async fn users_page(
     state: &AppState,
@@ -53,89 +46,27 @@ async fn users_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let notice = notice.or_else(|| errors.notice(l));
-    let csrf = ui::csrf(staff);
-    let csrf_token = staff.session.csrf_token.clone();
-    let me = staff.user().id;
-    Page::new(l, Some(staff), Section::Users, l.t("Équipe", "Team"))
-        .status(status)
-        .notice(notice)
-        .render(move || {
-            let rows = list
-                .into_iter()
-                .map(|u| {
-                    let totp = u.totp.then(|| {
-                        view! { " · " {l.t("double authentification", "two-factor sign-in")} }
-                    });
-                    let disabled = u.disabled.then(|| {
-                        view! { " · " <strong>{l.t("désactivé", "disabled")}</strong> }
-                    });
-                    let you = (u.id == me).then(|| view! { " " {l.t("(vous)", "(you)")} });
-                    let role_id = format!("role-{}", u.id);
-                    let options = [Role::Editor, Role::Admin]
-                        .into_iter()
-                        .map(|r| {
-                            let selected = r == u.role;
-                            view! {
-                                <option value=r.as_str() selected=selected>{l.role(r)}</option>
-                            }
-                        })
-                        .collect_view();
-                    let (toggle, toggle_label, toggle_class) = if u.disabled {
-                        ("enable", l.t("Réactiver", "Enable"), "button-secondary")
-                    } else {
-                        ("disable", l.t("Désactiver", "Disable"), "button-quiet")
-                    };
-                    view! {
-                        <li class="console-item">
-                            <p class="console-item-title">{u.email.clone()}{you}</p>
-                            <p class="console-item-meta">{l.role(u.role)}{totp}{disabled}</p>
-                            <form method="post" action=format!("/admin/users/{}/role", u.id) class="inline-form">
-                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                                <label for=role_id.clone()>{l.t("Rôle", "Role")}</label>
-                                " "
-                                <select id=role_id name="role">{options}</select>
-                                " "
-                                <button class="button-quiet">{l.t("Changer le rôle", "Change role")}</button>
-                            </form>
-                            <form method="post" action=format!("/admin/users/{}/{toggle}", u.id) class="inline-form">
-                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                                <button class=toggle_class>{toggle_label}</button>
-                            </form>
-                        </li>
-                    }
-                })
-                .collect_view();
-            let roles = [Role::Editor, Role::Admin]
-                .into_iter()
-                .map(|r| (r.as_str().to_owned(), l.role(r).to_owned()))
-                .collect();
-            let role = if form.role.is_empty() { "editor".to_owned() } else { form.role.clone() };
-            view! {
-                <ul class="console-list">{rows}</ul>
-                <section aria-labelledby="add-user">
-                    <h2 id="add-user">{l.t("Ajouter une personne", "Add someone")}</h2>
-                    <form method="post" action="/admin/users" class="console-form">
-                        {csrf}
-                        {Input::new("email", l.t("Adresse e-mail", "E-mail address"), &errors)
-                            .kind("email").value(form.email.clone()).required().autocomplete("off").view()}
-                        {ui::select("role", l.t("Rôle", "Role").to_owned(), roles, &role, &errors)}
-                        {Input::new("password", l.t("Mot de passe", "Password"), &errors)
-                            .kind("password")
-                            .required()
-                            .autocomplete("new-password")
-                            .hint(l.f(
-                                || format!("Au moins {MIN_PASSWORD_LEN} caractères. Transmettez-le à la personne par un autre canal."),
-                                || format!("At least {MIN_PASSWORD_LEN} characters. Give it to the person through another channel."),
-                            ))
-                            .view()}
-                        <div class="button-row form-actions">
-                            <button class="button-primary">{l.t("Ajouter", "Add")}</button>
-                        </div>
-                    </form>
-                </section>
-            }
+    let list = list
+        .into_iter()
+        .map(|u| console::people::Member {
+            id: u.id,
+            email: u.email,
+            role: u.role,
+            disabled: u.disabled,
+            totp: u.totp,
         })
+        .collect();
+    let page = console::people::page(
+        l,
+        staff.viewer(),
+        staff.user().id,
+        list,
+        &form,
+        &errors,
+        notice,
+        MIN_PASSWORD_LEN,
+    );
+    ui::html(status, page)
 }
 
 async fn users(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -229,7 +160,7 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
         Ok(Ok(h)) => h,
         Ok(Err(e)) => return internal(e),
         Err(crate::auth::hashing::Busy) => {
-            let busy = ui::Notice::error(super::SIGN_IN_BUSY);
+            let busy = console::Notice::error(console::login::SIGN_IN_BUSY);
             return users_page(&state, staff, form, errors, Some(busy)).await;
         }
     };
@@ -373,14 +304,6 @@ fn token_cookie(staff: &Staff, value: &str, max_age: i64) -> Option<HeaderValue>
     .ok()
 }
 
-fn scope_words(l: L, s: Scope) -> &'static str {
-    match s {
-        Scope::IncidentsWrite => l.t("publier des incidents", "publish incidents"),
-        Scope::MaintenanceWrite => l.t("planifier des maintenances", "schedule maintenance"),
-        Scope::ServicesWrite => l.t("changer l'état des services", "change service statuses"),
-    }
-}
-
 async fn tokens_page(
     state: &AppState,
     staff: &Staff,
@@ -403,88 +326,19 @@ async fn tokens_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let notice = notice.or_else(|| errors.notice(l));
-    let csrf_token = staff.session.csrf_token.clone();
-    Page::new(l, Some(staff), Section::Tokens, l.t("Jetons d'API", "API tokens"))
-        .status(status)
-        .notice(notice)
-        .render(move || {
-            let shown = created.map(|v| {
-                view! {
-                    <div class="notice notice-ok secret" role="status">
-                        <p>{l.t("Jeton créé. Copiez-le maintenant : il ne sera plus affiché.", "Token created. Copy it now: it will not be shown again.")}</p>
-                        <p><code>{v}</code></p>
-                    </div>
-                }
-            });
-            let rows = list
-                .into_iter()
-                .map(|t| {
-                    let scopes: Vec<&str> = t.scopes.iter().map(|s| scope_words(l, *s)).collect();
-                    let used = t.last_used_at.map_or_else(
-                        || l.t("jamais utilisé", "never used").to_owned(),
-                        |u| l.f(|| format!("utilisé le {}", clock.show(u)), || format!("used {}", clock.show(u))),
-                    );
-                    let state_cell = match t.revoked_at {
-                        Some(at) => view! {
-                            <p class="console-item-meta">
-                                {l.f(|| format!("révoqué le {}", clock.show(at)), || format!("revoked {}", clock.show(at)))}
-                            </p>
-                        }
-                        .into_any(),
-                        None => view! {
-                            <form method="post" action=format!("/admin/tokens/{}/revoke", t.id)>
-                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                                <button class="button-quiet">{l.t("Révoquer", "Revoke")}</button>
-                            </form>
-                        }
-                        .into_any(),
-                    };
-                    view! {
-                        <li class="console-item">
-                            <p class="console-item-title">{t.name} " " <code>{format!("{}…", t.prefix)}</code></p>
-                            <p class="console-item-meta">{scopes.join(", ")} " · " {used}</p>
-                            {state_cell}
-                        </li>
-                    }
-                })
-                .collect_view();
-            let boxes = Scope::ALL
-                .iter()
-                .map(|s| {
-                    let id = ui::field_id(&format!("scope-{}", s.as_str()));
-                    view! {
-                        <div class="check">
-                            <input type="checkbox" id=id.clone() name="scopes" value=s.as_str()/>
-                            <label for=id>{scope_words(l, *s)}</label>
-                        </div>
-                    }
-                })
-                .collect_view();
-            let scope_error = errors.get("scopes");
-            view! {
-                {shown}
-                <section aria-labelledby="new-token">
-                    <h2 id="new-token">{l.t("Créer un jeton", "Create a token")}</h2>
-                    <form method="post" action="/admin/tokens" class="console-form">
-                        <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                        {Input::new("name", l.t("Nom (à quoi il sert)", "Name (what it is for)"), &errors).value(name.clone()).required().view()}
-                        <fieldset class="checks" aria-describedby=scope_error.as_ref().map(|_| "f-scopes-error")>
-                            <legend>{l.t("Permissions", "Permissions")}</legend>
-                            {boxes}
-                            {ui::field_error("scopes", scope_error.clone())}
-                        </fieldset>
-                        <div class="button-row form-actions">
-                            <button class="button-primary">{l.t("Créer", "Create")}</button>
-                        </div>
-                    </form>
-                </section>
-                <section aria-labelledby="tokens">
-                    <h2 id="tokens">{l.t("Jetons", "Tokens")}</h2>
-                    <ul class="console-list">{rows}</ul>
-                </section>
-            }
+    let list = list
+        .into_iter()
+        .map(|t| console::tokens::Token {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            scopes: t.scopes,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
         })
+        .collect();
+    let page = console::tokens::page(staff.viewer(), clock, list, &name, &errors, notice, created);
+    ui::html(status, page)
 }
 
 async fn tokens(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {

@@ -21,7 +21,8 @@ use domain::agent::{AgentConfig, AgentMonitor, ResultBatch};
 use domain::config::{MonitorKind, MonitorSettings};
 use domain::status::CheckOutcome;
 use serde_json::json;
-use store::agents::{AgentResult, AgentToken, IngestError, Ingested};
+use store::agents::{AgentResult, IngestError, Ingested};
+use store::tokens::agent::AgentToken;
 
 use super::ApiError;
 use crate::state::AppState;
@@ -48,9 +49,9 @@ async fn agent(db: &store::Db, headers: &HeaderMap) -> Result<AgentToken, ApiErr
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|v| v.starts_with(store::agents::AGENT_TOKEN_PREFIX) && v.len() < 200)
+        .filter(|v| v.starts_with(store::tokens::agent::AGENT_TOKEN_PREFIX) && v.len() < 200)
         .ok_or(ApiError::Unauthorized)?;
-    store::agents::authenticate(db, value, Utc::now())
+    store::tokens::agent::authenticate(db, value, Utc::now())
         .await?
         .ok_or(ApiError::Unauthorized)
 }

@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use domain::staff::Scope;
 use serde::Serialize;
 use store::audit::WriteError;
 use store::drafts::DraftStatus;
-use store::tokens::Scope;
 use utoipa::ToSchema;
 
 use super::read::ErrorBody;

@@ -17,9 +17,9 @@ use store::audit::WriteError;
 use utoipa::ToSchema;
 
 use super::read::{ErrorBody, Incident, Maintenance};
+use domain::staff::Scope;
 use store::incidents::{IncidentEdit, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
-use store::tokens::Scope;
 
 use super::ApiCaller;
 use super::ApiError;

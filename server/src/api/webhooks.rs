@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use domain::staff::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::subscribers::{Subscriber, Wanted, WEBHOOK};
-use store::tokens::Scope;
 
 use super::{ApiCaller, ApiError};
 use crate::state::AppState;

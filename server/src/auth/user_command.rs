@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
+use domain::staff::Role;
 use store::audit::{Actor, WriteError};
-use store::users::Role;
 
 use super::MIN_PASSWORD_LEN;
 

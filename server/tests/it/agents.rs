@@ -321,7 +321,7 @@ fn csrf_of(html: &str) -> String {
 /// audited as theirs), see each location's state in the site's zone ("no report since 10:42
 /// (Paris time)"), and revoke the token, after which the agent is refused.
 async fn console_makes_and_revokes_agent_tokens_and_shows_each_location_state() {
-    use store::users::Role;
+    use domain::staff::Role;
     let text = CATALOG.replacen(
         "title = \"Agents\"",
         "title = \"Agents\"\ntimezone = \"Europe/Paris\"",
@@ -409,7 +409,7 @@ async fn console_makes_and_revokes_agent_tokens_and_shows_each_location_state() 
         let body = r.text().await.expect("html");
         assert!(body.contains(why), "{body}");
     }
-    assert!(store::agents::list_tokens(&server.db)
+    assert!(store::tokens::agent::list_tokens(&server.db)
         .await
         .expect("list")
         .is_empty());
@@ -436,7 +436,9 @@ async fn console_makes_and_revokes_agent_tokens_and_shows_each_location_state() 
     let again = page("en").await;
     assert!(!again.contains(&token), "shown once");
     assert!(again.contains("ams-1"), "{again}");
-    let stored = store::agents::list_tokens(&server.db).await.expect("list");
+    let stored = store::tokens::agent::list_tokens(&server.db)
+        .await
+        .expect("list");
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].location_id, "amsterdam");
 

@@ -283,7 +283,7 @@ fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
         store::users::create(
             &db,
             "ops@example.org",
-            store::users::Role::Editor,
+            domain::staff::Role::Editor,
             &hash,
             &store::audit::Actor::cli(),
             chrono::Utc::now(),
@@ -352,8 +352,8 @@ fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
     assert_eq!(
         token.scopes,
         vec![
-            store::tokens::Scope::IncidentsWrite,
-            store::tokens::Scope::MaintenanceWrite
+            domain::staff::Scope::IncidentsWrite,
+            domain::staff::Scope::MaintenanceWrite
         ]
     );
 

@@ -522,14 +522,14 @@ async fn post_incidents(app: &TestApp, incidents: &[(String, String)]) -> Vec<i6
     let user = store::users::create(
         &app.db,
         "ed@example.org",
-        store::users::Role::Editor,
+        domain::staff::Role::Editor,
         &hash,
         &Actor::cli(),
         now,
     )
     .await
     .expect("user");
-    let scopes = [store::tokens::Scope::IncidentsWrite];
+    let scopes = [domain::staff::Scope::IncidentsWrite];
     let (token, _) = store::tokens::create(&app.db, user.id, "xss", &scopes, &Actor::cli(), now)
         .await
         .expect("token");

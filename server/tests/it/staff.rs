@@ -2,13 +2,13 @@
 //! Origin checks, sign-in throttling, session fixation, token scopes and revocation, path
 //! normalisation bypass attempts, and what the public side stores from staff's input.
 
+use domain::staff::Role;
+use domain::staff::Scope;
 use domain::status::{ComponentStatus, ServiceState};
 use domain::topology::Owner;
 use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};
 use store::audit::{Actor, AuditFilter};
-use store::tokens::Scope;
-use store::users::Role;
 
 use crate::common;
 

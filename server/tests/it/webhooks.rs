@@ -13,13 +13,13 @@ use common::smtp::Sink;
 use common::{client, Probes, Server};
 use domain::incident::{Impact, IncidentStatus};
 use domain::notify_config::Smtp;
+use domain::staff::Role;
+use domain::staff::Scope;
 use domain::status::ComponentStatus;
 use serde_json::{json, Value};
 use store::audit::Actor;
 use store::incidents::{Message, NewIncident};
 use store::subscribers::{Wanted, WEBHOOK};
-use store::tokens::Scope;
-use store::users::Role;
 
 /// One call a receiver got: path, headers, body.
 type Call = (String, HeaderMap, Vec<u8>);

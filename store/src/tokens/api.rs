@@ -10,40 +10,10 @@ use crate::audit::{self, Actor, ActorKind, WriteError};
 use crate::entity::{api_token, user};
 use crate::users::User;
 use crate::StoreError;
+use domain::staff::Scope;
 
 /// The prefix of every API token, so secret scanners can recognise a leaked one.
 pub const TOKEN_PREFIX: &str = "vigie_";
-
-/// What a token may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// Create, update and resolve incidents, post updates.
-    IncidentsWrite,
-    /// Schedule and change maintenance windows.
-    MaintenanceWrite,
-    /// Set a service's manual status.
-    ServicesWrite,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 3] = [
-        Scope::IncidentsWrite,
-        Scope::MaintenanceWrite,
-        Scope::ServicesWrite,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::IncidentsWrite => "incidents:write",
-            Scope::MaintenanceWrite => "maintenance:write",
-            Scope::ServicesWrite => "services:write",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
 
 /// A token as staff see it (never its value).
 #[derive(Clone, Debug, PartialEq, Eq)]

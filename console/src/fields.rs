@@ -2,12 +2,12 @@
 
 use leptos::prelude::*;
 
-use super::{Notice, L};
-use crate::auth::Staff;
+use crate::shell::Notice;
+use crate::words::L;
 
-/// The hidden CSRF field every state-changing form carries.
-pub fn csrf(staff: &Staff) -> impl IntoView {
-    view! { <input type="hidden" name="csrf" value=staff.session.csrf_token.clone()/> }
+/// The hidden CSRF field every state-changing form carries, with the session's `token`.
+pub fn csrf(token: &str) -> impl IntoView {
+    view! { <input type="hidden" name="csrf" value=token.to_owned()/> }
 }
 
 /// Errors of a posted form, each a sentence tied to its field.

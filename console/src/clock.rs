@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::L;
+use crate::words::L;
 
 /// The site's clock: times shown and typed in the site's timezone, labelled.
 #[derive(Clone, Copy, Debug)]
