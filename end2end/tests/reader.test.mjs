@@ -1,8 +1,9 @@
 // What a reader meets, in Chromium: one clock (every time on `/`, an incident page and the
 // console is in the site's timezone and says so, none in UTC), a major incident with no
 // service attached turns the banner (never green above it), `?lang=en` survives every
-// internal link (service → back → history → incident), and the subscribe control is on every
-// public page.
+// internal link (service → back → history → incident), the subscribe control is on every
+// public page (without SMTP it offers no e-mail entry: /subscribe would have nothing to
+// offer), and on a phone the service page's chart and probe table read whole.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -211,5 +212,61 @@ test('the subscribe control is visible on every public page', async () => {
     const feeds = await page.locator('.subscribe a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     assert.deepEqual(feeds, ['/feed.rss?lang=fr', '/feed.atom?lang=fr', '/maintenance.ics?lang=fr'], path);
   }
+  await context.close();
+});
+
+test('on a phone the chart axis reads at 11 px or more and the probe table cuts off no column', async () => {
+  const context = await chromium.browser.newContext({ locale: 'fr-FR', viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  for (const range of ['24h', '7d', '30d']) {
+    for (const lang of ['fr', 'en']) {
+      const where = `/services/forum?range=${range}&lang=${lang}`;
+      await page.goto(vigie.base + where);
+      // The probes run every 2 s: the table has a row once the first result is in.
+      await page.waitForSelector('.locations tbody td', { timeout: 20_000 });
+      const m = await page.evaluate(() => {
+        const svg = document.querySelector('.latency-chart svg');
+        // The chart is drawn in its own units and scaled to the screen: the size a reader
+        // sees is the text's font size times that scale.
+        const scale = svg.getScreenCTM().a;
+        const label = (t) => {
+          const r = t.getBoundingClientRect();
+          return { text: t.textContent, left: r.left, right: r.right, px: parseFloat(getComputedStyle(t).fontSize) * scale };
+        };
+        const cells = [...document.querySelectorAll('.locations td')].map((td) => {
+          const r = td.getBoundingClientRect();
+          return { text: td.textContent, left: r.left, right: r.right, clipped: td.scrollWidth > td.clientWidth + 1 };
+        });
+        const scroller = document.querySelector('.locations .table-scroll');
+        return {
+          x: [...svg.querySelectorAll('.axis-x text')].map(label),
+          y: [...svg.querySelectorAll('.axis-y text')].map(label),
+          cells,
+          scrolls: scroller.scrollWidth > scroller.clientWidth,
+          box: (() => { const r = scroller.getBoundingClientRect(); return { left: r.left, right: r.right }; })(),
+          pageWidth: document.documentElement.scrollWidth,
+          width: window.innerWidth,
+        };
+      });
+      assert.ok(m.x.length >= 2 && m.y.length >= 2, `${where}: both axes labelled`);
+      for (const l of [...m.x, ...m.y]) {
+        assert.ok(l.px >= 11, `${where}: "${l.text}" is drawn at ${l.px.toFixed(1)} px`);
+        assert.ok(l.left >= 0 && l.right <= m.width, `${where}: "${l.text}" is cut off (${l.left}–${l.right})`);
+      }
+      const xs = [...m.x].sort((a, b) => a.left - b.left);
+      for (let i = 1; i < xs.length; i++) {
+        assert.ok(xs[i - 1].right <= xs[i].left, `${where}: "${xs[i - 1].text}" runs into "${xs[i].text}"`);
+      }
+      assert.ok(m.pageWidth <= m.width, `${where}: the page scrolls sideways (${m.pageWidth} > ${m.width})`);
+      // Every cell is whole on screen, or the table scrolls inside its own box.
+      for (const c of m.cells) {
+        assert.equal(c.clipped, false, `${where}: "${c.text}" is clipped in its cell`);
+        const inside = c.left >= m.box.left - 0.5 && c.right <= m.box.right + 0.5;
+        assert.ok(inside || m.scrolls, `${where}: the cell "${c.text}" is cut off and the table does not scroll`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
   await context.close();
 });

@@ -1,6 +1,7 @@
 // E-mail subscriptions end to end, with a real SMTP server on loopback (Python's aiosmtpd,
-// installed by `make setup`) and a reader whose Chromium runs no JavaScript: the reader
-// subscribes through the public form, the confirmation mail arrives at the SMTP server, the
+// installed by `make setup`) and a reader whose Chromium runs no JavaScript, on a phone's
+// width: the "S'abonner" menu of every public page leads to the form in the page's language;
+// the reader subscribes through the public form, the confirmation mail arrives at the SMTP server, the
 // reader follows its link and confirms; staff publish an incident in the console; its mail
 // arrives in the reader's language with the update, a link to the incident and RFC 8058
 // unsubscribe headers; the reader follows the mail's unsubscribe link and is erased, and the
@@ -197,7 +198,12 @@ timeout = "2s"
   vigie = await startVigie({ config, port, args: ['--database-url', database] });
   assert.equal(vigie.base, base);
   chromium = await launchChromium();
-  const readerContext = await chromium.browser.newContext({ locale: 'fr-FR', javaScriptEnabled: false });
+  // A phone's width: the menu and the form must work there too.
+  const readerContext = await chromium.browser.newContext({
+    locale: 'fr-FR',
+    javaScriptEnabled: false,
+    viewport: { width: 390, height: 844 },
+  });
   reader = await readerContext.newPage();
   readerProblems = watchProblems(reader);
   staff = await (await chromium.browser.newContext({ locale: 'fr-FR' })).newPage();
@@ -211,9 +217,54 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The page does not scroll sideways: nothing sticks out of a phone's width. */
+const fitsWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+/** Whether an element lies whole inside the viewport's width (not cut off at either side). */
+async function onScreen(locator) {
+  const box = await locator.boundingBox();
+  const width = locator.page().viewportSize().width;
+  return box !== null && box.x >= 0 && box.x + box.width <= width;
+}
+
+test('the subscribe menu of every public page leads to the e-mail form, in the page language', async () => {
+  // In English from the history page: the menu's e-mail entry keeps the language.
+  await reader.goto(vigie.base + '/history?lang=en');
+  await reader.click('.subscribe summary');
+  const entries = await reader.locator('.subscribe a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+  assert.deepEqual(entries[0], ['By e-mail', '/subscribe?lang=en']);
+  assert.deepEqual(
+    entries.slice(1).map(([, href]) => href),
+    ['/feed.rss?lang=en', '/feed.atom?lang=en', '/maintenance.ics?lang=en'],
+  );
+  await Promise.all([reader.waitForURL('**/subscribe?lang=en'), reader.click('.subscribe a:has-text("By e-mail")')]);
+  assert.equal(await reader.getAttribute('html', 'lang'), 'en');
+  assert.equal(await reader.locator('input[name="email"]').isVisible(), true);
+  assert.ok(await fitsWidth(reader), 'the form fits 390 px');
+  for (const path of ['/maintenance', '/services/forum', '/incidents/999?lang=fr']) {
+    await reader.goto(vigie.base + path);
+    await reader.click('.subscribe summary');
+    assert.equal(await reader.getAttribute('.subscribe a:has-text("Par e-mail")', 'href'), '/subscribe?lang=fr', path);
+  }
+  // With JavaScript off Chromium refuses the pages' module script and reports it as "csp";
+  // the unknown incident answers 404 on purpose.
+  assert.deepEqual(readerProblems.filter((p) => !/404| csp$/.test(p)), []);
+  readerProblems.length = 0;
+});
+
 test('a reader without JavaScript subscribes through the form and confirms through the mailed link', async () => {
-  await reader.goto(vigie.base + '/subscribe');
+  // From the overview, through the menu every public page has.
+  await reader.goto(vigie.base + '/');
+  const menu = reader.locator('.subscribe summary');
+  assert.equal(await menu.isVisible(), true, 'the menu is on screen at 390 px');
+  await menu.click();
+  const email = reader.locator('.subscribe a:has-text("Par e-mail")');
+  assert.equal(await email.isVisible(), true, 'the e-mail entry shows once the menu opens');
+  assert.ok(await onScreen(reader.locator('.subscribe ul')), 'the open menu is not cut off at 390 px');
+  await Promise.all([reader.waitForURL('**/subscribe?lang=fr'), email.click()]);
   assert.equal(await reader.textContent('h1'), "S'abonner aux notifications");
+  assert.ok(await fitsWidth(reader), 'the form fits 390 px');
+  readerProblems.splice(0, readerProblems.length, ...readerProblems.filter((p) => !/ csp$/.test(p)));
   await reader.fill('input[name="email"]', READER);
   await Promise.all([reader.waitForLoadState('load'), reader.click('button:has-text("S\'abonner")')]);
   assert.match(await reader.textContent('body'), /un courriel de confirmation vient de lui être envoyé/);
