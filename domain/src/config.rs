@@ -162,6 +162,24 @@ keyword = "Hello"
     }
 
     #[test]
+    fn the_instance_key_is_pointed_at_never_written_in_the_file() {
+        let c = parse("vigie.toml", GOOD).expect("valid");
+        assert_eq!(c.server.instance_key, None);
+        let text = format!("{GOOD}\n[server]\ninstance_key = \"${{file:/etc/vigie/key}}\"\n");
+        let c = parse("vigie.toml", &text).expect("valid");
+        assert_eq!(
+            c.server.instance_key,
+            Some(notify::SecretRef::File("/etc/vigie/key".into()))
+        );
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let text = format!("{GOOD}\n[server]\ninstance_key = \"{key}\"\n");
+        let e = &errors(&text)[0];
+        assert_eq!(e.key, "server.instance_key");
+        assert!(e.message.contains("${file:PATH}"), "{}", e.message);
+        assert!(!e.message.contains(key), "{}", e.message);
+    }
+
+    #[test]
     fn syntax_error_names_line_column_and_key() {
         let text = GOOD.replace("name = \"Web\"", "name = \"Web");
         let e = &errors(&text)[0];

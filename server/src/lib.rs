@@ -18,6 +18,7 @@ pub mod feeds;
 pub mod headers;
 pub mod health;
 pub mod ical;
+pub mod instance_key;
 pub mod limits;
 pub mod live;
 pub mod markdown;

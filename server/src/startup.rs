@@ -261,6 +261,7 @@ pub fn app_state(
         .collect();
     AppState {
         probe_headers: std::sync::Arc::new(probe_headers),
+        instance_key: None,
         shutdown: CancellationToken::new(),
         cache: crate::cache::PageCache::new(
             hub.clone(),
@@ -362,7 +363,9 @@ pub async fn spawn_on(
 ) -> anyhow::Result<Running> {
     // Header credentials are read before anything is written, and kept in memory only.
     let catalog = &with_secrets(catalog)?;
+    let instance_key = crate::instance_key::load(&catalog.server, database_url)?;
     let db = prepare_database(catalog, database_url).await?;
+    crate::instance_key::prepare(instance_key.as_deref(), &db).await?;
     let addr = listener
         .local_addr()
         .context("failed to read the listening address")?;
@@ -372,7 +375,10 @@ pub async fn spawn_on(
     hub.watch(db.clone());
     let notify = std::sync::Arc::new(notify::Notifier::new(db.clone(), catalog).await?);
     notify.spawn(hub.subscribe());
-    let state = app_state(catalog, db, hub.clone(), addr, notify);
+    let state = AppState {
+        instance_key,
+        ..app_state(catalog, db, hub.clone(), addr, notify)
+    };
     let shutdown = state.shutdown.clone();
     // The metrics recorder exists before the first request is counted. Its histograms keep
     // every sample until an upkeep folds them into buckets, which a scrape does; without a

@@ -30,6 +30,9 @@ pub struct AppState {
     /// `${file:…}` resolved): the database keeps only their names, and remote agents get them
     /// from here with their configuration.
     pub probe_headers: std::sync::Arc<ProbeHeaders>,
+    /// The key sealing TOTP secrets (`crate::instance_key`); `None` on a PostgreSQL instance
+    /// without one configured, where no second factor can be turned on.
+    pub instance_key: Option<std::sync::Arc<store::instance_key::InstanceKey>>,
 }
 
 /// Monitor key → header name → value.

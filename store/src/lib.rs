@@ -19,6 +19,7 @@ pub mod entity;
 pub mod feeds;
 pub mod history;
 pub mod incidents;
+pub mod instance_key;
 pub mod maintenance;
 pub mod outbox;
 pub mod overview;
@@ -47,6 +48,10 @@ pub enum StoreError {
     Db(#[from] sea_orm::DbErr),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A secret sealed with the instance key does not open with the key this process has
+    /// (`instance_key`): the message says whose and what to do, never a value.
+    #[error("{0}")]
+    Sealed(String),
 }
 
 /// The default database: SQLite `vigie.db` in the working directory.

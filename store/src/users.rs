@@ -18,6 +18,9 @@ use crate::entity::{session, user};
 use crate::StoreError;
 use domain::staff::Role;
 
+mod totp;
+pub use totp::*;
+
 /// A staff member, without the password hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -325,119 +328,4 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Option<User>, Store
         .await?
         .map(User::try_from)
         .transpose()
-}
-
-/// A user's TOTP secrets: the confirmed one (required at sign-in) and the one being enrolled.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TotpSecrets {
-    pub confirmed: Option<String>,
-    pub pending: Option<String>,
-}
-
-/// The TOTP secrets of user `id` (none for an unknown user).
-pub async fn totp_secrets(db: &DatabaseConnection, id: i64) -> Result<TotpSecrets, StoreError> {
-    Ok(user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(|m| TotpSecrets {
-            confirmed: m.totp_secret,
-            pending: m.totp_pending,
-        })
-        .unwrap_or_default())
-}
-
-/// Starts enrolling a second factor: `secret` waits for its first code. Replaces an earlier
-/// pending secret; a confirmed one stays in force until the new one is confirmed.
-pub async fn totp_begin(
-    db: &DatabaseConnection,
-    id: i64,
-    secret: &str,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), WriteError> {
-    totp_write(db, id, actor, now, "user.totp_begin", |am| {
-        am.totp_pending = Set(Some(secret.to_owned()));
-    })
-    .await
-}
-
-/// Confirms the pending secret (its first code used time step `step`): from now on sign-in
-/// asks for a code.
-pub async fn totp_confirm(
-    db: &DatabaseConnection,
-    id: i64,
-    secret: &str,
-    step: i64,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), WriteError> {
-    totp_write(db, id, actor, now, "user.totp_enable", |am| {
-        am.totp_secret = Set(Some(secret.to_owned()));
-        am.totp_pending = Set(None);
-        am.totp_last_step = Set(Some(step));
-    })
-    .await
-}
-
-/// Removes the second factor (the user's choice with a valid code, or an administrator's
-/// recovery from the command line).
-pub async fn totp_disable(
-    db: &DatabaseConnection,
-    id: i64,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), WriteError> {
-    totp_write(db, id, actor, now, "user.totp_disable", |am| {
-        am.totp_secret = Set(None);
-        am.totp_pending = Set(None);
-        am.totp_last_step = Set(None);
-    })
-    .await
-}
-
-async fn totp_write(
-    db: &DatabaseConnection,
-    id: i64,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    action: &str,
-    change: impl FnOnce(&mut user::ActiveModel),
-) -> Result<(), WriteError> {
-    let txn = crate::begin_write(db).await?;
-    let found = user::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(WriteError::NotFound)?;
-    let email = found.email.clone();
-    let mut am: user::ActiveModel = found.into();
-    change(&mut am);
-    am.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        action,
-        Some(("user", id.to_string())),
-        json!({ "email": email }),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Spends TOTP time step `step` for user `id`: true once per step and only forward, so a
-/// code seen by someone else cannot be replayed, even by a second instance.
-pub async fn totp_spend(db: &DatabaseConnection, id: i64, step: i64) -> Result<bool, StoreError> {
-    use sea_orm::sea_query::{Condition, Expr};
-    let res = user::Entity::update_many()
-        .col_expr(user::Column::TotpLastStep, Expr::value(step))
-        .filter(user::Column::Id.eq(id))
-        .filter(
-            Condition::any()
-                .add(user::Column::TotpLastStep.is_null())
-                .add(user::Column::TotpLastStep.lt(step)),
-        )
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
 }

@@ -64,6 +64,8 @@ pub(super) struct RawProbe {
 pub(super) struct RawServer {
     #[serde(default)]
     pub(super) cache_mb: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) instance_key: Option<S>,
 }
 
 #[derive(Deserialize)]

@@ -69,12 +69,16 @@ pub struct ServerSettings {
     /// The byte ceiling of the public response cache (`cache_mb`, default 64 MB): what a
     /// flood of requests can make the process hold in rendered pages.
     pub cache_bytes: u64,
+    /// Where the instance key is (`instance_key = "${file:PATH}"` or `"${env:NAME}"`): the
+    /// 256 bits that seal TOTP secrets in the database. Never the key itself.
+    pub instance_key: Option<notify::SecretRef>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
             cache_bytes: 64 * 1024 * 1024,
+            instance_key: None,
         }
     }
 }

@@ -312,6 +312,19 @@ impl Validator<'_> {
             }
         }
 
+        if let Some(k) = raw.server.as_ref().and_then(|s| s.instance_key.as_ref()) {
+            match notify::SecretRef::parse(k.get_ref()) {
+                Some(r) => server.instance_key = Some(r),
+                // Said without the value: it may be the key itself.
+                None => self.push(
+                    k.span().start,
+                    "server.instance_key",
+                    "the key does not belong in the file: use ${file:PATH} or ${env:NAME}"
+                        .to_owned(),
+                ),
+            }
+        }
+
         let mut problems = Vec::new();
         let notifications = notify::notifications(raw.notifications, &mut problems);
         let alerts = notify::alerts(raw.alerts, &mut problems);

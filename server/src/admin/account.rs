@@ -45,7 +45,7 @@ async fn render(
     errors: Errors,
     notice: Option<Notice>,
 ) -> Response {
-    let secrets = match store::users::totp_secrets(&state.ctx.db, staff.user().id).await {
+    let secrets = match super::totp_secrets(state, staff.user().id).await {
         Ok(s) => s,
         Err(e) => return internal(e),
     };
@@ -58,6 +58,7 @@ async fn render(
         )
     });
     let on = secrets.confirmed.is_some();
+    let keyed = state.instance_key.is_some();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -109,6 +110,16 @@ async fn render(
                     </form>
                 }
                 .into_any(),
+                (false, None) if !keyed => view! {
+                    <p>
+                        {l.t(
+                            "La double authentification est désactivée : le mot de passe suffit pour se connecter.",
+                            "Two-factor sign-in is off: the password alone signs you in.",
+                        )}
+                    </p>
+                    <p>{no_key(l).text}</p>
+                }
+                .into_any(),
                 (false, None) => view! {
                     <p>
                         {l.t(
@@ -158,10 +169,23 @@ async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -
     }
 }
 
+/// Why a second factor cannot be turned on here: no instance key to seal it with.
+fn no_key(l: L) -> Notice {
+    Notice::error(l.t(
+        "La double authentification demande une clé d'instance sur ce serveur : un administrateur doit définir VIGIE_INSTANCE_KEY_FILE (voir docs/security.md).",
+        "Two-factor sign-in needs an instance key on this server: an administrator must set VIGIE_INSTANCE_KEY_FILE (see docs/security.md).",
+    ))
+}
+
 async fn begin(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
     let id = staff.user().id;
-    let on = match store::users::totp_secrets(&state.ctx.db, id).await {
+    let Some(key) = state.instance_key.clone() else {
+        let mut res = render(&state, staff, Errors::default(), Some(no_key(staff.l()))).await;
+        *res.status_mut() = StatusCode::CONFLICT;
+        return res;
+    };
+    let on = match super::totp_secrets(&state, id).await {
         Ok(s) => s.confirmed.is_some(),
         Err(e) => return internal(e),
     };
@@ -176,6 +200,7 @@ async fn begin(State(state): State<AppState>, posted: Posted) -> Response {
     let secret = totp::new_secret();
     match store::users::totp_begin(
         &state.ctx.db,
+        &key,
         staff.user().id,
         &secret,
         &staff.actor(),
@@ -203,9 +228,13 @@ fn wrong_code(l: L) -> Errors {
 async fn confirm(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
     let id = staff.user().id;
-    let pending = match store::users::totp_secrets(&state.ctx.db, id).await {
+    let pending = match super::totp_secrets(&state, id).await {
         Ok(s) => s.pending,
         Err(e) => return internal(e),
+    };
+    // A pending secret exists only where a key sealed it.
+    let Some(key) = state.instance_key.clone() else {
+        return render(&state, staff, wrong_code(staff.l()), None).await;
     };
     let code = posted.get("code").unwrap_or("");
     let Some((secret, step)) = pending.and_then(|secret| {
@@ -214,8 +243,16 @@ async fn confirm(State(state): State<AppState>, posted: Posted) -> Response {
     }) else {
         return render(&state, staff, wrong_code(staff.l()), None).await;
     };
-    match store::users::totp_confirm(&state.ctx.db, id, &secret, step, &staff.actor(), Utc::now())
-        .await
+    match store::users::totp_confirm(
+        &state.ctx.db,
+        &key,
+        id,
+        &secret,
+        step,
+        &staff.actor(),
+        Utc::now(),
+    )
+    .await
     {
         Ok(()) => ui::redirect_with(staff, "/admin/account", "totp-on"),
         Err(e) => internal(e),

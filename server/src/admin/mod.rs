@@ -202,6 +202,13 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         let code = auth::form_get(&fields, "code").unwrap_or("");
         let passed = match second_factor(&state, user.id, code).await {
             Ok(p) => p,
+            // The key cannot open the secret (or there is none): the factor is refused, never
+            // skipped. The reader gets the answer of a wrong code, so a right password is not
+            // told apart; the log names the user and the fix.
+            Err(e @ store::StoreError::Sealed(_)) => {
+                tracing::error!(address, error = %e, "sign-in refused: second factor unreadable");
+                false
+            }
             Err(e) => return internal(e),
         };
         if !passed {
@@ -275,7 +282,7 @@ pub async fn second_factor(
     id: i64,
     code: &str,
 ) -> Result<bool, store::StoreError> {
-    let secrets = store::users::totp_secrets(&state.ctx.db, id).await?;
+    let secrets = totp_secrets(state, id).await?;
     let Some(step) = secrets
         .confirmed
         .and_then(|s| auth::totp::check(&s, code, auth::totp::now()))
@@ -283,6 +290,27 @@ pub async fn second_factor(
         return Ok(false);
     };
     store::users::totp_spend(&state.ctx.db, id, step).await
+}
+
+/// The TOTP secrets of user `id`, opened with the instance key. Without a key (PostgreSQL
+/// with none configured) no secret can be read: a user who has one gets `StoreError::Sealed`,
+/// whose message says what to configure.
+pub async fn totp_secrets(
+    state: &AppState,
+    id: i64,
+) -> Result<store::users::TotpSecrets, store::StoreError> {
+    match &state.instance_key {
+        Some(key) => store::users::totp_secrets(&state.ctx.db, key, id).await,
+        None => match store::users::get(&state.ctx.db, id).await? {
+            Some(u) if u.totp => Err(store::StoreError::Sealed(format!(
+                "{} has a TOTP second factor but this instance has no instance key to read it \
+                 with: set {} on every instance (docs/security.md)",
+                u.email,
+                crate::instance_key::ENV_FILE
+            ))),
+            _ => Ok(store::users::TotpSecrets::default()),
+        },
+    }
 }
 
 async fn logout(State(state): State<AppState>, posted: Posted) -> Response {

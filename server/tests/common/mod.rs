@@ -158,6 +158,40 @@ impl Server {
             _dir: dir,
         }
     }
+
+    /// Another instance serving `catalog` over the database at `url`, as after a restart or
+    /// an upgrade; the error is the one `vigie serve` would print.
+    pub async fn start_on(catalog: &Catalog, url: &str, probes: Probes) -> anyhow::Result<Server> {
+        let listen = "127.0.0.1:0".parse().expect("addr");
+        let running = match probes {
+            Probes::On => server::startup::spawn(catalog, url, listen).await,
+            Probes::Off => server::startup::spawn_without_probes(catalog, url, listen).await,
+        }?;
+        let db = store::connect(url).await.expect("second connection");
+        Ok(Server {
+            base: format!("http://{}", running.addr),
+            hub: running.hub.clone(),
+            cache: running.cache.clone(),
+            db,
+            database_url: url.to_owned(),
+            _dir: None,
+        })
+    }
+}
+
+/// `catalog` reading its instance key from a new key file in `dir`, and that key.
+pub fn with_instance_key(
+    catalog: &Catalog,
+    dir: &Path,
+    name: &str,
+) -> (Catalog, store::instance_key::InstanceKey) {
+    let path = dir.join(name);
+    let (key, _) = store::instance_key::InstanceKey::load_or_create(&path).expect("key file");
+    let mut catalog = catalog.clone();
+    catalog.server.instance_key = Some(domain::config::notify::SecretRef::File(
+        path.display().to_string(),
+    ));
+    (catalog, key)
 }
 
 /// A client that follows no redirect (tests look at them) and never waits forever.

@@ -33,4 +33,5 @@ mod service_page;
 mod shutdown;
 mod staff;
 mod stale;
+mod totp_at_rest;
 mod webhooks;

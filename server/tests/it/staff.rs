@@ -14,13 +14,13 @@ use crate::common;
 
 use common::browser;
 
-struct TestApp {
-    base: String,
-    db: store::Db,
-    _server: common::Server,
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) db: store::Db,
+    pub(crate) _server: common::Server,
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 async fn spawn_app() -> TestApp {
     let server = common::Server::start(&common::humanoid(), common::Probes::On).await;
@@ -32,7 +32,7 @@ async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    async fn user(&self, email: &str, role: Role) -> store::users::User {
+    pub(crate) async fn user(&self, email: &str, role: Role) -> store::users::User {
         let hash = store::users::hash_password(PASSWORD).expect("hash");
         store::users::create(
             &self.db,
@@ -66,11 +66,11 @@ impl TestApp {
         html[at..at + html[at..].find('"').expect("end")].to_owned()
     }
 
-    async fn login(&self, c: &Client, email: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn login(&self, c: &Client, email: &str, password: &str) -> reqwest::Response {
         self.login_with_code(c, email, password, "").await
     }
 
-    async fn login_with_code(
+    pub(crate) async fn login_with_code(
         &self,
         c: &Client,
         email: &str,
@@ -97,7 +97,7 @@ impl TestApp {
             .expect("login")
     }
 
-    async fn signed_in(&self, email: &str, role: Role) -> Client {
+    pub(crate) async fn signed_in(&self, email: &str, role: Role) -> Client {
         self.user(email, role).await;
         let c = browser();
         let res = self.login(&c, email, PASSWORD).await;
@@ -105,7 +105,7 @@ impl TestApp {
         c
     }
 
-    async fn page_csrf(&self, c: &Client, path: &str) -> String {
+    pub(crate) async fn page_csrf(&self, c: &Client, path: &str) -> String {
         let html = c
             .get(format!("{}{path}", self.base))
             .send()
@@ -129,7 +129,7 @@ impl TestApp {
     }
 
     /// Each of `expected` is in the audit log.
-    async fn assert_audited(&self, expected: &[&str]) {
+    pub(crate) async fn assert_audited(&self, expected: &[&str]) {
         let actions = self.actions().await;
         for action in expected {
             assert!(
@@ -1204,7 +1204,15 @@ async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alo
 
 async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once() {
     use server::auth::totp;
-    let app = spawn_app().await;
+    // A configured key, so PostgreSQL (which makes none up) can seal secrets too.
+    let keys = tempfile::tempdir().expect("dir");
+    let (catalog, key) = common::with_instance_key(&common::humanoid(), keys.path(), "k");
+    let server = common::Server::start(&catalog, common::Probes::Off).await;
+    let app = TestApp {
+        base: server.base.clone(),
+        db: server.db.clone(),
+        _server: server,
+    };
     let c = app.signed_in("ed@example.org", Role::Editor).await;
     let post = |path: &'static str, fields: Vec<(&'static str, String)>| {
         let c = c.clone();
@@ -1306,7 +1314,9 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
             StatusCode::UNPROCESSABLE_ENTITY,
             "begin with {code:?}"
         );
-        let secrets = store::users::totp_secrets(&app.db, id).await.expect("q");
+        let secrets = store::users::totp_secrets(&app.db, &key, id)
+            .await
+            .expect("q");
         assert_eq!(secrets.pending, None, "no new secret waits after {code:?}");
     }
     // Every code of this 30 s window is spent; rather than wait for the next one, forget
@@ -1326,7 +1336,9 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "a current code");
-    let secrets = store::users::totp_secrets(&app.db, id).await.expect("q");
+    let secrets = store::users::totp_secrets(&app.db, &key, id)
+        .await
+        .expect("q");
     assert!(secrets.pending.is_some());
     assert!(
         secrets.confirmed.is_some(),

@@ -15,9 +15,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
     pub disabled_at: Option<DateTimeUtc>,
-    /// Base32 TOTP secret of a confirmed second factor.
+    /// The TOTP secret of a confirmed second factor, sealed with the instance key
+    /// (`crate::instance_key`; older versions stored it in clear, sealed at start).
     pub totp_secret: Option<String>,
-    /// Base32 TOTP secret being enrolled, until a first code confirms it.
+    /// The TOTP secret being enrolled, sealed the same way, until a first code confirms it.
     pub totp_pending: Option<String>,
     /// The last TOTP time step accepted: a code is good once.
     pub totp_last_step: Option<i64>,
