@@ -13,6 +13,7 @@ pub mod config;
 /// The notification settings, a part of the configuration kept under its old name.
 pub use config::notify as notify_config;
 pub mod incident;
+pub mod late;
 pub mod limits;
 pub mod locale;
 pub mod monitor_state;

@@ -262,6 +262,7 @@ pub fn app_state(
     AppState {
         probe_headers: std::sync::Arc::new(probe_headers),
         instance_key: None,
+        catalog: std::sync::Arc::new(catalog.clone()),
         shutdown: CancellationToken::new(),
         cache: crate::cache::PageCache::new(
             hub.clone(),

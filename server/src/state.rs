@@ -33,6 +33,8 @@ pub struct AppState {
     /// The key sealing TOTP secrets (`crate::instance_key`); `None` on a PostgreSQL instance
     /// without one configured, where no second factor can be turned on.
     pub instance_key: Option<std::sync::Arc<store::instance_key::InstanceKey>>,
+    /// The catalog as read at start: late agent results are replayed through its topology.
+    pub catalog: std::sync::Arc<domain::config::Catalog>,
 }
 
 /// Monitor key → header name → value.

@@ -10,8 +10,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use domain::config::{Catalog, Slug};
+use domain::late::{LateChange, LocationState};
 use domain::monitor_state::{MonitorState, Thresholds};
-use domain::status::CheckOutcome;
+use domain::status::{CheckOutcome, ComponentStatus};
+use domain::topology::{MaintenanceWindow, MonitorKey};
+use domain::uptime;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -65,8 +69,18 @@ impl From<sea_orm::DbErr> for IngestError {
 /// batch id is claimed (a second attempt finds it and is a [`Ingested::Replay`]) and the
 /// results are confirmed and written like the engine's own. Results must be for monitors
 /// probed from that location, and none stamped more than `max_ahead` past `now`.
+///
+/// Late results (no longer fresh at `now`, `domain::uptime::is_fresh`: the agent could not
+/// reach central) are history, not news: the live engine's quorum leaves them out, so they
+/// never move a current status. When one of them makes a confirmed change, the batch's
+/// changes (that one and those after it) are replayed here through `catalog`'s topology
+/// (`domain::late`) into status events at the results' own times, in the same transaction as
+/// the batch claim, so a replayed batch adds nothing and the outage is recorded once. The
+/// live engine still sets the current status from the fresh results, and may record the
+/// state it reaches once more, at the time it decides it.
 pub async fn ingest(
     db: &DatabaseConnection,
+    catalog: &Catalog,
     location_id: &str,
     batch_id: &str,
     results: &[AgentResult],
@@ -111,6 +125,26 @@ pub async fn ingest(
         )));
     }
 
+    // What the replay of late results reads besides the states, read before the write
+    // transaction (staff inputs; SQLite allows one writer).
+    let late_of = |r: &AgentResult| {
+        let interval = Duration::from_millis(
+            u64::try_from(monitors[&r.monitor].interval_ms).unwrap_or(60_000),
+        );
+        !uptime::is_fresh(r.checked_at, interval, now)
+    };
+    let late_span = results
+        .iter()
+        .filter(|r| late_of(r))
+        .map(|r| r.checked_at)
+        .fold(None, |span: Option<(DateTime<Utc>, DateTime<Utc>)>, at| {
+            Some(span.map_or((at, at), |(a, b)| (a.min(at), b.max(at))))
+        });
+    let staff = match late_span {
+        Some((from, to)) => Some(staff_inputs(db, from, to).await?),
+        None => None,
+    };
+
     let txn = crate::begin_write(db).await?;
     let claimed = agent_batch::Entity::insert(agent_batch::ActiveModel {
         location_id: Set(location_id.to_owned()),
@@ -141,6 +175,15 @@ pub async fn ingest(
     }
     let mut ordered: Vec<&AgentResult> = results.iter().collect();
     ordered.sort_by_key(|r| r.checked_at);
+    // The late results replace what central recorded since it last heard this location.
+    let heard = ordered
+        .iter()
+        .filter_map(|r| states.get(&monitors[&r.monitor].id)?.last_at)
+        .min();
+    // Every confirmed change the batch makes: replayed into the history when one of them is
+    // late (those after it too, so the history goes on from the late ones at true times).
+    let mut late = Vec::new();
+    let mut any_late = false;
     let mut batch = Vec::with_capacity(ordered.len());
     for r in ordered {
         let m = &monitors[&r.monitor];
@@ -158,6 +201,16 @@ pub async fn ingest(
                 recover: u32::try_from(m.recover).unwrap_or(1),
             },
         );
+        if let (Some(t), Some(monitor)) = (&transition, MonitorKey::parse(&m.key)) {
+            any_late |= late_of(r);
+            late.push(LateChange {
+                monitor,
+                from: t.from,
+                to: t.to,
+                reason: r.reason.clone(),
+                at: t.at,
+            });
+        }
         batch.push(Observation {
             check: NewCheck {
                 monitor_id: m.id,
@@ -175,8 +228,95 @@ pub async fn ingest(
     }
     let stored = batch.len();
     crate::history::record_batch_in(&txn, &batch).await?;
+    if let (Some((_, last_late)), Some(staff), true) = (late_span, staff, any_late) {
+        let mut keys: HashMap<i64, MonitorKey> = HashMap::new();
+        for m in monitor::Entity::find()
+            .filter(monitor::Column::ArchivedAt.is_null())
+            .all(&txn)
+            .await?
+        {
+            if let Some(k) = MonitorKey::parse(&m.key) {
+                keys.insert(m.id, k);
+            }
+        }
+        let states: HashMap<(MonitorKey, String), LocationState> =
+            crate::history::load_states_in(&txn)
+                .await?
+                .into_iter()
+                .filter_map(|(id, loc, s)| {
+                    Some((
+                        (keys.get(&id)?.clone(), loc),
+                        LocationState {
+                            last_at: s.last_at,
+                            confirmed: s.confirmed,
+                            reason: s.last_reason,
+                        },
+                    ))
+                })
+                .collect();
+        let changes = domain::late::history(
+            domain::late::Context {
+                catalog,
+                location: location_id,
+                states: &states,
+                maintenance: &staff.maintenance,
+                overrides: &staff.overrides,
+            },
+            &late,
+        );
+        let from = heard.unwrap_or_else(|| late.iter().map(|c| c.at).min().unwrap_or(last_late));
+        let to = late
+            .iter()
+            .map(|c| c.at)
+            .max()
+            .unwrap_or(last_late)
+            .max(last_late);
+        tracing::info!(
+            location = location_id,
+            late = late.len(),
+            changes = changes.len(),
+            "late agent results replayed into the history"
+        );
+        crate::status::record_past(&txn, &changes, (from, to)).await?;
+    }
     txn.commit().await?;
     Ok(Ingested::Stored(stored))
+}
+
+/// Maintenance windows overlapping `[from, to]` and the statuses open incidents state: what
+/// the topology reads besides the monitors when late results are replayed.
+struct StaffInputs {
+    maintenance: Vec<MaintenanceWindow>,
+    overrides: HashMap<Slug, ComponentStatus>,
+}
+
+async fn staff_inputs(
+    db: &DatabaseConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<StaffInputs, StoreError> {
+    let maintenance = crate::maintenance::overlapping(db, from, to)
+        .await?
+        .into_iter()
+        .map(|w| MaintenanceWindow {
+            services: w
+                .services
+                .iter()
+                .filter_map(|s| Slug::parse(&s.service_id).ok())
+                .collect(),
+            starts_at: w.starts_at,
+            ends_at: w.ends_at,
+        })
+        .collect();
+    let overrides = crate::incidents::stated_statuses(db)
+        .await?
+        .into_iter()
+        .filter_map(|(id, s)| Some((Slug::parse(&id).ok()?, s)))
+        .collect();
+    Ok(StaffInputs {
+        maintenance,
+        overrides,
+    })
 }
 
 /// A probe location and whether it reports.

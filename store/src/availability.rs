@@ -53,26 +53,40 @@ async fn inputs(
     }
     let ids: Vec<String> = out.keys().cloned().collect();
 
-    // The state each service was in when the window opened: its last event before `from`
-    // (events are appended in time order, so the highest id is the latest).
-    let last_before = Query::select()
+    // The state each service was in when the window opened: its latest event before `from`
+    // (by time, not by id: late agent results add events after newer ones, and among events
+    // of one instant the last recorded wins).
+    let latest_before = Query::select()
         .column(status_event::Column::SubjectId)
-        .expr(Func::max(Expr::col(status_event::Column::Id)))
+        .expr(Func::max(Expr::col(status_event::Column::At)))
         .from(status_event::Entity)
         .and_where(status_event::Column::SubjectKind.eq("service"))
         .and_where(status_event::Column::SubjectId.is_in(ids.clone()))
         .and_where(status_event::Column::At.lt(from))
         .group_by_col(status_event::Column::SubjectId)
         .to_owned();
-    let ids_before: Vec<i64> = db
-        .query_all(&last_before)
-        .await?
-        .iter()
-        .filter_map(|row| row.try_get_by_index::<i64>(1).ok())
-        .collect();
-    if !ids_before.is_empty() {
+    let mut latest: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for row in db.query_all(&latest_before).await? {
+        if let (Ok(id), Ok(at)) = (
+            row.try_get_by_index::<String>(0),
+            row.try_get_by_index::<DateTime<Utc>>(1),
+        ) {
+            latest.insert(id, at);
+        }
+    }
+    if !latest.is_empty() {
+        let mut at_latest = Condition::any();
+        for (id, at) in &latest {
+            at_latest = at_latest.add(
+                Condition::all()
+                    .add(status_event::Column::SubjectId.eq(id.as_str()))
+                    .add(status_event::Column::At.eq(*at)),
+            );
+        }
         for e in status_event::Entity::find()
-            .filter(status_event::Column::Id.is_in(ids_before))
+            .filter(status_event::Column::SubjectKind.eq("service"))
+            .filter(at_latest)
+            .order_by_asc(status_event::Column::Id)
             .all(db)
             .await?
         {

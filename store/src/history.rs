@@ -342,6 +342,13 @@ pub async fn load_states(
     states_where(db, None).await
 }
 
+/// [`load_states`] in the caller's transaction.
+pub(crate) async fn load_states_in<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
+    states_where(txn, None).await
+}
+
 /// The monitor states other locations (other instances, agents) wrote: the quorum reads them.
 pub async fn load_states_elsewhere(
     db: &DatabaseConnection,
@@ -388,8 +395,8 @@ fn state_of(r: monitor_state::Model) -> Result<(i64, String, MonitorState), Stor
     ))
 }
 
-async fn states_where(
-    db: &DatabaseConnection,
+async fn states_where<C: sea_orm::ConnectionTrait>(
+    db: &C,
     not_location: Option<&str>,
 ) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
     let outcome = |v: Option<String>, what: &str| -> Result<Option<CheckOutcome>, StoreError> {

@@ -321,6 +321,22 @@ pub async fn active(
     views(db, rows, now).await
 }
 
+/// Windows that overlap `[from, to]`, whatever their status now (a window completed early
+/// ends when it was completed), earliest first: what was maintenance at some time in the past.
+pub async fn overlapping(
+    db: &DatabaseConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<MaintenanceView>, StoreError> {
+    let rows = maintenance::Entity::find()
+        .filter(maintenance::Column::StartsAt.lte(to))
+        .filter(maintenance::Column::EndsAt.gt(from))
+        .order_by_asc(maintenance::Column::StartsAt)
+        .all(db)
+        .await?;
+    views(db, rows, to).await
+}
+
 /// Windows that have not started at `now`, soonest first.
 pub async fn upcoming(
     db: &DatabaseConnection,

@@ -189,6 +189,55 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
     Ok(())
 }
 
+/// Records `changes` decided after the fact (late results replayed, `domain::late`) as events
+/// at their own times, in the caller's transaction. The current statuses are not touched:
+/// they follow fresh results only, and the live engine keeps them. No alert is queued: the
+/// news is old. A `no_data` event of the same subject within `replaced` (inclusive) is
+/// removed: it said central did not know, and the late results now say what it was.
+pub(crate) async fn record_past<C: ConnectionTrait>(
+    txn: &C,
+    changes: &[StatusChange],
+    replaced: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let subjects: HashSet<(&'static str, &str)> =
+        changes.iter().map(|c| kind_and_id(&c.subject)).collect();
+    for (kind, id) in &subjects {
+        status_event::Entity::delete_many()
+            .filter(status_event::Column::SubjectKind.eq(*kind))
+            .filter(status_event::Column::SubjectId.eq(*id))
+            .filter(status_event::Column::ToStatus.eq(ServiceState::NoData.css_class()))
+            .filter(status_event::Column::At.gte(replaced.0))
+            .filter(status_event::Column::At.lte(replaced.1))
+            .exec(txn)
+            .await?;
+    }
+    let events: Vec<status_event::ActiveModel> = changes
+        .iter()
+        .map(|c| {
+            let (kind, id) = kind_and_id(&c.subject);
+            status_event::ActiveModel {
+                subject_kind: Set(kind.to_owned()),
+                subject_id: Set(id.to_owned()),
+                location_id: Set(None),
+                from_status: Set(c.from.map(|f| f.css_class().to_owned())),
+                to_status: Set(c.to.css_class().to_owned()),
+                cause: Set(c.cause.clone()),
+                at: Set(c.at),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in events.chunks(CHUNK) {
+        status_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Every stored current status.
 pub async fn current(db: &DatabaseConnection) -> Result<Vec<CurrentStatus>, StoreError> {
     current_status::Entity::find()

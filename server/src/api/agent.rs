@@ -6,6 +6,8 @@
 //! - `POST /api/v1/agent/results`: `{"batch": "<id>", "results": [{"monitor", "checked_at",
 //!   "outcome", "latency_ms", "status_code", "reason"}]}`; a batch sent again is acknowledged
 //!   and stored once; results stamped more than 2 minutes ahead of central's clock get 422;
+//!   late results (older than two intervals) are history: they never move a current status,
+//!   and the outage they show is recorded in the status events at their own times;
 //! - `GET /api/v1/locations`: every location, `reporting` or `stale` (silent for two of its
 //!   shortest intervals: its verdicts have left the quorum), with its newest result.
 
@@ -144,6 +146,7 @@ async fn results(
     }
     let done = store::agents::ingest(
         &state.ctx.db,
+        &state.catalog,
         &agent.location_id,
         &batch.batch,
         &results,

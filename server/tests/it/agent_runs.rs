@@ -234,10 +234,12 @@ async fn a_killed_agent_goes_stale_and_changes_no_status() {
     lon.abort();
 }
 
-/// Central unreachable while the target goes down and back: the agent keeps probing, then
-/// sends everything once central answers; the outage is in the stored history once, in order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// Central unreachable for several intervals while the target goes down and back: the agent
+/// keeps probing, then sends everything once central answers; the results are stored once,
+/// in order, and the outage is in the service's history once, at the results' own times,
+/// while the current status never shows it (it was over before central heard of it).
 async fn results_seen_while_central_was_unreachable_arrive_once_and_in_order() {
+    let _timing = common::timing_sensitive().await;
     let (target, failing) = site().await;
     let catalog = catalog(target, r#""amsterdam""#);
     let server = Server::start(&catalog, Probes::On).await;
@@ -257,10 +259,17 @@ async fn results_seen_while_central_was_unreachable_arrive_once_and_in_order() {
     })
     .await;
 
+    until("web operational", Duration::from_secs(20), || async {
+        web_status(&server).await == Some(ServiceState::Known(ComponentStatus::Operational))
+    })
+    .await;
+
     cut.send(true).expect("cut");
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let failed_at = Utc::now();
     failing.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let recovered_at = Utc::now();
     failing.store(false, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let seen_until = Utc::now();
@@ -305,5 +314,44 @@ async fn results_seen_while_central_was_unreachable_arrive_once_and_in_order() {
     at.dedup();
     assert_eq!(at.len(), n, "a result stored twice");
     assert!(rows.iter().all(|c| c.reason.as_deref() != Some("")));
+
+    // The service's history: one outage, from the first failure to the first success after.
+    until("web operational again", Duration::from_secs(20), || async {
+        web_status(&server).await == Some(ServiceState::Known(ComponentStatus::Operational))
+    })
+    .await;
+    let first_down = rows
+        .iter()
+        .find(|c| c.outcome == "down")
+        .map(|c| c.checked_at)
+        .expect("a failure");
+    let first_up_after = rows
+        .iter()
+        .find(|c| c.outcome == "up" && c.checked_at > first_down)
+        .map(|c| c.checked_at)
+        .expect("a success after");
+    assert!(first_down >= failed_at && first_up_after >= recovered_at);
+    let events: Vec<(String, chrono::DateTime<Utc>)> = store::status::events(&server.db, &web())
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| (e.to_status, e.at))
+        .collect();
+    let outages: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].0 == "major_outage")
+        .collect();
+    assert_eq!(outages.len(), 1, "the outage once: {events:?}");
+    let i = outages[0];
+    assert_eq!(
+        events[i].1, first_down,
+        "from its first failure: {events:?}"
+    );
+    assert_eq!(
+        events.get(i + 1),
+        Some(&("operational".to_owned(), first_up_after)),
+        "to the first success after it: {events:?}"
+    );
     agent.abort();
 }
+
+on_both!(results_seen_while_central_was_unreachable_arrive_once_and_in_order);

@@ -8,7 +8,7 @@ use crate::common;
 
 use std::process::Command;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{TimeDelta, Timelike, Utc};
 use common::{client, Probes, Server};
 use domain::status::CheckOutcome;
 use serde_json::{json, Value};
@@ -532,3 +532,121 @@ async fn console_makes_and_revokes_agent_tokens_and_shows_each_location_state() 
 }
 
 on_both!(console_makes_and_revokes_agent_tokens_and_shows_each_location_state);
+
+/// Results an agent could not send in time (central unreachable) are history: the outage they
+/// show is recorded in the service's status events at the results' own times, once however
+/// often the batch is sent, and the current status follows the fresh result only.
+async fn late_results_make_history_once_and_leave_current_status_to_fresh_ones() {
+    let text = CATALOG
+        .replace("confirm = 2\n", "confirm = 1\nrecover = 1\n")
+        .replace(
+            "locations = [\"paris\", \"amsterdam\"]\n[[services.monitors]]",
+            "locations = [\"amsterdam\"]\n[[services.monitors]]",
+        );
+    let catalog = domain::config::parse("t.toml", &text).expect("valid");
+    // The engine runs: its collector decides current statuses from the stored states.
+    let server = Server::start(&catalog, Probes::On).await;
+    let token = store::tokens::agent::create_token(
+        &server.db,
+        "amsterdam",
+        "ams-1",
+        &store::audit::Actor::cli(),
+        Utc::now(),
+    )
+    .await
+    .expect("token")
+    .0;
+    let http = client();
+    let post = |body: Value| {
+        let http = http.clone();
+        let token = token.clone();
+        let u = format!("{}/api/v1/agent/results", server.base);
+        async move {
+            let r = http
+                .post(u)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("results");
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.expect("JSON")
+        }
+    };
+    // Whole seconds: the stamps are compared with what the database gives back.
+    let now = Utc::now().with_nanosecond(0).expect("whole second");
+    let at = |secs: i64| now - TimeDelta::seconds(secs);
+    let result = |secs: i64, outcome: &str| {
+        json!({
+            "monitor": "service/web/home",
+            "checked_at": at(secs),
+            "outcome": outcome,
+            "reason": if outcome == "down" { Some("connection refused") } else { None },
+        })
+    };
+    let web = domain::topology::Owner::Service(domain::config::Slug::parse("web").expect("slug"));
+    let events = || async {
+        store::status::events(&server.db, &web)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| (e.to_status, e.at))
+            .collect::<Vec<_>>()
+    };
+
+    // Up ten minutes ago, then silence: the agent could not reach central.
+    post(json!({ "batch": "old", "results": [result(600, "up")] })).await;
+    // It is back: down from 300 s ago to 200 s ago, up since, and up now.
+    let late = json!({ "batch": "back", "results": [
+        result(300, "down"), result(270, "down"), result(200, "up"), result(170, "up"), result(0, "up"),
+    ] });
+    let body = post(late.clone()).await;
+    assert_eq!(body["stored"], 5, "{body}");
+
+    // The fresh result decides the current status: operational, since now (the collector's
+    // next evaluation).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let current = store::status::current(&server.db).await.expect("current");
+        if current.iter().any(|c| {
+            c.subject == web
+                && c.state
+                    == domain::status::ServiceState::Known(
+                        domain::status::ComponentStatus::Operational,
+                    )
+        }) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "web never operational: {current:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let history = events().await;
+    let outages: Vec<_> = history
+        .iter()
+        .filter(|(to, _)| to == "major_outage")
+        .collect();
+    assert_eq!(
+        outages,
+        vec![&("major_outage".to_owned(), at(300))],
+        "the outage once, at its first failure: {history:?}"
+    );
+    let after = history
+        .iter()
+        .position(|(to, _)| to == "major_outage")
+        .and_then(|i| history.get(i + 1));
+    assert_eq!(
+        after,
+        Some(&("operational".to_owned(), at(200))),
+        "the outage ends at the first success: {history:?}"
+    );
+
+    // Sent again (the agent never heard the answer): acknowledged, nothing recorded twice.
+    let body = post(late).await;
+    assert_eq!(body["replay"], true, "{body}");
+    assert_eq!(events().await, history);
+}
+
+on_both!(late_results_make_history_once_and_leave_current_status_to_fresh_ones);
