@@ -3,7 +3,8 @@
 //! run once, one after the other); one runs the cluster's clock; killed with SIGKILL, its
 //! lease is taken over by a survivor within two intervals; an outage decided by the
 //! survivors at the same moment is recorded once; and a write made elsewhere reaches the
-//! survivors' open pages within 2 s.
+//! survivors' open pages within 2 s. Probing is divided between the instances of a location,
+//! taken over when one dies and rebalanced when one joins later.
 
 use crate::common;
 
@@ -267,39 +268,9 @@ async fn three_instances_kill_one() {
     }
 }
 
-/// Probing divided, not repeated (PostgreSQL only): three instances of one location share
-/// twelve monitors, four each, so the checks per interval are those of one instance, not
-/// three. One instance killed with SIGKILL: its monitors are taken over by the survivors, none
-/// goes unchecked for more than two intervals, and no status event is recorded twice.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn probing_is_divided_and_a_dead_instance_share_is_taken_over() {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use std::collections::{BTreeMap, HashMap, HashSet};
-    use store::entity::check_result;
-
-    let _alone = common::timing_sensitive().await;
-    let Ok(admin) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
-            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("cluster division test: postgres SKIPPED");
-        return;
-    };
-    let (url, _) = common::POSTGRES
-        .scope(Some(admin), common::fresh_database())
-        .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let target = listener.local_addr().expect("addr");
-    let target_task = tokio::spawn(async move {
-        loop {
-            let _ = listener.accept().await;
-        }
-    });
-    const INTERVAL: Duration = Duration::from_secs(2);
-    const MONITORS: usize = 12;
+/// The catalog the division tests share: [`MONITORS`] TCP monitors at 2 s, in three services,
+/// all probed from Paris, against `target`.
+fn divided_catalog(target: std::net::SocketAddr) -> String {
     let mut text = String::from(
         "[site]\ntitle = \"Divided\"\n\n[probe]\nlocation = \"paris\"\n\n\
          [[groups]]\nid = \"g\"\nname = \"G\"\n",
@@ -315,9 +286,119 @@ async fn probing_is_divided_and_a_dead_instance_share_is_taken_over() {
             ));
         }
     }
+    text
+}
+
+/// The division tests' monitors and their interval.
+const MONITORS: usize = 12;
+const INTERVAL: Duration = Duration::from_secs(2);
+
+/// Monitors held per instance, once every monitor of Paris is held by a live lease.
+async fn shares(db: store::Db) -> Option<std::collections::HashMap<String, usize>> {
+    let now = chrono::Utc::now();
+    let rows = store::probe_leases::holders(&db, "paris").await.ok()?;
+    let mut per: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (_, holder, expires) in &rows {
+        if expires < &now {
+            return None;
+        }
+        *per.entry(holder.clone()?).or_default() += 1;
+    }
+    (rows.len() == MONITORS).then_some(per)
+}
+
+/// Every monitor checked at least twice after `moment`, and never unchecked for more than two
+/// intervals from `since` to now.
+async fn checked_throughout(
+    db: &store::Db,
+    since: chrono::DateTime<chrono::Utc>,
+    moment: chrono::DateTime<chrono::Utc>,
+) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::BTreeMap;
+    use store::entity::check_result;
+    let rows = check_result::Entity::find()
+        .filter(check_result::Column::CheckedAt.gte(since))
+        .all(db)
+        .await
+        .expect("checks");
+    let mut times: BTreeMap<i64, Vec<chrono::DateTime<chrono::Utc>>> = BTreeMap::new();
+    for r in rows {
+        times.entry(r.monitor_id).or_default().push(r.checked_at);
+    }
+    assert_eq!(times.len(), MONITORS, "every monitor checked: {times:?}");
+    let end = chrono::Utc::now();
+    let limit = chrono::TimeDelta::from_std(INTERVAL * 2).expect("delta");
+    for (id, mut at) in times {
+        at.sort();
+        let after = at.iter().filter(|t| **t > moment).count();
+        assert!(after >= 2, "monitor {id} checked after {moment}: {at:?}");
+        let gaps = at
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .chain([end - at[at.len() - 1]]);
+        for gap in gaps {
+            assert!(gap <= limit, "monitor {id} unchecked for {gap}: {at:?}");
+        }
+    }
+}
+
+/// Each service went operational once, whoever probed it: no status event twice.
+async fn each_service_operational_once(db: &store::Db) {
+    for s in 0..3 {
+        let owner = Owner::Service(Slug::parse(&format!("s{s}")).expect("slug"));
+        let events = store::status::events(db, &owner).await.expect("events");
+        let tos: Vec<&str> = events.iter().map(|e| e.to_status.as_str()).collect();
+        assert_eq!(tos, ["operational"], "s{s}: {events:?}");
+    }
+}
+
+/// A fresh PostgreSQL database, a TCP target that accepts everything and the division
+/// catalog written to a file; `None` (the test skipped) without PostgreSQL.
+async fn divided_setup() -> Option<(
+    String,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    tokio::task::JoinHandle<()>,
+)> {
+    let Ok(admin) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
+            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("cluster division test: postgres SKIPPED");
+        return None;
+    };
+    let (url, _) = common::POSTGRES
+        .scope(Some(admin), common::fresh_database())
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let target = listener.local_addr().expect("addr");
+    let target_task = tokio::spawn(async move {
+        loop {
+            let _ = listener.accept().await;
+        }
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("vigie.toml");
-    std::fs::write(&config, text).expect("config");
+    std::fs::write(&config, divided_catalog(target)).expect("config");
+    Some((url, dir, config, target_task))
+}
+
+/// Probing divided, not repeated (PostgreSQL only): three instances of one location share
+/// twelve monitors, four each, so the checks per interval are those of one instance, not
+/// three. One instance killed with SIGKILL: its monitors are taken over by the survivors, none
+/// goes unchecked for more than two intervals, and no status event is recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probing_is_divided_and_a_dead_instance_share_is_taken_over() {
+    use std::collections::HashSet;
+
+    let _alone = common::timing_sensitive().await;
+    let Some((url, dir, config, target_task)) = divided_setup().await else {
+        return;
+    };
 
     let mut instances = Instances(Vec::new());
     let mut pending = Vec::new();
@@ -337,18 +418,6 @@ async fn probing_is_divided_and_a_dead_instance_share_is_taken_over() {
     let db = store::connect(&url).await.expect("connect");
 
     // Each instance holds its share: four monitors each, every monitor held once.
-    let shares = |db: store::Db| async move {
-        let now = chrono::Utc::now();
-        let rows = store::probe_leases::holders(&db, "paris").await.ok()?;
-        let mut per: HashMap<String, usize> = HashMap::new();
-        for (_, holder, expires) in &rows {
-            if expires < &now {
-                return None;
-            }
-            *per.entry(holder.clone()?).or_default() += 1;
-        }
-        (rows.len() == MONITORS).then_some(per)
-    };
     let per = wait_for(
         "the monitors divided three ways",
         Duration::from_secs(30),
@@ -412,40 +481,80 @@ async fn probing_is_divided_and_a_dead_instance_share_is_taken_over() {
     tokio::time::sleep(INTERVAL * 3).await;
 
     // No monitor unchecked for more than two intervals around the death.
-    let rows = check_result::Entity::find()
-        .filter(check_result::Column::CheckedAt.gte(killed - chrono::TimeDelta::seconds(6)))
-        .all(&db)
-        .await
-        .expect("checks");
-    let mut times: BTreeMap<i64, Vec<chrono::DateTime<chrono::Utc>>> = BTreeMap::new();
-    for r in rows {
-        times.entry(r.monitor_id).or_default().push(r.checked_at);
-    }
-    assert_eq!(times.len(), MONITORS, "every monitor checked: {times:?}");
-    let end = chrono::Utc::now();
-    let limit = chrono::TimeDelta::from_std(INTERVAL * 2).expect("delta");
-    for (id, mut at) in times {
-        at.sort();
-        let after_death = at.iter().filter(|t| **t > killed).count();
-        assert!(
-            after_death >= 2,
-            "monitor {id} checked after the death: {at:?}"
-        );
-        let gaps = at
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .chain([end - at[at.len() - 1]]);
-        for gap in gaps {
-            assert!(gap <= limit, "monitor {id} unchecked for {gap}: {at:?}");
-        }
-    }
+    checked_throughout(&db, killed - chrono::TimeDelta::seconds(6), killed).await;
+    each_service_operational_once(&db).await;
+    target_task.abort();
+}
 
-    // Each service went operational once, whoever probed it.
-    for s in 0..3 {
-        let owner = Owner::Service(Slug::parse(&format!("s{s}")).expect("slug"));
-        let events = store::status::events(&db, &owner).await.expect("events");
-        let tos: Vec<&str> = events.iter().map(|e| e.to_status.as_str()).collect();
-        assert_eq!(tos, ["operational"], "s{s}: {events:?}");
+/// An instance joining later gets its fair share (PostgreSQL only): two instances share the
+/// twelve monitors six and six; a third started afterwards ends up with four, the others
+/// giving two each up, while no monitor goes unchecked for more than two intervals and no
+/// status event is recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_joining_later_gets_its_fair_share() {
+    let _alone = common::timing_sensitive().await;
+    let Some((url, dir, config, target_task)) = divided_setup().await else {
+        return;
+    };
+    let mut instances = Instances(Vec::new());
+    let mut pending = Vec::new();
+    for i in 0..2 {
+        pending.push(start(
+            &config,
+            &url,
+            &dir.path().join(format!("vigie-{i}.log")),
+        ));
     }
+    for (child, rx) in pending {
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("every instance comes up");
+        instances.0.push((child, base));
+    }
+    let db = store::connect(&url).await.expect("connect");
+    wait_for(
+        "the monitors divided two ways",
+        Duration::from_secs(30),
+        || {
+            let db = db.clone();
+            async move {
+                shares(db)
+                    .await
+                    .filter(|p| p.len() == 2 && p.values().all(|n| *n == MONITORS / 2))
+            }
+        },
+    )
+    .await;
+    // Two intervals of the pair alone, then the third joins.
+    tokio::time::sleep(INTERVAL * 2).await;
+
+    let joined = chrono::Utc::now();
+    let (child, rx) = start(&config, &url, &dir.path().join("vigie-late.log"));
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the late instance comes up");
+    let late_pid = child.id();
+    instances.0.push((child, base));
+    let per = wait_for("the monitors divided three ways", INTERVAL * 15, || {
+        let db = db.clone();
+        async move {
+            shares(db)
+                .await
+                .filter(|p| p.len() == 3 && p.values().all(|n| *n == MONITORS / 3))
+        }
+    })
+    .await;
+    assert!(
+        per.keys().any(|h| pid_of(h) == late_pid),
+        "the late instance holds a share: {per:?}"
+    );
+    assert!(per
+        .keys()
+        .all(|h| instances.0.iter().any(|(c, _)| c.id() == pid_of(h))));
+    tokio::time::sleep(INTERVAL * 3).await;
+
+    // Around the handover, every monitor kept being checked.
+    checked_throughout(&db, joined - chrono::TimeDelta::seconds(6), joined).await;
+    each_service_operational_once(&db).await;
     target_task.abort();
 }
