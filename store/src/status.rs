@@ -193,7 +193,11 @@ pub async fn apply(db: &DatabaseConnection, changes: &[StatusChange]) -> Result<
 /// at their own times, in the caller's transaction. The current statuses are not touched:
 /// they follow fresh results only, and the live engine keeps them. No alert is queued: the
 /// news is old. A `no_data` event of the same subject within `replaced` (inclusive) is
-/// removed: it said central did not know, and the late results now say what it was.
+/// removed first: it said central did not know, and the late results now say what it was.
+///
+/// The history is merged, never doubled: a change to the state the history already holds at
+/// that time (the live engine heard of it from elsewhere) is not recorded again, and the event
+/// that follows a recorded one now says it comes from the replayed state.
 pub(crate) async fn record_past<C: ConnectionTrait>(
     txn: &C,
     changes: &[StatusChange],
@@ -214,26 +218,55 @@ pub(crate) async fn record_past<C: ConnectionTrait>(
             .exec(txn)
             .await?;
     }
-    let events: Vec<status_event::ActiveModel> = changes
-        .iter()
-        .map(|c| {
-            let (kind, id) = kind_and_id(&c.subject);
-            status_event::ActiveModel {
-                subject_kind: Set(kind.to_owned()),
-                subject_id: Set(id.to_owned()),
-                location_id: Set(None),
-                from_status: Set(c.from.map(|f| f.css_class().to_owned())),
-                to_status: Set(c.to.css_class().to_owned()),
-                cause: Set(c.cause.clone()),
-                at: Set(c.at),
-                ..Default::default()
-            }
-        })
-        .collect();
-    for chunk in events.chunks(CHUNK) {
-        status_event::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
+    let mut ordered: Vec<&StatusChange> = changes.iter().collect();
+    ordered.sort_by_key(|c| c.at);
+    // One subject's few changes at a time: a handful of small queries each.
+    for c in ordered {
+        let (kind, id) = kind_and_id(&c.subject);
+        let of_subject = || {
+            status_event::Entity::find()
+                .filter(status_event::Column::SubjectKind.eq(kind))
+                .filter(status_event::Column::SubjectId.eq(id))
+        };
+        let before = of_subject()
+            .filter(status_event::Column::At.lte(c.at))
+            .order_by_desc(status_event::Column::At)
+            .order_by_desc(status_event::Column::Id)
+            .one(txn)
             .await?;
+        let to = c.to.css_class();
+        if before.as_ref().is_some_and(|b| b.to_status == to) {
+            continue;
+        }
+        status_event::Entity::insert(status_event::ActiveModel {
+            subject_kind: Set(kind.to_owned()),
+            subject_id: Set(id.to_owned()),
+            location_id: Set(None),
+            from_status: Set(before
+                .map(|b| b.to_status)
+                .or_else(|| c.from.map(|f| f.css_class().to_owned()))),
+            to_status: Set(to.to_owned()),
+            cause: Set(c.cause.clone()),
+            at: Set(c.at),
+            ..Default::default()
+        })
+        .exec_without_returning(txn)
+        .await?;
+        if let Some(next) = of_subject()
+            .filter(status_event::Column::At.gt(c.at))
+            .order_by_asc(status_event::Column::At)
+            .order_by_asc(status_event::Column::Id)
+            .one(txn)
+            .await?
+        {
+            if next.from_status.as_deref() != Some(to) {
+                status_event::Entity::update_many()
+                    .col_expr(status_event::Column::FromStatus, Expr::value(to))
+                    .filter(status_event::Column::Id.eq(next.id))
+                    .exec(txn)
+                    .await?;
+            }
+        }
     }
     Ok(())
 }
