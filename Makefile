@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes bench-agent bench-subscribers
+.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes bench-agent bench-ingest bench-subscribers
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -171,6 +171,14 @@ bench-agent:
 		scripts/bench-agent.sh humanoid 60
 	AGENT_BIN="$(abspath $(TARGET_DIR))/release/vigie-agent" VIGIE_BIN="$(abspath $(TARGET_DIR))/debug/vigie" \
 		scripts/bench-agent.sh 1000 60
+
+# Central's ingest of agent batches (release build, `vigie serve` in its own process, its engine
+# on): N simulated agents post result batches over HTTP with their agent tokens, one batch in
+# flight each; prints results stored per second, central's CPU % of 2 cores and peak RSS, and
+# batch latency p50 / p99 (README, Performance). `make bench-ingest BENCH_ARGS="--agents 4
+# --monitors 1000 --batch 100 --seconds 30"`; `--database-url postgres://…` for PostgreSQL.
+bench-ingest:
+	$(CARGO) bench -p server --bench ingest -- $(BENCH_ARGS)
 
 # Readers' mails (release build): N confirmed e-mail subscribers (10,000 by default), one
 # incident update published → seconds until every mail is handed to a real SMTP server on
