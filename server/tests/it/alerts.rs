@@ -755,10 +755,195 @@ async fn flapping_gets_one_flapping_alert() {
     );
 }
 
+/// A TCP front to `to` that drops every connection from `from` while its flag is set, open
+/// ones included: the network path between that source and the site is cut.
+async fn front(
+    to: std::net::SocketAddr,
+    from: std::net::IpAddr,
+) -> (std::net::SocketAddr, tokio::sync::watch::Sender<bool>) {
+    let (cut, watch_cut) = tokio::sync::watch::channel(false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, peer)) = listener.accept().await else {
+                return;
+            };
+            let mut cut = watch_cut.clone();
+            if peer.ip() == from && *cut.borrow() {
+                continue; // closed at once
+            }
+            tokio::spawn(async move {
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = cut.wait_for(|c| *c), if peer.ip() == from => {}
+                }
+            });
+        }
+    });
+    (addr, cut)
+}
+
+/// Polls `f` every 100 ms for at most `within`.
+async fn until<F, Fut>(what: &str, within: std::time::Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !f().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The real engine with two locations: central probes a loopback site from Paris, a
+/// `vigie-agent` (the agent crate, as a task) probes it from Amsterdam with its own source
+/// address. The path from Amsterdam to the site is cut: the agent's checks all fail while
+/// Paris' pass. Exactly one lower-priority "location" alert for Amsterdam reaches the signed
+/// webhook, no service goes down and no "down" alert is sent; once the path is back, one
+/// "location_over" alert.
+async fn a_location_cut_off_alone_alerts_once_through_the_engine() {
+    let _serial = common::timing_sensitive().await;
+    let site = {
+        let app = axum::Router::new().fallback(|| async { "ok" });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    };
+    let amsterdam: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let (target, cut) = front(site, amsterdam).await;
+    let text = format!(
+        r#"
+[site]
+title = "Alerts"
+[probe]
+location = "paris"
+[[locations]]
+id = "paris"
+name = "Paris"
+[[locations]]
+id = "amsterdam"
+name = "Amsterdam"
+[[groups]]
+id = "g"
+name = "G"
+[[services]]
+id = "web"
+name = "Web"
+group = "g"
+[[services.monitors]]
+id = "home"
+kind = "http"
+target = "http://{target}/"
+interval = "1s"
+retry_interval = "500ms"
+timeout = "800ms"
+confirm = 2
+recover = 1
+locations = ["paris", "amsterdam"]
+"#
+    );
+    let mut catalog = domain::config::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let hook = Receiver::start().await;
+    catalog.notifications.allow_networks = vec!["127.0.0.0/8".into()];
+    let mut webhook = channel("webhook", AlertKind::Webhook);
+    webhook.url = Some(format!("{}/hook", hook.base));
+    std::env::set_var("VIGIE_TEST_ALERTS_HOOK_SECRET", "whsec-test");
+    webhook.token = Some("${env:VIGIE_TEST_ALERTS_HOOK_SECRET}".into());
+    catalog.alerts = vec![webhook];
+
+    let app = Server::start(&catalog, Probes::On).await;
+    let db = &app.db;
+    let (token, _) =
+        store::tokens::agent::create_token(db, "amsterdam", "ams-1", &Actor::cli(), Utc::now())
+            .await
+            .unwrap();
+    let mut opts = agent::Options::new(&app.base, token);
+    opts.source = Some(amsterdam);
+    opts.poll_every = std::time::Duration::from_millis(500);
+    opts.send_every = std::time::Duration::from_millis(200);
+    let agent = tokio::spawn(agent::run(opts));
+    let web = service("web");
+    let status = || async {
+        store::status::current(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.subject == web)
+            .map(|c| c.state)
+    };
+    let reporting = || async {
+        store::agents::locations(db, Utc::now())
+            .await
+            .unwrap()
+            .iter()
+            .filter(|l| l.reporting)
+            .count()
+    };
+    until(
+        "both locations reporting, Web up",
+        std::time::Duration::from_secs(30),
+        || async { reporting().await == 2 && status().await == Some(UP) },
+    )
+    .await;
+    let secs = std::time::Duration::from_secs;
+
+    // Amsterdam's path to the site is cut: its own trouble, one alert.
+    cut.send(true).unwrap();
+    let calls = hook.wait_for(1).await;
+    let alert = &calls[0].json()["alert"];
+    assert_eq!(alert["kind"], "location", "{alert}");
+    assert_eq!(alert["subject"], "location Amsterdam", "{alert}");
+    assert_eq!(
+        alert["monitors"],
+        serde_json::json!(["Web / home"]),
+        "{alert}"
+    );
+    assert!(
+        alert["services"].as_array().unwrap().is_empty(),
+        "no service is down: {alert}"
+    );
+    assert!(
+        verify("whsec-test", &calls[0].headers, &calls[0].body),
+        "signed with the channel's secret"
+    );
+    // Several intervals of trouble: nothing more, Web stays up, Amsterdam still reports.
+    tokio::time::sleep(secs(5)).await;
+    assert_eq!(kinds(&hook), ["location"]);
+    assert_eq!(status().await, Some(UP));
+    assert_eq!(reporting().await, 2, "Amsterdam reports its failures");
+
+    // The path is back: the trouble is over, said once.
+    cut.send(false).unwrap();
+    let calls = hook.wait_for(2).await;
+    assert_eq!(calls[1].json()["alert"]["kind"], "location_over");
+    assert_eq!(calls[1].json()["alert"]["subject"], "location Amsterdam");
+    assert!(verify("whsec-test", &calls[1].headers, &calls[1].body));
+    tokio::time::sleep(secs(3)).await;
+    drained(db).await;
+    assert_eq!(kinds(&hook), ["location", "location_over"]);
+    // Web was never anything but up.
+    let events = store::status::events(db, &web).await.unwrap();
+    assert!(
+        events.iter().all(|e| e.to_status == "operational"),
+        "no status change but the first look: {events:?}"
+    );
+    agent.abort();
+}
+
 on_both!(
     every_channel_gets_one_alert_per_cause_in_the_shape_its_service_expects,
     webhook_subscribers_get_component_status_changes,
     a_host_whose_every_service_is_in_maintenance_alerts_nobody,
     a_location_failing_alone_gets_one_lower_priority_alert_of_its_own,
     flapping_gets_one_flapping_alert,
+    a_location_cut_off_alone_alerts_once_through_the_engine,
 );
