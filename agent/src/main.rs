@@ -27,6 +27,9 @@ struct Args {
     /// How often the configuration is asked for (it is cheap when unchanged).
     #[arg(long, default_value = "30s", value_parser = humantime_duration)]
     poll_every: Duration,
+    /// How often the results gathered meanwhile are sent to central (one batch at a time).
+    #[arg(long, default_value = "2s", value_parser = humantime_duration)]
+    send_every: Duration,
     /// Results kept while central is unreachable (the oldest are dropped beyond).
     #[arg(long, default_value_t = agent::MAX_BUFFERED)]
     max_buffered: usize,
@@ -61,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
     let mut opts = agent::Options::new(args.central, token);
     opts.source = args.source;
     opts.poll_every = args.poll_every;
+    opts.send_every = args.send_every;
     opts.max_buffered = args.max_buffered;
     tracing::info!(central = %opts.central, source = ?opts.source, "vigie-agent starting");
     agent::run(opts).await

@@ -11,10 +11,17 @@
 //! ```
 //!
 //! Each physical host serves its sites (HTTP on port 80, a greeting on 22 and 3306) from a
-//! thread that entered its namespace; central is the real `vigie serve` binary started with
-//! `ip netns exec`; the two agents are the agent crate's `run` (all the `vigie-agent` binary
-//! does after reading its flags) on threads inside `rack` (location `hoster`, on the hoster's
-//! LAN) and `away` (location `away`). The test's own requests leave from `away`.
+//! thread that entered its namespace; central is the real `vigie serve` binary and the two
+//! agents the real `vigie-agent` binary, each started with `ip netns exec`: one inside `rack`
+//! (location `hoster`, on the hoster's LAN), one inside `away` (location `away`). The agent
+//! binary is `VIGIE_AGENT_BIN`, else the one cargo builds beside `vigie` (`cargo build -p
+//! agent` is run first with the test's own profile and target directory, so it is never
+//! stale). The test's own requests leave from `away`.
+//!
+//! It runs on SQLite, and again on PostgreSQL when `VIGIE_TEST_POSTGRES_URL` is set (required
+//! with `VIGIE_REQUIRE_POSTGRES=1`): central, inside `offsite`, reaches the server through its
+//! Unix socket (asked of the server: `unix_socket_directories`), which no network namespace
+//! hides, in a fresh database.
 //!
 //! The hoster cuts phys-1 and phys-2 (their bridge ports down) and the rack's uplink: exactly
 //! their services go to major outage with the host as cause, phys-3's stay up, the rack's
@@ -31,7 +38,7 @@
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -595,22 +602,125 @@ fn token(database_url: &str, location: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn agent_options(token: String) -> agent::Options {
-    let mut o = agent::Options::new(format!("http://{CENTRAL}"), token);
-    // Sooner than the binary's defaults, for a test of about a minute (the location is stale
-    // after two of the monitors' 2 s intervals without a result).
-    o.poll_every = Duration::from_millis(500);
-    o.send_every = Duration::from_millis(300);
-    o
+/// The `vigie-agent` binary: `VIGIE_AGENT_BIN`, else cargo's build of it beside `vigie`, made
+/// now with the same profile and target directory (cargo does nothing when it is up to date).
+fn agent_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("VIGIE_AGENT_BIN") {
+        return bin.into();
+    }
+    let vigie = Path::new(env!("CARGO_BIN_EXE_vigie"));
+    let dir = vigie.parent().expect("vigie's directory");
+    let profile = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "-p",
+            "agent",
+            "--bin",
+            "vigie-agent",
+            "--profile",
+            profile,
+        ])
+        .env("CARGO_TARGET_DIR", dir.parent().expect("target directory"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("run cargo build -p agent");
+    assert!(status.success(), "cargo build -p agent failed");
+    dir.join("vigie-agent")
+}
+
+/// A `vigie-agent` process inside a namespace; killed when dropped.
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the agent binary in namespace `ns` with `token` (given in the environment, as the
+/// README advises), its log in `log`.
+fn start_agent(bin: &Path, ns: &str, token: &str, log: &Path) -> Agent {
+    let out = std::fs::File::create(log).expect("agent log");
+    let child = without_settings(Command::new("ip"))
+        .args(["netns", "exec", ns])
+        .arg(bin)
+        .args(["--central", &format!("http://{CENTRAL}")])
+        // Sooner than the defaults, for a test of about a minute (the location is stale after
+        // two of the monitors' 2 s intervals without a result).
+        .args(["--poll-every", "500ms", "--send-every", "300ms"])
+        .env("VIGIE_AGENT_TOKEN", token)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("agent log"))
+        .stderr(out)
+        .spawn()
+        .expect("start vigie-agent");
+    Agent(child)
+}
+
+/// A fresh database on the PostgreSQL server at `admin_url`, as a URL through the server's
+/// Unix socket (reachable from every namespace, unlike its loopback address).
+async fn postgres_database(admin_url: &str) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    let (tcp, _) = crate::common::POSTGRES
+        .scope(Some(admin_url.to_owned()), crate::common::fresh_database())
+        .await;
+    let db = store::connect(&tcp).await.expect("connect postgres");
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SHOW unix_socket_directories",
+        ))
+        .await
+        .expect("SHOW unix_socket_directories")
+        .expect("a row");
+    let dirs: String = row.try_get_by_index(0).expect("unix_socket_directories");
+    let socket_dir = dirs
+        .split(',')
+        .map(str::trim)
+        .find(|d| d.starts_with('/'))
+        .unwrap_or_else(|| panic!("the PostgreSQL server has no Unix socket ({dirs:?})"));
+    let url = url::Url::parse(&tcp).expect("database URL");
+    format!(
+        "postgres://{}@localhost:{}{}?host={socket_dir}",
+        url.username(),
+        url.port().unwrap_or(5432),
+        url.path()
+    )
 }
 
 #[test]
 fn the_hoster_cuts_two_hosts_and_the_rack_uplink() {
+    replay(None);
+}
+
+#[test]
+fn the_hoster_cuts_two_hosts_and_the_rack_uplink_on_postgres() {
+    match std::env::var("VIGIE_TEST_POSTGRES_URL") {
+        Ok(url) => replay(Some(url)),
+        Err(_) => {
+            assert!(
+                std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
+                "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
+            );
+            eprintln!("netns: postgres SKIPPED (VIGIE_TEST_POSTGRES_URL is not set)");
+        }
+    }
+}
+
+/// The replay on SQLite (`None`) or on the PostgreSQL server at this URL.
+fn replay(postgres: Option<String>) {
     // Second-scale probe intervals: not beside other tests whose verdict depends on timing.
-    let _timing = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
-        .expect("runtime")
-        .block_on(crate::common::timing_sensitive());
+        .expect("runtime");
+    let _timing = rt.block_on(crate::common::timing_sensitive());
     let net = match Network::build() {
         Ok(net) => net,
         Err(why) => {
@@ -618,6 +728,7 @@ fn the_hoster_cuts_two_hosts_and_the_rack_uplink() {
             return;
         }
     };
+    let agent_bin = agent_bin();
     let dir = tempfile::tempdir().expect("dir");
     let threads = std::sync::Arc::new(Threads::new());
     for (host, addr, services) in HOSTS {
@@ -626,10 +737,14 @@ fn the_hoster_cuts_two_hosts_and_the_rack_uplink() {
 
     let config = dir.path().join("vigie.toml");
     std::fs::write(&config, catalog()).expect("write catalog");
-    let database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("vigie.db").display()
-    );
+    let database_url = match &postgres {
+        Some(admin) => rt.block_on(postgres_database(admin)),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("vigie.db").display()
+        ),
+    };
+    eprintln!("netns: central's database: {database_url}");
     let log = dir.path().join("central.log");
     let out = std::fs::File::create(&log).expect("log");
     let child = without_settings(Command::new("ip"))
@@ -655,8 +770,8 @@ fn the_hoster_cuts_two_hosts_and_the_rack_uplink() {
     // The reader (and the test's every request) is in `away`, on the far side of the internet.
     let reader = {
         let net_run = net.run.clone();
-        let threads = threads.clone();
         let central = central.clone();
+        let logs = dir.path().to_owned();
         std::thread::Builder::new()
             .name("reader".into())
             .spawn(move || {
@@ -665,7 +780,7 @@ fn the_hoster_cuts_two_hosts_and_the_rack_uplink() {
                     .enable_all()
                     .build()
                     .expect("runtime")
-                    .block_on(scenario(net_run, threads, central, database_url));
+                    .block_on(scenario(net_run, central, database_url, (agent_bin, logs)));
             })
             .expect("spawn reader")
     };
@@ -697,9 +812,9 @@ fn set_link(run: &str, role: &str, dev: &str, up: bool) {
 
 async fn scenario(
     run: String,
-    threads: std::sync::Arc<Threads>,
     central: std::sync::Arc<Central>,
     database_url: String,
+    (agent_bin, logs): (PathBuf, PathBuf),
 ) {
     let http = crate::common::client();
     let c = &central;
@@ -710,18 +825,15 @@ async fn scenario(
     let (stop_poll, polling) = watch::channel(false);
     let poller = tokio::spawn(poll_page(polling));
 
-    for (location, role) in [("hoster", "rack"), ("away", "away")] {
-        let token = token(&database_url, location);
-        threads.spawn(
-            ns(&run, role),
-            &format!("agent-{location}"),
-            move || async move {
-                if let Err(e) = agent::run(agent_options(token)).await {
-                    eprintln!("netns: agent {location}: {e:#}");
-                }
-            },
-        );
-    }
+    // Killed when the scenario ends, a failed assertion included.
+    let _agents: Vec<Agent> = [("hoster", "rack"), ("away", "away")]
+        .into_iter()
+        .map(|(location, role)| {
+            let token = token(&database_url, location);
+            let log = logs.join(format!("agent-{location}.log"));
+            start_agent(&agent_bin, &ns(&run, role), &token, &log)
+        })
+        .collect();
     until(
         "every location reports and every service is up",
         c,
