@@ -47,7 +47,7 @@ fn when(clock: &Clock, at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let local = at.with_timezone(&clock.tz);
     if local.date_naive() == now.with_timezone(&clock.tz).date_naive() {
         // Labelled as the public pages label a time: "10:42 (Paris time)".
-        format!("{} ({})", local.format("%H:%M"), clock.zone_words())
+        clock.time_of_day(at)
     } else {
         clock.show(at)
     }

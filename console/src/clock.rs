@@ -24,22 +24,22 @@ pub enum TimeError {
 impl Clock {
     /// "heure de Paris" / "Paris time": the name staff read beside every time.
     pub fn zone_words(&self) -> String {
-        let name = self.tz.name();
-        if name == "UTC" || name == "Etc/UTC" {
-            return "UTC".to_owned();
-        }
-        let city = name.rsplit('/').next().unwrap_or(name).replace('_', " ");
-        self.l
-            .f(|| format!("heure de {city}"), || format!("{city} time"))
+        domain::dates::zone_label(self.l.0, self.tz.name())
     }
 
     /// A time as the public pages write it, with the zone named:
     /// "7 décembre 2026 à 09:40 (heure de Paris)".
     pub fn show(&self, at: DateTime<Utc>) -> String {
-        // The public pages' clock names the zone itself.
-        self.l
-            .texts()
-            .date_time(&at.with_timezone(&self.tz).fixed_offset(), self.tz.name())
+        domain::dates::date_time_in(self.l.0, at, self.tz)
+    }
+
+    /// "09:40 (heure de Paris)": a time of day in the site's zone, labelled.
+    pub fn time_of_day(&self, at: DateTime<Utc>) -> String {
+        domain::dates::time_of_day(
+            self.l.0,
+            &domain::dates::site_time(at, self.tz),
+            self.tz.name(),
+        )
     }
 
     /// The value of a `datetime-local` input for `at`, in the site's zone.

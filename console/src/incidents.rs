@@ -210,7 +210,7 @@ fn section(l: L, csrf_token: &str, lang: Locale, tz: Tz, drafts: &[Proposal]) ->
                 .services
                 .iter()
                 .map(|s| {
-                    let since = local_time(tz, s.since, l.texts());
+                    let since = local_time(tz, s.since, l.0);
                     let line = l.f(
                         || format!("{} — panne majeure depuis {since}", s.name),
                         || format!("{} — major outage since {since}", s.name),
@@ -259,14 +259,10 @@ fn section(l: L, csrf_token: &str, lang: Locale, tz: Tz, drafts: &[Proposal]) ->
     )
 }
 
-/// "05:20 (heure de Paris)": a time in the site's timezone, labelled in the words of
-/// `texts` (it goes into messages readers see, so it says which clock it is on).
-fn local_time(tz: Tz, at: DateTime<Utc>, texts: &app::i18n::Texts) -> String {
-    format!(
-        "{} ({})",
-        at.with_timezone(&tz).format("%H:%M"),
-        texts.zone_label(tz.name())
-    )
+/// "05:20 (heure de Paris)": a time in the site's timezone, labelled in `l`'s words (it goes
+/// into messages readers see, so it says which clock it is on).
+fn local_time(tz: Tz, at: DateTime<Utc>, l: Locale) -> String {
+    domain::dates::time_of_day(l, &domain::dates::site_time(at, tz), tz.name())
 }
 
 /// What the new-incident form starts from for `draft`: title, Markdown message and the
@@ -296,7 +292,7 @@ pub fn prefill(tz: Tz, draft: &Proposal, lang: &str, kind: Kind) -> Prefill {
     let since = local_time(
         tz,
         draft.since,
-        app::i18n::texts(if english { Locale::En } else { Locale::Fr }),
+        if english { Locale::En } else { Locale::Fr },
     );
     let message = match kind {
         Kind::Short if english => format!(

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use domain::dates;
 use domain::locale::Locale;
 use domain::notify_config::Smtp;
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -89,13 +90,10 @@ pub fn service_status(l: Locale, s: &str) -> &'static str {
     }
 }
 
+/// `at` as the pages write it, on the site's clock and labelled: "7 décembre 2026 à 17:42
+/// (heure de Paris)" / "7 December 2026, 17:42 (Paris time)".
 fn when(site: &Site, l: Locale, at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&site.timezone);
-    if fr(l) {
-        local.format("%d/%m/%Y %H:%M (%Z)").to_string()
-    } else {
-        local.format("%Y-%m-%d %H:%M (%Z)").to_string()
-    }
+    dates::date_time_in(l, at, site.timezone)
 }
 
 /// The footer links of a subscriber's mail.
@@ -243,7 +241,7 @@ fn incident_mail(site: &Site, l: Locale, i: &IncidentEvent, footer: &Footer) -> 
     let (posted, read_more) = if fr(l) {
         ("Publié le", "Suivre l'incident")
     } else {
-        ("Posted", "Follow the incident")
+        ("Posted on", "Follow the incident")
     };
     let at = when(site, l, at);
     let text = format!(
@@ -299,25 +297,33 @@ fn maintenance_mail(
         subject.replace(" : ", ": ")
     };
     let link = format!("{}/maintenance", site.base_url);
-    let window = if fr(l) {
-        format!(
-            "Du {} au {}",
-            when(site, l, m.starts_at),
-            when(site, l, m.ends_at)
-        )
-    } else {
-        format!(
-            "From {} to {}",
-            when(site, l, m.starts_at),
-            when(site, l, m.ends_at)
-        )
+    // Each stage says what is new, in the words of the feeds and the calendar: the
+    // announcement gives the window and the message; then that it began and until when; then
+    // that it ended and when.
+    let (from, to) = (
+        dates::site_time(m.starts_at, site.timezone),
+        dates::site_time(m.ends_at, site.timezone),
+    );
+    let zone = site.timezone.name();
+    let (news, md, html_msg) = match what {
+        "scheduled" => (
+            dates::maintenance_window(l, &from, &to, zone),
+            m.markdown.as_str(),
+            m.html.as_str(),
+        ),
+        "started" => (dates::maintenance_began(l, &from, &to, zone), "", ""),
+        _ => (dates::maintenance_ended(l, &to, zone), "", ""),
     };
     let (svc_text, svc_html) = services_lines(l, &m.services, false);
+    let md = if md.is_empty() {
+        String::new()
+    } else {
+        format!("{md}\n\n")
+    };
     let text = format!(
-        "{head}{colon}{title}\n{window}\n\n{md}\n\n{svc_text}\n{link}\n{footer}",
+        "{head}{colon}{title}\n{news}\n\n{md}{svc_text}\n{link}\n{footer}",
         title = m.title,
         colon = if fr(l) { " : " } else { ": " },
-        md = m.markdown,
         footer = footer_text(l, footer),
     );
     let html = html_page(
@@ -327,8 +333,8 @@ fn maintenance_mail(
             "<h1>{}</h1><p><strong>{}</strong></p><p>{}</p><div>{}</div>{}<p><a href=\"{}\">{}</a></p>{}",
             esc(&m.title),
             esc(head),
-            esc(&window),
-            m.html,
+            esc(&news),
+            html_msg,
             svc_html,
             esc(&link),
             esc(&link),

@@ -201,10 +201,10 @@ impl LastGood {
     fn with_notice(&self, html: &[u8], rendered: DateTime<Utc>) -> Vec<u8> {
         let locale = page_locale(html).unwrap_or(self.default_locale);
         // "10:42 (heure de Paris)": the site's clock, named as on every page.
-        let time = format!(
-            "{} ({})",
-            rendered.with_timezone(&self.timezone).format("%H:%M"),
-            app::i18n::texts(locale).zone_label(self.timezone.name())
+        let time = domain::dates::time_of_day(
+            locale,
+            &domain::dates::site_time(rendered, self.timezone),
+            self.timezone.name(),
         );
         let notice = notice(locale, &time);
         let Some(at) = body_start(html) else {

@@ -151,13 +151,13 @@ impl Clock {
     }
 
     /// `2026-12-07 17:42 (Paris time)`, with the zone's words from the pages
-    /// (`Texts::zone_label`), or `2026-12-07T17:42:00+01:00` with `--rfc3339`.
+    /// (`domain::dates::zone_label`), or `2026-12-07T17:42:00+01:00` with `--rfc3339`.
     pub fn show(&self, t: DateTime<Utc>) -> String {
         let local = t.with_timezone(&self.tz);
         if self.rfc3339 {
             return local.to_rfc3339_opts(SecondsFormat::Secs, false);
         }
-        let label = app::i18n::texts(domain::locale::Locale::En).zone_label(self.tz.name());
+        let label = domain::dates::zone_label(domain::locale::Locale::En, self.tz.name());
         format!("{} ({label})", local.format("%Y-%m-%d %H:%M"))
     }
 }

@@ -27,7 +27,7 @@ const HOME_UPCOMING: usize = 5;
 
 /// `t` in the site timezone.
 pub fn site_time(t: DateTime<Utc>, tz: Tz) -> SiteTime {
-    t.with_timezone(&tz).fixed_offset()
+    domain::dates::site_time(t, tz)
 }
 
 fn entry(u: IncidentUpdateView, tz: Tz) -> UpdateEntry {

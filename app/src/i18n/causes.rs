@@ -75,6 +75,31 @@ impl Texts {
                     format!("stale: last heartbeat on {w}")
                 );
             }
+            // Dates in the one format of each language ("7 décembre 2026" / "7 December 2026").
+            Reason::CertificateExpired { on } => {
+                let d = self.date(*on);
+                return pick!(
+                    self,
+                    format!("certificat expiré le {d}"),
+                    format!("certificate expired on {d}")
+                );
+            }
+            Reason::CertificateExpiresSoon { days, on } => {
+                let d = self.date(*on);
+                return pick!(
+                    self,
+                    format!("le certificat expire dans {days} jours ({d})"),
+                    format!("certificate expires in {days} days ({d})")
+                );
+            }
+            Reason::CertificateValid { days, on } => {
+                let d = self.date(*on);
+                return pick!(
+                    self,
+                    format!("certificat valide encore {days} jours ({d})"),
+                    format!("certificate valid for {days} days ({d})")
+                );
+            }
             _ => {}
         }
         if self.locale == Locale::En {
@@ -119,17 +144,10 @@ impl Texts {
             ),
             // Said above, with the site's time.
             Reason::NoHeartbeat { .. } | Reason::StaleHeartbeat { .. } => String::new(),
-            Reason::CertificateExpired { on } => {
-                format!("certificat expiré le {}", on.format("%d/%m/%Y"))
-            }
-            Reason::CertificateExpiresSoon { days, on } => format!(
-                "le certificat expire dans {days} jours ({})",
-                on.format("%d/%m/%Y")
-            ),
-            Reason::CertificateValid { days, on } => format!(
-                "certificat valide encore {days} jours ({})",
-                on.format("%d/%m/%Y")
-            ),
+            // Said above, in the one date format.
+            Reason::CertificateExpired { .. }
+            | Reason::CertificateExpiresSoon { .. }
+            | Reason::CertificateValid { .. } => String::new(),
             Reason::NoDnsRecord { rtype, name } => {
                 format!("aucun enregistrement {rtype} pour {name}")
             }

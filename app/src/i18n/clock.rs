@@ -1,47 +1,12 @@
 //! Dates, times and durations. Every time a reader sees is in the site's timezone and says which
 //! one ("10:42 (heure de Paris)"), in one date format per language.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use domain::dates;
 use domain::incident::SiteTime;
 use domain::locale::Locale;
 
 use super::Texts;
-
-const MONTHS_SHORT_FR: [&str; 12] = [
-    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
-    "déc.",
-];
-const MONTHS_SHORT_EN: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 impl Texts {
     /// "Mis à jour il y a 12 s".
@@ -80,99 +45,44 @@ impl Texts {
     /// The words for a timezone, from its IANA name: "heure de Paris" / "Paris time" for
     /// `Europe/Paris`, "UTC" for UTC; empty for an empty name.
     pub fn zone_label(&self, zone: &str) -> String {
-        let city = zone.rsplit('/').next().unwrap_or(zone).replace('_', " ");
-        match city.as_str() {
-            "" => String::new(),
-            "UTC" | "UCT" | "Universal" | "Zulu" | "GMT" => "UTC".to_owned(),
-            _ => pick!(self, format!("heure de {city}"), format!("{city} time")),
-        }
+        dates::zone_label(self.locale, zone)
     }
 
     /// `text` followed by its timezone: "14:03 (heure de Paris)".
     fn labelled(&self, text: String, zone: &str) -> String {
-        let label = self.zone_label(zone);
-        if label.is_empty() {
-            text
-        } else {
-            format!("{text} ({label})")
-        }
-    }
-
-    fn month_name(&self, month0: u32) -> &'static str {
-        let i = month0 as usize % 12;
-        pick!(self, MONTHS_FR[i], MONTHS_EN[i])
+        dates::labelled(self.locale, text, zone)
     }
 
     /// "27 novembre 2026" / "27 November 2026": the one date format of each language.
     pub fn date(&self, date: NaiveDate) -> String {
-        format!(
-            "{} {} {}",
-            date.day(),
-            self.month_name(date.month0()),
-            date.year()
-        )
+        dates::date(self.locale, date)
     }
 
     /// "27 nov." / "27 Nov": only where room is short (the chart's axis).
     pub fn short_date(&self, date: NaiveDate) -> String {
-        let i = date.month0() as usize % 12;
-        format!(
-            "{} {}",
-            date.day(),
-            pick!(self, MONTHS_SHORT_FR[i], MONTHS_SHORT_EN[i])
-        )
-    }
-
-    /// "27 novembre 2026 à 14:03" / "27 November 2026, 14:03", without its timezone: only
-    /// for building labelled phrases.
-    fn stamp(&self, date: NaiveDate, hour: u32, minute: u32) -> String {
-        let d = self.date(date);
-        pick!(
-            self,
-            format!("{d} à {hour:02}:{minute:02}"),
-            format!("{d}, {hour:02}:{minute:02}")
-        )
-    }
-
-    fn site_stamp(&self, t: &SiteTime) -> String {
-        self.stamp(t.date_naive(), t.hour(), t.minute())
+        dates::short_date(self.locale, date)
     }
 
     /// "27 novembre 2026 à 14:03 (heure de Paris)" / "27 November 2026, 14:03 (Paris time)".
     pub fn date_time(&self, t: &SiteTime, zone: &str) -> String {
-        self.labelled(self.site_stamp(t), zone)
+        dates::date_time(self.locale, t, zone)
     }
 
     /// The same for a time already in the site's timezone.
     pub fn naive_date_time(&self, at: NaiveDateTime, zone: &str) -> String {
-        self.labelled(self.stamp(at.date(), at.hour(), at.minute()), zone)
+        dates::naive_date_time(self.locale, at, zone)
     }
 
     /// "14:03" in the site's timezone, without a label: only where the label is said once
     /// for the whole (the chart's axis, whose note names the timezone).
     pub fn hour_minute(&self, at: NaiveDateTime) -> String {
-        format!("{:02}:{:02}", at.hour(), at.minute())
+        dates::hour_minute(at)
     }
 
     /// "le 2 décembre 2026 de 22:00 à 23:30 (heure de Paris)", or across days "du 2 décembre
     /// 2026 à 22:00 au 3 décembre 2026 à 02:00 (heure de Paris)".
     pub fn window(&self, from: &SiteTime, to: &SiteTime, zone: &str) -> String {
-        let text = if from.date_naive() == to.date_naive() {
-            let d = self.date(from.date_naive());
-            let (a, b) = (
-                format!("{:02}:{:02}", from.hour(), from.minute()),
-                format!("{:02}:{:02}", to.hour(), to.minute()),
-            );
-            pick!(
-                self,
-                format!("le {d} de {a} à {b}"),
-                format!("{d}, {a} to {b}")
-            )
-        } else {
-            let (a, b) = (self.site_stamp(from), self.site_stamp(to));
-            pick!(self, format!("du {a} au {b}"), format!("from {a} to {b}"))
-        };
-        self.labelled(text, zone)
+        dates::window(self.locale, from, to, zone)
     }
 
     /// "du … au … (heure de Paris)" / "… (en cours)" for an incident on the service page.
@@ -182,65 +92,27 @@ impl Texts {
         to: Option<NaiveDateTime>,
         zone: &str,
     ) -> String {
-        let a = self.stamp(from.date(), from.hour(), from.minute());
-        let text = match to {
-            Some(to) => {
-                let b = self.stamp(to.date(), to.hour(), to.minute());
-                pick!(self, format!("du {a} au {b}"), format!("from {a} to {b}"))
-            }
-            None => pick!(
-                self,
-                format!("depuis le {a} (en cours)"),
-                format!("since {a} (ongoing)")
-            ),
-        };
-        self.labelled(text, zone)
+        dates::span(self.locale, from, to, zone)
     }
 
     /// "depuis le 27 novembre 2026 à 04:11 (heure de Paris)".
     pub fn since(&self, when: &SiteTime, zone: &str) -> String {
-        let w = self.date_time(when, zone);
-        pick!(self, format!("depuis le {w}"), format!("since {w}"))
+        dates::since(self.locale, when, zone)
     }
 
     /// "Novembre 2026" / "November 2026".
     pub fn month_year(&self, year: i32, month: u32) -> String {
-        let name = self.month_name(month.clamp(1, 12) - 1);
-        match self.locale {
-            Locale::Fr => {
-                let mut chars = name.chars();
-                let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
-                format!("{}{} {year}", first.unwrap_or_default(), chars.as_str())
-            }
-            Locale::En => format!("{name} {year}"),
-        }
+        dates::month_year(self.locale, year, month)
     }
 
     /// A length of time: "45 s", "12 min", "2 h 15 min", "3 j 4 h" / "3 d 4 h".
     pub fn duration(&self, seconds: i64) -> String {
-        let s = seconds.max(0);
-        let day = pick!(self, "j", "d");
-        match s {
-            0..=59 => format!("{s} s"),
-            60..=3599 => format!("{} min", s / 60),
-            3600..=86_399 if (s % 3600) / 60 == 0 => format!("{} h", s / 3600),
-            3600..=86_399 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-            _ if (s % 86_400) / 3600 == 0 => format!("{} {day}", s / 86_400),
-            _ => format!("{} {day} {} h", s / 86_400, (s % 86_400) / 3600),
-        }
+        dates::duration(self.locale, seconds)
     }
 
     /// "il y a 3 h" / "3 h ago", or "dans 2 j" / "in 2 d" for a time to come.
     pub fn relative(&self, seconds_ago: i64) -> String {
-        if seconds_ago.abs() < 5 {
-            return pick!(self, "à l'instant", "just now").to_owned();
-        }
-        let d = self.duration(seconds_ago.abs());
-        if seconds_ago > 0 {
-            pick!(self, format!("il y a {d}"), format!("{d} ago"))
-        } else {
-            pick!(self, format!("dans {d}"), format!("in {d}"))
-        }
+        dates::relative(self.locale, seconds_ago)
     }
 
     /// "Durée : 2 h 15 min".

@@ -44,11 +44,7 @@ impl Texts {
         to: &domain::incident::SiteTime,
         zone: &str,
     ) -> String {
-        let w = self.window(from, to, zone);
-        match self.locale {
-            Locale::Fr => format!("Fenêtre : {w}"),
-            Locale::En => format!("Window: {w}"),
-        }
+        domain::dates::maintenance_window(self.locale, from, to, zone)
     }
 
     /// A started window's entry: "Maintenance commencée le 28 novembre 2026 à 02:00 (heure de
@@ -59,21 +55,13 @@ impl Texts {
         until: &domain::incident::SiteTime,
         zone: &str,
     ) -> String {
-        let (a, b) = (self.date_time(at, zone), self.date_time(until, zone));
-        match self.locale {
-            Locale::Fr => format!("Maintenance commencée le {a} ; fin prévue le {b}."),
-            Locale::En => format!("Maintenance started on {a}; planned to end on {b}."),
-        }
+        domain::dates::maintenance_began(self.locale, at, until, zone)
     }
 
     /// A completed window's entry: "Maintenance terminée le 28 novembre 2026 à 04:00 (heure de
     /// Paris)."
     pub fn maintenance_ended(&self, at: &domain::incident::SiteTime, zone: &str) -> String {
-        let a = self.date_time(at, zone);
-        match self.locale {
-            Locale::Fr => format!("Maintenance terminée le {a}."),
-            Locale::En => format!("Maintenance ended on {a}."),
-        }
+        domain::dates::maintenance_ended(self.locale, at, zone)
     }
 
     /// What a window does to each service at one stage: "Forum (maintenance prévue)",

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use common::smtp::Sink;
 use common::{client, Probes, Server};
 use domain::incident::{Impact, IncidentStatus};
@@ -14,6 +14,7 @@ use domain::status::ComponentStatus;
 use serde_json::json;
 use store::audit::Actor;
 use store::incidents::{Message, NewIncident, NewUpdate};
+use store::maintenance::NewMaintenance;
 use store::outbox::state;
 use store::subscribers::{Wanted, EMAIL};
 
@@ -262,19 +263,28 @@ async fn notifier_on(
     sink: &Sink,
     subscribers: &[&str],
 ) -> (notify::Notifier, store::Db, Option<tempfile::TempDir>) {
+    let french: Vec<(&str, &str)> = subscribers.iter().map(|a| (*a, "fr")).collect();
+    notifier_with(sink, &french).await
+}
+
+/// The same with each subscriber's language: `(address, "fr" | "en")`.
+async fn notifier_with(
+    sink: &Sink,
+    subscribers: &[(&str, &str)],
+) -> (notify::Notifier, store::Db, Option<tempfile::TempDir>) {
     let catalog = catalog_with(sink);
     let (url, dir) = common::fresh_database().await;
     let db = server::startup::prepare_database(&catalog, &url)
         .await
         .unwrap();
-    for a in subscribers {
+    for (a, language) in subscribers {
         store::subscribers::confirm(
             &db,
             &Wanted {
                 kind: EMAIL.into(),
                 address: (*a).into(),
                 contact: None,
-                language: "fr".into(),
+                language: (*language).into(),
                 services: None,
             },
             None,
@@ -285,6 +295,146 @@ async fn notifier_on(
     }
     let n = notify::Notifier::new(db.clone(), &catalog).await.unwrap();
     (n, db, dir)
+}
+
+/// Sends every message due at `now`, however many ticks the ceiling takes.
+async fn drain(n: &notify::Notifier, now: DateTime<Utc>) {
+    for _ in 0..20 {
+        if n.tick(now).await.unwrap() == 0 {
+            return;
+        }
+    }
+}
+
+/// Issue 15, one clock: a subscriber's mail says every time as the pages do, on the site's
+/// clock with the zone named, in the subscriber's language ("7 décembre 2026 à 17:42 (heure
+/// de Paris)" / "7 December 2026, 17:42 (Paris time)"), and a maintenance mail says where the
+/// window stands with the feeds' words, summer time included.
+async fn mails_say_every_time_as_the_pages_do_in_the_subscribers_language() {
+    let sink = Sink::start(&[]);
+    let (n, db, _dir) = notifier_with(
+        &sink,
+        &[("lea@example.org", "fr"), ("sam@example.org", "en")],
+    )
+    .await;
+    let utc = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    // 16:42 UTC in December is 17:42 in Paris.
+    let posted = utc("2026-12-07T16:42:00Z");
+    store::incidents::open(
+        &db,
+        &incident("Panne", &["frandroid"]),
+        &Actor::cli(),
+        posted,
+    )
+    .await
+    .unwrap();
+    drain(&n, posted).await;
+    let mails = sink.wait_for(2).await;
+    let to = |who: &str| {
+        mails
+            .iter()
+            .find(|m| m.to == who)
+            .unwrap_or_else(|| panic!("no mail to {who}"))
+            .clone()
+    };
+    let (fr, en) = (to("lea@example.org"), to("sam@example.org"));
+    assert!(
+        fr.text
+            .contains("Enquête en cours — Publié le 7 décembre 2026 à 17:42 (heure de Paris)"),
+        "{}",
+        fr.text
+    );
+    assert!(
+        fr.html
+            .contains("Publié le 7 décembre 2026 à 17:42 (heure de Paris)"),
+        "{}",
+        fr.html
+    );
+    assert!(
+        en.text
+            .contains("Investigating — Posted on 7 December 2026, 17:42 (Paris time)"),
+        "{}",
+        en.text
+    );
+    for m in [&fr, &en] {
+        assert!(
+            !m.text.contains("07/12/2026") && !m.text.contains("(CET)"),
+            "{}",
+            m.text
+        );
+    }
+
+    // A window on 5 July 2027, 22:00 to 23:30 in Paris (summer time: UTC+2).
+    let (from, until) = (utc("2027-07-05T20:00:00Z"), utc("2027-07-05T21:30:00Z"));
+    store::maintenance::schedule(
+        &db,
+        &NewMaintenance {
+            title: "Mise à jour du forum".into(),
+            message: Message {
+                markdown: "Courte coupure.".into(),
+                html: "<p>Courte coupure.</p>".into(),
+            },
+            starts_at: from,
+            ends_at: until,
+            services: vec!["frandroid".into()],
+        },
+        &Actor::cli(),
+        posted,
+    )
+    .await
+    .unwrap();
+    drain(&n, posted).await;
+    // Started, then completed: each stage says something new.
+    store::maintenance::advance(&db, from + Duration::minutes(1))
+        .await
+        .unwrap();
+    drain(&n, from + Duration::minutes(1)).await;
+    store::maintenance::advance(&db, until + Duration::minutes(1))
+        .await
+        .unwrap();
+    drain(&n, until + Duration::minutes(1)).await;
+    let mails = sink.wait_for(8).await;
+    let of = |who: &str, head: &str| {
+        mails
+            .iter()
+            .find(|m| m.to == who && m.subject.contains(head))
+            .unwrap_or_else(|| panic!("no mail to {who} with {head}"))
+            .clone()
+    };
+    let window_fr = "Fenêtre : le 5 juillet 2027 de 22:00 à 23:30 (heure de Paris)";
+    let window_en = "Window: 5 July 2027, 22:00 to 23:30 (Paris time)";
+    let scheduled = of("lea@example.org", "Maintenance programmée");
+    assert!(scheduled.text.contains(window_fr), "{}", scheduled.text);
+    assert!(scheduled.html.contains(window_fr), "{}", scheduled.html);
+    let started = of("lea@example.org", "Maintenance commencée");
+    assert!(
+        started.text.contains(
+            "Maintenance commencée le 5 juillet 2027 à 22:00 (heure de Paris) ; fin prévue le 5 juillet 2027 à 23:30 (heure de Paris)."
+        ),
+        "{}",
+        started.text
+    );
+    assert!(scheduled.text.contains("Courte coupure."));
+    // Later stages do not repeat the announcement.
+    assert!(
+        !started.text.contains("Courte coupure."),
+        "{}",
+        started.text
+    );
+    let announced = of("sam@example.org", "Maintenance scheduled");
+    assert!(announced.text.contains(window_en), "{}", announced.text);
+    let over = of("sam@example.org", "Maintenance completed");
+    assert!(
+        over.html
+            .contains("<p>Maintenance ended on 5 July 2027, 23:30 (Paris time).</p>"),
+        "{}",
+        over.html
+    );
+    assert!(
+        !over.text.contains(window_en) && !over.text.contains("Courte coupure."),
+        "{}",
+        over.text
+    );
 }
 
 async fn a_temporary_refusal_is_retried_after_its_backoff_then_delivered() {
@@ -405,6 +555,7 @@ async fn an_expired_or_altered_confirmation_link_is_refused() {
 
 on_both!(
     subscribe_reader_through_the_link_then_updates_arrive_until_one_click_unsubscribe,
+    mails_say_every_time_as_the_pages_do_in_the_subscribers_language,
     a_temporary_refusal_is_retried_after_its_backoff_then_delivered,
     a_crash_between_handing_over_and_recording_never_sends_twice,
     the_per_minute_ceiling_holds_messages_back_until_the_next_minute,
