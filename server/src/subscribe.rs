@@ -77,6 +77,9 @@ struct Words {
     off: &'static str,
     back: &'static str,
     secret: &'static str,
+    bad_email: &'static str,
+    bad_language: &'static str,
+    bad_services: &'static str,
 }
 
 const FR: Words = Words {
@@ -108,6 +111,10 @@ const FR: Words = Words {
     off: "Les notifications par courriel ne sont pas activées sur cette page.",
     back: "Retour à la page d'état",
     secret: "Secret de signature du webhook (conservez-le, il n'est affiché qu'ici) :",
+    bad_email: "Cette adresse n'est pas valable : saisissez une adresse électronique complète, \
+                par exemple prenom.nom@exemple.fr (254 caractères au plus).",
+    bad_language: "Choisissez le français ou l'anglais.",
+    bad_services: "Un des services choisis n'est plus sur la page : choisissez parmi la liste.",
 };
 
 const EN: Words = Words {
@@ -138,6 +145,10 @@ const EN: Words = Words {
     off: "E-mail notifications are not enabled on this page.",
     back: "Back to the status page",
     secret: "The webhook's signing secret (keep it; it is shown only here):",
+    bad_email: "This address is not valid: enter a whole e-mail address, for example \
+                first.last@example.org (at most 254 characters).",
+    bad_language: "Choose French or English.",
+    bad_services: "One of the services chosen is no longer on the page: choose from the list.",
 };
 
 fn words(l: Locale) -> &'static Words {
@@ -172,7 +183,7 @@ fn page(state: &AppState, l: Locale, status: StatusCode, title: &str, body: &str
          <meta name=\"robots\" content=\"noindex\">\
          <title>{title} — {site}</title><link rel=\"stylesheet\" href=\"/pkg/vigie.css\">\
          <link rel=\"icon\" href=\"{icon}\"></head>\
-         <body class=\"subscribe\"><main id=\"main\"><h1>{title}</h1>{body}\
+         <body class=\"subscribe-page\"><main id=\"main\"><h1>{title}</h1>{body}\
          <p><a href=\"/?lang={code}\">{back}</a></p></main></body></html>",
         code = l.code(),
         title = esc(title),
@@ -396,6 +407,57 @@ struct LangQuery {
     t: Option<String>,
 }
 
+/// The subscribe form, showing back what the reader typed and, when it was refused, why,
+/// as a sentence beside the field it is about.
+fn subscribe_form(
+    l: Locale,
+    all: &[(String, String)],
+    typed: &Typed,
+    error: Option<(&str, &str)>,
+) -> String {
+    let w = words(l);
+    let said = |f: &str| error.filter(|(field, _)| *field == f).map(|(_, m)| m);
+    let sentence = |id: &str, m: &str| {
+        format!(
+            "<p class=\"field-error\" id=\"{id}\" role=\"alert\">{}</p>",
+            esc(m)
+        )
+    };
+    let (email_error, email_attrs) = match said("email") {
+        Some(m) => (
+            sentence("email-error", m),
+            " aria-invalid=\"true\" aria-describedby=\"email-error\" autofocus",
+        ),
+        None => (String::new(), ""),
+    };
+    let language_error = said("language")
+        .map(|m| sentence("language-error", m))
+        .unwrap_or_default();
+    let services_error = said("services")
+        .map(|m| sentence("services-error", m))
+        .unwrap_or_default();
+    format!(
+        "<p>{intro}</p><form method=\"post\" action=\"/subscribe?lang={code}\">\
+         <p><label>{email} <input type=\"email\" name=\"email\" required maxlength=\"254\" \
+         autocomplete=\"email\" value=\"{value}\"{email_attrs}></label></p>{email_error}\
+         {lang}{language_error}{services_error}{choices}<p><button>{submit}</button></p></form>",
+        intro = esc(w.intro),
+        code = l.code(),
+        email = esc(w.email),
+        value = esc(&typed.email),
+        lang = language_select(l, &typed.language),
+        choices = service_choices(l, all, typed.services.as_deref()),
+        submit = esc(w.submit),
+    )
+}
+
+/// What a reader typed into the subscribe form.
+struct Typed {
+    email: String,
+    language: String,
+    services: Option<Vec<String>>,
+}
+
 async fn form(
     State(state): State<AppState>,
     Query(q): Query<LangQuery>,
@@ -407,17 +469,12 @@ async fn form(
         return message(&state, l, StatusCode::NOT_FOUND, w.title, w.off);
     }
     let all = services(&state).await;
-    let body = format!(
-        "<p>{intro}</p><form method=\"post\" action=\"/subscribe?lang={code}\">\
-         <p><label>{email} <input type=\"email\" name=\"email\" required maxlength=\"254\" \
-         autocomplete=\"email\"></label></p>{lang}{choices}<p><button>{submit}</button></p></form>",
-        intro = esc(w.intro),
-        code = l.code(),
-        email = esc(w.email),
-        lang = language_select(l, l.code()),
-        choices = service_choices(l, &all, None),
-        submit = esc(w.submit),
-    );
+    let blank = Typed {
+        email: String::new(),
+        language: l.code().to_owned(),
+        services: None,
+    };
+    let body = subscribe_form(l, &all, &blank, None);
     page(&state, l, StatusCode::OK, w.title, &body)
 }
 
@@ -456,15 +513,26 @@ async fn form_post(
             w.title,
             w.throttled,
         ),
-        Err(Refusal::Invalid(f, m)) => {
-            let what = if f == "email" { w.email } else { f };
-            message(
-                &state,
-                l,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                w.title,
-                &format!("{what} : {m}"),
-            )
+        // The form again, as typed, with the reason beside its field in the page's language
+        // (the API's reasons are for programs).
+        Err(Refusal::Invalid(f, _)) => {
+            let sentence = match f {
+                "email" => w.bad_email,
+                "language" => w.bad_language,
+                _ => w.bad_services,
+            };
+            let typed = Typed {
+                email: field(&pairs, "email").unwrap_or("").to_owned(),
+                language: field(&pairs, "language")
+                    .and_then(Locale::from_tag)
+                    .unwrap_or(l)
+                    .code()
+                    .to_owned(),
+                services: chosen_services(&pairs),
+            };
+            let all = services(&state).await;
+            let body = subscribe_form(l, &all, &typed, Some((f, sentence)));
+            page(&state, l, StatusCode::UNPROCESSABLE_ENTITY, w.title, &body)
         }
         Err(Refusal::Internal) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }

@@ -522,6 +522,79 @@ async fn the_per_minute_ceiling_holds_messages_back_until_the_next_minute() {
     assert_eq!(sink.wait_for(3).await.len(), 3);
 }
 
+/// Issue 16, the reader's form without JavaScript: an address the browser lets through but
+/// Vigie refuses brings the form back as typed (address, language, services), with the reason
+/// beside the field in the page's language, and sends nothing.
+async fn a_refused_address_brings_the_form_back_as_typed_with_the_reason_in_the_readers_language() {
+    let sink = Sink::start(&[]);
+    let app = Server::start(&catalog_with(&sink), Probes::Off).await;
+    let c = client();
+    // Two dots in a row: `type="email"` accepts it, RFC 5322 does not.
+    let typed = "jean..dupont@example.org";
+    for (lang, said, not_said) in [
+        (
+            "fr",
+            "saisissez une adresse électronique complète, par exemple prenom.nom@exemple.fr",
+            "This address",
+        ),
+        (
+            "en",
+            "This address is not valid: enter a whole e-mail address, for example first.last@example.org",
+            "Cette adresse",
+        ),
+    ] {
+        let r = c
+            .post(format!("{}/subscribe?lang={lang}", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "email={}&language=en&scope=services&service=frandroid",
+                typed.replace('@', "%40")
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{lang}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(said), "{lang}: {html}");
+        assert!(!html.contains(not_said), "{lang}: one language: {html}");
+        assert!(!html.contains("is not a valid e-mail address"), "{html}");
+        // Beside its field, announced, and the field says it is wrong.
+        assert!(html.contains("id=\"email-error\" role=\"alert\""), "{html}");
+        assert!(html.contains("aria-describedby=\"email-error\""), "{html}");
+        // Nothing typed is lost.
+        assert!(html.contains(&format!("value=\"{typed}\"")), "{html}");
+        assert!(html.contains("<option value=\"en\" selected>"), "{html}");
+        assert!(
+            html.contains("name=\"scope\" value=\"services\" checked"),
+            "{html}"
+        );
+        assert!(
+            html.contains("name=\"service\" value=\"frandroid\" checked"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("name=\"service\" value=\"appxoid\" checked"),
+            "{html}"
+        );
+    }
+    // The address corrected, the same form goes through.
+    let ok = c
+        .post(format!("{}/subscribe?lang=fr", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=jean.dupont%40example.org&language=fr&scope=all")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let mails = sink.wait_for(1).await;
+    assert_eq!(
+        mails.len(),
+        1,
+        "one confirmation, for the corrected address"
+    );
+    assert_eq!(mails[0].to, "jean.dupont@example.org");
+}
+
 async fn an_expired_or_altered_confirmation_link_is_refused() {
     let sink = Sink::start(&[]);
     let app = Server::start(&catalog_with(&sink), Probes::Off).await;
@@ -560,4 +633,5 @@ on_both!(
     a_crash_between_handing_over_and_recording_never_sends_twice,
     the_per_minute_ceiling_holds_messages_back_until_the_next_minute,
     an_expired_or_altered_confirmation_link_is_refused,
+    a_refused_address_brings_the_form_back_as_typed_with_the_reason_in_the_readers_language,
 );
