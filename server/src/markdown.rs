@@ -51,6 +51,7 @@ mod tests {
         assert!(PAYLOADS.len() >= 30);
         let failures: Vec<String> = PAYLOADS
             .iter()
+            .chain(BREAKERS)
             .filter_map(|p| is_inert(&render(p)).err())
             .collect();
         assert!(failures.is_empty(), "{failures:#?}");

@@ -57,6 +57,25 @@ pub const PAYLOADS: &[&str] = &[
     "]]><script>alert(1)</script>",
 ];
 
+/// Values that break out of a context rather than inject markup: an attribute value (single or
+/// double quoted), a `<textarea>`, JSON inside a script (`</script>`, the line separators
+/// U+2028/U+2029 that end a JavaScript string), CDATA in a feed, and the line breaks that
+/// would start a new iCalendar property or e-mail header. Kept apart from `PAYLOADS` (which
+/// fill a feed's 50 entries exactly); the tests of every context use both.
+pub const BREAKERS: &[&str] = &[
+    "\"'><x y=",
+    "\" onmouseover=\"alert(1)\" x=\"",
+    "' onmouseover='alert(1)' x='",
+    "</textarea><script>alert(1)</script>",
+    "</title><script>alert(1)</script>",
+    "\u{2028}\u{2029}</script><script>alert(1)</script>",
+    "{\"a\":\"</script><script>alert(1)</script>\"}",
+    "]]><x>",
+    "Fin\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Injecté\r\nX-INJECTED:1",
+    "Fin\nX-Injected: 1\nBcc: evil@example.org",
+    "&lt;script&gt;alert(1)&lt;/script&gt; &amp;lt;",
+];
+
 pub fn is_inert(html: &str) -> Result<(), String> {
     let lower = html.to_ascii_lowercase();
     for bad in [

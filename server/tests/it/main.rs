@@ -35,3 +35,4 @@ mod staff;
 mod stale;
 mod totp_at_rest;
 mod webhooks;
+mod xss_contexts;

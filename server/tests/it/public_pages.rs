@@ -553,7 +553,7 @@ async fn post_incidents(app: &TestApp, incidents: &[(String, String)]) -> Vec<i6
 }
 
 /// Sanitised Markdown: allowed markup, checked by `xss::is_inert` on its own.
-const MARKDOWN: &[&str] = &["incident-body", "maintenance-body"];
+pub(crate) const MARKDOWN: &[&str] = &["incident-body", "maintenance-body"];
 
 /// The XSS corpus, posted by staff through the write API as incident titles and messages,
 /// comes out inert on the incident pages, on the overview and the history, and in the Atom
@@ -663,7 +663,7 @@ async fn the_xss_corpus_is_inert_on_incident_pages_and_in_feeds() {
 }
 
 /// Where two outlines part, for a failure message.
-fn first_difference(want: &[String], got: &[String]) -> String {
+pub(crate) fn first_difference(want: &[String], got: &[String]) -> String {
     let at = want
         .iter()
         .zip(got)
