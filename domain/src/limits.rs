@@ -8,8 +8,12 @@ pub const TITLE: usize = 200;
 pub const MESSAGE: usize = 20_000;
 /// Names staff give things (API tokens).
 pub const NAME: usize = 100;
-/// E-mail addresses (RFC 5321's path limit).
+/// E-mail addresses (RFC 5321's path limit): staff, subscribers, a webhook's contact.
 pub const EMAIL: usize = 254;
+/// A webhook subscriber's URL (what the webhook sender accepts too).
+pub const URL: usize = 2048;
+/// The note staff leave with a status set by hand on a service.
+pub const NOTE: usize = 1000;
 
 /// Whether `value` has at most `max` characters. Counts no further than `max + 1`, so the
 /// cost is bounded by the limit, not by the value.

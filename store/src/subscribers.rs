@@ -101,6 +101,14 @@ pub async fn confirm(
     by: Option<&Actor>,
     now: DateTime<Utc>,
 ) -> Result<Subscriber, WriteError> {
+    let max = match wanted.kind.as_str() {
+        WEBHOOK => domain::limits::URL,
+        _ => domain::limits::EMAIL,
+    };
+    audit::limit("address", &wanted.address, max)?;
+    if let Some(contact) = &wanted.contact {
+        audit::limit("contact", contact, domain::limits::EMAIL)?;
+    }
     let txn = crate::begin_write(db).await?;
     let services = check_services(&txn, &wanted.services).await?;
     let existing = subscriber::Entity::find()

@@ -2123,6 +2123,77 @@ async fn text_fields_longer_than_their_limit_are_refused_with_a_sentence() {
         err,
         store::audit::WriteError::TooLong { field: "name", .. }
     ));
+
+    // The note of a status set by hand: 1,001 characters refused with a sentence, nothing set.
+    let services = app.token(owner.id, &[Scope::ServicesWrite]).await;
+    let put = |note: String| {
+        let (url, token) = (
+            format!("{}/api/v1/services/forum/status", app.base),
+            services.clone(),
+        );
+        async move {
+            let res = browser()
+                .put(url)
+                .bearer_auth(token)
+                .json(&json!({"status": "degraded_performance", "note": note}))
+                .send()
+                .await
+                .expect("put");
+            (res.status(), res.text().await.expect("body"))
+        }
+    };
+    let (status, body) = put("n".repeat(limits::NOTE + 1)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("at most 1000 characters"), "{body}");
+    assert!(store::incidents::manual_statuses(&app.db)
+        .await
+        .expect("q")
+        .is_empty());
+    let (status, body) = put("é".repeat(limits::NOTE)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Subscribers: an address or a webhook URL over its limit is refused by the store too,
+    // whatever let it through.
+    let now = chrono::Utc::now();
+    for (kind, address, contact, field) in [
+        (
+            store::subscribers::EMAIL,
+            format!("{}@example.org", "a".repeat(limits::EMAIL)),
+            None,
+            "address",
+        ),
+        (
+            store::subscribers::WEBHOOK,
+            format!("https://hooks.example/{}", "p".repeat(limits::URL)),
+            None,
+            "address",
+        ),
+        (
+            store::subscribers::WEBHOOK,
+            "https://hooks.example/ok".to_owned(),
+            Some(format!("{}@example.org", "c".repeat(limits::EMAIL))),
+            "contact",
+        ),
+    ] {
+        let wanted = store::subscribers::Wanted {
+            kind: kind.to_owned(),
+            address,
+            contact,
+            language: "fr".to_owned(),
+            services: None,
+        };
+        let err = store::subscribers::confirm(&app.db, &wanted, Some(&Actor::cli()), now)
+            .await
+            .expect_err("too long");
+        assert!(
+            matches!(err, store::audit::WriteError::TooLong { field: f, .. } if f == field),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        store::subscribers::counts(&app.db).await.expect("q").email,
+        0
+    );
 }
 
 async fn staff_count_search_export_and_delete_subscribers_and_resume_paused_webhooks() {

@@ -22,6 +22,9 @@ pub async fn set_manual_status(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<ManualStatus>, WriteError> {
+    if let Some(note) = note {
+        crate::audit::limit("note", note, domain::limits::NOTE)?;
+    }
     let txn = crate::begin_write(db).await?;
     check_services(
         &txn,
