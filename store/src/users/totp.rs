@@ -234,3 +234,47 @@ pub async fn totp_unopened(
         .map(|m| m.email)
         .collect())
 }
+
+/// Re-seals every TOTP secret (confirmed and pending) from the instance key `old` to `new`, in
+/// one transaction: either every secret opens with `old` and all are re-sealed, or nothing is
+/// written and the error names the first user whose secret does not open. Secrets still in
+/// clear are sealed with `new` on the way. Returns how many values were written.
+pub async fn reseal_totp(
+    db: &DatabaseConnection,
+    old: &InstanceKey,
+    new: &InstanceKey,
+) -> Result<u64, StoreError> {
+    let txn = crate::begin_write(db).await?;
+    let rows = user::Entity::find()
+        .filter(has_a_secret())
+        .all(&txn)
+        .await?;
+    let mut written = 0;
+    for m in rows {
+        for (column, value) in [
+            (user::Column::TotpSecret, &m.totp_secret),
+            (user::Column::TotpPending, &m.totp_pending),
+        ] {
+            let Some(stored) = value.as_deref() else {
+                continue;
+            };
+            let clear = if is_sealed(stored) {
+                zeroize::Zeroizing::new(
+                    old.open(PURPOSE, m.id, stored)
+                        .map_err(|_| unopened(m.id, &m.email))?,
+                )
+            } else {
+                zeroize::Zeroizing::new(stored.to_owned())
+            };
+            let res = user::Entity::update_many()
+                .col_expr(column, Expr::value(new.seal(PURPOSE, m.id, &clear)))
+                .filter(user::Column::Id.eq(m.id))
+                .filter(column.eq(stored))
+                .exec(&txn)
+                .await?;
+            written += res.rows_affected;
+        }
+    }
+    txn.commit().await?;
+    Ok(written)
+}
