@@ -118,6 +118,11 @@ pub enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// The instance key (`rotate`: re-seal the stored secrets with a new key).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Run every monitor once from this location and print a table of results.
     Probe {
         /// Only the monitors of this service.
@@ -126,6 +131,17 @@ pub enum Command {
         /// Local address the probes' sockets bind to (a probe location on this machine).
         #[arg(long, env = "VIGIE_PROBE_SOURCE")]
         source: Option<std::net::IpAddr>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-seal every sealed secret (staff's TOTP secrets) with the key in FILE, in one
+    /// transaction; then give every instance that key and restart them.
+    Rotate {
+        /// A file holding the new key: 64 hexadecimal digits or base64 (`openssl rand -hex 32`).
+        #[arg(long)]
+        new_key_file: PathBuf,
     },
 }
 
@@ -199,6 +215,24 @@ pub async fn run(cli: Cli) -> ExitCode {
                 named: cli.config.is_some(),
             };
             crate::token_command::run(&cli.database_url, site, command).await
+        }
+        Command::Key {
+            command: KeyCommand::Rotate { new_key_file },
+        } => {
+            let catalog = match crate::config::load(&config) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            match crate::key_command::rotate(&catalog, &cli.database_url, &new_key_file).await {
+                Ok(told) => {
+                    println!("{told}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(Err(e)),
+            }
         }
         Command::PushToken { monitor } => {
             let catalog = match crate::config::load(&config) {

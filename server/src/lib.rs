@@ -19,6 +19,7 @@ pub mod headers;
 pub mod health;
 pub mod ical;
 pub mod instance_key;
+pub mod key_command;
 pub mod limits;
 pub mod live;
 pub mod markdown;

@@ -736,3 +736,89 @@ async fn demo_plays_the_outage_from_an_empty_directory_without_a_config() {
         );
     }
 }
+
+/// `vigie key rotate`: the TOTP secrets sealed with the key file beside the SQLite database
+/// open with the new key afterwards and no longer with the old one; a second run (the old key
+/// no longer opens them) and an invalid new key are refused, naming why, with nothing written.
+#[test]
+fn the_instance_key_is_rotated_in_one_go_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db_path = dir.path().join("v.db");
+    let db_url = format!("sqlite://{}?mode=rwc", db_path.display());
+    let hex = |b: u8| format!("{b:02x}").repeat(32);
+    let (old_hex, new_hex) = (hex(0x11), hex(0x22));
+    std::fs::write(dir.path().join("v.db.key"), &old_hex).expect("old key");
+    let new_file = dir.path().join("new.key");
+    std::fs::write(&new_file, format!("{new_hex}\n")).expect("new key");
+    let old = store::instance_key::InstanceKey::parse(&old_hex).expect("old");
+    let new = store::instance_key::InstanceKey::parse(&new_hex).expect("new");
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let id = rt.block_on(async {
+        let db = store::connect(&db_url).await.expect("db");
+        store::migrate(&db).await.expect("migrate");
+        let (actor, now) = (store::audit::Actor::cli(), chrono::Utc::now());
+        let u = store::users::create(
+            &db,
+            "ed@example.org",
+            domain::staff::Role::Editor,
+            "$argon2id$x",
+            &actor,
+            now,
+        )
+        .await
+        .expect("user");
+        store::users::totp_begin(&db, &old, u.id, secret, &actor, now)
+            .await
+            .expect("begin");
+        store::users::totp_confirm(&db, &old, u.id, secret, 1, &actor, now)
+            .await
+            .expect("confirm");
+        u.id
+    });
+    let rotate = |file: &std::path::Path| {
+        let out = vigie()
+            .args(["--config", &humanoid(), "--database-url", &db_url])
+            .args(["key", "rotate", "--new-key-file"])
+            .arg(file)
+            .output()
+            .expect("run");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let opens = |key: &store::instance_key::InstanceKey| {
+        rt.block_on(async {
+            let db = store::connect(&db_url).await.expect("db");
+            store::users::totp_secrets(&db, key, id)
+                .await
+                .ok()
+                .and_then(|s| s.confirmed)
+        })
+    };
+
+    let bad = dir.path().join("bad.key");
+    std::fs::write(&bad, "not a key").expect("bad key");
+    let (ok, _, err) = rotate(&bad);
+    assert!(!ok && err.contains("is not valid"), "{err}");
+    assert_eq!(opens(&old).as_deref(), Some(secret), "nothing written");
+
+    let (ok, out, err) = rotate(&new_file);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 sealed secret(s) now open"), "{out}");
+    assert!(
+        !out.contains(&new_hex) && !err.contains(&new_hex),
+        "the key is never printed"
+    );
+    assert_eq!(opens(&new).as_deref(), Some(secret));
+    assert_eq!(opens(&old), None, "the old key no longer opens it");
+
+    // The key file still holds the old key: the secrets do not open with it, nothing moves.
+    let other = dir.path().join("other.key");
+    std::fs::write(&other, hex(0x33)).expect("other key");
+    let (ok, _, err) = rotate(&other);
+    assert!(!ok && err.contains("ed@example.org"), "{err}");
+    assert_eq!(opens(&new).as_deref(), Some(secret), "nothing written");
+}
