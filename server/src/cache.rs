@@ -555,6 +555,60 @@ pub async fn server_functions_read_only(req: Request, next: Next) -> Response {
     res
 }
 
+impl PageCache {
+    /// A fresh hit for this request, answered before routing (crate::limits calls it first
+    /// for every request): the very response [`layer`] would give, without the router and the
+    /// layers around it. `None` for anything else (not a cacheable read, a path not in
+    /// canonical form, a miss, an entry due for its background rendering): the request then
+    /// takes the whole way, where [`layer`] decides as before.
+    ///
+    /// On a busy day nearly every request is such a hit; answering it here, without the
+    /// middleware stack, is what lets Vigie serve its page about as fast as nginx serves a file.
+    pub fn fresh_hit(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+        if method != Method::GET && method != Method::HEAD {
+            return None;
+        }
+        let path = uri.path();
+        let params = params_read(path)?;
+        if headers.contains_key(header::AUTHORIZATION)
+            || crate::auth::path::canonical(path).as_deref() != Some(path)
+        {
+            return None;
+        }
+        let normalised = normalise_query(uri.query(), params.names);
+        if normalised.dropped && params.strict {
+            return None;
+        }
+        let locale = Locale::negotiate(
+            normalised.lang.map(Locale::code),
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+            self.default_locale,
+        );
+        let target = if normalised.query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", normalised.query)
+        };
+        let key = Key {
+            target,
+            locale,
+            generation: self.hub.generation(),
+        };
+        let hit = self.entries.get(&key)?;
+        if hit.rendered.elapsed() >= self.max_age.saturating_sub(self.refresh_ahead) {
+            return None;
+        }
+        self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        Some(serve(
+            hit.variant(Encoding::negotiate(headers)),
+            method,
+            headers,
+        ))
+    }
+}
+
 /// The middleware: serves cacheable GETs from memory, renders misses once.
 pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
     let method = req.method().clone();

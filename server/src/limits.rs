@@ -34,7 +34,6 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
@@ -269,10 +268,13 @@ fn refuse(stream: TcpStream, refusal: Refusal) {
 
 /// Serves `app` on `listener` within `limits` until `shutdown` completes, then waits for the
 /// open connections to finish (graceful shutdown). Clients in `trusted_proxies` are exempt
-/// from the per-address connection ceiling.
+/// from the per-address connection ceiling. Every request is first offered to `front`, the
+/// page cache, whose fresh hits are answered without the router
+/// ([`crate::cache::PageCache::fresh_hit`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    front: Option<Arc<crate::cache::PageCache>>,
     limits: Limits,
     trusted_proxies: Arc<Vec<IpAddr>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -319,16 +321,25 @@ pub async fn serve(
             inner: stream,
             activity: activity.clone(),
         });
-        let service = app.clone().map_request(move |mut req: Request<Incoming>| {
+        let (app, front) = (app.clone(), front.clone());
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            let started = Instant::now();
+            let hit = front
+                .as_ref()
+                .and_then(|cache| cache.fresh_hit(req.method(), req.uri(), req.headers()));
+            if let Some(res) = hit {
+                crate::metrics::record(crate::metrics::method_label(req.method()), &res, started);
+                return futures::future::Either::Left(std::future::ready(Ok(res)));
+            }
             req.extensions_mut().insert(ConnectInfo(peer));
-            req.map(Body::new)
+            futures::future::Either::Right(app.clone().oneshot(req.map(Body::new)))
         });
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let (first, idle) = (limits.header_read_timeout, limits.idle_timeout);
         tokio::spawn(async move {
             let conn = builder
-                .serve_connection_with_upgrades(io, TowerToHyperService::new(service))
+                .serve_connection_with_upgrades(io, service)
                 .into_owned();
             let conn = watcher.watch(conn);
             tokio::select! {

@@ -113,7 +113,7 @@ pub async fn mark_route(matched: Option<MatchedPath>, req: Request, next: Next) 
 }
 
 /// A method as a label: the standard ones, anything else `other` (a client picks the method).
-fn method_label(m: &Method) -> &'static str {
+pub fn method_label(m: &Method) -> &'static str {
     match *m {
         Method::GET => "GET",
         Method::HEAD => "HEAD",
@@ -132,32 +132,70 @@ pub async fn observe(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(req.method());
     let res = next.run(req).await;
+    record(method, &res, started);
+    res
+}
+
+/// What [`observe`] does for one answered request (also called for the cache hits answered
+/// before routing, which never reach it).
+pub fn record(method: &'static str, res: &Response, started: Instant) {
     let elapsed = started.elapsed();
-    let route: Arc<str> = res
-        .extensions()
-        .get::<RouteLabel>()
-        .map_or_else(|| Arc::from("unmatched"), |r| r.0.clone());
+    let route = res.extensions().get::<RouteLabel>().map(|r| &r.0);
     let status = res.status().as_u16();
-    metrics::counter!(
-        "vigie_http_requests_total",
-        "route" => route.to_string(),
-        "method" => method,
-        "status" => status.to_string()
-    )
-    .increment(1);
-    metrics::histogram!("vigie_http_request_duration_seconds", "route" => route.to_string())
-        .record(elapsed.as_secs_f64());
+    let (requests, duration) = series(route, method, status);
+    requests.increment(1);
+    duration.record(elapsed.as_secs_f64());
     let bytes = res.body().size_hint().exact();
     tracing::info!(
         target: "vigie::access",
         method,
-        route = &*route,
+        route = route.map_or("unmatched", |r| &**r),
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         bytes,
         "request"
     );
-    res
+}
+
+/// The request counter and duration histogram of one (route, method, status), registered once
+/// and then shared: looking a labelled series up in the recorder costs allocations and hashing
+/// on every request, this a read lock. Bounded: routes are the router's patterns (or
+/// `unmatched`), methods are [`method_label`]'s, statuses are three digits.
+fn series(
+    route: Option<&Arc<str>>,
+    method: &'static str,
+    status: u16,
+) -> (metrics::Counter, metrics::Histogram) {
+    type Series = std::collections::HashMap<
+        (Arc<str>, &'static str, u16),
+        (metrics::Counter, metrics::Histogram),
+    >;
+    static SERIES: OnceLock<std::sync::RwLock<Series>> = OnceLock::new();
+    static UNMATCHED: OnceLock<Arc<str>> = OnceLock::new();
+    let route = route.unwrap_or_else(|| UNMATCHED.get_or_init(|| Arc::from("unmatched")));
+    let series = SERIES.get_or_init(Default::default);
+    let key = (Arc::clone(route), method, status);
+    if let Some(found) = series.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return found.clone();
+    }
+    // Kept for the life of the process: it must come from the real recorder, never from the
+    // no-op one the facade hands out before a recorder is installed.
+    handle();
+    let made = (
+        metrics::counter!(
+            "vigie_http_requests_total",
+            "route" => route.to_string(),
+            "method" => method,
+            "status" => status.to_string()
+        ),
+        metrics::histogram!("vigie_http_request_duration_seconds", "route" => route.to_string()),
+    );
+    series
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_insert(made)
+        .clone()
 }
 
 /// Counts one open `/events` stream while it lives.

@@ -430,6 +430,7 @@ pub async fn spawn_on(
     let task = tokio::spawn(serve_until_shutdown(
         listener,
         app,
+        state.cache.clone(),
         (limits, proxies),
         shutdown.clone(),
         engine,
@@ -451,6 +452,7 @@ pub async fn spawn_on(
 async fn serve_until_shutdown(
     listener: tokio::net::TcpListener,
     app: Router,
+    cache: std::sync::Arc<crate::cache::PageCache>,
     (limits, trusted_proxies): (crate::limits::Limits, std::sync::Arc<Vec<std::net::IpAddr>>),
     shutdown: CancellationToken,
     engine: Option<std::sync::Arc<probe::engine::Engine>>,
@@ -460,6 +462,7 @@ async fn serve_until_shutdown(
     let server = crate::limits::serve(
         listener,
         app,
+        Some(cache),
         limits,
         trusted_proxies,
         shutdown.clone().cancelled_owned(),

@@ -174,10 +174,12 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     let verified = state
         .auth
         .hashing
-        .run(move || match found {
-            Some((user, hash)) => store::users::verify_password(&hash, &password).then_some(user),
+        .run(move |memory| match found {
+            Some((user, hash)) => {
+                store::users::verify_password_with(memory, &hash, &password).then_some(user)
+            }
             None => {
-                store::users::verify_nothing(&password);
+                store::users::verify_nothing_with(memory, &password);
                 None
             }
         })

@@ -154,7 +154,7 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
     let hash = match state
         .auth
         .hashing
-        .run(move || store::users::hash_password(&password))
+        .run(move |memory| store::users::hash_password_with(memory, &password))
         .await
     {
         Ok(Ok(h)) => h,

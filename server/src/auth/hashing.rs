@@ -3,10 +3,18 @@
 //! pool (up to 512 threads), it once took the process from 0.4 to 8 GB. Here at most
 //! [`CONCURRENT`] hashes run at once; at most [`QUEUED`] more wait, each at most [`WAIT`];
 //! anyone beyond is told at once to come back ([`Busy`], answered 429 with `Retry-After`).
+//!
+//! Each slot owns its argon2 working memory ([`HashMemory`]), allocated on first use and reused
+//! for every later hash: a flood of any length holds `CONCURRENT` × 19 MiB and no more. (Letting
+//! argon2 allocate per hash left the freed blocks in the allocator's per-thread arenas: a
+//! 20-second sign-in flood grew the process by about 800 MB, `make bench-abuse`.)
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::Mutex;
+
+use store::users::HashMemory;
 use tokio::sync::Semaphore;
 
 /// Hashes running at once (each holds about 19 MiB while it runs).
@@ -27,6 +35,8 @@ pub struct Hashing {
     running: Arc<Semaphore>,
     waiting: Semaphore,
     wait: Duration,
+    /// One working memory per slot, taken by the hash that holds the slot.
+    memories: Arc<Mutex<Vec<HashMemory>>>,
 }
 
 impl Default for Hashing {
@@ -41,16 +51,22 @@ impl Hashing {
             running: Arc::new(Semaphore::new(concurrent.max(1))),
             waiting: Semaphore::new(queued),
             wait,
+            memories: Arc::new(Mutex::new(
+                (0..concurrent.max(1))
+                    .map(|_| HashMemory::default())
+                    .collect(),
+            )),
         }
     }
 
-    /// Runs `work` (a hash or a verification) on a blocking thread once a slot is free.
+    /// Runs `work` (a hash or a verification, in the slot's working memory) on a blocking
+    /// thread once a slot is free.
     ///
     /// The slot goes with the work: a client that hangs up while its hash runs does not free
     /// the slot early, so abandoned requests can never pile up hashes.
     pub async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, Busy> {
         let permit = match self.running.clone().try_acquire_owned() {
             Ok(p) => p,
@@ -62,8 +78,20 @@ impl Hashing {
                     .map_err(|_| Busy)?
             }
         };
+        let memories = self.memories.clone();
         tokio::task::spawn_blocking(move || {
-            let out = work();
+            // A slot's permit is held, so a memory is free; one is made should a panicked
+            // hash have lost its own.
+            let mut memory = memories
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default();
+            let out = work(&mut memory);
+            memories
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(memory);
             drop(permit);
             out
         })
@@ -88,7 +116,7 @@ mod tests {
                 let (hashing, now, peak) = (hashing.clone(), now.clone(), peak.clone());
                 tokio::spawn(async move {
                     hashing
-                        .run(move || {
+                        .run(move |_| {
                             let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                             peak.fetch_max(n, Ordering::SeqCst);
                             std::thread::sleep(Duration::from_millis(100));

@@ -293,7 +293,94 @@ async fn a_failed_rendering_is_never_kept_nor_passed_off_as_live_data() {
     assert!(extras.text().await.expect("body").contains("Disque plein"));
 }
 
+/// Fresh hits are answered before routing (crate::limits asks the cache first): the answer
+/// must be the one the router's layers give, header for header, and a path that is not in
+/// canonical form must still take the router's way (its redirect), cached page or not.
+async fn hits_answered_before_routing_are_the_routers_answers() {
+    let app = spawn_app().await;
+    let gz = [(header::ACCEPT_ENCODING, "gzip")];
+    // A miss: rendered and answered by the cache layer inside the router.
+    let first = app.get("/incidents/999999", &[]).await;
+    assert_eq!(first.status(), 404, "not cached: the router answers");
+    let rendered = app.get("/", &gz).await;
+    let hits = app
+        .cache
+        .counters
+        .hits
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let hit = app.get("/", &gz).await;
+    assert_eq!(
+        app.cache
+            .counters
+            .hits
+            .load(std::sync::atomic::Ordering::Relaxed),
+        hits + 1,
+        "the second request is a hit"
+    );
+    assert_eq!(rendered.status(), hit.status());
+    let names = |r: &reqwest::Response| {
+        let mut v: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .filter(|(k, _)| *k != header::DATE)
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_owned()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&rendered), names(&hit));
+    for wanted in [
+        "content-security-policy",
+        "x-content-type-options",
+        "etag",
+        "vary",
+        "cache-control",
+    ] {
+        assert!(hit.headers().contains_key(wanted), "{wanted} missing");
+    }
+    assert_eq!(
+        rendered.bytes().await.expect("body"),
+        hit.bytes().await.expect("body")
+    );
+    // Revalidation and HEAD on the hit.
+    let tag = app.get("/", &[]).await;
+    let tag = etag(&tag);
+    assert_eq!(
+        app.get("/", &[(header::IF_NONE_MATCH, &tag)])
+            .await
+            .status(),
+        304
+    );
+    // Not canonical: redirected, never served from memory under another spelling.
+    // (The client would remove dot segments itself: percent-encoded letters it keeps.)
+    assert_eq!(app.get("/history", &[]).await.status(), 200);
+    assert_eq!(app.get("/history", &[]).await.status(), 200);
+    let odd = app.get("/%68istory", &[]).await;
+    assert_eq!(odd.status(), 308, "/%68istory");
+    assert_eq!(odd.headers()[header::LOCATION], "/history");
+    // With credentials a read is never answered from the cache.
+    let before = app
+        .cache
+        .counters
+        .hits
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let _ = app
+        .get(
+            "/api/v2/summary.json",
+            &[(header::AUTHORIZATION, "Bearer nope")],
+        )
+        .await;
+    assert_eq!(
+        app.cache
+            .counters
+            .hits
+            .load(std::sync::atomic::Ordering::Relaxed),
+        before
+    );
+}
+
 on_both!(
+    hits_answered_before_routing_are_the_routers_answers,
     a_failed_rendering_is_never_kept_nor_passed_off_as_live_data,
     unknown_query_parameters_make_no_new_rendering,
     pages_revalidate_with_304_and_each_encoding_has_its_own_copy,
