@@ -1,7 +1,10 @@
 //! Probe engine benchmark (not a test): N HTTP monitors at one interval against a fast loopback
 //! server run in a child process, for a given time, on SQLite or PostgreSQL. Prints one line:
-//! monitors, checks/s, CPU % of 2 cores, peak RSS, schedule lag p50 / p99, database write
-//! latency p99, and checks done against checks due.
+//! monitors, checks/s, CPU % of 2 cores and CPU time per check, peak RSS while the catalog is
+//! parsed and synced, RSS when the engine starts, peak RSS from then on (`peak_rss_probing`;
+//! `peak_rss`, the whole run's, where the peak cannot be reset) and RSS at the end, schedule
+//! lag p50 / p99, database write latency p99, checks done against checks due, and the
+//! machine's load average.
 //!
 //! `cargo bench -p probe --bench probes -- [--monitors 10000] [--seconds 180]
 //!  [--interval 30s] [--database-url URL]`
@@ -36,6 +39,18 @@ fn serve_target() -> anyhow::Result<()> {
     })
 }
 
+/// A `kB` field of /proc/self/status (`VmHWM`, `VmRSS`).
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// CPU seconds (user + system) and peak RSS (kB) of this process, from /proc.
 fn usage() -> (f64, u64) {
     let cpu = std::fs::read_to_string("/proc/self/stat")
@@ -48,15 +63,7 @@ fn usage() -> (f64, u64) {
             Some((utime + stime) / 100.0)
         })
         .unwrap_or(0.0);
-    let hwm = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0);
-    (cpu, hwm)
+    (cpu, status_kb("VmHWM:"))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -94,6 +101,8 @@ fn main() -> anyhow::Result<()> {
         ));
     }
     let catalog = domain::config::parse("bench.toml", &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // As `vigie serve`, which keeps the catalog, not the file's text.
+    drop(text);
 
     // The recorder `vigie serve` installs, folded every 5 s as there: the checks' metrics
     // cost here what they cost in production.
@@ -119,6 +128,11 @@ fn main() -> anyhow::Result<()> {
         store::migrate(&db).await?;
         store::catalog::sync(&db, &catalog, chrono::Utc::now()).await?;
         let cfg = EngineConfig::for_catalog(&catalog, None);
+        let rss_start_kb = status_kb("VmRSS:");
+        // The peak so far is the configuration's parsing and sync; the peak is then reset
+        // (Linux: `5` to clear_refs) so the engine's own peak is measured apart.
+        let setup_peak_kb = status_kb("VmHWM:");
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
         let running = engine::start(Arc::new(catalog), db, cfg).await?;
         let stats = running.stats();
         let (cpu0, _) = usage();
@@ -126,6 +140,7 @@ fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(seconds)).await;
         let wall = started.elapsed().as_secs_f64();
         let (cpu1, hwm_kb) = usage();
+        let rss_end_kb = status_kb("VmRSS:");
         let checks = stats.checks.load(std::sync::atomic::Ordering::Relaxed);
         let due = (monitors as f64 * wall / interval_d.as_secs_f64()).floor() as u64;
         let q = |h: &engine::Histogram, q: f64| {
@@ -134,8 +149,9 @@ fn main() -> anyhow::Result<()> {
         };
         println!(
             "backend={} monitors={monitors} interval={interval} run={wall:.0}s checks/s={:.1} \
-             cpu={:.1}% of 2 cores peak_rss={} MB lag_p50={} lag_p99={} db_write_p99={} \
-             checks={checks} due≈{due} write_errors={}",
+             cpu={:.1}% of 2 cores cpu_per_check={:.3} ms setup_peak_rss={} MB rss_at_start={} MB \
+             peak_rss{}={} MB rss_at_end={} MB lag_p50={} lag_p99={} db_write_p99={} checks={checks} due≈{due} \
+             write_errors={} load_average={}",
             if url.starts_with("postgres") {
                 "postgres"
             } else {
@@ -143,13 +159,21 @@ fn main() -> anyhow::Result<()> {
             },
             checks as f64 / wall,
             (cpu1 - cpu0) / wall / 2.0 * 100.0,
+            (cpu1 - cpu0) * 1000.0 / checks.max(1) as f64,
+            setup_peak_kb / 1024,
+            rss_start_kb / 1024,
+            if reset { "_probing" } else { "" },
             hwm_kb / 1024,
+            rss_end_kb / 1024,
             q(&stats.lag, 0.5),
             q(&stats.lag, 0.99),
             q(&stats.write, 0.99),
             stats
                 .write_errors
                 .load(std::sync::atomic::Ordering::Relaxed),
+            std::fs::read_to_string("/proc/loadavg")
+                .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
         );
         drop(running);
         anyhow::Ok(())

@@ -107,6 +107,8 @@ pub async fn round(
     let fair = monitor_ids.len().div_ceil(members);
     let expires = until(now, ttl);
 
+    // Looked up once per renewed row: a set, not a scan of the list (100,000 monitors).
+    let known: std::collections::HashSet<i64> = monitor_ids.iter().copied().collect();
     let txn = db.begin().await?;
     // Renewed whether or not they had expired, unless another instance took them meanwhile
     // (then the holder differs and the row is not touched).
@@ -118,7 +120,7 @@ pub async fn round(
         .await?
         .into_iter()
         .map(|r| r.monitor_id)
-        .filter(|id| monitor_ids.contains(id))
+        .filter(|id| known.contains(id))
         .collect();
     if held.len() < fair {
         let want = u64::try_from(fair - held.len()).unwrap_or(u64::MAX);
