@@ -104,13 +104,15 @@ run: build-wasm
 ## --- test --------------------------------------------------------------------------------
 
 # Formatting, clippy on both targets, and the code's shape: no import loops between the modules
-# of a crate (lints/).
+# of a crate (lints/), the console's tests built alone (no other crate of the workspace turning
+# features on for it), and the dependency invariants (scripts/check-deps.sh).
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --exclude frontend --all-targets -- -D warnings
 	$(CARGO) clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) clippy -p probe --no-default-features --all-targets -- -D warnings
 	$(CARGO) test -q -p lints
+	$(CARGO) test -q -p console
 	scripts/check-deps.sh
 
 # Unit and integration tests on SQLite and on a throwaway PostgreSQL cluster.

@@ -48,10 +48,13 @@ must_not_pull "the console renders pages from data handed to it, it serves no HT
 must_not_pull "the console renders pages from data handed to it, it links no database code" sea-orm -p console
 must_not_pull "the console renders pages from data handed to it, the store is read by its handlers" store -p console
 must_not_pull "the console renders pages from data handed to it, its handlers live in the server" server -p console
+must_not_pull "the console's words come from wording, not from the public pages" app -p console
+must_not_pull "wording is words, it renders no page" leptos -p wording
+must_not_pull "wording is words, it does no I/O" tokio -p wording
 must_not_pull "domain does no I/O" tokio -p domain
 must_not_pull "domain does no I/O" sea-orm -p domain
 
 if [ "$broken" = 0 ]; then
-	echo "check-deps: frontend, probe, agent, notify, demo, backup, console and domain pull nothing they must not"
+	echo "check-deps: frontend, probe, agent, notify, demo, backup, console, wording and domain pull nothing they must not"
 fi
 exit "$broken"

@@ -25,14 +25,10 @@ use crate::pages::maintenance::MaintenancePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::service::ServiceDetailPage;
 
-/// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`. The staff
-/// console uses it too. Spaces are written %20: a URL may not hold a raw space.
-pub const FAVICON: &str = "data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20viewBox='0%200%2032%2032'%3E%3Ccircle%20cx='16'%20cy='16'%20r='15'%20fill='%23116b3c'/%3E%3Cellipse%20cx='16'%20cy='16'%20rx='10'%20ry='6'%20fill='white'/%3E%3Ccircle%20cx='16'%20cy='16'%20r='3.5'%20fill='%23116b3c'/%3E%3C/svg%3E";
-
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let locale = i18n::request_locale();
-    let t = i18n::texts(locale);
+    let t = wording::texts(locale);
     let site = components::site_chrome::site_title();
     let og_url = page_url();
     view! {
@@ -43,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="stylesheet" href="/pkg/vigie.css"/>
-                <link rel="icon" href=FAVICON/>
+                <link rel="icon" href=wording::FAVICON/>
                 // Applies the reader's stored theme before the body paints (no flash).
                 <script nonce=leptos::nonce::use_nonce()>{components::theme_toggle::EARLY_SCRIPT}</script>
                 <meta name="description" content=t.meta_description/>
@@ -70,7 +66,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale: Locale = i18n::request_locale();
     provide_context(locale);
-    let t = i18n::texts(locale);
+    let t = wording::texts(locale);
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>
         <Router>

@@ -128,7 +128,7 @@ fn document(page: Page, body: impl IntoView) -> impl IntoView {
                 <meta name="robots" content="noindex"/>
                 <title>{format!("{title} — Vigie")}</title>
                 <link rel="stylesheet" href="/pkg/vigie.css"/>
-                <link rel="icon" href=app::FAVICON/>
+                <link rel="icon" href=wording::FAVICON/>
             </head>
             <body class="console">
                 <a class="skip-link" href="#main">{l.t("Aller au contenu", "Skip to content")}</a>
@@ -198,7 +198,7 @@ pub fn status_badge(l: L, state: ServiceState) -> impl IntoView {
     view! {
         <span class=format!("status status-{}", state.css_class())>
             <span class="status-icon" aria-hidden="true">
-                {app::components::status_label::icon(state)}
+                {wording::status_icon(state)}
             </span>
             " "
             <span class="status-text">{l.state(state)}</span>

@@ -33,8 +33,8 @@ impl L {
     }
 
     /// The public pages' words (status names, dates), in this language.
-    pub fn texts(self) -> &'static app::i18n::Texts {
-        app::i18n::texts(self.0)
+    pub fn texts(self) -> &'static wording::Texts {
+        wording::texts(self.0)
     }
 
     pub fn code(self) -> &'static str {

@@ -2,7 +2,7 @@
 //!
 //! The probe engine says what it saw (HTTP 502 where 200-399 was expected, no answer within
 //! 4 s, a backup whose verification failed) and the store keeps it as JSON; each page renders
-//! it in the reader's language (`app::i18n`). Nothing ever parses a sentence back.
+//! it in the reader's language (the `wording` crate). Nothing ever parses a sentence back.
 //!
 //! [`fmt::Display`] is the English rendering: logs, the CLI's table and the JSON APIs, whose
 //! `reason` and `cause` fields stay sentences.

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use app::i18n::{texts, Texts};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{Duration, Utc};
 use domain::status::{ComponentStatus, ServiceState};
+use wording::{texts, Texts};
 
 use crate::feeds::FeedError;
 use crate::state::AppState;

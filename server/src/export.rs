@@ -390,7 +390,7 @@ fn generated_notice(
 ) -> String {
     let live = live.replace('"', "%22");
     let at =
-        app::i18n::texts(locale).date_time(&generated.with_timezone(&tz).fixed_offset(), tz.name());
+        wording::texts(locale).date_time(&generated.with_timezone(&tz).fixed_offset(), tz.name());
     let at = html_escape::encode_text(&at);
     match locale {
         Locale::Fr => format!(

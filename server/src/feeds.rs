@@ -6,7 +6,6 @@
 //! `{base_url}/incidents/{id}#update-{update_id}`, a maintenance notice
 //! `{base_url}/maintenance#maintenance-{id}-{stage}`.
 
-use app::i18n::{texts, Texts, WindowStage};
 use atom_syndication as atom;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -17,6 +16,7 @@ use chrono::{DateTime, Utc};
 use domain::locale::Locale;
 use serde_json::json;
 use store::feeds::{MaintenanceStage, Notice, NoticeKind, Notices};
+use wording::{texts, Texts, WindowStage};
 
 use crate::state::AppState;
 

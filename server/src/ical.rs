@@ -2,7 +2,6 @@
 //! apps subscribe to. One VEVENT per window (upcoming, active, and those that ended in the
 //! last 90 days), with a UID that never changes and a SEQUENCE that grows with staff changes.
 
-use app::i18n::{texts, Texts};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -13,6 +12,7 @@ use domain::incident::MaintenanceStatus;
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use pulldown_cmark::{Event as Md, Parser, Tag, TagEnd};
 use store::feeds::CalendarWindow;
+use wording::{texts, Texts};
 
 use crate::feeds::{conditional, FeedError};
 use crate::state::AppState;

@@ -188,7 +188,7 @@ fn page(state: &AppState, l: Locale, status: StatusCode, title: &str, body: &str
         code = l.code(),
         title = esc(title),
         site = esc(&state.ctx.site_title),
-        icon = esc(app::FAVICON),
+        icon = esc(wording::FAVICON),
         back = esc(words(l).back),
     );
     let mut res = (status, Html(html)).into_response();

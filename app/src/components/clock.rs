@@ -15,7 +15,7 @@ pub fn UpdatedClock(
     local: Option<SiteTime>,
     zone: String,
 ) -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     let generated_ms = generated_at.timestamp_millis();
     let (now_ms, set_now_ms) = signal(generated_ms);
     let (ticking, set_ticking) = signal(false);

@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::components::site_chrome::href;
-use crate::i18n::Texts;
+use wording::Texts;
 
 /// Days shown on narrow screens (the stylesheet hides the others).
 pub const MOBILE_DAYS: usize = 30;
@@ -62,7 +62,7 @@ pub struct Look {
 
 #[component]
 pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     let n = days.len().max(1);
     let width = 100.0 / n as f64;
     let label = t.day_bar_name(&name, days.len());
@@ -305,7 +305,7 @@ fn segment(
 /// What the colours of the bars mean, in words.
 #[component]
 pub fn DayBarLegend() -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     view! {
         <section class="day-legend" aria-label=t.legend()>
             <ul>

@@ -11,7 +11,7 @@ use crate::components::site_chrome::href;
 
 #[component]
 pub fn IncidentCard(incident: OpenIncident, zone: String) -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     let services = incident
         .services
         .iter()

@@ -6,7 +6,7 @@ use domain::chart::{self, ChartRange, LatencyPoint, Scale};
 use domain::locale::Locale;
 use leptos::prelude::*;
 
-use crate::i18n::Texts;
+use wording::Texts;
 
 const W: f64 = 720.0;
 const H: f64 = 240.0;
@@ -59,7 +59,7 @@ pub fn LatencyChart(
     range: ChartRange,
     timezone: String,
 ) -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     let n = points.len().max(1);
     let plot_w = W - LEFT - RIGHT;
     let x = move |i: usize| LEFT + (i as f64 + 0.5) * plot_w / n as f64;

@@ -9,7 +9,7 @@ use crate::components::site_chrome::href;
 
 #[component]
 pub fn MaintenanceList(windows: Vec<MaintenanceEntry>, zone: String) -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     view! {
         <ul class="maintenance-list">
             {windows

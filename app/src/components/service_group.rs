@@ -15,7 +15,7 @@ pub fn ServiceGroup(
     /// The site's timezone (IANA name), which causes' times are given in.
     zone: String,
 ) -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     // Collapsed groups are remembered across live reloads of the overview.
     let folded = use_context::<RwSignal<std::collections::HashSet<String>>>()
         .unwrap_or_else(|| RwSignal::new(Default::default()));

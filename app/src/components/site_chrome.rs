@@ -86,7 +86,7 @@ pub fn href(path: &str, extra: &[(&str, String)]) -> String {
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let locale = use_context::<Locale>().unwrap_or_default();
-    let t = crate::i18n::texts(locale);
+    let t = wording::texts(locale);
     let location = use_location();
     let path = location.pathname.get_untracked();
     let query = location.query.get_untracked();
@@ -160,7 +160,7 @@ pub fn SiteHeader() -> impl IntoView {
 /// opens without JS.
 #[component]
 fn Subscribe(locale: Locale) -> impl IntoView {
-    let t = crate::i18n::texts(locale);
+    let t = wording::texts(locale);
     let lang = locale.code();
     let email = email_subscriptions().then(|| {
         view! {

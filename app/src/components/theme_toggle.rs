@@ -17,7 +17,7 @@ const CHOICES: [&str; 3] = ["light", "dark", "system"];
 /// An island: hydrated on every page, with the page's language as its prop.
 #[island]
 pub fn ThemeToggle(locale: Locale) -> impl IntoView {
-    let t = crate::i18n::texts(locale);
+    let t = wording::texts(locale);
     let (choice, set_choice) = signal("system");
     let (hydrated, set_hydrated) = signal(false);
     // Effects run only in the browser, after hydration.

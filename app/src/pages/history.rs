@@ -8,9 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::get_history;
 use crate::components::site_chrome::{href, site_title, PageTitle};
-use crate::i18n::Texts;
 use crate::pages::incident::LoadError;
 use crate::pages::not_found::NotFound;
+use wording::Texts;
 
 /// The `page` query value: absent means 1; anything that is not a positive number is no page.
 pub fn requested_page() -> impl Fn() -> Option<u32> + Copy + Send + Sync + 'static {
@@ -25,7 +25,7 @@ pub fn requested_page() -> impl Fn() -> Option<u32> + Copy + Send + Sync + 'stat
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     let page = requested_page();
     let history = Resource::new(page, |page| async move {
         match page {

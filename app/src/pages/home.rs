@@ -13,8 +13,8 @@ use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
 use crate::components::site_chrome::href;
 use crate::components::site_chrome::{site_title, PageTitle};
-use crate::i18n::Texts;
 use domain::incident::{HomeExtras, RecentIncident, RECENT_DAYS};
+use wording::Texts;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -34,7 +34,7 @@ fn HomeLive(locale: Locale) -> impl IntoView {
     provide_context(RwSignal::new(std::collections::HashSet::<String>::new()));
     // The day bar's day the reader looks at, kept the same way.
     provide_context(crate::components::day_bar::LookedAt::new());
-    let t = crate::i18n::texts(locale);
+    let t = wording::texts(locale);
     let overview = Resource::new(|| (), |_| get_overview());
     let extras = Resource::new(|| (), |_| get_home_extras());
     follow_live_changes(overview, extras);

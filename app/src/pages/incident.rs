@@ -10,13 +10,13 @@ use leptos_router::hooks::use_params_map;
 use crate::api::get_incident;
 use crate::components::site_chrome::{href, site_title, PageTitle};
 use crate::components::status_label::StatusLabel;
-use crate::i18n::Texts;
 use crate::pages::not_found::NotFound;
+use wording::Texts;
 
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let locale = use_context::<Locale>().unwrap_or_default();
-    let t = crate::i18n::texts(locale);
+    let t = wording::texts(locale);
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
     let story = Resource::new(id, |id| async move {

@@ -7,14 +7,14 @@ use leptos::prelude::*;
 use crate::api::get_maintenance;
 use crate::components::maintenance_list::MaintenanceList;
 use crate::components::site_chrome::{site_title, PageTitle};
-use crate::i18n::Texts;
 use crate::pages::history::{requested_page, Pager};
 use crate::pages::incident::LoadError;
 use crate::pages::not_found::NotFound;
+use wording::Texts;
 
 #[component]
 pub fn MaintenancePage() -> impl IntoView {
-    let t = crate::i18n::texts(use_context::<Locale>().unwrap_or_default());
+    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     let page = requested_page();
     let windows = Resource::new(page, |page| async move {
         match page {

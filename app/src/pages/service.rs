@@ -15,13 +15,13 @@ use crate::components::day_bar::{DayBar, DayBarLegend};
 use crate::components::latency_chart::LatencyChart;
 use crate::components::site_chrome::{href, PageTitle};
 use crate::components::status_label::StatusLabel;
-use crate::i18n::Texts;
 use crate::pages::not_found::NotFound;
+use wording::Texts;
 
 #[component]
 pub fn ServiceDetailPage() -> impl IntoView {
     let locale = use_context::<Locale>().unwrap_or_default();
-    let t = crate::i18n::texts(locale);
+    let t = wording::texts(locale);
     let params = use_params_map();
     let query = use_query_map();
     let data = Resource::new(

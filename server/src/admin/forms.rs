@@ -115,7 +115,7 @@ pub fn preview(state: &AppState, l: L, p: Preview) -> impl IntoView {
     provide_context(leptos::prelude::ArcRwSignal::new(
         leptos_router::location::Url::default(),
     ));
-    let t = app::i18n::texts(l.0);
+    let t = wording::texts(l.0);
     view! {
         <section class="preview" aria-labelledby="preview-title">
             <h2 id="preview-title">{l.t("Aperçu : ce que les lecteurs verront", "Preview: what readers will see")}</h2>

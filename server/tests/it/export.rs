@@ -44,7 +44,7 @@ fn links(html: &str) -> Vec<String> {
 /// it ended in: "7 décembre 2026 à 17:42 (heure de Paris)".
 fn stamp(locale: Locale, (from, to): (DateTime<Utc>, DateTime<Utc>)) -> (String, String) {
     let tz = chrono_tz::Europe::Paris;
-    let t = app::i18n::texts(locale);
+    let t = wording::texts(locale);
     let at = |when: DateTime<Utc>| t.date_time(&when.with_timezone(&tz).fixed_offset(), tz.name());
     (at(from), at(to))
 }

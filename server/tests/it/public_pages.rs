@@ -272,7 +272,7 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
         let mut out: Vec<String> = Vec::new();
         for (t, _) in entries {
             let local = t.with_timezone(&tz);
-            let name = app::i18n::FR.month_year(
+            let name = wording::FR.month_year(
                 chrono::Datelike::year(&local),
                 chrono::Datelike::month(&local),
             );
@@ -328,7 +328,7 @@ async fn history_groups_by_month_newest_first_and_pages_by_twenty() {
     );
     let english_month = {
         let local = begun[23].0.with_timezone(&tz);
-        app::i18n::EN.month_year(
+        wording::EN.month_year(
             chrono::Datelike::year(&local),
             chrono::Datelike::month(&local),
         )

@@ -1,20 +1,41 @@
-//! Interface strings in French and English.
+//! What Vigie says, in French and English, and the marks shown beside it: the public pages,
+//! the staff console, feeds, badges and exports all take their words from here, so a status
+//! reads the same everywhere. Plain data in, `&'static str` or `String` out: no Leptos, no
+//! store, no I/O, so every crate (the browser's wasm included) can use it.
 //!
 //! Written by hand rather than with leptos_i18n on purpose: the locale is resolved per request
-//! (`?lang=`, then `Accept-Language`, then the site default) and written into `<html lang>`,
-//! and the hydrated page reads it back from there, so server and browser render the same text.
-//! A plain struct per language makes a missing translation a compile error, and plural rules
-//! are ordinary functions.
+//! (`?lang=`, then `Accept-Language`, then the site default; `app::i18n::request_locale`) and
+//! written into `<html lang>`, and the hydrated page reads it back from there, so server and
+//! browser render the same text. A plain struct per language makes a missing translation a
+//! compile error, and plural rules are ordinary functions.
 //!
 //! One file per concern: [`clock`] (dates, times, durations, always in the site's timezone
 //! and labelled), [`service_page`] (bars, uptime, chart, probe table), [`pages`] (incident,
 //! history and maintenance pages, site chrome), [`feeds`] (feeds, calendar, badges),
 //! [`causes`] (why a service is not operational). This file holds the words of statuses and
-//! the overview, and how the page's language is chosen.
+//! the overview, the status icons and the favicon.
 
 use domain::incident::{Impact, IncidentStatus, MaintenanceStatus};
 use domain::locale::Locale;
 use domain::status::{ComponentStatus, ServiceState};
+
+/// A small inline icon (a lookout's eye), so browsers do not ask for `/favicon.ico`; the public
+/// pages, the console and the subscription pages all use it. Spaces are written %20: a URL may
+/// not hold a raw space.
+pub const FAVICON: &str = "data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20viewBox='0%200%2032%2032'%3E%3Ccircle%20cx='16'%20cy='16'%20r='15'%20fill='%23116b3c'/%3E%3Cellipse%20cx='16'%20cy='16'%20rx='10'%20ry='6'%20fill='white'/%3E%3Ccircle%20cx='16'%20cy='16'%20r='3.5'%20fill='%23116b3c'/%3E%3C/svg%3E";
+
+/// The icon shown beside a status word (never colour alone); hidden from screen readers, which
+/// read the word.
+pub fn status_icon(state: ServiceState) -> &'static str {
+    match state {
+        ServiceState::NoData => "?",
+        ServiceState::Known(ComponentStatus::Operational) => "✓",
+        ServiceState::Known(ComponentStatus::UnderMaintenance) => "⚒",
+        ServiceState::Known(ComponentStatus::DegradedPerformance) => "!",
+        ServiceState::Known(ComponentStatus::PartialOutage) => "!",
+        ServiceState::Known(ComponentStatus::MajorOutage) => "✕",
+    }
+}
 
 /// French then English, for the strings below: one `match` per string keeps both languages
 /// side by side.
@@ -231,44 +252,6 @@ impl Texts {
             MaintenanceStatus::Verifying => pick!(self, "Vérification", "Verifying"),
             MaintenanceStatus::Completed => pick!(self, "Terminée", "Completed"),
         }
-    }
-}
-
-/// The locale of the page being rendered. On the server: `?lang=`, `Accept-Language`, then the
-/// site default. In the browser: what the server wrote into `<html lang>`.
-pub fn request_locale() -> Locale {
-    #[cfg(feature = "ssr")]
-    {
-        use leptos::prelude::use_context;
-        let default = use_context::<crate::context::AppContext>()
-            .map(|c| c.default_locale)
-            .unwrap_or_default();
-        let Some(parts) = use_context::<http::request::Parts>() else {
-            return default;
-        };
-        let query_lang = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .find_map(|kv| kv.strip_prefix("lang="))
-                .map(str::to_owned)
-        });
-        let accept = parts
-            .headers
-            .get(http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
-        Locale::negotiate(query_lang.as_deref(), accept, default)
-    }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-            .and_then(|e| e.get_attribute("lang"))
-            .and_then(|l| Locale::from_tag(&l))
-            .unwrap_or_default()
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    {
-        Locale::default()
     }
 }
 
