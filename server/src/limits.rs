@@ -38,6 +38,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
+/// What may answer a request before the router does (`None`: the router answers). Kept a
+/// plain function so this module needs nothing of those above it.
+pub type Front = Arc<dyn Fn(&Request<Incoming>) -> Option<axum::response::Response> + Send + Sync>;
+
 /// File handles kept out of the connection budget: database pools, probe sockets, files.
 const RESERVED_FILES: u64 = 512;
 
@@ -268,13 +272,12 @@ fn refuse(stream: TcpStream, refusal: Refusal) {
 
 /// Serves `app` on `listener` within `limits` until `shutdown` completes, then waits for the
 /// open connections to finish (graceful shutdown). Clients in `trusted_proxies` are exempt
-/// from the per-address connection ceiling. Every request is first offered to `front`, the
-/// page cache, whose fresh hits are answered without the router
-/// ([`crate::cache::PageCache::fresh_hit`]).
+/// from the per-address connection ceiling. Every request is first offered to `front`, which
+/// may answer it without the router (the page cache's fresh hits, see `crate::startup`).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    front: Option<Arc<crate::cache::PageCache>>,
+    front: Option<Front>,
     limits: Limits,
     trusted_proxies: Arc<Vec<IpAddr>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -323,12 +326,7 @@ pub async fn serve(
         });
         let (app, front) = (app.clone(), front.clone());
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-            let started = Instant::now();
-            let hit = front
-                .as_ref()
-                .and_then(|cache| cache.fresh_hit(req.method(), req.uri(), req.headers()));
-            if let Some(res) = hit {
-                crate::metrics::record(crate::metrics::method_label(req.method()), &res, started);
+            if let Some(res) = front.as_ref().and_then(|answer| answer(&req)) {
                 return futures::future::Either::Left(std::future::ready(Ok(res)));
             }
             req.extensions_mut().insert(ConnectInfo(peer));

@@ -459,10 +459,18 @@ async fn serve_until_shutdown(
 ) -> std::io::Result<()> {
     const REQUESTS_WITHIN: Duration = Duration::from_secs(4);
     // Timeouts and connection ceilings: crate::limits.
+    // A fresh cache hit is answered before routing (crate::cache::PageCache::fresh_hit),
+    // counted and logged as the router's outermost layer would.
+    let front: crate::limits::Front = std::sync::Arc::new(move |req| {
+        let started = std::time::Instant::now();
+        let res = cache.fresh_hit(req.method(), req.uri(), req.headers())?;
+        crate::metrics::record(crate::metrics::method_label(req.method()), &res, started);
+        Some(res)
+    });
     let server = crate::limits::serve(
         listener,
         app,
-        Some(cache),
+        Some(front),
         limits,
         trusted_proxies,
         shutdown.clone().cancelled_owned(),
