@@ -565,37 +565,11 @@ impl PageCache {
     /// On a busy day nearly every request is such a hit; answering it here, without the
     /// middleware stack, is what lets Vigie serve its page about as fast as nginx serves a file.
     pub fn fresh_hit(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
-        if method != Method::GET && method != Method::HEAD {
-            return None;
-        }
         let path = uri.path();
-        let params = params_read(path)?;
-        if headers.contains_key(header::AUTHORIZATION)
-            || crate::auth::path::canonical(path).as_deref() != Some(path)
-        {
+        if crate::auth::path::canonical(path).as_deref() != Some(path) {
             return None;
         }
-        let normalised = normalise_query(uri.query(), params.names);
-        if normalised.dropped && params.strict {
-            return None;
-        }
-        let locale = Locale::negotiate(
-            normalised.lang.map(Locale::code),
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-            self.default_locale,
-        );
-        let target = if normalised.query.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{}", normalised.query)
-        };
-        let key = Key {
-            target,
-            locale,
-            generation: self.hub.generation(),
-        };
+        let key = self.key(method, uri, headers)?;
         let hit = self.entries.get(&key)?;
         if hit.rendered.elapsed() >= self.max_age.saturating_sub(self.refresh_ahead) {
             return None;
@@ -607,46 +581,54 @@ impl PageCache {
             headers,
         ))
     }
+
+    /// The entry a request reads, or `None` for a request the cache leaves to the route: not a
+    /// GET or HEAD, a path it does not keep, credentials, or (on a strict route) parameters
+    /// the route does not know, which it answers 400 and which is not kept.
+    fn key(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Key> {
+        if method != Method::GET && method != Method::HEAD {
+            return None;
+        }
+        let path = uri.path();
+        let params = params_read(path)?;
+        if headers.contains_key(header::AUTHORIZATION) {
+            return None;
+        }
+        let Normalised {
+            query,
+            lang,
+            dropped,
+        } = normalise_query(uri.query(), params.names);
+        if dropped && params.strict {
+            return None;
+        }
+        let locale = Locale::negotiate(
+            lang.map(Locale::code),
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+            self.default_locale,
+        );
+        let target = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        Some(Key {
+            target,
+            locale,
+            generation: self.hub.generation(),
+        })
+    }
 }
 
 /// The middleware: serves cacheable GETs from memory, renders misses once.
 pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let params = match params_read(req.uri().path()) {
-        Some(params) if method == Method::GET || method == Method::HEAD => params,
-        _ => return next.run(req).await,
-    };
-    let headers = req.headers();
-    if headers.contains_key(header::AUTHORIZATION) {
+    let Some(key) = cache.key(&method, req.uri(), req.headers()) else {
         return next.run(req).await;
-    }
-    let encoding = Encoding::negotiate(headers);
-    let Normalised {
-        query,
-        lang,
-        dropped,
-    } = normalise_query(req.uri().query(), params.names);
-    if dropped && params.strict {
-        // The route answers 400 for what it does not read; that answer is not kept.
-        return next.run(req).await;
-    }
-    let locale = Locale::negotiate(
-        lang.map(Locale::code),
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-        cache.default_locale,
-    );
-    let target = if query.is_empty() {
-        req.uri().path().to_owned()
-    } else {
-        format!("{}?{query}", req.uri().path())
     };
-    let key = Key {
-        target,
-        locale,
-        generation: cache.hub.generation(),
-    };
+    let encoding = Encoding::negotiate(req.headers());
 
     if let Some(hit) = cache.entries.get(&key) {
         let age = hit.rendered.elapsed();
