@@ -8,6 +8,7 @@
 //! public pages), so text is escaped by construction; nothing hydrates and the console's CSP
 //! allows no script.
 
+pub mod account;
 pub mod agents;
 pub mod audit;
 pub mod clock;

@@ -1,7 +1,8 @@
 //! `/admin/account`: a staff member's own second factor. Enrolment shows a new secret (and its
 //! `otpauth://` address) and turns it on only once a code from the app confirms it; replacing it
 //! (a new phone) or turning it off takes a current code of the factor in force, so a stolen
-//! session cannot swap the second factor for the thief's. A lost phone is `vigie user reset-totp EMAIL` on the server.
+//! session cannot swap the second factor for the thief's. A lost phone is `vigie user reset-totp
+//! EMAIL` on the server. The page itself is `console::account`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,11 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use console::{Errors, Input, Notice, Section, L};
-use leptos::prelude::*;
+use console::account::TwoFactor;
+use console::{Errors, Notice, L};
 
 use super::internal;
-use super::ui::{self, Page};
+use super::ui;
 use crate::auth::{totp, Posted, Staff};
 use crate::state::AppState;
 
@@ -23,20 +24,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/account/totp/begin", post(begin))
         .route("/admin/account/totp/confirm", post(confirm))
         .route("/admin/account/totp/disable", post(disable))
-}
-
-fn code_field(l: L, errors: &Errors) -> impl IntoView {
-    Input::new(
-        "code",
-        l.t(
-            "Code à 6 chiffres de votre application",
-            "6-digit code from your app",
-        ),
-        errors,
-    )
-    .autocomplete("one-time-code")
-    .required()
-    .view()
 }
 
 async fn render(
@@ -49,102 +36,23 @@ async fn render(
         Ok(s) => s,
         Err(e) => return internal(e),
     };
-    let l = staff.l();
     let user = staff.user();
-    let pending_url = secrets.pending.as_ref().map(|pending| {
-        (
-            pending.clone(),
-            totp::otpauth_url(pending, &user.email, &state.ctx.site_title).unwrap_or_default(),
-        )
-    });
-    let on = secrets.confirmed.is_some();
-    let keyed = state.instance_key.is_some();
+    let two_factor = match (secrets.confirmed.is_some(), secrets.pending) {
+        (_, Some(secret)) => TwoFactor::Pending {
+            url: totp::otpauth_url(&secret, &user.email, &state.ctx.site_title).unwrap_or_default(),
+            secret,
+        },
+        (true, None) => TwoFactor::On,
+        (false, None) if state.instance_key.is_none() => TwoFactor::NoKey,
+        (false, None) => TwoFactor::Off,
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let notice = notice.or_else(|| errors.notice(l));
-    let csrf = console::csrf(&staff.session.csrf_token);
-    let title = l.f(
-        || format!("Mon compte — {}", user.email),
-        || format!("My account — {}", user.email),
-    );
-    Page::new(l, Some(staff), Section::Account, title)
-        .status(status)
-        .notice(notice)
-        .render(move || {
-            let body = match (on, pending_url) {
-                (_, Some((secret, url))) => view! {
-                    <p>
-                        {l.t(
-                            "Ajoutez ce compte à votre application d'authentification (clé à saisir ou adresse otpauth), puis confirmez avec le code qu'elle affiche.",
-                            "Add this account to your authenticator app (key or otpauth address), then confirm with the code it shows.",
-                        )}
-                    </p>
-                    <p>{l.t("Clé :", "Key:")} " " <code class="totp-secret">{secret}</code></p>
-                    <p><code class="totp-url">{url}</code></p>
-                    <form method="post" action="/admin/account/totp/confirm" class="console-form">
-                        {csrf}
-                        {code_field(l, &errors)}
-                        <div class="button-row"><button class="button-primary">{l.t("Activer", "Turn on")}</button></div>
-                    </form>
-                }
-                .into_any(),
-                (true, None) => view! {
-                    <p>
-                        {l.t("La double authentification est ", "Two-factor sign-in is ")}
-                        <strong>{l.t("activée", "on")}</strong>
-                        "."
-                    </p>
-                    <form method="post" action="/admin/account/totp/disable" class="console-form">
-                        {csrf}
-                        {code_field(l, &errors)}
-                        <div class="button-row">
-                            <button class="button-secondary">{l.t("Désactiver", "Turn off")}</button>
-                            " "
-                            <button class="button-secondary" formaction="/admin/account/totp/begin">
-                                {l.t("Changer d'application ou de téléphone", "Move to another app or phone")}
-                            </button>
-                        </div>
-                    </form>
-                }
-                .into_any(),
-                (false, None) if !keyed => view! {
-                    <p>
-                        {l.t(
-                            "La double authentification est désactivée : le mot de passe suffit pour se connecter.",
-                            "Two-factor sign-in is off: the password alone signs you in.",
-                        )}
-                    </p>
-                    <p>{no_key(l).text}</p>
-                }
-                .into_any(),
-                (false, None) => view! {
-                    <p>
-                        {l.t(
-                            "La double authentification est désactivée : le mot de passe suffit pour se connecter.",
-                            "Two-factor sign-in is off: the password alone signs you in.",
-                        )}
-                    </p>
-                    <form method="post" action="/admin/account/totp/begin" class="console-form">
-                        {csrf}
-                        <div class="button-row">
-                            <button class="button-primary">
-                                {l.t("Activer la double authentification", "Turn on two-factor sign-in")}
-                            </button>
-                        </div>
-                    </form>
-                }
-                .into_any(),
-            };
-            view! {
-                <section aria-labelledby="two-factor">
-                    <h2 id="two-factor">{l.t("Double authentification", "Two-factor sign-in")}</h2>
-                    {body}
-                </section>
-            }
-        })
+    let page = console::account::page(staff.l(), staff.viewer(), two_factor, &errors, notice);
+    ui::html(status, page)
 }
 
 async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -169,19 +77,17 @@ async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -
     }
 }
 
-/// Why a second factor cannot be turned on here: no instance key to seal it with.
-fn no_key(l: L) -> Notice {
-    Notice::error(l.t(
-        "La double authentification demande une clé d'instance sur ce serveur : un administrateur doit définir VIGIE_INSTANCE_KEY_FILE (voir docs/security.md).",
-        "Two-factor sign-in needs an instance key on this server: an administrator must set VIGIE_INSTANCE_KEY_FILE (see docs/security.md).",
-    ))
-}
-
 async fn begin(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
     let id = staff.user().id;
     let Some(key) = state.instance_key.clone() else {
-        let mut res = render(&state, staff, Errors::default(), Some(no_key(staff.l()))).await;
+        let mut res = render(
+            &state,
+            staff,
+            Errors::default(),
+            Some(console::account::no_key(staff.l())),
+        )
+        .await;
         *res.status_mut() = StatusCode::CONFLICT;
         return res;
     };

@@ -1,13 +1,12 @@
 //! `/admin/agents` (admins only): remote probe agents for staff (the page is
 //! `console::agents`). Each catalog location with its state, the agent tokens with their
-//! location, and a form that creates one. A new token is shown once
-//! (carried to the page after the redirect in a short-lived HttpOnly cookie, as API tokens
-//! are); the database keeps its SHA-256. Creating and revoking are audited by the store
+//! location, and a form that creates one. A new token is shown once (`ui::shown_once`, as API
+//! tokens are); the database keeps its SHA-256. Creating and revoking are audited by the store
 //! (`agent_token.create`, `agent_token.revoke`), the same functions `vigie agent-token` uses.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
@@ -17,6 +16,7 @@ use domain::staff::Role;
 use super::forms::write_error;
 use super::internal;
 use super::ui;
+use super::ui::shown_once::AGENT_TOKEN;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -24,18 +24,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/agents", get(agents).post(add_token))
         .route("/admin/agents/{id}/revoke", post(revoke_token))
-}
-
-/// The cookie carrying a new agent token's value to the page after the redirect, once: only
-/// sent to `/admin/agents`, gone after a minute or when shown.
-const NEW_TOKEN_COOKIE: &str = "vigie_new_agent_token";
-
-fn token_cookie(staff: &Staff, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if staff.client.https { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{NEW_TOKEN_COOKIE}={value}; Path=/admin/agents; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    ))
-    .ok()
 }
 
 async fn agents_page(
@@ -102,9 +90,7 @@ async fn agents(State(state): State<AppState>, staff: Staff, headers: HeaderMap)
         return r;
     }
     let l = staff.l();
-    let created = crate::auth::cookie(&headers, NEW_TOKEN_COOKIE)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
+    let created = AGENT_TOKEN.waiting(&headers);
     let notice = ui::flash_code(&headers)
         .filter(|c| c == "agent-token-revoked")
         .map(|_| {
@@ -125,9 +111,7 @@ async fn agents(State(state): State<AppState>, staff: Staff, headers: HeaderMap)
     )
     .await;
     if spend {
-        if let Some(v) = token_cookie(&staff, "", 0) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+        res = AGENT_TOKEN.spend(res, &staff);
     }
     if flash {
         res = ui::spend_flash(res, &staff);
@@ -165,13 +149,7 @@ async fn add_token(State(state): State<AppState>, posted: Posted) -> Response {
     )
     .await
     {
-        Ok((value, _)) => {
-            let mut res = axum::response::Redirect::to("/admin/agents").into_response();
-            if let Some(v) = token_cookie(staff, &value, 60) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-            res
-        }
+        Ok((value, _)) => AGENT_TOKEN.redirect(staff, &value),
         Err(store::audit::WriteError::NotFound) => {
             errors.add(
                 "location",

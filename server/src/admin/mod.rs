@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod maintenance;
 pub mod people;
 pub mod subscribers;
+pub mod tokens;
 pub mod ui;
 
 use std::time::Instant;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(maintenance::router())
         .merge(people::router())
         .merge(subscribers::router())
+        .merge(tokens::router())
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -1,20 +1,21 @@
-//! Admin-only pages: the team (users and roles) and API tokens (shown once, revocable). The
-//! audit log is in [`super::audit`].
+//! `/admin/users` (admins only): the team, each person's role and state, and the form that adds
+//! someone (the page is `console::people`). API tokens are [`super::tokens`], the audit log
+//! [`super::audit`].
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use console::people::UserForm;
-use console::{Clock, Errors, Notice};
-use domain::staff::{Role, Scope};
+use console::{Errors, Notice};
+use domain::staff::Role;
 
 use super::forms::write_error;
 use super::internal;
 use super::ui;
-use crate::auth::{Posted, Staff};
+use crate::auth::{Posted, Staff, MIN_PASSWORD_LEN};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -23,11 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/disable", post(disable_user))
         .route("/admin/users/{id}/enable", post(enable_user))
         .route("/admin/users/{id}/role", post(change_role))
-        .route("/admin/tokens", get(tokens).post(add_token))
-        .route("/admin/tokens/{id}/revoke", post(revoke_token))
 }
-
-pub use crate::auth::MIN_PASSWORD_LEN;
 
 async fn users_page(
     state: &AppState,
@@ -288,173 +285,4 @@ async fn change_role(
     };
     let result = store::users::set_role(&state.ctx.db, id, role, &staff.actor(), Utc::now()).await;
     account_changed(&state, staff, result, "user-role").await
-}
-
-/// The cookie that carries a new token's value to the page shown after the redirect, once:
-/// HttpOnly, SameSite=Strict, only sent to `/admin/tokens`, gone after a minute or when shown.
-/// The value lives nowhere else (the database keeps its hash), so it cannot be shown twice,
-/// and reloading that page creates nothing.
-const NEW_TOKEN_COOKIE: &str = "vigie_new_token";
-
-fn token_cookie(staff: &Staff, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if staff.client.https { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{NEW_TOKEN_COOKIE}={value}; Path=/admin/tokens; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    ))
-    .ok()
-}
-
-async fn tokens_page(
-    state: &AppState,
-    staff: &Staff,
-    name: String,
-    errors: Errors,
-    notice: Option<Notice>,
-    created: Option<String>,
-) -> Response {
-    let list = match store::tokens::list(&state.ctx.db).await {
-        Ok(l) => l,
-        Err(e) => return internal(e),
-    };
-    let l = staff.l();
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let list = list
-        .into_iter()
-        .map(|t| console::tokens::Token {
-            id: t.id,
-            name: t.name,
-            prefix: t.prefix,
-            scopes: t.scopes,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
-        })
-        .collect();
-    let page = console::tokens::page(staff.viewer(), clock, list, &name, &errors, notice, created);
-    ui::html(status, page)
-}
-
-async fn tokens(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
-    if let Err(r) = staff.require(Role::Admin) {
-        return r;
-    }
-    let l = staff.l();
-    let created = crate::auth::cookie(&headers, NEW_TOKEN_COOKIE)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
-    let notice = ui::flash_code(&headers)
-        .filter(|c| c == "token-revoked")
-        .map(|_| {
-            Notice::ok(l.t(
-                "Jeton révoqué : il ne donne plus accès.",
-                "Token revoked: it no longer gives access.",
-            ))
-        });
-    let spend = created.is_some();
-    let flash = notice.is_some();
-    let mut res = tokens_page(
-        &state,
-        &staff,
-        String::new(),
-        Errors::default(),
-        notice,
-        created,
-    )
-    .await;
-    if spend {
-        if let Some(v) = token_cookie(&staff, "", 0) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    if flash {
-        res = ui::spend_flash(res, &staff);
-    }
-    res
-}
-
-async fn add_token(State(state): State<AppState>, posted: Posted) -> Response {
-    let staff = &posted.staff;
-    if let Err(r) = staff.require(Role::Admin) {
-        return r;
-    }
-    let l = staff.l();
-    let scopes: Vec<Scope> = posted
-        .all("scopes")
-        .into_iter()
-        .filter_map(Scope::parse)
-        .collect();
-    let name = posted.get("name").unwrap_or("").to_owned();
-    let mut errors = Errors::default();
-    if name.is_empty() {
-        errors.add(
-            "name",
-            l.t(
-                "Donnez un nom qui dit à quoi sert le jeton.",
-                "Give a name that says what the token is for.",
-            ),
-        );
-    }
-    if scopes.is_empty() {
-        errors.add(
-            "scopes",
-            l.t(
-                "Cochez au moins une permission.",
-                "Tick at least one permission.",
-            ),
-        );
-    }
-    if !errors.is_empty() {
-        return tokens_page(&state, staff, name, errors, None, None).await;
-    }
-    match store::tokens::create(
-        &state.ctx.db,
-        staff.user().id,
-        &name,
-        &scopes,
-        &staff.actor(),
-        Utc::now(),
-    )
-    .await
-    {
-        Ok((value, _)) => {
-            let mut res = axum::response::Redirect::to("/admin/tokens").into_response();
-            if let Some(v) = token_cookie(staff, &value, 60) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-            res
-        }
-        Err(e) => match write_error(l, e, &mut errors) {
-            Ok(()) => tokens_page(&state, staff, name, errors, None, None).await,
-            Err(r) => r,
-        },
-    }
-}
-
-async fn revoke_token(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let staff = &posted.staff;
-    if let Err(r) = staff.require(Role::Admin) {
-        return r;
-    }
-    let l = staff.l();
-    match store::tokens::revoke(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
-        Ok(_) => ui::redirect_with(staff, "/admin/tokens", "token-revoked"),
-        Err(e) => {
-            let mut errors = Errors::default();
-            match write_error(l, e, &mut errors) {
-                Ok(()) => tokens_page(&state, staff, String::new(), errors, None, None).await,
-                Err(r) => r,
-            }
-        }
-    }
 }
