@@ -25,11 +25,11 @@
 //! generation are ours, since the entry is made by an axum middleware's inner service.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
@@ -39,6 +39,13 @@ use tokio::sync::OnceCell;
 
 use crate::assets::Encoding;
 use crate::changes::Hub;
+
+mod entry;
+mod query;
+
+use entry::{serve, Cached, Entry};
+use query::{normalise_query, Normalised};
+pub use query::{params_read, Params};
 
 /// How long an entry may serve without a change, at most.
 pub const MAX_AGE: Duration = Duration::from_secs(10);
@@ -51,158 +58,6 @@ pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// 90-day bars runs to megabytes uncompressed (100 services: over 4 MB), so the bound is
 /// generous; a body past it is a server error, never a truncated page.
 const MAX_BODY: usize = 64 * 1024 * 1024;
-/// What an entry costs besides its bodies: key, header maps, bookkeeping (an estimate, on
-/// the high side).
-const ENTRY_OVERHEAD: usize = 1024;
-
-/// The query parameters a public route reads.
-#[derive(Clone, Copy, Debug)]
-pub struct Params {
-    pub names: &'static [&'static str],
-    /// The route refuses parameters it does not know (the v1 API answers 400): such a
-    /// request goes to it uncached instead of having them removed.
-    pub strict: bool,
-}
-
-/// The query parameters a public route reads, or `None` for a path the cache leaves alone
-/// (console, writes, streams, health). A parameter not listed never reaches a lenient route.
-pub fn params_read(path: &str) -> Option<Params> {
-    let lenient = |names| Params {
-        names,
-        strict: false,
-    };
-    const LANG: &[&str] = &["lang"];
-    let read = match path {
-        "/" | "/feed.rss" | "/feed.atom" | "/maintenance.ics" | "/_fn/overview"
-        | "/_fn/home_extras" => lenient(LANG),
-        "/history" | "/maintenance" => lenient(&["lang", "page"]),
-        "/api/openapi.json" => lenient(&[]),
-        _ if path.starts_with("/services/") => lenient(&["lang", "range"]),
-        _ if path.starts_with("/incidents/") => lenient(LANG),
-        _ if path.starts_with("/badge/") => lenient(&["days", "lang"]),
-        _ if path.starts_with("/api/v2/") => lenient(LANG),
-        _ if path.starts_with("/api/v1/")
-            && !path.starts_with("/api/v1/push")
-            && !path.starts_with("/api/v1/admin") =>
-        {
-            Params {
-                names: &["days", "page", "per_page", "range"],
-                strict: true,
-            }
-        }
-        _ => return None,
-    };
-    Some(read)
-}
-
-/// A query reduced to the parameters a route reads.
-#[derive(Debug, PartialEq, Eq)]
-struct Normalised {
-    /// Each parameter once (the first one), sorted by name, `lang` only when it names a
-    /// language we have (spelled canonically), numbers without leading zeros.
-    query: String,
-    /// The explicit `lang`, if any.
-    lang: Option<Locale>,
-    /// Whether anything was left out.
-    dropped: bool,
-}
-
-fn normalise_query(query: Option<&str>, read: &[&str]) -> Normalised {
-    let Some(query) = query.filter(|q| !q.is_empty()) else {
-        return Normalised {
-            query: String::new(),
-            lang: None,
-            dropped: false,
-        };
-    };
-    let mut kept: Vec<(&str, String)> = Vec::new();
-    let mut lang = None;
-    // A query that does not even decode reads as none.
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-    let mut dropped = pairs.is_empty();
-    for (k, v) in pairs {
-        let Some(&name) = read.iter().find(|r| **r == k) else {
-            dropped = true;
-            continue;
-        };
-        if kept.iter().any(|(n, _)| *n == name) {
-            dropped = true;
-            continue;
-        }
-        let value = if name == "lang" {
-            match Locale::from_tag(&v) {
-                Some(l) => {
-                    lang = Some(l);
-                    l.code().to_owned()
-                }
-                None => {
-                    dropped = true;
-                    continue;
-                }
-            }
-        } else {
-            match v.parse::<u64>() {
-                Ok(n) => n.to_string(),
-                Err(_) => v,
-            }
-        };
-        kept.push((name, value));
-    }
-    kept.sort_by(|a, b| a.0.cmp(b.0));
-    Normalised {
-        query: serde_urlencoded::to_string(&kept).unwrap_or_default(),
-        lang,
-        dropped,
-    }
-}
-
-/// The ETag suffix of a compressed copy: each encoding has its own validator.
-fn etag_suffix(encoding: Encoding) -> &'static str {
-    match encoding {
-        Encoding::Brotli => "-br",
-        Encoding::Gzip => "-gz",
-        Encoding::Identity => "",
-    }
-}
-
-/// Whether a body of this type is worth compressing.
-fn compressible(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            t.starts_with("text/")
-                || t.contains("json")
-                || t.contains("xml")
-                || t.contains("javascript")
-        })
-}
-
-fn compress(encoding: Encoding, body: &[u8]) -> Option<Bytes> {
-    use std::io::Write;
-    match encoding {
-        Encoding::Identity => None,
-        Encoding::Brotli => {
-            let mut out = Vec::with_capacity(body.len() / 4);
-            // Quality 9: paid once per change, saved on every reader's download.
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 9,
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
-            Some(Bytes::from(out))
-        }
-        Encoding::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(
-                Vec::with_capacity(body.len() / 3),
-                flate2::Compression::best(),
-            );
-            enc.write_all(body).ok()?;
-            enc.finish().ok().map(Bytes::from)
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
     /// Path and normalised query: what the route saw.
@@ -210,103 +65,6 @@ struct Key {
     /// The negotiated language (from `lang`, `Accept-Language`, the site's default).
     locale: Locale,
     generation: u64,
-}
-
-/// A rendered response, ready to serve again.
-#[derive(Clone, Debug)]
-struct Cached {
-    status: StatusCode,
-    headers: HeaderMap,
-    /// What the layers outside keep reading from a response (the matched route's label).
-    extensions: axum::http::Extensions,
-    body: Bytes,
-    etag: HeaderValue,
-}
-
-/// One rendering and its compressed copies.
-#[derive(Debug)]
-struct Entry {
-    plain: Cached,
-    br: Option<Cached>,
-    gz: Option<Cached>,
-    /// When its rendering began: what its age is counted from.
-    rendered: Instant,
-    /// Whether a background rendering to replace it was started.
-    refreshing: AtomicBool,
-}
-
-impl Entry {
-    /// Compresses `plain`, rendered from `rendered` on, both ways (blocking: run it on the
-    /// blocking pool). When `previous` (the entry it replaces) holds the very same rendering,
-    /// its copies are taken as they are: a page whose data did not change is not compressed
-    /// again every [`MAX_AGE`].
-    fn make(plain: Cached, rendered: Instant, previous: Option<&Entry>) -> Entry {
-        let same = previous.filter(|p| p.plain.etag == plain.etag && p.plain.body == plain.body);
-        if let Some(previous) = same {
-            return Entry {
-                br: previous.br.clone(),
-                gz: previous.gz.clone(),
-                plain,
-                rendered,
-                refreshing: AtomicBool::new(false),
-            };
-        }
-        let worth = compressible(&plain.headers) && plain.body.len() >= 256;
-        let copy = |encoding| worth.then(|| compressed(&plain, encoding)).flatten();
-        Entry {
-            br: copy(Encoding::Brotli),
-            gz: copy(Encoding::Gzip),
-            plain,
-            rendered,
-            refreshing: AtomicBool::new(false),
-        }
-    }
-
-    fn variant(&self, encoding: Encoding) -> &Cached {
-        let copy = match encoding {
-            Encoding::Identity => None,
-            Encoding::Brotli => self.br.as_ref(),
-            Encoding::Gzip => self.gz.as_ref(),
-        };
-        copy.unwrap_or(&self.plain)
-    }
-
-    /// What the entry holds in memory, in bytes (what the cache's ceiling counts).
-    fn weight(&self) -> u32 {
-        let size = |c: &Cached| {
-            c.body.len()
-                + c.headers
-                    .iter()
-                    .map(|(k, v)| k.as_str().len() + v.len() + 32)
-                    .sum::<usize>()
-        };
-        let total = ENTRY_OVERHEAD
-            + size(&self.plain)
-            + self.br.as_ref().map_or(0, size)
-            + self.gz.as_ref().map_or(0, size);
-        u32::try_from(total).unwrap_or(u32::MAX)
-    }
-}
-
-/// `plain` compressed with `encoding`, its headers and ETag adjusted.
-fn compressed(plain: &Cached, encoding: Encoding) -> Option<Cached> {
-    let body = compress(encoding, &plain.body)?;
-    let mut headers = plain.headers.clone();
-    if let Some(v) = encoding.header() {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(v));
-    }
-    headers.remove(header::CONTENT_LENGTH);
-    let tag = plain.etag.to_str().unwrap_or("\"0\"").trim_end_matches('"');
-    let etag = HeaderValue::from_str(&format!("{tag}{}\"", etag_suffix(encoding)))
-        .unwrap_or_else(|_| plain.etag.clone());
-    headers.insert(header::ETAG, etag.clone());
-    Some(Cached {
-        status: plain.status,
-        extensions: plain.extensions.clone(),
-        headers,
-        body,
-        etag,
-    })
 }
 
 type Cell = Arc<OnceCell<Arc<Entry>>>;
@@ -497,26 +255,6 @@ impl Conditions {
         }
         Conditions(kept)
     }
-}
-
-/// The response for `cached`, given the request's method and (conditional) headers.
-fn serve(cached: &Cached, method: &Method, request: &HeaderMap) -> Response {
-    let last_modified = cached.headers.get(header::LAST_MODIFIED);
-    if crate::conditional::is_not_modified(request, &cached.etag, last_modified) {
-        let mut r = crate::conditional::not_modified(&cached.headers);
-        *r.extensions_mut() = cached.extensions.clone();
-        return r;
-    }
-    let body = if method == Method::HEAD {
-        Body::empty()
-    } else {
-        Body::from(cached.body.clone())
-    };
-    let mut r = Response::new(body);
-    *r.extensions_mut() = cached.extensions.clone();
-    *r.status_mut() = cached.status;
-    *r.headers_mut() = cached.headers.clone();
-    r
 }
 
 /// Refuses anything but GET on the Leptos server functions. The page's islands call only the
@@ -735,48 +473,6 @@ mod tests {
             Encoding::Identity
         );
         assert_eq!(Encoding::negotiate(&HeaderMap::new()), Encoding::Identity);
-    }
-
-    #[test]
-    fn private_and_streaming_routes_are_never_cached() {
-        assert!(params_read("/").is_some());
-        assert!(params_read("/api/v2/summary.json").is_some());
-        assert!(params_read("/services/frandroid").is_some());
-        assert!(params_read("/admin").is_none());
-        assert!(params_read("/admin/login").is_none());
-        assert!(params_read("/events").is_none());
-        assert!(params_read("/api/v1/push/abc").is_none());
-        assert!(params_read("/healthz").is_none());
-        assert!(params_read("/readyz").is_none());
-    }
-
-    #[test]
-    fn queries_keep_only_what_the_route_reads_in_one_spelling() {
-        let home = params_read("/").expect("cacheable").names;
-        let norm = |q: &str, lang, dropped| Normalised {
-            query: q.to_owned(),
-            lang,
-            dropped,
-        };
-        assert_eq!(normalise_query(Some("b=1"), home), norm("", None, true));
-        assert_eq!(
-            normalise_query(Some("lang=EN&b=2&lang=fr"), home),
-            norm("lang=en", Some(Locale::En), true)
-        );
-        assert_eq!(
-            normalise_query(Some("lang=fr"), home),
-            norm("lang=fr", Some(Locale::Fr), false)
-        );
-        assert_eq!(normalise_query(Some("lang=xx"), home), norm("", None, true));
-        assert_eq!(normalise_query(None, home), norm("", None, false));
-        let history = params_read("/history").expect("cacheable").names;
-        assert_eq!(
-            normalise_query(Some("page=002&utm=x&lang=fr"), history).query,
-            "lang=fr&page=2"
-        );
-        assert!(params_read("/api/v1/incidents").is_some_and(|p| p.strict));
-        assert!(params_read("/admin/incidents").is_none());
-        assert!(params_read("/api/v1/push/abc").is_none());
     }
 
     /// A router with the cache in front of two counting routes.
