@@ -6,7 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = server::cli::Cli::parse();
-    server::telemetry::init();
+    let _log = server::telemetry::init();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
