@@ -37,7 +37,11 @@ must_not_pull "probe without its store feature links no database code" sea-orm -
 must_not_pull "the agent probes and posts, it links no database code" sea-orm -p agent
 must_not_pull "the agent probes and posts, it renders no page" leptos -p agent
 must_not_pull "the agent probes and posts, it serves no HTTP" axum -p agent
-must_not_pull "notify sends mails and webhooks, it renders no page" leptos -p notify
+# notify writes its mails' HTML with Leptos views (escaped by construction), but no page: no
+# router, no server integration, not the public pages.
+must_not_pull "notify renders mails, it routes no page" leptos_router -p notify
+must_not_pull "notify renders mails, it serves no page" leptos_axum -p notify
+must_not_pull "notify renders mails, not the public pages" app -p notify
 must_not_pull "notify sends mails and webhooks, it serves no HTTP" axum -p notify
 must_not_pull "the demo simulates an estate, it renders no page" leptos -p demo
 must_not_pull "the demo simulates an estate, the server it drives is handed to it" axum -p demo

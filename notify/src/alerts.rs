@@ -310,15 +310,7 @@ pub fn ntfy(w: &Words, topic: &str) -> Value {
 
 /// Matrix `m.room.message` event: plain body and HTML.
 pub fn matrix(w: &Words) -> Value {
-    let e = super::esc;
-    let mut html = format!("<strong>{}</strong>", e(&w.title));
-    for l in &w.lines {
-        html.push_str("<br>");
-        html.push_str(&e(l));
-    }
-    if let Some(link) = &w.link {
-        html.push_str(&format!("<br><a href=\"{}\">Vigie</a>", e(link)));
-    }
+    let html = super::html::matrix(w.title.clone(), w.lines.clone(), w.link.clone());
     json!({
         "msgtype": "m.text",
         "body": w.text(),
@@ -435,14 +427,7 @@ pub async fn send(caller: &Caller, call: Call) -> Result<i32, CallError> {
 
 /// The mail for an alert: subject = title, body = the lines and the link.
 pub fn mail(w: &Words, site: &super::mail::Site) -> super::mail::Rendered {
-    let e = super::esc;
-    let mut html = format!("<p><strong>{}</strong></p>", e(&w.title));
-    for l in &w.lines {
-        html.push_str(&format!("<p>{}</p>", e(l)));
-    }
-    if let Some(link) = &w.link {
-        html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", e(link)));
-    }
+    let html = super::html::alert(w.title.clone(), w.lines.clone(), w.link.clone());
     super::mail::Rendered {
         subject: format!("[{}] {}", site.title, w.title),
         text: w.text(),

@@ -5,6 +5,7 @@
 //!
 //! - [`token`]: signed links (confirm, unsubscribe, preferences).
 //! - [`mail`]: what the mails say, and the SMTP transport.
+//! - [`html`]: the mails' HTML (and Matrix messages'), Leptos views rendered to a string.
 //! - `/subscribe` and its links, `POST /api/v1/subscribers`: the server's `subscribe` module.
 //! - [`throttle`]: per-address and per-client limits on subscription requests.
 //! - [`webhook`]: the Statuspage-shaped payload, its signature, SSRF-safe delivery.
@@ -15,6 +16,7 @@
 //! catalog and a channel that rings on changes, and calls its functions from its handlers.
 
 pub mod alerts;
+pub mod html;
 pub mod mail;
 pub mod throttle;
 pub mod token;
@@ -38,12 +40,6 @@ const LEASE: &str = "outbox";
 pub const PAUSE_AFTER: i32 = 10;
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
-
-/// Escapes text for HTML content and double-quoted attributes, with the `html-escape` crate
-/// (the one Leptos uses for its views).
-pub fn esc(s: &str) -> String {
-    html_escape::encode_double_quoted_attribute(s).into_owned()
-}
 
 /// How the sender paces itself.
 #[derive(Clone, Debug)]

@@ -16,7 +16,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use store::outbox::{Event, IncidentEvent, MaintenanceEvent, ServiceRef};
 
-use super::esc;
+use crate::html;
 
 /// Longest e-mail address accepted (RFC 5321's path limit).
 pub const MAX_ADDRESS: usize = 254;
@@ -117,31 +117,24 @@ fn footer_text(l: Locale, f: &Footer) -> String {
     }
 }
 
-fn footer_html(l: Locale, f: &Footer) -> String {
+fn footer_html(l: Locale, f: &Footer) -> impl leptos::prelude::IntoView {
     let (manage, unsub) = if fr(l) {
         ("Gérer mon abonnement", "Se désabonner")
     } else {
         ("Manage my subscription", "Unsubscribe")
     };
-    format!(
-        "<hr><p style=\"font-size:small\"><a href=\"{}\">{manage}</a> · <a href=\"{}\">{unsub}</a></p>",
-        esc(&f.manage),
-        esc(&f.unsubscribe)
-    )
+    html::footer(f, manage, unsub)
 }
 
-fn html_page(l: Locale, title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:40em\">{body}</body></html>",
-        l.code(),
-        esc(title)
-    )
-}
-
-fn services_lines(l: Locale, services: &[ServiceRef], with_status: bool) -> (String, String) {
+/// The services of an announcement: as text lines, and as the items of the HTML list (with
+/// its heading), or nothing when there are none.
+fn services_lines(
+    l: Locale,
+    services: &[ServiceRef],
+    with_status: bool,
+) -> (String, Option<(&'static str, Vec<String>)>) {
     if services.is_empty() {
-        return (String::new(), String::new());
+        return (String::new(), None);
     }
     let head = if fr(l) {
         "Services concernés"
@@ -151,26 +144,17 @@ fn services_lines(l: Locale, services: &[ServiceRef], with_status: bool) -> (Str
     // French sets a space before a colon; English does not.
     let colon = if fr(l) { " : " } else { ": " };
     let mut text = format!("{head}{}\n", colon.trim_end());
-    let mut html = format!("<p>{}</p><ul>", esc(head));
+    let mut items = Vec::with_capacity(services.len());
     for s in services {
-        if with_status {
-            text.push_str(&format!(
-                "- {}{colon}{}\n",
-                s.name,
-                service_status(l, &s.status)
-            ));
-            html.push_str(&format!(
-                "<li>{}{colon}{}</li>",
-                esc(&s.name),
-                esc(service_status(l, &s.status))
-            ));
+        let item = if with_status {
+            format!("{}{colon}{}", s.name, service_status(l, &s.status))
         } else {
-            text.push_str(&format!("- {}\n", s.name));
-            html.push_str(&format!("<li>{}</li>", esc(&s.name)));
-        }
+            s.name.clone()
+        };
+        text.push_str(&format!("- {item}\n"));
+        items.push(item);
     }
-    html.push_str("</ul>");
-    (text, html)
+    (text, Some((head, items)))
 }
 
 /// The mail asking to confirm a subscription. `webhook` names the URL when it is a webhook's.
@@ -209,17 +193,10 @@ pub fn confirmation(site: &Site, l: Locale, link: &str, webhook: Option<&str>) -
         )
     };
     let text = format!("{intro}\n\n{action}\n{link}\n\n{ignore}\n");
-    let html = html_page(
+    let html = html::document(
         l,
         &subject,
-        &format!(
-            "<p>{}</p><p>{}<br><a href=\"{}\">{}</a></p><p>{}</p>",
-            esc(&intro),
-            esc(action),
-            esc(link),
-            esc(link),
-            esc(ignore)
-        ),
+        html::confirmation(intro, action, link.to_owned(), ignore),
     );
     Rendered {
         subject,
@@ -250,22 +227,21 @@ fn incident_mail(site: &Site, l: Locale, i: &IncidentEvent, footer: &Footer) -> 
         colon = if fr(l) { " : " } else { ": " },
         footer = footer_text(l, footer),
     );
-    let html = html_page(
+    let html = html::document(
         l,
         &subject,
-        &format!(
-            "<h1>{}</h1><p><strong>{}</strong> — {} {}</p><div>{}</div>{}<p><a href=\"{}\">{}</a></p>{}",
-            esc(&i.title),
-            esc(status),
-            esc(posted),
-            esc(&at),
+        html::announcement(html::Announcement {
+            title: i.title.clone(),
+            strong: status,
+            after_strong: Some(format!(" — {posted} {at}")),
+            news: None,
             // Sanitised when it was written (pulldown-cmark + ammonia).
-            html_msg,
-            svc_html,
-            esc(&link),
-            esc(read_more),
-            footer_html(l, footer)
-        ),
+            message_html: html_msg.to_owned(),
+            services: svc_html.map(|(head, items)| html::list(head, items)),
+            link_words: read_more.to_owned(),
+            link,
+            footer: footer_html(l, footer),
+        }),
     );
     Rendered {
         subject,
@@ -326,20 +302,20 @@ fn maintenance_mail(
         colon = if fr(l) { " : " } else { ": " },
         footer = footer_text(l, footer),
     );
-    let html = html_page(
+    let html = html::document(
         l,
         &subject,
-        &format!(
-            "<h1>{}</h1><p><strong>{}</strong></p><p>{}</p><div>{}</div>{}<p><a href=\"{}\">{}</a></p>{}",
-            esc(&m.title),
-            esc(head),
-            esc(&news),
-            html_msg,
-            svc_html,
-            esc(&link),
-            esc(&link),
-            footer_html(l, footer)
-        ),
+        html::announcement(html::Announcement {
+            title: m.title.clone(),
+            strong: head,
+            after_strong: None,
+            news: Some(news),
+            message_html: html_msg.to_owned(),
+            services: svc_html.map(|(head, items)| html::list(head, items)),
+            link_words: link.clone(),
+            link,
+            footer: footer_html(l, footer),
+        }),
     );
     Rendered {
         subject,
