@@ -5,6 +5,7 @@
 //! two features never build together.
 
 pub mod api;
+pub mod codec;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod context;

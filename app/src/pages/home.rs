@@ -6,6 +6,7 @@ use domain::status::ServiceState;
 use leptos::prelude::*;
 
 use crate::api::{get_home_extras, get_overview};
+use crate::codec::SliceJson;
 use crate::components::clock::UpdatedClock;
 use crate::components::day_bar::DayBarLegend;
 use crate::components::incident_card::IncidentCard;
@@ -35,8 +36,9 @@ fn HomeLive(locale: Locale) -> impl IntoView {
     // The day bar's day the reader looks at, kept the same way.
     provide_context(crate::components::day_bar::LookedAt::new());
     let t = wording::texts(locale);
-    let overview = Resource::new(|| (), |_| get_overview());
-    let extras = Resource::new(|| (), |_| get_home_extras());
+    // Read back with the server functions' JSON reader: see `crate::codec`.
+    let overview: Overview = Resource::new_with_options(|| (), |_| get_overview(), false);
+    let extras: Extras = Resource::new_with_options(|| (), |_| get_home_extras(), false);
     follow_live_changes(overview, extras);
     // What the page showed last, to keep showing when a live reload fails, and the retry that
     // failure schedules (see `retry_later`).
@@ -83,8 +85,8 @@ fn HomeLive(locale: Locale) -> impl IntoView {
     }
 }
 
-type Overview = Resource<Result<StatusPage, ServerFnError>>;
-type Extras = Resource<Result<HomeExtras, ServerFnError>>;
+type Overview = Resource<Result<StatusPage, ServerFnError>, SliceJson>;
+type Extras = Resource<Result<HomeExtras, ServerFnError>, SliceJson>;
 
 /// The retry after a failed live reload (only the browser retries).
 #[derive(Clone, Copy, Debug, Default)]
