@@ -1,12 +1,17 @@
 //! `#[server]` functions: take the context, call one store function, return a DTO.
 
+use domain::locale::Locale;
+#[cfg(feature = "ssr")]
 use domain::page::StatusPage;
 use leptos::prelude::*;
 
-/// The public overview: groups and services with their current state. A GET, so the server's
-/// page cache answers the reloads of every open page after a change with one rendering.
+/// The public overview: groups and services with their current state, worded in `lang`
+/// (`crate::words`). A GET (`/_fn/overview?lang=fr`), so the server's page cache answers the
+/// reloads of every open page after a change with one rendering per language.
 #[server(prefix = "/_fn", endpoint = "overview", input = leptos::server_fn::codec::GetUrl)]
-pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
+pub async fn get_overview(
+    #[server(default)] lang: Locale,
+) -> Result<crate::words::OverviewWords, ServerFnError> {
     let ctx = use_context::<crate::context::AppContext>()
         .ok_or_else(|| ServerFnError::new("server context missing"))?;
     let now = chrono::Utc::now();
@@ -46,14 +51,15 @@ pub async fn get_overview() -> Result<StatusPage, ServerFnError> {
             services: i.services,
         })
         .collect();
-    Ok(StatusPage {
+    let page = StatusPage {
         title: ctx.site_title.clone(),
         generated_at: now,
         generated_local: Some(local(now)),
         groups,
         incidents,
         timezone: tz.name().to_owned(),
-    })
+    };
+    Ok(crate::words::overview(lang, page))
 }
 
 // ---- Incident, history and maintenance pages ---------------------------------------------
@@ -125,14 +131,18 @@ pub async fn get_maintenance(
     .map_err(|e| unreadable("maintenance page", e))
 }
 
-/// What `/` shows beside the services: data freshness and maintenance. A GET, like the
-/// overview, so the page cache answers the reload every open page makes on each change.
+/// What `/` shows beside the services: data freshness, maintenance and recent incidents,
+/// worded in `lang`. A GET, like the overview, so the page cache answers the reload every open
+/// page makes on each change.
 #[server(prefix = "/_fn", endpoint = "home_extras", input = leptos::server_fn::codec::GetUrl)]
-pub async fn get_home_extras() -> Result<domain::incident::HomeExtras, ServerFnError> {
+pub async fn get_home_extras(
+    #[server(default)] lang: Locale,
+) -> Result<crate::words::ExtrasWords, ServerFnError> {
     let ctx = page_context()?;
-    store::public_pages::home_extras(&ctx.db, ctx.timezone, chrono::Utc::now())
+    let extras = store::public_pages::home_extras(&ctx.db, ctx.timezone, chrono::Utc::now())
         .await
-        .map_err(|e| unreadable("home extras", e))
+        .map_err(|e| unreadable("home extras", e))?;
+    Ok(crate::words::extras(lang, extras))
 }
 
 /// `/services/{slug}`: one service in detail; `None` when no live service has that slug.

@@ -11,6 +11,7 @@ pub mod components;
 pub mod context;
 pub mod i18n;
 pub mod pages;
+pub mod words;
 
 use domain::locale::Locale;
 use leptos::prelude::*;

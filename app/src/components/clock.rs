@@ -3,20 +3,19 @@
 //! the hydrated page renders the same text first (hydration matches), then its effect turns
 //! it into a relative time that ticks every second.
 
-use chrono::{DateTime, Utc};
-use domain::incident::SiteTime;
 use domain::locale::Locale;
 use leptos::prelude::*;
 
 #[component]
 pub fn UpdatedClock(
-    generated_at: DateTime<Utc>,
-    /// The same instant in the site timezone, for the text shown without JS.
-    local: Option<SiteTime>,
-    zone: String,
+    /// When the server assembled the page, in milliseconds since the epoch.
+    generated_ms: i64,
+    /// The same instant in RFC 3339, for `datetime`.
+    attr: String,
+    /// The same instant in words in the site timezone, for the text shown without JS.
+    local: Option<String>,
 ) -> impl IntoView {
     let t = wording::texts(use_context::<Locale>().unwrap_or_default());
-    let generated_ms = generated_at.timestamp_millis();
     let (now_ms, set_now_ms) = signal(generated_ms);
     let (ticking, set_ticking) = signal(false);
     // Effects run only in the browser, after hydration.
@@ -34,12 +33,12 @@ pub fn UpdatedClock(
         set_ticking.set(true);
     });
     let seconds = move || ((now_ms.get() - generated_ms).max(0) / 1000) as u64;
-    let text = move || match (ticking.get(), local) {
-        (false, Some(at)) => t.updated_at(&at, &zone),
+    let text = move || match (ticking.get(), &local) {
+        (false, Some(at)) => at.clone(),
         _ => t.updated_ago(seconds()),
     };
     view! {
-        <time class="updated-clock" datetime=generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>
+        <time class="updated-clock" datetime=attr>
             {text}
         </time>
     }

@@ -8,17 +8,17 @@
 //! is never scaled; on narrow screens the stylesheet hides the older days and re-spreads the
 //! last 30 using each segment's `--i` index.
 
-use domain::availability::{BarLevel, DayStat};
+use domain::availability::BarLevel;
 use domain::locale::Locale;
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::components::site_chrome::href;
+use crate::words::Day;
 use wording::Texts;
 
-/// Days shown on narrow screens (the stylesheet hides the others).
-pub const MOBILE_DAYS: usize = 30;
+pub use crate::words::MOBILE_DAYS;
 
 /// Where a bar's visible tooltips live.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -60,12 +60,12 @@ pub struct Look {
     day: usize,
 }
 
+/// A bar of `days`, oldest first, worded by the server ([`crate::words`]); `label` is its
+/// accessible name.
 #[component]
-pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) -> impl IntoView {
+pub fn DayBar(label: String, days: Vec<Day>, #[prop(optional)] tips: Tips) -> impl IntoView {
     let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     let n = days.len().max(1);
-    let width = 100.0 / n as f64;
-    let label = t.day_bar_name(&name, days.len());
     let (shared, bar) = match tips {
         Tips::Inline => (false, String::new()),
         Tips::Shared { bar } => (true, bar),
@@ -73,7 +73,7 @@ pub fn DayBar(name: String, days: Vec<DayStat>, #[prop(optional)] tips: Tips) ->
     let segments = days
         .iter()
         .enumerate()
-        .map(|(i, day)| segment(t, i, n, width, day, !shared))
+        .map(|(i, day)| segment(t, i, n, day, !shared))
         .collect_view();
     let total = n;
     let looked = use_context::<LookedAt>().unwrap_or_default().0;
@@ -217,20 +217,8 @@ fn tip_class(i: usize, n: usize) -> &'static str {
     }
 }
 
-/// The day's uptime in words; a day without data says so once, not as its uptime and again
-/// as its level.
-fn summary(t: &'static Texts, day: &DayStat) -> String {
-    let uptime = t.uptime(day.uptime_pct());
-    let words = t.bar_level(day.level());
-    if uptime == words {
-        uptime
-    } else {
-        format!("{uptime} · {words}")
-    }
-}
-
 /// What a tooltip says: the date, the uptime, the incidents of the day as links.
-fn tip_body(t: &'static Texts, day: &DayStat) -> impl IntoView {
+fn tip_body(t: &'static Texts, day: &Day) -> impl IntoView {
     let incidents = if day.incidents.is_empty() {
         view! { <p class="day-tip-none">{t.no_incident_that_day()}</p> }.into_any()
     } else {
@@ -250,27 +238,32 @@ fn tip_body(t: &'static Texts, day: &DayStat) -> impl IntoView {
         .into_any()
     };
     view! {
-        <p class="day-tip-date">{t.date(day.date)}</p>
-        <p class="day-tip-uptime">{summary(t, day)}</p>
+        <p class="day-tip-date">{day.date.text.clone()}</p>
+        <p class="day-tip-uptime">{day.summary.clone()}</p>
         {incidents}
     }
 }
 
-fn segment(
-    t: &'static Texts,
-    i: usize,
-    n: usize,
-    width: f64,
-    day: &DayStat,
-    inline_tip: bool,
-) -> impl IntoView {
-    let mut title = format!("{} — {}", t.date(day.date), summary(t, day));
+/// `part / whole` in thousandths of a percent, rounded half up. In integers, so the wasm
+/// carries no float formatting.
+fn milli_percent(part: usize, whole: usize) -> u64 {
+    let whole = whole.max(1) as u64;
+    (part as u64 * 200_000 + whole) / (2 * whole)
+}
+
+/// Thousandths of a percent as CSS: "1.111%".
+fn css_percent(milli: u64) -> String {
+    format!("{}.{:03}%", milli / 1000, milli % 1000)
+}
+
+fn segment(t: &'static Texts, i: usize, n: usize, day: &Day, inline_tip: bool) -> impl IntoView {
+    let mut title = format!("{} — {}", day.date.text, day.summary);
     for inc in &day.incidents {
         title.push_str(" — ");
         title.push_str(&inc.title);
     }
     // Exactly `day day-{level}`: other tests match it. Older days are marked apart.
-    let class = format!("day day-{}", day.level().css_class());
+    let class = format!("day day-{}", day.level);
     let old = (i + MOBILE_DAYS < n).then_some("");
     let inline_tip = inline_tip.then(|| {
         view! {
@@ -280,10 +273,12 @@ fn segment(
             </foreignObject>
         }
     });
+    // A segment is 80 % of its day's width, and never under 0.1 % of the bar.
+    let width = milli_percent(4, 5 * n).max(100);
     view! {
         <g
             class=class
-            data-date=day.date.format("%Y-%m-%d").to_string()
+            data-date=day.date.attr.clone()
             data-old=old
             tabindex="0"
             style=format!("--i:{i}")
@@ -291,8 +286,8 @@ fn segment(
             <title>{title}</title>
             // y is 0, its default.
             <rect
-                x=format!("{:.3}%", i as f64 * width)
-                width=format!("{:.3}%", (width * 0.8).max(0.1))
+                x=css_percent(milli_percent(i, n))
+                width=css_percent(width)
                 height="34"
                 rx="1.5"
             ></rect>
@@ -331,4 +326,38 @@ pub fn DayBarLegend() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{css_percent, milli_percent};
+
+    /// The integer placement says what the float formatting it replaced said, for every bar
+    /// length a page can show (`{:.3}` of the float, the way the segments were placed before).
+    #[test]
+    fn segments_sit_where_float_formatting_put_them() {
+        for n in 1..=400usize {
+            let width = 100.0 / n as f64;
+            for i in 0..n {
+                let x = i as f64 * width;
+                // Only a tie in the fourth decimal may round the other way.
+                let tie = ((x * 1000.0).fract() - 0.5).abs() < 1e-6;
+                if !tie {
+                    assert_eq!(
+                        css_percent(milli_percent(i, n)),
+                        format!("{x:.3}%"),
+                        "day {i} of {n}"
+                    );
+                }
+            }
+            let w = (width * 0.8).max(0.1);
+            if ((w * 1000.0).fract() - 0.5).abs() >= 1e-6 {
+                assert_eq!(
+                    css_percent(milli_percent(4, 5 * n).max(100)),
+                    format!("{w:.3}%"),
+                    "{n} days"
+                );
+            }
+        }
+    }
 }

@@ -1,28 +1,30 @@
 //! Maintenance windows as a list: title, status, window in the site timezone, services
-//! (linking to their pages) and the message (sanitised when staff wrote it).
+//! (linking to their pages) and the message (sanitised when staff wrote it), worded by the
+//! server ([`crate::words::window`]).
 
-use domain::incident::MaintenanceEntry;
 use domain::locale::Locale;
 use leptos::prelude::*;
 
 use crate::components::site_chrome::href;
+use crate::words::WindowWords;
 
 #[component]
-pub fn MaintenanceList(windows: Vec<MaintenanceEntry>, zone: String) -> impl IntoView {
+pub fn MaintenanceList(windows: Vec<WindowWords>) -> impl IntoView {
     let t = wording::texts(use_context::<Locale>().unwrap_or_default());
     view! {
         <ul class="maintenance-list">
             {windows
                 .into_iter()
                 .map(|w| {
+                    let has_services = !w.services.is_empty();
                     let services = w
                         .services
-                        .iter()
-                        .map(|s| {
+                        .into_iter()
+                        .map(|(id, name)| {
                             view! {
                                 <li>
-                                    <a href=href(&format!("/services/{}", s.service_id), &[])>
-                                        {s.name.clone()}
+                                    <a href=href(&format!("/services/{id}"), &[])>
+                                        {name}
                                     </a>
                                 </li>
                             }
@@ -30,25 +32,25 @@ pub fn MaintenanceList(windows: Vec<MaintenanceEntry>, zone: String) -> impl Int
                         .collect_view();
                     view! {
                         <li
-                            class=format!("maintenance maintenance-{}", w.status.as_str())
+                            class=format!("maintenance maintenance-{}", w.status_class)
                             id=format!("maintenance-{}", w.id)
                             data-maintenance=w.id
                         >
-                            <h3 class="maintenance-title">{w.title.clone()}</h3>
+                            <h3 class="maintenance-title">{w.title}</h3>
                             <p class="maintenance-meta">
-                                <span class="maintenance-status">{t.maintenance_status(w.status)}</span>
+                                <span class="maintenance-status">{w.status}</span>
                                 " · "
-                                <time datetime=w.starts_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>
-                                    {t.window(&w.starts_at, &w.ends_at, &zone)}
+                                <time datetime=w.window.attr>
+                                    {w.window.text}
                                 </time>
                             </p>
-                            {(!w.services.is_empty()).then(|| view! {
+                            {has_services.then(|| view! {
                                 <div class="maintenance-services">
                                     <span>{t.affected_services()}</span>
                                     <ul class="service-links">{services}</ul>
                                 </div>
                             })}
-                            <div class="maintenance-body" inner_html=w.message_html></div>
+                            <div class="maintenance-body" inner_html=w.html></div>
                         </li>
                     }
                 })

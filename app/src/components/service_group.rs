@@ -1,21 +1,17 @@
 //! A group of services that collapses. The toggle is disabled until the page is hydrated, so
 //! without JS the group simply stays open and readable.
 
-use domain::locale::Locale;
-use domain::page::GroupView;
 use leptos::prelude::*;
 
-use crate::components::day_bar::{DayBar, Tips, MOBILE_DAYS};
+use crate::components::day_bar::{DayBar, Tips};
 use crate::components::site_chrome::href;
 use crate::components::status_label::StatusLabel;
+use crate::words::{DayDate, GroupWords};
 
+/// A group, worded by the server ([`crate::words`]); `dates` are the page's dates its bars'
+/// days refer to.
 #[component]
-pub fn ServiceGroup(
-    group: GroupView,
-    /// The site's timezone (IANA name), which causes' times are given in.
-    zone: String,
-) -> impl IntoView {
-    let t = wording::texts(use_context::<Locale>().unwrap_or_default());
+pub fn ServiceGroup(group: GroupWords, dates: std::sync::Arc<Vec<DayDate>>) -> impl IntoView {
     // Collapsed groups are remembered across live reloads of the overview.
     let folded = use_context::<RwSignal<std::collections::HashSet<String>>>()
         .unwrap_or_else(|| RwSignal::new(Default::default()));
@@ -35,7 +31,6 @@ pub fn ServiceGroup(
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| set_hydrated.set(true));
     let list_id = format!("group-{}", group.id);
-    let count = group.services.len();
     let title_id = format!("{list_id}-title");
     let labelled_by = title_id.clone();
     let controls = list_id.clone();
@@ -52,7 +47,7 @@ pub fn ServiceGroup(
                 >
                     <span class="group-chevron" aria-hidden="true"></span>
                     <span class="group-name">{group.name.clone()}</span>
-                    <span class="group-count">{t.service_count(count)}</span>
+                    <span class="group-count">{group.count}</span>
                 </button>
             </h2>
             <ul id=list_id class="services" hidden=move || collapsed.get()>
@@ -60,37 +55,28 @@ pub fn ServiceGroup(
                     .services
                     .into_iter()
                     .map(|s| {
-                        let coverage = domain::availability::Coverage::of(&s.days);
-                        let uptime = t.uptime_figure(s.uptime_90d, coverage);
-                        let over = t.uptime_over_days(coverage.days);
-                        // Narrow screens show the last 30 days of the bar: the figure
-                        // beside it is over those same days there.
-                        let recent = &s.days[s.days.len().saturating_sub(MOBILE_DAYS)..];
-                        let recent_coverage = domain::availability::Coverage::of(recent);
-                        let uptime_recent = t.uptime_figure(
-                            domain::availability::uptime_pct(recent),
-                            recent_coverage,
-                        );
-                        let over_recent = t.uptime_over_days(recent_coverage.days);
+                        let days = s.bar.days(&dates);
+                        let slug = s.slug.clone();
+                        let status_class = s.status.class.clone();
                         view! {
-                            <li class="service" data-service=s.slug.clone() data-status=s.state.css_class()>
+                            <li class="service" data-service=slug data-status=status_class>
                                 <div class="service-main">
                                     <a class="service-name" href=href(&format!("/services/{}", s.slug), &[])>{s.name.clone()}</a>
                                     {s.description.clone().map(|d| view! { <span class="service-description">{d}</span> })}
-                                    {s.cause.as_ref().map(|c| view! { <span class="service-cause">{t.cause(c, s.cause_at.as_ref(), &zone)}</span> })}
+                                    {s.cause.map(|c| view! { <span class="service-cause">{c}</span> })}
                                 </div>
-                                <StatusLabel state=s.state/>
+                                <StatusLabel status=s.status/>
                                 <p class="service-uptime uptime-all">
-                                    <span class="uptime-figure">{uptime}</span>
+                                    <span class="uptime-figure">{s.uptime}</span>
                                     " "
-                                    <span class="uptime-over">{over}</span>
+                                    <span class="uptime-over">{s.over}</span>
                                 </p>
                                 <p class="service-uptime uptime-mobile">
-                                    <span class="uptime-figure">{uptime_recent}</span>
+                                    <span class="uptime-figure">{s.uptime_recent}</span>
                                     " "
-                                    <span class="uptime-over">{over_recent}</span>
+                                    <span class="uptime-over">{s.over_recent}</span>
                                 </p>
-                                <DayBar name=s.name.clone() days=s.days tips=Tips::Shared { bar: s.slug.clone() }/>
+                                <DayBar label=s.bar.label days tips=Tips::Shared { bar: s.slug }/>
                             </li>
                         }
                         .into_any()

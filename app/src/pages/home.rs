@@ -1,8 +1,6 @@
 //! `/`: the overview every reader opens first.
 
 use domain::locale::Locale;
-use domain::page::StatusPage;
-use domain::status::ServiceState;
 use leptos::prelude::*;
 
 use crate::api::{get_home_extras, get_overview};
@@ -14,7 +12,8 @@ use crate::components::maintenance_list::MaintenanceList;
 use crate::components::service_group::ServiceGroup;
 use crate::components::site_chrome::href;
 use crate::components::site_chrome::{site_title, PageTitle};
-use domain::incident::{HomeExtras, RecentIncident, RECENT_DAYS};
+use crate::words::{ExtrasWords, OverviewWords, RecentWords};
+use domain::incident::RECENT_DAYS;
 use wording::Texts;
 
 #[component]
@@ -36,13 +35,15 @@ fn HomeLive(locale: Locale) -> impl IntoView {
     // The day bar's day the reader looks at, kept the same way.
     provide_context(crate::components::day_bar::LookedAt::new());
     let t = wording::texts(locale);
-    // Read back with the server functions' JSON reader: see `crate::codec`.
-    let overview: Overview = Resource::new_with_options(|| (), |_| get_overview(), false);
-    let extras: Extras = Resource::new_with_options(|| (), |_| get_home_extras(), false);
+    // Worded by the server in the page's language (`crate::words`), read back with the server
+    // functions' JSON reader (`crate::codec`).
+    let overview: Overview =
+        Resource::new_with_options(|| (), move |_| get_overview(locale), false);
+    let extras: Extras = Resource::new_with_options(|| (), move |_| get_home_extras(locale), false);
     follow_live_changes(overview, extras);
     // What the page showed last, to keep showing when a live reload fails, and the retry that
     // failure schedules (see `retry_later`).
-    let last_good = StoredValue::new(None::<(StatusPage, Option<HomeExtras>)>);
+    let last_good = StoredValue::new(None::<(OverviewWords, Option<ExtrasWords>)>);
     let retry = StoredValue::new(Retry::default());
     view! {
         <Transition fallback=move || view! { <p class="loading">{t.loading}</p> }>
@@ -68,7 +69,7 @@ fn HomeLive(locale: Locale) -> impl IntoView {
                     last_good.set_value(Some(good.clone()));
                 }
                 match shown {
-                    Some((page, extras)) => view! { <Overview page extras t locale/> }.into_any(),
+                    Some((page, extras)) => view! { <Overview page extras t/> }.into_any(),
                     None => {
                         // Said with 503 on the server, so the last good page can stand in.
                         #[cfg(feature = "ssr")]
@@ -85,8 +86,8 @@ fn HomeLive(locale: Locale) -> impl IntoView {
     }
 }
 
-type Overview = Resource<Result<StatusPage, ServerFnError>, SliceJson>;
-type Extras = Resource<Result<HomeExtras, ServerFnError>, SliceJson>;
+type Overview = Resource<Result<OverviewWords, ServerFnError>, SliceJson>;
+type Extras = Resource<Result<ExtrasWords, ServerFnError>, SliceJson>;
 
 /// The retry after a failed live reload (only the browser retries).
 #[derive(Clone, Copy, Debug, Default)]
@@ -159,84 +160,60 @@ fn follow_live_changes(overview: Overview, extras: Extras) {
     let _ = (overview, extras);
 }
 
-/// "2 of 3 probe locations reporting", in the reader's language.
-fn locations_reporting(locale: Locale, reporting: u32, total: u32) -> String {
-    match locale {
-        Locale::Fr if reporting > 1 => {
-            format!("{reporting} emplacements de sonde sur {total} répondent")
-        }
-        Locale::Fr => format!("{reporting} emplacement de sonde sur {total} répond"),
-        Locale::En => format!("{reporting} of {total} probe locations reporting"),
-    }
-}
-
 #[component]
-fn Overview(
-    page: StatusPage,
-    extras: Option<HomeExtras>,
-    t: &'static Texts,
-    locale: Locale,
-) -> impl IntoView {
-    let extras = extras.unwrap_or_else(|| HomeExtras {
-        timezone: String::new(),
+fn Overview(page: OverviewWords, extras: Option<ExtrasWords>, t: &'static Texts) -> impl IntoView {
+    let extras = extras.unwrap_or_else(|| ExtrasWords {
+        stale: None,
         data_as_of: None,
-        stale: false,
-        active_maintenance: Vec::new(),
-        upcoming_maintenance: Vec::new(),
-        recent_incidents: Vec::new(),
         locations: None,
+        windows: Vec::new(),
+        recent: Vec::new(),
     });
-    let recent = extras.recent_incidents;
-    let zone = page.timezone.clone();
-    let stale_since = extras.data_as_of.filter(|_| extras.stale);
-    let data_as_of = extras.data_as_of;
-    let mut windows = extras.active_maintenance;
-    windows.extend(extras.upcoming_maintenance);
-    let banner = banner(&page, t);
-    let banner_class = format!("banner banner-{}", banner.0);
+    let windows = extras.windows;
+    let dates = std::sync::Arc::new(page.dates);
     view! {
         <header class="page-header">
-            <h1>{page.title.clone()}</h1>
+            <h1>{page.title}</h1>
         </header>
-        {stale_since.map(|since| view! {
-            <p class="stale-banner" role="status">{t.stale(&since, &zone)}</p>
+        {extras.stale.map(|stale| view! {
+            <p class="stale-banner" role="status">{stale}</p>
         }.into_any())}
-        <section class=banner_class aria-live="polite">
-            <p class="banner-text">{banner.1}</p>
+        <section class=page.banner_class aria-live="polite">
+            <p class="banner-text">{page.banner}</p>
             <p class="freshness">
-                <UpdatedClock generated_at=page.generated_at local=page.generated_local zone=zone.clone()/>
-                {data_as_of.map(|at| view! {
+                <UpdatedClock generated_ms=page.generated_ms attr=page.generated_attr local=page.updated_at/>
+                {extras.data_as_of.map(|at| view! {
                     " · "
-                    <time class="data-as-of" datetime=at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{t.data_as_of(&at, &zone)}</time>
+                    <time class="data-as-of" datetime=at.attr>{at.text}</time>
                 }.into_any())}
-                {extras.locations.map(|(reporting, total)| view! {
+                {extras.locations.map(|locations| view! {
                     " · "
-                    <span class="locations-reporting">{locations_reporting(locale, reporting, total)}</span>
+                    <span class="locations-reporting">{locations}</span>
                 })}
             </p>
         </section>
         {(!page.incidents.is_empty()).then(|| view! {
             <section class="incidents" aria-labelledby="incidents-title">
                 <h2 id="incidents-title">{t.open_incidents()}</h2>
-                {page.incidents.into_iter().map(|i| view! { <IncidentCard incident=i zone=zone.clone()/> }).collect_view()}
+                {page.incidents.into_iter().map(|incident| view! { <IncidentCard incident/> }).collect_view()}
             </section>
         })}
         {(!windows.is_empty()).then(|| view! {
             <section class="home-maintenance" aria-labelledby="maintenance-title">
                 <h2 id="maintenance-title">{t.home_maintenance()}</h2>
-                <MaintenanceList windows zone=zone.clone()/>
+                <MaintenanceList windows/>
                 <p><a href=href("/maintenance", &[])>{t.all_maintenance()}</a></p>
             </section>
         }.into_any())}
-        {page.groups.into_iter().map(|g| view! { <ServiceGroup group=g zone=zone.clone()/> }).collect_view()}
+        {page.groups.into_iter().map(|group| view! { <ServiceGroup group dates=dates.clone()/> }).collect_view()}
         <DayBarLegend/>
-        <RecentIncidents recent t zone=zone.clone()/>
+        <RecentIncidents recent=extras.recent t/>
     }
 }
 
 /// Incidents resolved in the last days, so `/` keeps a trace of what happened once it is over.
 #[component]
-fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts, zone: String) -> impl IntoView {
+fn RecentIncidents(recent: Vec<RecentWords>, t: &'static Texts) -> impl IntoView {
     let list = if recent.is_empty() {
         view! { <p class="empty">{t.no_recent_incidents()}</p> }.into_any()
     } else {
@@ -245,20 +222,12 @@ fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts, zone: String)
                 {recent
                     .into_iter()
                     .map(|i| {
-                        let span = match i.resolved_at {
-                            Some(end) => format!(
-                                "{} · {}",
-                                t.date_time(&i.started_at, &zone),
-                                t.lasted((end - i.started_at).num_seconds())
-                            ),
-                            None => t.date_time(&i.started_at, &zone),
-                        };
                         view! {
-                            <li class=format!("recent-incident impact-{}", i.impact.as_str()) data-incident=i.id>
+                            <li class=format!("recent-incident impact-{}", i.impact_class) data-incident=i.id>
                                 <a class="entry-title" href=href(&format!("/incidents/{}", i.id), &[])>{i.title}</a>
                                 <span class="entry-meta">
-                                    {t.incident_status(i.status)} " · " {t.impact(i.impact)} " · "
-                                    <time datetime=i.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)>{span}</time>
+                                    {i.status} " · " {i.impact} " · "
+                                    <time datetime=i.span.attr>{i.span.text}</time>
                                 </span>
                             </li>
                         }
@@ -275,28 +244,4 @@ fn RecentIncidents(recent: Vec<RecentIncident>, t: &'static Texts, zone: String)
             <p><a href=href("/history", &[])>{t.all_history()}</a></p>
         </section>
     }
-}
-
-/// The banner's class and sentence for the current states and open incidents.
-fn banner(page: &StatusPage, t: &'static Texts) -> (&'static str, String) {
-    use domain::banner::BannerLevel as L;
-    let states: Vec<ServiceState> = page
-        .groups
-        .iter()
-        .flat_map(|g| g.services.iter().map(|s| s.state))
-        .collect();
-    let impacts: Vec<_> = page.incidents.iter().map(|i| i.impact).collect();
-    let b = domain::banner::banner(&states, &impacts);
-    let text = match b.level {
-        L::Major | L::Minor if b.from_incidents => {
-            t.banner_incidents(b.level == L::Major, b.incidents)
-        }
-        L::Major => t.banner_major(b.affected),
-        L::Minor => t.banner_minor(b.affected),
-        L::Maintenance => t.banner_maintenance.to_owned(),
-        L::Operational if b.partial_data => t.banner_operational_partial_data.to_owned(),
-        L::Operational => t.banner_operational.to_owned(),
-        L::NoData => t.banner_no_data.to_owned(),
-    };
-    (b.level.css_class(), text)
 }

@@ -11,6 +11,7 @@ use crate::api::get_incident;
 use crate::components::site_chrome::{href, site_title, PageTitle};
 use crate::components::status_label::StatusLabel;
 use crate::pages::not_found::NotFound;
+use crate::words::StatusWords;
 use wording::Texts;
 
 #[component]
@@ -73,7 +74,7 @@ pub fn Incident(page: Story, t: &'static Texts) -> impl IntoView {
                 <li class="affected-service" data-service=s.service_id.clone()>
                     <a href=href(&format!("/services/{}", s.service_id), &[])>{s.name.clone()}</a>
                     " "
-                    <StatusLabel state=domain::status::ServiceState::Known(s.status)/>
+                    <StatusLabel status=StatusWords::of(t, domain::status::ServiceState::Known(s.status))/>
                 </li>
             }
         })

@@ -39,14 +39,21 @@ pub fn MaintenancePage() -> impl IntoView {
 fn WindowsView(windows: Windows, t: &'static Texts) -> impl IntoView {
     let title = format!("{} — {}", t.maintenance_title(), site_title());
     let zone = windows.timezone.clone();
-    let section = |id: &'static str, heading: &'static str, list: Vec<_>, none: &'static str| {
+    let section = |id: &'static str,
+                   heading: &'static str,
+                   list: Vec<domain::incident::MaintenanceEntry>,
+                   none: &'static str| {
         view! {
             <section class=format!("maintenance-section {id}") aria-labelledby=id>
                 <h2 id=id>{heading}</h2>
                 {if list.is_empty() {
                     view! { <p class="empty">{none}</p> }.into_any()
                 } else {
-                    view! { <MaintenanceList windows=list zone=zone.clone()/> }.into_any()
+                    let windows = list
+                        .into_iter()
+                        .map(|w| crate::words::window(t, w, &zone))
+                        .collect::<Vec<_>>();
+                    view! { <MaintenanceList windows/> }.into_any()
                 }}
             </section>
         }

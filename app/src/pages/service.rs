@@ -16,6 +16,7 @@ use crate::components::latency_chart::LatencyChart;
 use crate::components::site_chrome::{href, PageTitle};
 use crate::components::status_label::StatusLabel;
 use crate::pages::not_found::NotFound;
+use crate::words::StatusWords;
 use wording::Texts;
 
 #[component]
@@ -99,7 +100,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
                         })
                         .collect_view()}
                 </dl>
-                <DayBar name=s.name.clone() days=s.days/>
+                <DayBar label=t.day_bar_name(&s.name, s.days.len()) days=crate::words::days(t, &s.days)/>
                 <DayBarLegend/>
             </section>
     }
@@ -234,7 +235,7 @@ fn Detail(page: ServicePage, t: &'static Texts, lang: Option<String>) -> impl In
         <article class="service-page" data-service=slug.clone() data-status=s.state.css_class()>
             <header class="service-header">
                 <h1>{s.name.clone()}</h1>
-                <StatusLabel state=s.state/>
+                <StatusLabel status=StatusWords::of(t, s.state)/>
                 {cause.map(|c| view! { <p class="service-cause">{c}</p> })}
                 {s.description.clone().map(|d| view! { <p class="service-description">{d}</p> })}
                 {s.url.clone().map(|u| view! { <p class="service-url"><a href=u rel="noopener">{t.visit_service()}</a></p> })}
