@@ -17,7 +17,7 @@ DATA_DIR ?= .vigie
 LISTEN ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes bench-agent bench-ingest bench-subscribers
+.PHONY: help setup setup-build setup-system setup-python build build-wasm build-server build-debug run first-visit test test-rust test-e2e lint fmt bench-page bench-abuse bench-probes bench-agent bench-ingest bench-subscribers
 
 help:
 	@echo "make run    build and start Vigie on SQLite with the Humanoid catalog"
@@ -100,6 +100,21 @@ run: build-wasm
 	VIGIE_DATABASE_URL="sqlite://$(abspath $(DATA_DIR))/vigie.db?mode=rwc" \
 		$(TARGET_DIR)/release/vigie --config config/humanoid.toml demo --listen $(LISTEN) \
 		$(if $(SCENARIO),--scenario $(SCENARIO) --speed $(SPEED))
+
+# What a first visit to `/` costs (issue #13's budget: under 250,000 B): the demo on a free
+# loopback port, its probes given FIRST_VISIT_WAIT seconds to report, then every file the page
+# loads fetched as a browser asking for brotli gets it (scripts/first-visit.mjs prints each).
+FIRST_VISIT_WAIT ?= 15
+first-visit: build-debug
+	@dir=$$(mktemp -d /tmp/vigie-first-visit.XXXXXX); \
+	port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	bin="$(abspath $(TARGET_DIR)/debug/vigie)"; \
+	(cd "$$dir" && VIGIE_DATABASE_URL="sqlite://$$dir/vigie.db?mode=rwc" RUST_LOG=warn \
+		exec "$$bin" demo --listen 127.0.0.1:$$port >"$$dir/log" 2>&1) & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	for _ in $$(seq 300); do curl -sf http://127.0.0.1:$$port/healthz >/dev/null && break; sleep 0.1; done; \
+	sleep $(FIRST_VISIT_WAIT); \
+	node scripts/first-visit.mjs http://127.0.0.1:$$port/
 
 ## --- test --------------------------------------------------------------------------------
 
