@@ -150,7 +150,7 @@ impl Estate {
             tasks: Vec::new(),
         };
         for s in &catalog.services {
-            let Some(protocol) = protocol_of(s.monitors.iter().map(|m| m.kind)) else {
+            let Some(protocol) = protocol_of(s.monitors.iter().map(|m| m.kind())) else {
                 continue;
             };
             let sim = Sim {
@@ -164,7 +164,7 @@ impl Estate {
             estate.services.insert(s.id.to_string(), addr);
         }
         for h in &catalog.hosts {
-            let Some(protocol) = protocol_of(h.monitors.iter().map(|m| m.kind)) else {
+            let Some(protocol) = protocol_of(h.monitors.iter().map(|m| m.kind())) else {
                 continue;
             };
             let sim = Sim {
@@ -219,7 +219,7 @@ impl Estate {
 }
 
 fn retarget(m: &mut domain::config::Monitor, addr: SocketAddr) {
-    match m.kind {
+    match m.kind() {
         MonitorKind::Http | MonitorKind::Keyword | MonitorKind::Json => {
             m.target = format!("http://{addr}/")
         }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use domain::config::{Catalog, MonitorKind, Slug};
+use domain::config::{Catalog, MonitorKind, MonitorSpec, Slug};
 
 use self::estate::Estate;
 use self::player::Target;
@@ -109,17 +109,18 @@ pub fn demo_variant(catalog: &Catalog) -> Catalog {
         .flat_map(|s| s.monitors.iter_mut())
         .chain(out.hosts.iter_mut().flat_map(|h| h.monitors.iter_mut()));
     for m in monitors {
-        if m.kind == MonitorKind::Push {
+        if m.kind() == MonitorKind::Push {
             m.locations = vec![home.clone()];
             m.confirm = 1;
             m.recover = 1;
         } else {
-            if m.kind == MonitorKind::Tcp && m.settings.expect.is_none() {
+            if let MonitorSpec::Tcp(tcp) = &mut m.spec {
                 // The kernel completes a TCP handshake before the simulation sees the
                 // connection, so a bare connect test would pass against a cut host or from a
                 // partitioned location. The demo's TCP monitors wait for the simulated
                 // service's greeting instead, as a check of a real SSH or MySQL banner does.
-                m.settings.expect = Some(estate::TCP_GREETING.to_owned());
+                tcp.expect
+                    .get_or_insert_with(|| estate::TCP_GREETING.to_owned());
             }
             m.interval = m.interval.min(DEMO_INTERVAL);
             m.timeout = m.timeout.min(DEMO_TIMEOUT);
@@ -198,12 +199,13 @@ impl TokenFile {
     fn give(catalog: &mut Catalog) -> anyhow::Result<Option<TokenFile>> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
-        let Some(monitor) = catalog
+        let Some(push) = catalog
             .services
             .iter_mut()
             .flat_map(|s| s.monitors.iter_mut())
-            .find(|m| {
-                m.kind == MonitorKind::Push && m.settings.flavour.as_deref() == Some("backup")
+            .find_map(|m| match &mut m.spec {
+                MonitorSpec::Push(s) if s.flavour.as_deref() == Some("backup") => Some(s),
+                _ => None,
             })
         else {
             return Ok(None);
@@ -222,7 +224,7 @@ impl TokenFile {
             .with_context(|| format!("failed to write {}", path.display()))?;
         file.write_all(token.as_bytes())
             .with_context(|| format!("failed to write {}", path.display()))?;
-        monitor.settings.token = Some(format!("${{file:{}}}", path.display()));
+        push.token = Some(format!("${{file:{}}}", path.display()));
         Ok(Some(TokenFile { path, token }))
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Monitor, MonitorKind, MonitorSettings, Slug};
+use crate::config::{Monitor, MonitorSpec, Slug};
 use crate::topology::MonitorKey;
 
 /// The monitors an agent's location probes.
@@ -21,15 +21,15 @@ pub struct AgentConfig {
 pub struct AgentMonitor {
     /// `service/<id>/<monitor>` or `host/<id>/<monitor>`: results carry it back.
     pub key: String,
-    pub kind: MonitorKind,
     pub target: String,
     pub interval_ms: u64,
     pub timeout_ms: u64,
     pub retry_interval_ms: u64,
     pub degraded_after_ms: Option<u64>,
-    /// The kind's settings (headers, keyword, expected status, …); push tokens never leave
-    /// central.
-    pub settings: MonitorSettings,
+    /// `kind` and that kind's `settings` (headers, keyword, expected status, …), side by
+    /// side; push monitors never leave central.
+    #[serde(flatten)]
+    pub spec: MonitorSpec,
 }
 
 impl AgentMonitor {
@@ -46,7 +46,6 @@ impl AgentMonitor {
             key,
             Monitor {
                 id: Slug::parse(id)?,
-                kind: self.kind,
                 target: self.target.clone(),
                 interval: Duration::from_millis(self.interval_ms.max(100)),
                 timeout: Duration::from_millis(self.timeout_ms.max(1)),
@@ -55,7 +54,7 @@ impl AgentMonitor {
                 recover: 1,
                 locations: Vec::new(),
                 degraded_after_ms: self.degraded_after_ms,
-                settings: self.settings.clone(),
+                spec: self.spec.clone(),
             },
         ))
     }
@@ -88,26 +87,33 @@ pub struct ResultBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{HttpSettings, MonitorKind};
 
     #[test]
     fn a_monitor_from_central_runs_as_configured() {
         let m = AgentMonitor {
             key: "service/web/home".into(),
-            kind: MonitorKind::Http,
             target: "https://example.org/".into(),
             interval_ms: 30_000,
             timeout_ms: 5_000,
             retry_interval_ms: 10_000,
             degraded_after_ms: Some(2_000),
-            settings: MonitorSettings::default(),
+            spec: MonitorSpec::Http(HttpSettings {
+                keyword: Some("Welcome".into()),
+                ..HttpSettings::default()
+            }),
         };
         let text = serde_json::to_string(&m).expect("json");
+        let wire: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(wire["kind"], "http");
+        assert_eq!(wire["settings"], serde_json::json!({"keyword": "Welcome"}));
         let back: AgentMonitor = serde_json::from_str(&text).expect("parse");
         let (key, monitor) = back.to_monitor().expect("monitor");
         assert_eq!(key.to_string(), "service/web/home");
         assert_eq!(monitor.id.as_str(), "home");
         assert_eq!(monitor.interval, Duration::from_secs(30));
-        assert_eq!(monitor.kind, MonitorKind::Http);
+        assert_eq!(monitor.kind(), MonitorKind::Http);
+        assert_eq!(monitor.spec, m.spec);
         assert!(AgentMonitor {
             key: "nonsense".into(),
             ..m

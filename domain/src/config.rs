@@ -6,7 +6,8 @@
 
 //!
 //! The module is split by concern: `schema` (the validated types), `raw` (the file as
-//! written), `locator` (offsets to line and column), `validate` and `monitors` (the checks),
+//! written), `settings` (one settings type per monitor kind),
+//! `locator` (offsets to line and column), `validate` and `monitors` (the checks),
 //! `notify` (`[notifications]` and `[[alerts]]`).
 
 use std::time::Duration;
@@ -17,9 +18,11 @@ mod locator;
 mod monitors;
 mod raw;
 mod schema;
+mod settings;
 mod validate;
 
 pub use schema::*;
+pub use settings::*;
 
 use locator::Locator;
 use raw::RawConfig;
@@ -382,6 +385,43 @@ keyword = "Hello"
         assert_eq!(
             monitor("kind = \"json\"\ntarget = \"https://x/\"\njson_pointer = \"/a\""),
             None
+        );
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_refused_naming_the_monitors_kind_at_its_line() {
+        let text = GOOD.replace(
+            "interval = \"30s\"",
+            "interval = \"30s\"\njson_pointer = \"/status\"\ngrace = \"5m\"",
+        );
+        let errs = errors(&text);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        let line = |start: &str| text.lines().position(|l| l.starts_with(start)).unwrap() + 1;
+        assert_eq!(errs[0].key, "services[0].monitors[0].json_pointer");
+        assert_eq!((errs[0].line, errs[0].column), (line("json_pointer"), 1));
+        assert_eq!(
+            errs[0].message,
+            "a tcp monitor has no `json_pointer` (that is for http, keyword and json monitors); \
+             its settings are send, expect"
+        );
+        assert_eq!(errs[1].key, "services[0].monitors[0].grace");
+        assert_eq!(errs[1].line, line("grace"));
+        assert!(
+            errs[1].message.contains("(that is for push monitors)"),
+            "{errs:?}"
+        );
+        // Each kind keeps only its own settings.
+        let c = parse("vigie.toml", GOOD).expect("valid");
+        assert_eq!(
+            c.services[0].monitors[0].spec,
+            MonitorSpec::new(MonitorKind::Tcp)
+        );
+        assert_eq!(
+            c.services[1].monitors[0].spec,
+            MonitorSpec::Http(HttpSettings {
+                keyword: Some("Hello".into()),
+                ..HttpSettings::default()
+            })
         );
     }
 

@@ -285,7 +285,7 @@ struct MonitorTask {
 
 impl MonitorTask {
     async fn run(mut self) {
-        if self.monitor.kind == MonitorKind::Push {
+        if self.monitor.kind() == MonitorKind::Push {
             return self.run_push().await;
         }
         let mut next = Instant::now() + self.first_delay(Utc::now());
@@ -412,7 +412,7 @@ impl MonitorTask {
         self.stats.checks.fetch_add(1, Ordering::Relaxed);
         stats::record_check(
             &self.key,
-            self.monitor.kind,
+            self.monitor.kind(),
             r.outcome,
             started.elapsed(),
             r.certificate_expires,

@@ -48,7 +48,7 @@ pub async fn probe_all(
         let clients = clients.clone();
         let limit = limit.clone();
         handles.push(tokio::spawn(async move {
-            let result = if m.kind == MonitorKind::Push {
+            let result = if m.kind() == MonitorKind::Push {
                 None
             } else {
                 let _permit = limit.acquire().await.ok();

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::Instant;
 
-use domain::config::Monitor;
+use domain::config::{DnsSettings, Monitor};
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
@@ -57,8 +57,7 @@ fn record_text(r: &RData) -> String {
 }
 
 /// Runs one DNS check (the caller applies the timeout).
-pub async fn check(monitor: &Monitor, source: Option<IpAddr>) -> ProbeResult {
-    let s = &monitor.settings;
+pub async fn check(monitor: &Monitor, s: &DnsSettings, source: Option<IpAddr>) -> ProbeResult {
     let rtype = s.record_type.as_deref().unwrap_or("A").to_ascii_uppercase();
     let record_type = match rtype.as_str() {
         "A" => RecordType::A,

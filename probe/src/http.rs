@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use domain::config::{Monitor, MonitorKind};
+use domain::config::{HttpSettings, Monitor, MonitorKind};
 use domain::reason::Reason;
 use domain::status::CheckOutcome;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -14,9 +14,9 @@ use crate::{short_error, Clients, ProbeResult};
 /// At most this much of a body is read to look for keywords or JSON.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
-/// Runs one HTTP check (the caller applies the timeout).
-pub async fn check(monitor: &Monitor, clients: &Clients) -> ProbeResult {
-    let s = &monitor.settings;
+/// Runs one HTTP check of `monitor` (an `http`, `keyword` or `json` one, with its settings
+/// `s`); the caller applies the timeout.
+pub async fn check(monitor: &Monitor, s: &HttpSettings, clients: &Clients) -> ProbeResult {
     let method = match s.method.as_deref().map(str::to_ascii_uppercase) {
         None => Method::GET,
         Some(m) => match Method::from_bytes(m.as_bytes()) {
@@ -55,7 +55,7 @@ pub async fn check(monitor: &Monitor, clients: &Clients) -> ProbeResult {
     let needs_body = s.keyword.is_some()
         || s.keyword_absent.is_some()
         || s.json_pointer.is_some()
-        || monitor.kind != MonitorKind::Http;
+        || monitor.kind() != MonitorKind::Http;
     let mut body = Vec::new();
     if needs_body && expected_ok {
         loop {
@@ -119,7 +119,7 @@ pub async fn check(monitor: &Monitor, clients: &Clients) -> ProbeResult {
             return result(CheckOutcome::Down, Some(why.to_stored()));
         }
     }
-    if monitor.kind == MonitorKind::Json || s.json_pointer.is_some() {
+    if monitor.kind() == MonitorKind::Json || s.json_pointer.is_some() {
         let value: serde_json::Value = match serde_json::from_slice(&body) {
             Ok(v) => v,
             Err(e) => return result(CheckOutcome::Down, Some(format!("invalid JSON: {e}"))),

@@ -29,7 +29,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use domain::config::{Monitor, MonitorKind};
+use domain::config::{Monitor, MonitorSpec};
 use domain::status::CheckOutcome;
 
 /// What one probe run found.
@@ -159,18 +159,18 @@ impl Clients {
 /// monitors are not probed: their results come from heartbeats (see [`push`]).
 // At debug level: an info span per check would cost every check its formatting at the
 // server's default log level.
-#[tracing::instrument(level = "debug", skip_all, fields(kind = monitor.kind.as_str(), target = %monitor.target))]
+#[tracing::instrument(level = "debug", skip_all, fields(kind = monitor.kind().as_str(), target = %monitor.target))]
 pub async fn run(monitor: &Monitor, clients: &Clients, now: DateTime<Utc>) -> ProbeResult {
     let started = Instant::now();
     let probe = async {
-        match monitor.kind {
-            MonitorKind::Http | MonitorKind::Keyword | MonitorKind::Json => {
-                http::check(monitor, clients).await
+        match &monitor.spec {
+            MonitorSpec::Http(s) | MonitorSpec::Keyword(s) | MonitorSpec::Json(s) => {
+                http::check(monitor, s, clients).await
             }
-            MonitorKind::Tcp => tcp::check(monitor, clients.source).await,
-            MonitorKind::Dns => dns::check(monitor, clients.source).await,
-            MonitorKind::Tls => tls::check(monitor, clients.source, now).await,
-            MonitorKind::Push => ProbeResult::down("push monitors wait for heartbeats"),
+            MonitorSpec::Tcp(s) => tcp::check(monitor, s, clients.source).await,
+            MonitorSpec::Dns(s) => dns::check(monitor, s, clients.source).await,
+            MonitorSpec::Tls(s) => tls::check(monitor, s, clients.source, now).await,
+            MonitorSpec::Push(_) => ProbeResult::down("push monitors wait for heartbeats"),
         }
     };
     match tokio::time::timeout(monitor.timeout, probe).await {

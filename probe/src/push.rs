@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::config::notify::SecretRef;
-use domain::config::{Catalog, Monitor, MonitorKind};
+use domain::config::{Catalog, Monitor, MonitorSpec};
 use domain::reason::Reason;
 use domain::status::CheckOutcome;
 use domain::topology::{self, MonitorKey};
@@ -137,11 +137,14 @@ impl PushBook {
     ) -> Self {
         let entries = monitors
             .into_iter()
-            .filter(|(_, m)| m.kind == MonitorKind::Push)
-            .map(|(key, m)| {
+            .filter_map(|(key, m)| match m.spec {
+                MonitorSpec::Push(s) => Some((key, s)),
+                _ => None,
+            })
+            .map(|(key, s)| {
                 let entry = Entry {
-                    backup: m.settings.flavour.as_deref() == Some("backup"),
-                    token: m.settings.token.as_deref().and_then(SecretRef::parse),
+                    backup: s.flavour.as_deref() == Some("backup"),
+                    token: s.token.as_deref().and_then(SecretRef::parse),
                     beat: Mutex::new(None),
                     awaited: Mutex::new(None),
                     notify: Arc::new(Notify::new()),
@@ -294,8 +297,10 @@ impl PushBook {
 
 /// `grace` of a push monitor (default none).
 fn grace(m: &Monitor) -> Duration {
-    m.settings
-        .grace
+    let MonitorSpec::Push(s) = &m.spec else {
+        return Duration::ZERO;
+    };
+    s.grace
         .as_deref()
         .and_then(|g| humantime::parse_duration(g.trim()).ok())
         .unwrap_or_default()

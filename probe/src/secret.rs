@@ -4,7 +4,7 @@
 //! them sits in the file or in the database.
 
 use domain::config::notify::SecretRef;
-use domain::config::{Catalog, MonitorKind};
+use domain::config::Catalog;
 
 /// Reads `r`, trimmed of surrounding whitespace (a file's final newline). The error names the
 /// reference, never the value.
@@ -44,22 +44,18 @@ pub fn resolve_headers(catalog: &mut Catalog) -> Result<(), Vec<String>> {
                 .map(|h| (format!("host {}", h.id.as_str()), &mut h.monitors)),
         );
     for (owner, monitors) in owners {
-        for m in monitors.iter_mut().filter(|m| {
-            matches!(
-                m.kind,
-                MonitorKind::Http | MonitorKind::Keyword | MonitorKind::Json
-            )
-        }) {
-            for (name, value) in m.settings.headers.iter_mut() {
+        for m in monitors.iter_mut() {
+            let id = m.id.as_str();
+            let Some(http) = m.spec.http_mut() else {
+                continue;
+            };
+            for (name, value) in http.headers.iter_mut() {
                 let Some(r) = SecretRef::parse(value) else {
                     continue;
                 };
                 match read(&r) {
                     Ok(v) => *value = v,
-                    Err(e) => problems.push(format!(
-                        "{owner}, monitor {}: header `{name}`: {e}",
-                        m.id.as_str()
-                    )),
+                    Err(e) => problems.push(format!("{owner}, monitor {id}: header `{name}`: {e}")),
                 }
             }
         }
@@ -89,7 +85,7 @@ mod tests {
         );
         let mut c = domain::config::parse("t.toml", &text).expect("valid");
         resolve_headers(&mut c).expect("readable");
-        let h = &c.services[0].monitors[0].settings.headers;
+        let h = &c.services[0].monitors[0].spec.http().expect("http").headers;
         assert_eq!(h["Authorization"], "Bearer s3cret");
         assert_eq!(h["Accept"], "text/plain");
 

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use domain::config::Monitor;
+use domain::config::{Monitor, TcpSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -46,13 +46,12 @@ pub async fn connect(
 }
 
 /// Runs one TCP check (the caller applies the timeout).
-pub async fn check(monitor: &Monitor, source: Option<IpAddr>) -> ProbeResult {
+pub async fn check(monitor: &Monitor, s: &TcpSettings, source: Option<IpAddr>) -> ProbeResult {
     let started = Instant::now();
     let mut stream = match connect(&monitor.target, 0, source).await {
         Ok(s) => s,
         Err(reason) => return ProbeResult::down(reason).with_latency(started.elapsed()),
     };
-    let s = &monitor.settings;
     if let Some(line) = &s.send {
         let mut data = line.clone().into_bytes();
         if !line.ends_with('\n') {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use domain::config::Monitor;
+use domain::config::{Monitor, TlsSettings};
 use domain::status::CheckOutcome;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -48,9 +48,13 @@ fn config(verify: bool) -> Option<Arc<ClientConfig>> {
 }
 
 /// Runs one TLS check at `now` (the caller applies the timeout).
-pub async fn check(monitor: &Monitor, source: Option<IpAddr>, now: DateTime<Utc>) -> ProbeResult {
+pub async fn check(
+    monitor: &Monitor,
+    s: &TlsSettings,
+    source: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> ProbeResult {
     let started = Instant::now();
-    let s = &monitor.settings;
     let Some((host, _)) = split_host_port(&monitor.target, 443) else {
         return ProbeResult::down(format!("invalid target {:?}", monitor.target));
     };

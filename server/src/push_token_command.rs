@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use domain::config::notify::SecretRef;
-use domain::config::{Catalog, MonitorKind};
+use domain::config::{Catalog, MonitorKind, MonitorSpec};
 use domain::topology;
 use store::audit::{Actor, WriteError};
 
@@ -16,7 +16,7 @@ use store::audit::{Actor, WriteError};
 /// alone on its first line (for `$(vigie push-token … | head -1)`), the URL on the second.
 pub async fn run(catalog: &Catalog, database_url: &str, monitor: &str) -> anyhow::Result<()> {
     let push: Vec<_> = topology::monitors(catalog)
-        .filter(|(_, m)| m.kind == MonitorKind::Push)
+        .filter(|(_, m)| m.kind() == MonitorKind::Push)
         .collect();
     let Some((key, m)) = push.iter().find(|(k, _)| k.to_string() == monitor.trim()) else {
         let known: Vec<String> = push.iter().map(|(k, _)| k.to_string()).collect();
@@ -29,7 +29,11 @@ pub async fn run(catalog: &Catalog, database_url: &str, monitor: &str) -> anyhow
             }
         );
     };
-    if let Some(r) = m.settings.token.as_deref().and_then(SecretRef::parse) {
+    let token = match &m.spec {
+        MonitorSpec::Push(s) => s.token.as_deref(),
+        _ => None,
+    };
+    if let Some(r) = token.and_then(SecretRef::parse) {
         let place = match r {
             SecretRef::Env(name) => format!("the environment variable {name}"),
             SecretRef::File(path) => format!("the file {path}"),

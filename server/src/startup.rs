@@ -256,8 +256,10 @@ pub fn app_state(
     notify: std::sync::Arc<notify::Notifier>,
 ) -> AppState {
     let probe_headers = domain::topology::monitors(catalog)
-        .filter(|(_, m)| !m.settings.headers.is_empty())
-        .map(|(key, m)| (key.to_string(), m.settings.headers.clone()))
+        .filter_map(|(key, m)| {
+            let headers = &m.spec.http()?.headers;
+            (!headers.is_empty()).then(|| (key.to_string(), headers.clone()))
+        })
         .collect();
     AppState {
         probe_headers: std::sync::Arc::new(probe_headers),

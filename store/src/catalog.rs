@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use domain::config::{Catalog, Monitor};
+use domain::config::{Catalog, Monitor, MonitorSpec};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter,
@@ -213,16 +213,22 @@ async fn sync_monitors(
     Ok(())
 }
 
-/// A monitor's settings as stored: without HTTP header values (they may be credentials, read
-/// from `${env:…}` / `${file:…}`) nor the push token. Only their names are kept, so the
-/// database says which headers a probe sends, never what.
-fn stored_settings(m: &Monitor) -> domain::config::MonitorSettings {
-    let mut settings = m.settings.clone();
-    for value in settings.headers.values_mut() {
-        value.clear();
+/// A monitor's settings as stored (the kind's own, a flat JSON object): without HTTP header
+/// values (they may be credentials, read from `${env:…}` / `${file:…}`) nor the push token.
+/// Only the headers' names are kept, so the database says which headers a probe sends, never
+/// what.
+fn stored_settings(m: &Monitor) -> Result<String, serde_json::Error> {
+    let mut spec = m.spec.clone();
+    match &mut spec {
+        MonitorSpec::Http(s) | MonitorSpec::Keyword(s) | MonitorSpec::Json(s) => {
+            for value in s.headers.values_mut() {
+                value.clear();
+            }
+        }
+        MonitorSpec::Push(s) => s.token = None,
+        MonitorSpec::Tcp(_) | MonitorSpec::Dns(_) | MonitorSpec::Tls(_) => {}
     }
-    settings.token = None;
-    settings
+    spec.settings_json()
 }
 
 fn monitor_row(
@@ -235,7 +241,7 @@ fn monitor_row(
     Ok(monitor::ActiveModel {
         service_id: Set(service_id.map(str::to_owned)),
         host_id: Set(host_id.map(str::to_owned)),
-        kind: Set(m.kind.as_str().to_owned()),
+        kind: Set(m.kind().as_str().to_owned()),
         target: Set(m.target.clone()),
         interval_ms: Set(ms(m.interval)),
         timeout_ms: Set(ms(m.timeout)),
@@ -248,8 +254,7 @@ fn monitor_row(
         degraded_after_ms: Set(m
             .degraded_after_ms
             .map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
-        settings: Set(serde_json::to_string(&stored_settings(m))
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?),
+        settings: Set(stored_settings(m).map_err(|e| StoreError::Corrupt(e.to_string()))?),
         archived_at: Set(None),
         ..Default::default()
     })

@@ -77,17 +77,7 @@ impl Validator<'_> {
                     );
                 }
             }
-            if let Some(g) = &m.settings.grace {
-                if humantime::parse_duration(g.trim()).is_err() {
-                    let at = m.id.as_ref().map_or(0, |i| i.span().start);
-                    self.push(
-                        at,
-                        format!("{key}.grace"),
-                        format!("`{g}` is not a duration; write e.g. 30s, 5m, 1h"),
-                    );
-                }
-            }
-            self.kind_settings(m, &key);
+            let spec = self.kind_settings(m, &key);
             let count = |v: &mut Self, c: &Option<Spanned<u32>>, name: &str| match c {
                 None => DEFAULT_CONFIRM,
                 Some(c) if *c.get_ref() == 0 => {
@@ -114,7 +104,6 @@ impl Validator<'_> {
             };
             out.push(Monitor {
                 id,
-                kind: m.kind,
                 target,
                 interval,
                 timeout,
@@ -123,7 +112,7 @@ impl Validator<'_> {
                 recover,
                 locations,
                 degraded_after_ms: m.degraded_after_ms,
-                settings: m.settings.clone(),
+                spec,
             });
         }
         out
@@ -152,8 +141,9 @@ impl Validator<'_> {
         anchor
     }
 
-    /// Kind-specific settings: what each kind needs, and values the probes can use.
-    pub(super) fn kind_settings(&mut self, m: &RawMonitor, key: &str) {
+    /// Kind-specific settings: only the kind's own keys, what each kind needs, and values the
+    /// probes can use.
+    pub(super) fn kind_settings(&mut self, m: &RawMonitor, key: &str) -> MonitorSpec {
         let anchor = m
             .target
             .as_ref()
@@ -162,6 +152,10 @@ impl Validator<'_> {
             .unwrap_or(0);
         let s = &m.settings;
         let mut problems: Vec<(&str, String)> = Vec::new();
+        let own = m.kind.setting_keys();
+        for name in s.written().into_iter().filter(|n| !own.contains(n)) {
+            problems.push((name, not_the_kinds(m.kind, name)));
+        }
         match m.kind {
             MonitorKind::Http | MonitorKind::Keyword | MonitorKind::Json => {
                 if let Some(t) = &m.target {
@@ -235,6 +229,17 @@ impl Validator<'_> {
                 }
             }
             MonitorKind::Push => {
+                if let Some(g) = &s.grace {
+                    if humantime::parse_duration(g.trim()).is_err() {
+                        // At the monitor's id, as it always was.
+                        let at = m.id.as_ref().map_or(0, |i| i.span().start);
+                        self.push(
+                            at,
+                            format!("{key}.grace"),
+                            format!("`{g}` is not a duration; write e.g. 30s, 5m, 1h"),
+                        );
+                    }
+                }
                 // The token is a secret: the file only says where it is. Without one, Vigie
                 // generates it (`vigie push-token`, or at the first start) and keeps its hash.
                 // Said without the value: it may be the token itself.
@@ -265,5 +270,65 @@ impl Validator<'_> {
             let at = self.setting_offset(anchor, name);
             self.push(at, format!("{key}.{name}"), message);
         }
+        spec(m.kind, s)
+    }
+}
+
+/// Why `name` is refused on a monitor of `kind`: whose setting it is, and what `kind` takes.
+fn not_the_kinds(kind: MonitorKind, name: &str) -> String {
+    let owners: Vec<&str> = MonitorKind::ALL
+        .iter()
+        .filter(|k| k.setting_keys().contains(&name))
+        .map(|k| k.as_str())
+        .collect();
+    let owners = match owners.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (that is for {one} monitors)"),
+        [init @ .., last] => format!(" (that is for {} and {last} monitors)", init.join(", ")),
+    };
+    format!(
+        "a {} monitor has no `{name}`{owners}; its settings are {}",
+        kind.as_str(),
+        kind.setting_keys().join(", ")
+    )
+}
+
+/// The settings of `kind` out of the file's table (the other kinds' keys were refused).
+fn spec(kind: MonitorKind, s: &RawSettings) -> MonitorSpec {
+    let http = || HttpSettings {
+        method: s.method.clone(),
+        headers: s.headers.clone(),
+        body: s.body.clone(),
+        expected_status: s.expected_status.clone(),
+        follow_redirects: s.follow_redirects,
+        tls_verify: s.tls_verify,
+        keyword: s.keyword.clone(),
+        keyword_absent: s.keyword_absent.clone(),
+        json_pointer: s.json_pointer.clone(),
+        json_equals: s.json_equals.clone(),
+    };
+    match kind {
+        MonitorKind::Http => MonitorSpec::Http(http()),
+        MonitorKind::Keyword => MonitorSpec::Keyword(http()),
+        MonitorKind::Json => MonitorSpec::Json(http()),
+        MonitorKind::Tcp => MonitorSpec::Tcp(TcpSettings {
+            send: s.send.clone(),
+            expect: s.expect.clone(),
+        }),
+        MonitorKind::Dns => MonitorSpec::Dns(DnsSettings {
+            record_type: s.record_type.clone(),
+            expected: s.expected.clone(),
+            resolver: s.resolver.clone(),
+        }),
+        MonitorKind::Tls => MonitorSpec::Tls(TlsSettings {
+            tls_verify: s.tls_verify,
+            days_degraded: s.days_degraded,
+            days_down: s.days_down,
+        }),
+        MonitorKind::Push => MonitorSpec::Push(PushSettings {
+            grace: s.grace.clone(),
+            flavour: s.flavour.clone(),
+            token: s.token.clone(),
+        }),
     }
 }

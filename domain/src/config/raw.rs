@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{notify, HostKind, MonitorKind, MonitorSettings};
+use std::collections::BTreeMap;
+
+use super::{notify, HostKind, MonitorKind};
 
 pub(super) type S = Spanned<String>;
 
@@ -137,5 +139,84 @@ pub(super) struct RawMonitor {
     #[serde(default)]
     pub(super) degraded_after_ms: Option<u64>,
     #[serde(flatten)]
-    pub(super) settings: MonitorSettings,
+    pub(super) settings: RawSettings,
+}
+
+/// Every kind's settings keys in one table, as the file may write them next to `kind`: a key
+/// that no kind takes is refused here, with its line; one that another kind takes is refused
+/// by validation, naming the monitor's kind (`monitors.rs`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSettings {
+    #[serde(default)]
+    pub(super) method: Option<String>,
+    #[serde(default)]
+    pub(super) headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) body: Option<String>,
+    #[serde(default)]
+    pub(super) expected_status: Vec<u16>,
+    #[serde(default)]
+    pub(super) follow_redirects: Option<bool>,
+    #[serde(default)]
+    pub(super) tls_verify: Option<bool>,
+    #[serde(default)]
+    pub(super) keyword: Option<String>,
+    #[serde(default)]
+    pub(super) keyword_absent: Option<String>,
+    #[serde(default)]
+    pub(super) json_pointer: Option<String>,
+    #[serde(default)]
+    pub(super) json_equals: Option<String>,
+    #[serde(default)]
+    pub(super) record_type: Option<String>,
+    #[serde(default)]
+    pub(super) expected: Vec<String>,
+    #[serde(default)]
+    pub(super) resolver: Option<String>,
+    #[serde(default)]
+    pub(super) send: Option<String>,
+    #[serde(default)]
+    pub(super) expect: Option<String>,
+    #[serde(default)]
+    pub(super) days_degraded: Option<u32>,
+    #[serde(default)]
+    pub(super) days_down: Option<u32>,
+    #[serde(default)]
+    pub(super) grace: Option<String>,
+    #[serde(default)]
+    pub(super) flavour: Option<String>,
+    #[serde(default)]
+    pub(super) token: Option<String>,
+}
+
+impl RawSettings {
+    /// The keys written, in the order of this table.
+    pub(super) fn written(&self) -> Vec<&'static str> {
+        let set = [
+            ("method", self.method.is_some()),
+            ("headers", !self.headers.is_empty()),
+            ("body", self.body.is_some()),
+            ("expected_status", !self.expected_status.is_empty()),
+            ("follow_redirects", self.follow_redirects.is_some()),
+            ("tls_verify", self.tls_verify.is_some()),
+            ("keyword", self.keyword.is_some()),
+            ("keyword_absent", self.keyword_absent.is_some()),
+            ("json_pointer", self.json_pointer.is_some()),
+            ("json_equals", self.json_equals.is_some()),
+            ("record_type", self.record_type.is_some()),
+            ("expected", !self.expected.is_empty()),
+            ("resolver", self.resolver.is_some()),
+            ("send", self.send.is_some()),
+            ("expect", self.expect.is_some()),
+            ("days_degraded", self.days_degraded.is_some()),
+            ("days_down", self.days_down.is_some()),
+            ("grace", self.grace.is_some()),
+            ("flavour", self.flavour.is_some()),
+            ("token", self.token.is_some()),
+        ];
+        set.into_iter()
+            .filter_map(|(name, written)| written.then_some(name))
+            .collect()
+    }
 }

@@ -1,13 +1,12 @@
 //! The validated catalog: the types the rest of Vigie reads once a file has passed
 //! validation, and the located errors when it has not.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::notify;
+use super::{notify, MonitorSpec};
 use crate::locale::Locale;
 
 /// A validated configuration: every reference resolves, no id repeats, no cycle.
@@ -203,58 +202,10 @@ impl MonitorKind {
     }
 }
 
-/// Kind-specific settings, kept as written so the probe engine can read them and the
-/// database can store them as JSON.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorSettings {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub expected_status: Vec<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follow_redirects: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_verify: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyword: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyword_absent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json_pointer: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json_equals: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub expected: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolver: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub days_degraded: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub days_down: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flavour: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Monitor {
     /// Unique within its service or host.
     pub id: Slug,
-    pub kind: MonitorKind,
     pub target: String,
     pub interval: Duration,
     pub timeout: Duration,
@@ -263,7 +214,14 @@ pub struct Monitor {
     pub recover: u32,
     pub locations: Vec<Slug>,
     pub degraded_after_ms: Option<u64>,
-    pub settings: MonitorSettings,
+    /// The kind and its own settings.
+    pub spec: MonitorSpec,
+}
+
+impl Monitor {
+    pub fn kind(&self) -> MonitorKind {
+        self.spec.kind()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

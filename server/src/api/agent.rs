@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use domain::agent::{AgentConfig, AgentMonitor, ResultBatch};
-use domain::config::{MonitorKind, MonitorSettings};
+use domain::config::{MonitorKind, MonitorSpec};
 use domain::status::CheckOutcome;
 use serde_json::json;
 use store::agents::{AgentResult, IngestError, Ingested};
@@ -68,21 +68,23 @@ async fn config(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         if kind == MonitorKind::Push {
             continue;
         }
-        let mut settings: MonitorSettings = serde_json::from_str(&m.settings).unwrap_or_default();
-        settings.token = None;
-        // The database keeps header names only; their values (credentials, perhaps) were
-        // read at start and reach the agent over its authenticated connection.
-        settings.headers = state.probe_headers.get(&m.key).cloned().unwrap_or_default();
+        // A row that does not read as its kind's settings probes with that kind's defaults.
+        let mut spec = MonitorSpec::from_settings_json(kind, &m.settings)
+            .unwrap_or_else(|_| MonitorSpec::new(kind));
+        if let Some(http) = spec.http_mut() {
+            // The database keeps header names only; their values (credentials, perhaps) were
+            // read at start and reach the agent over its authenticated connection.
+            http.headers = state.probe_headers.get(&m.key).cloned().unwrap_or_default();
+        }
         let ms = |v: i64| u64::try_from(v).unwrap_or(0);
         monitors.push(AgentMonitor {
             key: m.key,
-            kind,
             target: m.target,
             interval_ms: ms(m.interval_ms),
             timeout_ms: ms(m.timeout_ms),
             retry_interval_ms: ms(m.retry_interval_ms),
             degraded_after_ms: m.degraded_after_ms.map(ms),
-            settings,
+            spec,
         });
     }
     let body = serde_json::to_vec(&AgentConfig {

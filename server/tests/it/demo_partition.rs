@@ -100,7 +100,7 @@ async fn confirmed_from(demo: &Demo, location: &str) -> Vec<Option<CheckOutcome>
     let ids = store::checks::monitor_ids(&demo.db).await.expect("ids");
     let states = store::history::load_states(&demo.db).await.expect("states");
     let probed = domain::topology::monitors(&demo.catalog)
-        .filter(|(_, m)| m.kind != MonitorKind::Push)
+        .filter(|(_, m)| m.kind() != MonitorKind::Push)
         .map(|(key, _)| ids.get(&key.to_string()).copied().expect("monitor id"));
     probed
         .map(|id| {
