@@ -426,6 +426,28 @@ keyword = "Hello"
     }
 
     #[test]
+    fn a_bad_grace_is_reported_at_its_line() {
+        let text = GOOD.replace(
+            "[[services.monitors]]\nkind = \"tcp\"",
+            "[[services.monitors]]\nid = \"nightly\"\nkind = \"push\"\ngrace = \"soon\"\n\n[[services.monitors]]\nkind = \"tcp\"",
+        );
+        let errs = errors(&text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].key, "services[0].monitors[0].grace");
+        assert_eq!(
+            (errs[0].line, errs[0].column),
+            (
+                text.lines().position(|l| l.starts_with("grace")).unwrap() + 1,
+                1
+            )
+        );
+        assert!(
+            errs[0].message.contains("`soon` is not a duration"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
     fn error_display_has_file_line_column_and_key() {
         let e = ConfigError {
             file: "a.toml".into(),

@@ -231,13 +231,10 @@ impl Validator<'_> {
             MonitorKind::Push => {
                 if let Some(g) = &s.grace {
                     if humantime::parse_duration(g.trim()).is_err() {
-                        // At the monitor's id, as it always was.
-                        let at = m.id.as_ref().map_or(0, |i| i.span().start);
-                        self.push(
-                            at,
-                            format!("{key}.grace"),
+                        problems.push((
+                            "grace",
                             format!("`{g}` is not a duration; write e.g. 30s, 5m, 1h"),
-                        );
+                        ));
                     }
                 }
                 // The token is a secret: the file only says where it is. Without one, Vigie
