@@ -189,9 +189,24 @@ fn entry_link(base: &str, notice: &Notice) -> String {
     }
 }
 
+/// Each line a paragraph, as HTML: Leptos views rendered to a string.
+fn paragraphs(lines: impl IntoIterator<Item = String>) -> String {
+    use leptos::prelude::*;
+    let ps = lines
+        .into_iter()
+        .map(|l| view! { <p>{l}</p> })
+        .collect::<Vec<_>>();
+    if ps.is_empty() {
+        // Leptos writes an empty list as an empty comment.
+        return String::new();
+    }
+    Owner::new().with(move || ps.to_html())
+}
+
 /// The entry's HTML: the stored, already sanitised message; a maintenance notice adds its
-/// window. The text built here is escaped by the `html-escape` crate (the one Leptos uses),
-/// then the feed crates escape the whole entry again as XML.
+/// window. The paragraphs built here are Leptos views rendered to a string (escaped by
+/// construction), followed by the sanitised message; the feed crates escape the whole entry
+/// again as XML.
 fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
     let local = |at| store::public_pages::site_time(at, tz);
     // Which services, and the status each has now (incident: the one staff stated; window:
@@ -210,14 +225,11 @@ fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        format!(
-            "<p>{}</p>\n",
-            html_escape::encode_text(&t.services_now(&list))
-        )
+        t.services_now(&list)
     });
     match &notice.kind {
         NoticeKind::IncidentUpdate { .. } => {
-            format!("{}{}", affected.unwrap_or_default(), notice.message_html)
+            format!("{}{}", paragraphs(affected), notice.message_html)
         }
         NoticeKind::Maintenance {
             starts_at,
@@ -249,17 +261,10 @@ fn entry_html(t: &Texts, tz: chrono_tz::Tz, notice: &Notice) -> String {
                 .map(|s| t.window_service(&s.name, stage))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let services = if services.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<p>{}</p>\n",
-                    html_escape::encode_text(&t.services_concerned(&services))
-                )
-            };
+            let services = (!services.is_empty()).then(|| t.services_concerned(&services));
             format!(
-                "<p>{}</p>\n{services}{message}",
-                html_escape::encode_text(&news)
+                "{}{message}",
+                paragraphs(std::iter::once(news).chain(services))
             )
         }
     }
