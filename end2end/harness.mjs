@@ -1,7 +1,7 @@
 // Shared end2end harness: starts a real `vigie serve` on a free loopback port with a fresh
 // SQLite database, and Debian's Chromium driven by playwright-core.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,10 +23,34 @@ export async function freePort() {
   });
 }
 
+/** The binary under test: `VIGIE_BIN`, else the debug build of this checkout. */
+export function vigieBin() {
+  return process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
+}
+
+/** A staff account made as an operator makes one, with `vigie user add` on the SQLite
+ * `database` the server will use, run in `dir`; returns what the command printed. */
+export function addStaff({ config, database, dir, email, role, password }) {
+  return execFileSync(vigieBin(), ['--config', config, 'user', 'add', email, '--role', role, '--password-stdin'], {
+    cwd: dir,
+    env: { ...process.env, VIGIE_DATABASE_URL: database, RUST_LOG: 'warn' },
+    input: `${password}\n`,
+    encoding: 'utf8',
+  });
+}
+
+/** Signs `page` in to the console of the Vigie at `base`; resolves on the incidents list. */
+export async function signIn(page, base, email, password) {
+  await page.goto(base + '/admin/login');
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', password);
+  await Promise.all([page.waitForURL(base + '/admin/incidents'), page.click('form.login-form button.button-primary')]);
+}
+
 /** Starts Vigie; resolves once it answers /healthz. `port`: a port chosen beforehand (to write
  * the catalog's `base_url`), else a free one. */
 export async function startVigie({ config = path.join(root, 'config/humanoid.toml'), args = [], port: wanted } = {}) {
-  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
+  const bin = vigieBin();
   const dir = mkdtempSync(path.join(tmpdir(), 'vigie-e2e-'));
   const port = wanted ?? (await freePort());
   const child = spawn(bin, ['--config', config, 'serve', '--listen', `127.0.0.1:${port}`, ...args], {

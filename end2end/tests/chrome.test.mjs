@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, root, startVigie, watchProblems } from '../harness.mjs';
+import { launchChromium, root, startVigie, vigieBin, watchProblems } from '../harness.mjs';
 
 let vigie;
 let chromium;
@@ -18,8 +18,7 @@ let dir;
 // An incident written into the database before Vigie starts: the schema comes from
 // `vigie migrate`, the rows from sqlite3 (the browser test needs no staff login).
 function seedIncident(url, file) {
-  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
-  execFileSync(bin, ['--config', path.join(root, 'config/humanoid.toml'), 'migrate', '--database-url', url]);
+  execFileSync(vigieBin(), ['--config', path.join(root, 'config/humanoid.toml'), 'migrate', '--database-url', url]);
   const t = (minutesAgo) => new Date(Date.now() - minutesAgo * 60_000).toISOString().replace('Z', '+00:00');
   const sql = `
     INSERT INTO incidents (id, title, status, impact, notify, started_at, resolved_at, created_at, updated_at)

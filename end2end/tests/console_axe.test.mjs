@@ -4,13 +4,12 @@
 // console's CSP allows no script, so the browser context bypasses CSP for the checker only.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, root, startVigie } from '../harness.mjs';
+import { addStaff, launchChromium, signIn, startVigie } from '../harness.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -47,12 +46,7 @@ group = "sites"
 `,
   );
   const database = `sqlite://${path.join(dir, 'vigie.db')}?mode=rwc`;
-  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
-  execFileSync(bin, ['--config', config, 'user', 'add', EMAIL, '--role', 'admin', '--password-stdin'], {
-    cwd: dir,
-    env: { ...process.env, VIGIE_DATABASE_URL: database, RUST_LOG: 'warn' },
-    input: `${PASSWORD}\n`,
-  });
+  addStaff({ config, database, dir, email: EMAIL, role: 'admin', password: PASSWORD });
   vigie = await startVigie({ config, args: ['--database-url', database] });
   chromium = await launchChromium();
 });
@@ -84,9 +78,7 @@ test('every console page passes the WCAG A and AA rules of axe', async () => {
   const check = async (what) => problems.push(...(await violations(page)).map((v) => `${what}: ${v}`));
   await page.goto(vigie.base + '/admin/login');
   await check('/admin/login');
-  await page.fill('input[name="email"]', EMAIL);
-  await page.fill('input[name="password"]', PASSWORD);
-  await Promise.all([page.waitForURL('**/admin/incidents'), page.click('button.button-primary')]);
+  await signIn(page, vigie.base, EMAIL, PASSWORD);
 
   await page.goto(vigie.base + '/admin/incidents/new');
   await page.fill('input[name="title"]', 'Forum inaccessible');

@@ -6,13 +6,12 @@
 // large text 3:1.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, root, startVigie } from '../harness.mjs';
+import { addStaff, launchChromium, signIn, startVigie } from '../harness.mjs';
 
 const EMAIL = 'admin@humanoid.test';
 const PASSWORD = 'correct-horse-battery-staple';
@@ -61,12 +60,7 @@ name = "Sites"
   );
   // An admin, made with the CLI on the database the server will use, sees every console page.
   const database = `sqlite://${path.join(dir, 'vigie.db')}?mode=rwc`;
-  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
-  execFileSync(bin, ['--config', config, 'user', 'add', EMAIL, '--role', 'admin', '--password-stdin'], {
-    cwd: dir,
-    env: { ...process.env, VIGIE_DATABASE_URL: database, RUST_LOG: 'warn' },
-    input: `${PASSWORD}\n`,
-  });
+  addStaff({ config, database, dir, email: EMAIL, role: 'admin', password: PASSWORD });
   vigie = await startVigie({ config, args: ['--database-url', database] });
   chromium = await launchChromium();
   // Wait until the engine has called one up and the other down.
@@ -159,10 +153,7 @@ for (const scheme of ['light', 'dark']) {
       const found = await page.evaluate(lowContrast);
       problems.push(...found.map((f) => `${path}: ${f}`));
     }
-    await page.goto(vigie.base + '/admin/login');
-    await page.fill('input[name="email"]', EMAIL);
-    await page.fill('input[name="password"]', PASSWORD);
-    await Promise.all([page.waitForURL('**/admin/incidents'), page.click('button.button-primary')]);
+    await signIn(page, vigie.base, EMAIL, PASSWORD);
     if (!incidentPath) {
       await page.goto(vigie.base + '/admin/incidents/new');
       await page.fill('input[name="title"]', 'Forum inaccessible');

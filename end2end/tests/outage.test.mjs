@@ -7,11 +7,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, root, watchProblems } from '../harness.mjs';
+import { freePort, launchChromium, root, vigieBin, watchProblems } from '../harness.mjs';
 
 // One simulated hour lasts 20 s / SPEED: the scenario's 12 h take 96 s. The demo probes every
 // 10 s; a cut host is confirmed down by both locations in about 10-20 s, well within the 6.5 h
@@ -29,17 +28,6 @@ let backupFailedAt = null;
 let chromium;
 let base;
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Resolves with the first match of `re` in the demo's output. */
 async function printed(re, ms) {
   const deadline = Date.now() + ms;
@@ -53,7 +41,7 @@ async function printed(re, ms) {
 }
 
 before(async () => {
-  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
+  const bin = vigieBin();
   dir = mkdtempSync(path.join(tmpdir(), 'vigie-outage-'));
   const port = await freePort();
   demo = spawn(

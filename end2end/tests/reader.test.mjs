@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, root, startVigie, watchProblems } from '../harness.mjs';
+import { addStaff, launchChromium, signIn, startVigie, vigieBin, watchProblems } from '../harness.mjs';
 
 const EMAIL = 'astreinte@humanoid.test';
 const PASSWORD = 'correct-horse-battery-staple';
@@ -60,14 +60,9 @@ interval = "2s"
 timeout = "1s"
 `,
   );
-  bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
+  bin = vigieBin();
   database = `sqlite://${path.join(dir, 'vigie.db')}?mode=rwc`;
-  const env = { ...process.env, VIGIE_DATABASE_URL: database, RUST_LOG: 'warn' };
-  execFileSync(bin, ['--config', config, 'user', 'add', EMAIL, '--role', 'editor', '--password-stdin'], {
-    cwd: dir,
-    env,
-    input: `${PASSWORD}\n`,
-  });
+  addStaff({ config, database, dir, email: EMAIL, role: 'editor', password: PASSWORD });
   // A resolved incident on the forum (its page, the history and the service page link to it),
   // written before the server starts.
   const t = (minutesAgo) => new Date(Date.now() - minutesAgo * 60_000).toISOString().replace('Z', '+00:00');
@@ -121,10 +116,7 @@ test('one clock: the times on /, an incident page and the console are Paris time
   const staffContext = await chromium.browser.newContext({ locale: 'fr-FR' });
   const staff = await staffContext.newPage();
   const problems = watchProblems(staff);
-  await staff.goto(vigie.base + '/admin/login');
-  await staff.fill('input[name="email"]', EMAIL);
-  await staff.fill('input[name="password"]', PASSWORD);
-  await Promise.all([staff.waitForURL(vigie.base + '/admin/incidents'), staff.click('button:has-text("Se connecter")')]);
+  await signIn(staff, vigie.base, EMAIL, PASSWORD);
   for (const path of ['/admin/incidents', '/admin/incidents/1', '/admin/incidents/new', '/admin/maintenance']) {
     await staff.goto(vigie.base + path);
     const text = await staff.evaluate(() => document.body.innerText);

@@ -8,13 +8,12 @@
 // nothing.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, root, startVigie, watchProblems } from '../harness.mjs';
+import { addStaff, launchChromium, signIn, startVigie, watchProblems } from '../harness.mjs';
 
 const EMAIL = 'redaction@humanoid.test';
 const PASSWORD = 'correct-horse-battery-staple';
@@ -79,14 +78,7 @@ timeout = "2s"
   );
   // The staff account comes from the command line, on the database the server will use.
   const database = `sqlite://${path.join(dir, 'vigie.db')}?mode=rwc`;
-  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
-  const add = ['--config', config, 'user', 'add', EMAIL, '--role', 'editor', '--password-stdin'];
-  const created = execFileSync(bin, add, {
-    cwd: dir,
-    env: { ...process.env, VIGIE_DATABASE_URL: database, RUST_LOG: 'warn' },
-    input: `${PASSWORD}\n`,
-    encoding: 'utf8',
-  });
+  const created = addStaff({ config, database, dir, email: EMAIL, role: 'editor', password: PASSWORD });
   assert.match(created, /created redaction@humanoid\.test \(editor\)/);
   vigie = await startVigie({ config, args: ['--database-url', database] });
   chromium = await launchChromium();
@@ -158,10 +150,7 @@ async function incidentsJson() {
 const card = () => reader.locator(`.incident[data-incident="${incidentId}"]`);
 
 test('an editor signs in and opens an incident from the French template; the open page shows it live', async () => {
-  await staff.goto(vigie.base + '/admin/login');
-  await staff.fill('input[name="email"]', EMAIL);
-  await staff.fill('input[name="password"]', PASSWORD);
-  await Promise.all([staff.waitForURL(vigie.base + '/admin/incidents'), staff.click('button:has-text("Se connecter")')]);
+  await signIn(staff, vigie.base, EMAIL, PASSWORD);
   assert.match(await staff.textContent('nav'), /redaction@humanoid\.test \(rédaction\)/);
 
   await Promise.all([

@@ -8,13 +8,13 @@
 // next update sends nothing to that address.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, launchChromium, root, startVigie, watchProblems } from '../harness.mjs';
+import { addStaff, freePort, launchChromium, root, signIn, startVigie, watchProblems } from '../harness.mjs';
 
 const EMAIL = 'redaction@humanoid.test';
 const PASSWORD = 'correct-horse-battery-staple';
@@ -189,12 +189,7 @@ timeout = "2s"
 `,
   );
   const database = `sqlite://${path.join(dir, 'vigie.db')}?mode=rwc`;
-  const bin = process.env.VIGIE_BIN || path.join(root, 'target/debug/vigie');
-  execFileSync(bin, ['--config', config, 'user', 'add', EMAIL, '--role', 'editor', '--password-stdin'], {
-    cwd: dir,
-    env: { ...process.env, VIGIE_DATABASE_URL: database, RUST_LOG: 'warn' },
-    input: `${PASSWORD}\n`,
-  });
+  addStaff({ config, database, dir, email: EMAIL, role: 'editor', password: PASSWORD });
   vigie = await startVigie({ config, port, args: ['--database-url', database] });
   assert.equal(vigie.base, base);
   chromium = await launchChromium();
@@ -284,10 +279,7 @@ test('a reader without JavaScript subscribes through the form and confirms throu
 });
 
 test('staff publish an incident; its mail arrives, and its unsubscribe link erases the address', async () => {
-  await staff.goto(vigie.base + '/admin/login');
-  await staff.fill('input[name="email"]', EMAIL);
-  await staff.fill('input[name="password"]', PASSWORD);
-  await Promise.all([staff.waitForURL(vigie.base + '/admin/incidents'), staff.click('button:has-text("Se connecter")')]);
+  await signIn(staff, vigie.base, EMAIL, PASSWORD);
   await staff.goto(vigie.base + '/admin/incidents/new');
   const form = staff.locator('form[action="/admin/incidents"]');
   await form.locator('input[name="title"]').fill(TITLE);

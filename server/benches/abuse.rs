@@ -18,34 +18,20 @@
 
 #[path = "common/estate.rs"]
 mod estate;
+#[path = "common/support.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use support::{num, Killed};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `--serve DB_URL CONFIG`: the server, probes off, on 127.0.0.1:0; prints its address and
 /// runs until killed.
@@ -133,10 +119,10 @@ fn main() -> anyhow::Result<()> {
         let get = |k| args.get(i + k).context("--hold ADDR FROM N");
         return hold(get(1)?, get(2)?, get(3)?.parse()?);
     }
-    let flood_seconds = arg(&args, "--flood-seconds", 60);
-    let clients = arg(&args, "--clients", 64);
-    let seconds = arg(&args, "--seconds", 20);
-    let sockets = arg(&args, "--sockets", 20_000);
+    let flood_seconds = num(&args, "--flood-seconds", 60)?;
+    let clients = num(&args, "--clients", 64)?;
+    let seconds = num(&args, "--seconds", 20)?;
+    let sockets = num(&args, "--sockets", 20_000)?;
 
     let dir = tempfile::tempdir()?;
     let db_url = format!(

@@ -21,37 +21,19 @@
 //! harness (`cargo test --bench ingest` runs it in a debug build). A PostgreSQL database
 //! should be a throwaway one (`scripts/pg-throwaway.sh`): the bench adds its catalog to it.
 
+#[path = "common/support.rs"]
+mod support;
+
 use std::io::Read as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use domain::agent::{AgentResult, ResultBatch};
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn num(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
-    arg(args, name).map_or(Ok(default), |v| {
-        v.parse()
-            .with_context(|| format!("{name} wants a number, not {v:?}"))
-    })
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{arg, num, Killed};
 
 /// One catalog location per agent, `monitors` HTTP monitors divided between them (each probed
 /// from one agent location only), and central's own location, which probes nothing.

@@ -20,33 +20,19 @@
 
 #[path = "common/estate.rs"]
 mod estate;
+#[path = "common/support.rs"]
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use axum::body::Bytes;
+use support::{num, Killed};
 
 const PATHS: [&str; 2] = ["/", "/api/v2/summary.json"];
-
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
@@ -251,10 +237,10 @@ fn main() -> anyhow::Result<()> {
             || vec![64, 256],
             |v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect(),
         );
-    let seconds = arg(&args, "--seconds", 10);
-    let threads = arg(&args, "--threads", 2);
+    let seconds = num(&args, "--seconds", 10)?;
+    let threads = num(&args, "--threads", 2)?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u64);
-    let workers = arg(&args, "--workers", cores);
+    let workers = num(&args, "--workers", cores)?;
     let encoding = args
         .iter()
         .position(|a| a == "--encoding")

@@ -54,6 +54,21 @@ fn start(
     (child, rx)
 }
 
+/// `n` instances started together on `database_url`, logging into `dir`, once every one is up.
+fn start_all(config: &std::path::Path, database_url: &str, dir: &std::path::Path, n: usize) -> Instances {
+    let pending: Vec<_> = (0..n)
+        .map(|i| start(config, database_url, &dir.join(format!("vigie-{i}.log"))))
+        .collect();
+    let mut instances = Instances(Vec::new());
+    for (child, rx) in pending {
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("every instance comes up");
+        instances.0.push((child, base));
+    }
+    instances
+}
+
 async fn wait_for<T, F, Fut>(what: &str, within: Duration, mut f: F) -> T
 where
     F: FnMut() -> Fut,
@@ -120,21 +135,7 @@ async fn three_instances_kill_one() {
     .expect("config");
 
     // Started together, on a database nobody migrated yet.
-    let mut instances = Instances(Vec::new());
-    let mut pending = Vec::new();
-    for i in 0..3 {
-        pending.push(start(
-            &config,
-            &url,
-            &dir.path().join(format!("vigie-{i}.log")),
-        ));
-    }
-    for (child, rx) in pending {
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("every instance comes up");
-        instances.0.push((child, base));
-    }
+    let mut instances = start_all(&config, &url, dir.path(), 3);
     let db = store::connect(&url).await.expect("connect");
     let web = Owner::Service(Slug::parse("web").expect("slug"));
     let status = |db: store::Db| async move {
@@ -307,6 +308,27 @@ async fn shares(db: store::Db) -> Option<std::collections::HashMap<String, usize
     (rows.len() == MONITORS).then_some(per)
 }
 
+/// Waits (at most `within`) until the monitors are divided `ways` ways, equally; the shares.
+async fn divided(
+    db: &store::Db,
+    ways: usize,
+    within: Duration,
+) -> std::collections::HashMap<String, usize> {
+    wait_for(
+        &format!("the monitors divided {ways} ways"),
+        within,
+        || {
+            let db = db.clone();
+            async move {
+                shares(db)
+                    .await
+                    .filter(|p| p.len() == ways && p.values().all(|n| *n == MONITORS / ways))
+            }
+        },
+    )
+    .await
+}
+
 /// Every monitor checked at least twice after `moment`, and never unchecked for more than two
 /// intervals from `since` to now.
 async fn checked_throughout(
@@ -400,37 +422,11 @@ async fn probing_is_divided_and_a_dead_instance_share_is_taken_over() {
         return;
     };
 
-    let mut instances = Instances(Vec::new());
-    let mut pending = Vec::new();
-    for i in 0..3 {
-        pending.push(start(
-            &config,
-            &url,
-            &dir.path().join(format!("vigie-{i}.log")),
-        ));
-    }
-    for (child, rx) in pending {
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("every instance comes up");
-        instances.0.push((child, base));
-    }
+    let mut instances = start_all(&config, &url, dir.path(), 3);
     let db = store::connect(&url).await.expect("connect");
 
     // Each instance holds its share: four monitors each, every monitor held once.
-    let per = wait_for(
-        "the monitors divided three ways",
-        Duration::from_secs(30),
-        || {
-            let db = db.clone();
-            async move {
-                shares(db)
-                    .await
-                    .filter(|p| p.len() == 3 && p.values().all(|n| *n == MONITORS / 3))
-            }
-        },
-    )
-    .await;
+    let per = divided(&db, 3, Duration::from_secs(30)).await;
     let pids: HashSet<u32> = per.keys().map(|h| pid_of(h)).collect();
     assert_eq!(
         pids,
@@ -496,35 +492,9 @@ async fn an_instance_joining_later_gets_its_fair_share() {
     let Some((url, dir, config, target_task)) = divided_setup().await else {
         return;
     };
-    let mut instances = Instances(Vec::new());
-    let mut pending = Vec::new();
-    for i in 0..2 {
-        pending.push(start(
-            &config,
-            &url,
-            &dir.path().join(format!("vigie-{i}.log")),
-        ));
-    }
-    for (child, rx) in pending {
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("every instance comes up");
-        instances.0.push((child, base));
-    }
+    let mut instances = start_all(&config, &url, dir.path(), 2);
     let db = store::connect(&url).await.expect("connect");
-    wait_for(
-        "the monitors divided two ways",
-        Duration::from_secs(30),
-        || {
-            let db = db.clone();
-            async move {
-                shares(db)
-                    .await
-                    .filter(|p| p.len() == 2 && p.values().all(|n| *n == MONITORS / 2))
-            }
-        },
-    )
-    .await;
+    divided(&db, 2, Duration::from_secs(30)).await;
     // Two intervals of the pair alone, then the third joins.
     tokio::time::sleep(INTERVAL * 2).await;
 
@@ -535,15 +505,7 @@ async fn an_instance_joining_later_gets_its_fair_share() {
         .expect("the late instance comes up");
     let late_pid = child.id();
     instances.0.push((child, base));
-    let per = wait_for("the monitors divided three ways", INTERVAL * 15, || {
-        let db = db.clone();
-        async move {
-            shares(db)
-                .await
-                .filter(|p| p.len() == 3 && p.values().all(|n| *n == MONITORS / 3))
-        }
-    })
-    .await;
+    let per = divided(&db, 3, INTERVAL * 15).await;
     assert!(
         per.keys().any(|h| pid_of(h) == late_pid),
         "the late instance holds a share: {per:?}"
