@@ -21,7 +21,7 @@ pub async fn get_overview(
             leptos::logging::error!("overview: {e}");
             ServerFnError::new("the status data cannot be read right now")
         })?;
-    let incidents = store::incidents::open_incidents(&ctx.db)
+    let incidents = store::incidents::read::open_incidents(&ctx.db)
         .await
         .map_err(|e| {
             leptos::logging::error!("open incidents: {e}");

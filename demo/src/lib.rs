@@ -78,7 +78,8 @@ async fn staff_login(db: &store::Db) -> anyhow::Result<Staff> {
         domain::staff::Scope::MaintenanceWrite,
     ];
     let (api_token, _) =
-        store::tokens::create(db, user.id, "demo scenario player", &scopes, &actor, now).await?;
+        store::tokens::api::create(db, user.id, "demo scenario player", &scopes, &actor, now)
+            .await?;
     Ok(Staff {
         email: DEMO_STAFF,
         password,

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 
-pub use crate::incident::SiteTime;
+use crate::incident::SiteTime;
 use crate::locale::Locale;
 
 const MONTHS_SHORT_FR: [&str; 12] = [

@@ -11,8 +11,6 @@ pub mod banner;
 pub mod chart;
 pub mod config;
 pub mod dates;
-/// The notification settings, a part of the configuration kept under its old name.
-pub use config::notify as notify_config;
 pub mod incident;
 pub mod late;
 pub mod limits;

@@ -92,7 +92,7 @@ pub struct Notifier {
     /// Rings when a write may have queued something.
     pub wake: tokio::sync::Notify,
     /// The staff's alert channels (`[[alerts]]`).
-    pub alert_channels: Vec<domain::notify_config::AlertChannel>,
+    pub alert_channels: Vec<domain::config::notify::AlertChannel>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -407,7 +407,7 @@ impl Notifier {
             return Attempt::Permanent("no such alert channel in the configuration".into(), None);
         };
         let words = alerts::words(a, self.default_locale, &self.site.base_url);
-        if channel.kind == domain::notify_config::AlertKind::Email {
+        if channel.kind == domain::config::notify::AlertKind::Email {
             let Some(mailer) = &self.mailer else {
                 return Attempt::Temporary("no [notifications.smtp] configured".into(), None);
             };
@@ -423,7 +423,7 @@ impl Notifier {
             };
         }
         let now = Utc::now();
-        let page = if channel.kind == domain::notify_config::AlertKind::Webhook {
+        let page = if channel.kind == domain::config::notify::AlertKind::Webhook {
             match self.page_info(self.default_locale, now).await {
                 Ok(p) => Some(p),
                 Err(e) => return Attempt::Temporary(e.to_string(), None),
@@ -458,11 +458,12 @@ impl Notifier {
             .iter()
             .flat_map(|g| g.services.iter().map(|s| s.state))
             .collect();
-        let impacts: Vec<domain::incident::Impact> = store::incidents::open_incidents(&self.db)
-            .await?
-            .into_iter()
-            .map(|i| i.impact)
-            .collect();
+        let impacts: Vec<domain::incident::Impact> =
+            store::incidents::read::open_incidents(&self.db)
+                .await?
+                .into_iter()
+                .map(|i| i.impact)
+                .collect();
         let maintenance = !store::maintenance::active(&self.db, now).await?.is_empty();
         let (indicator, description) =
             domain::statuspage::page_status(&states, &impacts, maintenance, l);

@@ -143,7 +143,7 @@ fn main() -> anyhow::Result<()> {
         let rss_end_kb = status_kb("VmRSS:");
         let checks = stats.checks.load(std::sync::atomic::Ordering::Relaxed);
         let due = (monitors as f64 * wall / interval_d.as_secs_f64()).floor() as u64;
-        let q = |h: &engine::Histogram, q: f64| {
+        let q = |h: &probe::stats::Histogram, q: f64| {
             h.quantile_ms(q)
                 .map_or_else(|| ">30000 ms".to_owned(), |v| format!("≤{v} ms"))
         };

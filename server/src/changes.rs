@@ -164,7 +164,7 @@ impl Hub {
         if old.incidents_updated != mark.incidents_updated {
             let since = seen.incidents_since;
             seen.incidents_since = mark.incidents_updated.unwrap_or(since);
-            match store::incidents::updated_since(db, since).await {
+            match store::incidents::read::updated_since(db, since).await {
                 Ok(list) => self.bump(Change::Incidents(list.iter().map(|i| i.id).collect())),
                 Err(e) => {
                     tracing::warn!(error = %e, "change hub: cannot read incident changes");

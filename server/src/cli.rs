@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-pub use crate::config::EXIT_CONFIG;
+use crate::config::EXIT_CONFIG;
 
 #[derive(Debug, Parser)]
 #[command(

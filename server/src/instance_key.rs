@@ -109,7 +109,7 @@ pub async fn prepare(key: Option<&InstanceKey>, db: &store::Db) -> anyhow::Resul
     let key = match key {
         Some(key) => key,
         None => {
-            let holders = store::users::totp_count(db).await?;
+            let holders = store::users::totp::totp_count(db).await?;
             anyhow::ensure!(
                 holders == 0,
                 "{holders} staff member(s) have a TOTP second factor, and this PostgreSQL \
@@ -124,13 +124,13 @@ pub async fn prepare(key: Option<&InstanceKey>, db: &store::Db) -> anyhow::Resul
             return Ok(());
         }
     };
-    let sealed = store::users::seal_clear_totp(db, key)
+    let sealed = store::users::totp::seal_clear_totp(db, key)
         .await
         .context("failed to seal the TOTP secrets stored in clear")?;
     if sealed > 0 {
         tracing::info!(sealed, "TOTP secrets stored in clear are now sealed");
     }
-    let unopened = store::users::totp_unopened(db, key).await?;
+    let unopened = store::users::totp::totp_unopened(db, key).await?;
     if !unopened.is_empty() {
         tracing::error!(
             users = %unopened.join(", "),

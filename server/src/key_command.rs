@@ -30,7 +30,7 @@ pub async fn rotate(
     let db = store::connect(database_url)
         .await
         .context("cannot open the database")?;
-    let written = store::users::reseal_totp(&db, &old, &new).await?;
+    let written = store::users::totp::reseal_totp(&db, &old, &new).await?;
     Ok(format!(
         "{written} sealed secret(s) now open with the key in {}. Put that key where Vigie reads \
          its instance key (VIGIE_INSTANCE_KEY_FILE, instance_key under [server], or the key file \

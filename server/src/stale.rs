@@ -1,7 +1,7 @@
 //! Stale-while-error: when the database is unreachable, the public side keeps answering from
 //! the last good renderings, and says so.
 //!
-//! [`DbHealth`] follows the change hub's watcher (a look at the store every 500 ms): one
+//! [`DbHealth`](crate::changes::DbHealth) follows the change hub's watcher (a look at the store every 500 ms): one
 //! failed look marks the database lost, the next successful one marks it back. The
 //! [`layer`] keeps, for every public GET (pages, feeds, read APIs, badges), the last response
 //! rendered while the database answered, bounded in bytes. While the database is lost (or when
@@ -35,18 +35,16 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::locale::Locale;
 
+use crate::conditional::DATA_AS_OF;
+
 /// Bytes of copies kept, in total; the least recently stored go first.
 const MAX_BYTES: usize = 48 * 1024 * 1024;
 /// A response larger than this is not kept.
 const MAX_ONE: usize = 16 * 1024 * 1024;
 
-/// When the copy served was rendered (the page cache never keeps such a copy).
-pub use crate::conditional::DATA_AS_OF;
 /// Since when the database has been unreachable.
 pub const UNREACHABLE_SINCE: HeaderName =
     HeaderName::from_static("vigie-database-unreachable-since");
-
-pub use crate::changes::DbHealth;
 
 /// One kept response.
 #[derive(Clone, Debug)]
@@ -427,7 +425,7 @@ mod tests {
 
     #[test]
     fn health_flips_once_each_way() {
-        let h = DbHealth::default();
+        let h = crate::changes::DbHealth::default();
         assert!(!h.reached(Instant::now()), "was never lost");
         let now = Utc::now();
         assert!(h.lost(now));

@@ -233,7 +233,8 @@ async fn api_token(db: store::Db, command: TokenCommand, clock: Clock) -> anyhow
                 })?;
             anyhow::ensure!(!owner.disabled, "the account `{user}` is disabled");
             let (value, token) =
-                match store::tokens::create(db, owner.id, &name, &scopes, &Actor::cli(), now).await
+                match store::tokens::api::create(db, owner.id, &name, &scopes, &Actor::cli(), now)
+                    .await
                 {
                     Ok(t) => t,
                     Err(WriteError::Invalid(what)) => anyhow::bail!("the token's {what} is empty"),
@@ -251,7 +252,7 @@ async fn api_token(db: store::Db, command: TokenCommand, clock: Clock) -> anyhow
                 .into_iter()
                 .map(|u| (u.id, u.email))
                 .collect();
-            for t in store::tokens::list(db).await? {
+            for t in store::tokens::api::list(db).await? {
                 let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
                 println!(
                     "{}\t{}\t{}…\t{}\t{}\tcreated {}\t{}",
@@ -266,7 +267,7 @@ async fn api_token(db: store::Db, command: TokenCommand, clock: Clock) -> anyhow
             }
         }
         TokenCommand::Revoke { id } => {
-            match store::tokens::revoke(db, id, &Actor::cli(), now).await {
+            match store::tokens::api::revoke(db, id, &Actor::cli(), now).await {
                 Ok(t) => eprintln!("token {} `{}` revoked", t.id, t.name),
                 Err(WriteError::NotFound) => anyhow::bail!("no token {id}"),
                 Err(e) => return Err(e).context("cannot revoke the token"),

@@ -308,7 +308,7 @@ async fn staff_inputs(
             ends_at: w.ends_at,
         })
         .collect();
-    let overrides = crate::incidents::stated_statuses(db)
+    let overrides = crate::incidents::read::stated_statuses(db)
         .await?
         .into_iter()
         .filter_map(|(id, s)| Some((Slug::parse(&id).ok()?, s)))

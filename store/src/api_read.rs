@@ -185,7 +185,7 @@ async fn incident_with(
     let Some(row) = incident::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let Some(incident) = crate::incidents::get(db, id).await? else {
+    let Some(incident) = crate::incidents::read::get(db, id).await? else {
         return Ok(None);
     };
     Ok(Some(IncidentDetail {

@@ -13,8 +13,6 @@ pub mod catalog;
 pub mod changes;
 pub mod checks;
 pub mod cluster;
-/// Incident drafts, a part of incidents kept at their old path.
-pub use incidents::drafts;
 pub mod entity;
 pub mod feeds;
 pub mod history;

@@ -49,7 +49,7 @@ pub async fn incident_page(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<Option<IncidentPage>, StoreError> {
-    let Some(view) = crate::incidents::get(db, id).await? else {
+    let Some(view) = crate::incidents::read::get(db, id).await? else {
         return Ok(None);
     };
     let mut updates = Vec::new();

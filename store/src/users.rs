@@ -18,8 +18,7 @@ use crate::entity::{session, user};
 use crate::StoreError;
 use domain::staff::Role;
 
-mod totp;
-pub use totp::*;
+pub mod totp;
 
 /// A staff member, without the password hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -320,7 +319,7 @@ pub async fn set_role(
 
 /// Disables (`disabled = true`) or enables a user. Disabling ends every session of theirs in
 /// the same transaction, and from then on their API tokens are refused
-/// ([`crate::tokens::authenticate`] skips disabled owners), so access stops at once on every
+/// ([`crate::tokens::api::authenticate`] skips disabled owners), so access stops at once on every
 /// instance. Enabling gives back their tokens but no session: they sign in again. Disabling
 /// the last enabled admin is refused (`WriteError::Invalid("last_admin")`); doing what is
 /// already done changes nothing and writes no audit entry.

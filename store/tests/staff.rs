@@ -14,7 +14,7 @@ use domain::status::{ComponentStatus, ServiceState};
 use domain::topology::{Owner, StatusChange};
 use sea_orm::DatabaseConnection;
 use store::audit::{self, Actor, AuditFilter, WriteError};
-use store::drafts::{self, DraftStatus};
+use store::incidents::drafts::{self, DraftStatus};
 use store::incidents::{self, Message, NewIncident, NewUpdate};
 use store::maintenance::{self, NewMaintenance};
 use store::tokens;
@@ -200,7 +200,7 @@ async fn logout_everywhere_ends_every_session_of_the_user(db: DatabaseConnection
 
 async fn tokens_are_stored_hashed_scoped_and_stop_working_when_revoked(db: DatabaseConnection) {
     let alice = editor(&db).await;
-    let (value, token) = tokens::create(
+    let (value, token) = tokens::api::create(
         &db,
         alice.id,
         "ci",
@@ -210,26 +210,26 @@ async fn tokens_are_stored_hashed_scoped_and_stop_working_when_revoked(db: Datab
     )
     .await
     .expect("token");
-    assert!(value.starts_with(tokens::TOKEN_PREFIX));
+    assert!(value.starts_with(tokens::api::TOKEN_PREFIX));
     assert!(token.allows(Scope::IncidentsWrite) && !token.allows(Scope::ServicesWrite));
     assert!(token.last_used_at.is_none());
-    assert!(tokens::authenticate(&db, "vigie_nope", at(4, 1))
+    assert!(tokens::api::authenticate(&db, "vigie_nope", at(4, 1))
         .await
         .expect("q")
         .is_none());
-    let (used, owner) = tokens::authenticate(&db, &value, at(4, 2))
+    let (used, owner) = tokens::api::authenticate(&db, &value, at(4, 2))
         .await
         .expect("q")
         .expect("live");
     assert_eq!(owner, alice);
     assert_eq!(used.last_used_at, Some(at(4, 2)));
-    let listed = tokens::list(&db).await.expect("list");
+    let listed = tokens::api::list(&db).await.expect("list");
     assert_eq!(listed[0].last_used_at, Some(at(4, 2)));
     assert!(!listed[0].prefix.is_empty() && listed[0].prefix.len() < value.len());
-    tokens::revoke(&db, token.id, &Actor::cli(), at(4, 3))
+    tokens::api::revoke(&db, token.id, &Actor::cli(), at(4, 3))
         .await
         .expect("revoke");
-    assert!(tokens::authenticate(&db, &value, at(4, 4))
+    assert!(tokens::api::authenticate(&db, &value, at(4, 4))
         .await
         .expect("q")
         .is_none());
@@ -265,7 +265,9 @@ async fn incident_life_cycle_keeps_every_update_service_status_and_audit_event(
     assert_eq!(inc.started_at, at(5, 0), "backdated start");
     assert_eq!(inc.services.len(), 2);
     assert_eq!(inc.services[1].name, "FrAndroid", "sorted by service id");
-    let open = incidents::open_incidents(&db).await.expect("open list");
+    let open = incidents::read::open_incidents(&db)
+        .await
+        .expect("open list");
     assert_eq!(open.len(), 1);
     assert_eq!(
         open[0].latest_update().expect("update").message_md,
@@ -301,7 +303,7 @@ async fn incident_life_cycle_keeps_every_update_service_status_and_audit_event(
         .await
         .expect("update");
     }
-    let full = incidents::get(&db, inc.id)
+    let full = incidents::read::get(&db, inc.id)
         .await
         .expect("q")
         .expect("found");
@@ -317,8 +319,11 @@ async fn incident_life_cycle_keeps_every_update_service_status_and_audit_event(
         .services
         .iter()
         .all(|s| s.status == ComponentStatus::Operational));
-    assert!(incidents::open_incidents(&db).await.expect("q").is_empty());
-    let recent = incidents::recent(&db, 0, 10).await.expect("recent");
+    assert!(incidents::read::open_incidents(&db)
+        .await
+        .expect("q")
+        .is_empty());
+    let recent = incidents::read::recent(&db, 0, 10).await.expect("recent");
     assert_eq!(recent.len(), 1);
     assert_eq!(
         recent[0].updates.len(),
@@ -376,7 +381,10 @@ async fn incident_naming_an_unknown_service_writes_nothing(db: DatabaseConnectio
         .push(("nope".into(), ComponentStatus::MajorOutage));
     let res = incidents::open(&db, &new, &Actor::cli(), at(6, 0)).await;
     assert!(matches!(res, Err(WriteError::UnknownService(s)) if s == "nope"));
-    assert!(incidents::recent(&db, 0, 10).await.expect("q").is_empty());
+    assert!(incidents::read::recent(&db, 0, 10)
+        .await
+        .expect("q")
+        .is_empty());
     assert!(
         actions(&db).await.is_empty(),
         "no audit event without the change"
@@ -399,7 +407,7 @@ async fn edited_update_keeps_its_earlier_text(db: DatabaseConnection) {
     assert_eq!(edited.updates[0].message_md, "Corrigé");
     assert_eq!(edited.updates[0].edited_at, Some(at(6, 5)));
     assert_eq!(
-        incidents::update_history(&db, update_id)
+        incidents::read::update_history(&db, update_id)
             .await
             .expect("history"),
         ["Nous enquêtons."]
@@ -533,7 +541,7 @@ async fn maintenance_reads_are_right_before_advance_runs(db: DatabaseConnection)
 
 async fn manual_status_is_set_cleared_and_audited(db: DatabaseConnection) {
     catalog(&db).await;
-    let set = incidents::set_manual_status(
+    let set = incidents::manual::set_manual_status(
         &db,
         "forum",
         Some(ComponentStatus::DegradedPerformance),
@@ -544,7 +552,7 @@ async fn manual_status_is_set_cleared_and_audited(db: DatabaseConnection) {
     .await
     .expect("set");
     assert!(set.is_some());
-    incidents::set_manual_status(
+    incidents::manual::set_manual_status(
         &db,
         "forum",
         Some(ComponentStatus::MajorOutage),
@@ -554,15 +562,19 @@ async fn manual_status_is_set_cleared_and_audited(db: DatabaseConnection) {
     )
     .await
     .expect("set again");
-    let all = incidents::manual_statuses(&db).await.expect("q");
+    let all = incidents::manual::manual_statuses(&db).await.expect("q");
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, ComponentStatus::MajorOutage);
-    incidents::set_manual_status(&db, "forum", None, None, &Actor::cli(), at(1, 2))
+    incidents::manual::set_manual_status(&db, "forum", None, None, &Actor::cli(), at(1, 2))
         .await
         .expect("clear");
-    assert!(incidents::manual_statuses(&db).await.expect("q").is_empty());
+    assert!(incidents::manual::manual_statuses(&db)
+        .await
+        .expect("q")
+        .is_empty());
     let unknown =
-        incidents::set_manual_status(&db, "nope", None, None, &Actor::cli(), at(1, 3)).await;
+        incidents::manual::set_manual_status(&db, "nope", None, None, &Actor::cli(), at(1, 3))
+            .await;
     assert!(matches!(unknown, Err(WriteError::UnknownService(_))));
     assert_eq!(actions(&db).await.len(), 3);
 }
@@ -571,7 +583,7 @@ async fn audit_log_pages_and_filters(db: DatabaseConnection) {
     catalog(&db).await;
     editor(&db).await;
     for i in 0..3 {
-        incidents::set_manual_status(&db, "forum", None, None, &Actor::cli(), at(2, i))
+        incidents::manual::set_manual_status(&db, "forum", None, None, &Actor::cli(), at(2, i))
             .await
             .expect("clear");
     }
@@ -664,7 +676,7 @@ async fn engine_proposes_one_draft_per_outage_and_never_publishes(db: DatabaseCo
     );
     assert_eq!(drafts::proposed(&db).await.expect("list"), vec![draft]);
     assert!(
-        incidents::open_incidents(&db)
+        incidents::read::open_incidents(&db)
             .await
             .expect("open")
             .is_empty(),

@@ -279,7 +279,7 @@ impl Collector {
             }
             Err(e) => tracing::warn!(error = %e, "cannot read maintenance windows"),
         }
-        match store::incidents::stated_statuses(&self.db).await {
+        match store::incidents::read::stated_statuses(&self.db).await {
             Ok(stated) => {
                 self.overrides = stated
                     .into_iter()

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::checks::{Checks, Job, Limits};
 use crate::push::{Payload, PushBook, PushError};
-pub use crate::stats::{EngineStats, Histogram};
+use crate::stats::EngineStats;
 use crate::{Clients, ProbeError};
 use collector::Collector;
 pub use heartbeats::NewToken;

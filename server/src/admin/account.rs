@@ -104,7 +104,7 @@ async fn begin(State(state): State<AppState>, posted: Posted) -> Response {
         }
     }
     let secret = totp::new_secret();
-    match store::users::totp_begin(
+    match store::users::totp::totp_begin(
         &state.ctx.db,
         &key,
         staff.user().id,
@@ -149,7 +149,7 @@ async fn confirm(State(state): State<AppState>, posted: Posted) -> Response {
     }) else {
         return render(&state, staff, wrong_code(staff.l()), None).await;
     };
-    match store::users::totp_confirm(
+    match store::users::totp::totp_confirm(
         &state.ctx.db,
         &key,
         id,
@@ -173,7 +173,7 @@ async fn disable(State(state): State<AppState>, posted: Posted) -> Response {
         Ok(false) => return render(&state, staff, wrong_code(staff.l()), None).await,
         Err(e) => return internal(e),
     }
-    match store::users::totp_disable(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
+    match store::users::totp::totp_disable(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
         Ok(()) => ui::redirect_with(staff, "/admin/account", "totp-off"),
         Err(e) => internal(e),
     }

@@ -29,8 +29,10 @@ pub async fn services_now(
     stated: &[AffectedService],
 ) -> Result<Vec<ServiceNow>, store::StoreError> {
     let db = &state.ctx.db;
-    let (services, current) =
-        tokio::try_join!(store::incidents::services(db), store::status::current(db))?;
+    let (services, current) = tokio::try_join!(
+        store::incidents::read::services(db),
+        store::status::current(db)
+    )?;
     let computed: HashMap<String, ServiceState> = current
         .into_iter()
         .filter_map(|c| match c.subject {

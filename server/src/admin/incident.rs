@@ -51,7 +51,7 @@ async fn show(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Response {
-    let incident = match store::incidents::get(&state.ctx.db, id).await {
+    let incident = match store::incidents::read::get(&state.ctx.db, id).await {
         Ok(Some(i)) => i,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return internal(e),
@@ -124,7 +124,7 @@ async fn render(
 }
 
 async fn load(state: &AppState, id: i64) -> Result<IncidentView, Response> {
-    match store::incidents::get(&state.ctx.db, id).await {
+    match store::incidents::read::get(&state.ctx.db, id).await {
         Ok(Some(i)) => Ok(i),
         Ok(None) => Err(StatusCode::NOT_FOUND.into_response()),
         Err(e) => Err(internal(e)),

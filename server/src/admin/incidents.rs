@@ -14,7 +14,7 @@ use console::{Clock, Errors, Notice, L};
 use domain::incident::{Impact, IncidentStatus};
 use leptos::prelude::{AnyView, IntoAny};
 use serde::Deserialize;
-use store::drafts::DraftStatus;
+use store::incidents::drafts::DraftStatus;
 use store::incidents::NewIncident;
 
 use super::forms::{self, Preview};
@@ -59,8 +59,8 @@ pub async fn render_list(
     status: StatusCode,
 ) -> Response {
     let (incidents, drafts) = match tokio::try_join!(
-        store::incidents::recent(&state.ctx.db, 0, 100),
-        store::drafts::proposed(&state.ctx.db),
+        store::incidents::read::recent(&state.ctx.db, 0, 100),
+        store::incidents::drafts::proposed(&state.ctx.db),
     ) {
         Ok(found) => found,
         Err(e) => return internal(e),
@@ -183,13 +183,13 @@ async fn new_form(
         )
         .await;
     };
-    let proposed = match store::drafts::get(&state.ctx.db, id).await {
+    let proposed = match store::incidents::drafts::get(&state.ctx.db, id).await {
         Ok(Some(d)) => d,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return internal(e),
     };
     let l = staff.l();
-    if proposed.status != store::drafts::DraftStatus::Proposed {
+    if proposed.status != store::incidents::drafts::DraftStatus::Proposed {
         return render_list(
             &state,
             &staff,
@@ -381,7 +381,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
 /// Dismisses a draft Vigie proposed; a draft already opened or dismissed is a conflict.
 async fn dismiss(State(state): State<AppState>, Path(id): Path<i64>, posted: Posted) -> Response {
     let actor = posted.staff.actor();
-    match store::drafts::decide(
+    match store::incidents::drafts::decide(
         &state.ctx.db,
         id,
         DraftStatus::Dismissed,

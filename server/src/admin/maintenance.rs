@@ -32,7 +32,7 @@ async fn render(
     let db = &state.ctx.db;
     let (windows, services) = match tokio::try_join!(
         store::maintenance::recent(db, Utc::now(), 0, 100),
-        store::incidents::services(db),
+        store::incidents::read::services(db),
     ) {
         Ok(found) => found,
         Err(e) => return internal(e),

@@ -293,7 +293,7 @@ pub async fn second_factor(
     else {
         return Ok(false);
     };
-    store::users::totp_spend(&state.ctx.db, id, step).await
+    store::users::totp::totp_spend(&state.ctx.db, id, step).await
 }
 
 /// The TOTP secrets of user `id`, opened with the instance key. Without a key (PostgreSQL
@@ -302,9 +302,9 @@ pub async fn second_factor(
 pub async fn totp_secrets(
     state: &AppState,
     id: i64,
-) -> Result<store::users::TotpSecrets, store::StoreError> {
+) -> Result<store::users::totp::TotpSecrets, store::StoreError> {
     match &state.instance_key {
-        Some(key) => store::users::totp_secrets(&state.ctx.db, key, id).await,
+        Some(key) => store::users::totp::totp_secrets(&state.ctx.db, key, id).await,
         None => match store::users::get(&state.ctx.db, id).await? {
             Some(u) if u.totp => Err(store::StoreError::Sealed(format!(
                 "{} has a TOTP second factor but this instance has no instance key to read it \
@@ -312,7 +312,7 @@ pub async fn totp_secrets(
                 u.email,
                 crate::instance_key::ENV_FILE
             ))),
-            _ => Ok(store::users::TotpSecrets::default()),
+            _ => Ok(store::users::totp::TotpSecrets::default()),
         },
     }
 }

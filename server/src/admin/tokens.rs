@@ -33,7 +33,7 @@ async fn tokens_page(
     notice: Option<Notice>,
     created: Option<String>,
 ) -> Response {
-    let list = match store::tokens::list(&state.ctx.db).await {
+    let list = match store::tokens::api::list(&state.ctx.db).await {
         Ok(l) => l,
         Err(e) => return internal(e),
     };
@@ -130,7 +130,7 @@ async fn add_token(State(state): State<AppState>, posted: Posted) -> Response {
     if !errors.is_empty() {
         return tokens_page(&state, staff, name, errors, None, None).await;
     }
-    match store::tokens::create(
+    match store::tokens::api::create(
         &state.ctx.db,
         staff.user().id,
         &name,
@@ -158,7 +158,7 @@ async fn revoke_token(
         return r;
     }
     let l = staff.l();
-    match store::tokens::revoke(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
+    match store::tokens::api::revoke(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
         Ok(_) => ui::redirect_with(staff, "/admin/tokens", "token-revoked"),
         Err(e) => {
             let mut errors = Errors::default();

@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use store::tokens::ApiToken;
+use store::tokens::api::ApiToken;
 use store::users::User;
 
 use super::ApiError;
@@ -40,8 +40,12 @@ where
             })
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
-        match store::tokens::authenticate(&store::Db::from_ref(state), value, chrono::Utc::now())
-            .await
+        match store::tokens::api::authenticate(
+            &store::Db::from_ref(state),
+            value,
+            chrono::Utc::now(),
+        )
+        .await
         {
             Ok(Some((token, owner))) => Ok(ApiCaller {
                 token,

@@ -1,4 +1,4 @@
-//! `/api/v1/drafts`: the incident drafts Vigie proposes (`store::drafts`), as the console shows
+//! `/api/v1/drafts`: the incident drafts Vigie proposes (`store::incidents::drafts`), as the console shows
 //! them. A draft becomes an incident with `POST /api/v1/incidents` and `"draft": id`; it is
 //! dismissed here. Staff only: the `incidents:write` scope, no CORS.
 
@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use domain::staff::Scope;
 use serde::Serialize;
 use store::audit::WriteError;
-use store::drafts::DraftStatus;
+use store::incidents::drafts::DraftStatus;
 use utoipa::ToSchema;
 
-use super::read::ErrorBody;
-use super::ApiCaller;
+use super::caller::ApiCaller;
+use super::read::schema::ErrorBody;
 use super::ApiError;
 use crate::state::AppState;
 
@@ -64,7 +64,7 @@ pub(crate) async fn list(
     caller: ApiCaller,
 ) -> Result<Json<Drafts>, ApiError> {
     require(&caller)?;
-    let drafts = store::drafts::proposed(&state.ctx.db).await?;
+    let drafts = store::incidents::drafts::proposed(&state.ctx.db).await?;
     Ok(Json(Drafts {
         drafts: drafts
             .into_iter()
@@ -110,7 +110,7 @@ pub(crate) async fn dismiss(
 ) -> Result<StatusCode, ApiError> {
     require(&caller)?;
     let actor = caller.actor();
-    match store::drafts::decide(
+    match store::incidents::drafts::decide(
         &state.ctx.db,
         id,
         DraftStatus::Dismissed,

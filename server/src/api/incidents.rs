@@ -16,12 +16,12 @@ use serde::Deserialize;
 use store::audit::WriteError;
 use utoipa::ToSchema;
 
-use super::read::{ErrorBody, Incident, Maintenance};
+use super::read::schema::{ErrorBody, Incident, Maintenance};
 use domain::staff::Scope;
 use store::incidents::{IncidentEdit, NewIncident, NewUpdate};
 use store::maintenance::NewMaintenance;
 
-use super::ApiCaller;
+use super::caller::ApiCaller;
 use super::ApiError;
 use crate::state::AppState;
 
@@ -311,7 +311,7 @@ pub(crate) async fn resolve(
         body(&bytes)?
     };
     let db = &state.ctx.db;
-    let current = store::incidents::get(db, id)
+    let current = store::incidents::read::get(db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     // Resolving puts every affected service back to operational.
@@ -427,7 +427,7 @@ pub(crate) async fn set_service_status(
         .as_deref()
         .and_then(ComponentStatus::parse)
         .ok_or_else(|| ApiError::field("status", "a component status"))?;
-    let set = store::incidents::set_manual_status(
+    let set = store::incidents::manual::set_manual_status(
         &state.ctx.db,
         &id,
         Some(status),
@@ -452,7 +452,7 @@ pub(crate) async fn clear_service_status(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     require(&caller, Scope::ServicesWrite)?;
-    store::incidents::set_manual_status(
+    store::incidents::manual::set_manual_status(
         &state.ctx.db,
         &id,
         None,
@@ -494,7 +494,7 @@ pub(crate) async fn edit_update(
     p.finish()?;
     let db = &state.ctx.db;
     // The update must belong to the incident named in the path.
-    let belongs = store::incidents::get(db, id)
+    let belongs = store::incidents::read::get(db, id)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .is_some_and(|i| i.updates.iter().any(|u| u.id == update_id));

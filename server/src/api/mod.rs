@@ -4,7 +4,7 @@
 //! [`read`], the Statuspage-compatible [`v2`], [`openapi`]'s document) are open to any origin.
 
 pub mod agent;
-mod caller;
+pub mod caller;
 pub mod drafts;
 pub mod incidents;
 pub mod openapi;
@@ -19,8 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use store::audit::WriteError;
-
-pub use caller::ApiCaller;
 
 /// An API failure and its status code (the only place these codes are chosen).
 #[derive(Debug)]

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use store::subscribers::{Subscriber, Wanted, WEBHOOK};
 
-use super::{ApiCaller, ApiError};
+use super::caller::ApiCaller;
+use super::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

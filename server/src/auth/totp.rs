@@ -1,6 +1,6 @@
 //! The optional TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s steps, one step of clock
 //! skew either way), with totp-rs. A code is accepted once: the step it matched is spent in
-//! the store (`store::users::totp_spend`).
+//! the store (`store::users::totp::totp_spend`).
 
 use totp_rs::{Secret, Totp};
 

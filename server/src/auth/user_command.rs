@@ -135,7 +135,7 @@ async fn run_inner(database_url: &str, command: UserCommand) -> anyhow::Result<(
         }
         UserCommand::ResetTotp { email } => {
             let user = find(&db, &email).await?;
-            store::users::totp_disable(&db, user.id, &Actor::cli(), now)
+            store::users::totp::totp_disable(&db, user.id, &Actor::cli(), now)
                 .await
                 .context("failed to remove the second factor")?;
             println!("second factor removed for {}", user.email);

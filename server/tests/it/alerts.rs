@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use common::smtp::Sink;
 use common::{Probes, Server};
+use domain::config::notify::{AlertChannel, AlertKind, Smtp};
 use domain::config::Slug;
-use domain::notify_config::{AlertChannel, AlertKind, Smtp};
 use domain::status::{ComponentStatus, ServiceState};
 use domain::topology::{Owner, StatusChange};
 use serde_json::Value;
@@ -411,7 +411,7 @@ async fn every_channel_gets_one_alert_per_cause_in_the_shape_its_service_expects
     );
 
     // A new incident draft is an alert too.
-    store::drafts::propose(db, at + Duration::hours(1), Duration::minutes(5))
+    store::incidents::drafts::propose(db, at + Duration::hours(1), Duration::minutes(5))
         .await
         .unwrap()
         .expect("mobs has been down long enough");

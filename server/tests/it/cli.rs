@@ -169,10 +169,10 @@ fn staff_accounts_are_added_listed_and_a_lost_second_factor_removed() {
         // reset-totp needs no key: any key sealed it.
         let key = store::instance_key::InstanceKey::generate();
         let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-        store::users::totp_begin(&db, &key, id, secret, &actor, now)
+        store::users::totp::totp_begin(&db, &key, id, secret, &actor, now)
             .await
             .expect("begin");
-        store::users::totp_confirm(&db, &key, id, secret, 1, &actor, now)
+        store::users::totp::totp_confirm(&db, &key, id, secret, 1, &actor, now)
             .await
             .expect("confirm");
     });
@@ -348,7 +348,11 @@ fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
         .to_owned();
     assert_eq!(value.lines().count(), 1, "only the token on stdout");
     let (token, owner) = rt
-        .block_on(store::tokens::authenticate(&db, &value, chrono::Utc::now()))
+        .block_on(store::tokens::api::authenticate(
+            &db,
+            &value,
+            chrono::Utc::now(),
+        ))
         .expect("authenticate")
         .expect("the printed token works");
     assert_eq!(owner.email, "ops@example.org");
@@ -370,7 +374,7 @@ fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
     // Times on the site's clock, labelled as the pages label them; without a configuration
     // they are UTC and say so.
     let created = rt
-        .block_on(store::tokens::list(&db))
+        .block_on(store::tokens::api::list(&db))
         .expect("tokens")
         .into_iter()
         .find(|t| t.id == token.id)
@@ -448,7 +452,11 @@ fn api_tokens_are_created_listed_and_revoked_from_the_command_line() {
         String::from_utf8_lossy(&revoke.stderr)
     );
     assert!(rt
-        .block_on(store::tokens::authenticate(&db, &value, chrono::Utc::now()))
+        .block_on(store::tokens::api::authenticate(
+            &db,
+            &value,
+            chrono::Utc::now()
+        ))
         .expect("authenticate")
         .is_none());
     assert!(String::from_utf8_lossy(&run(&["token", "list"]).stdout).contains("revoked"));
@@ -768,10 +776,10 @@ fn the_instance_key_is_rotated_in_one_go_or_not_at_all() {
         )
         .await
         .expect("user");
-        store::users::totp_begin(&db, &old, u.id, secret, &actor, now)
+        store::users::totp::totp_begin(&db, &old, u.id, secret, &actor, now)
             .await
             .expect("begin");
-        store::users::totp_confirm(&db, &old, u.id, secret, 1, &actor, now)
+        store::users::totp::totp_confirm(&db, &old, u.id, secret, 1, &actor, now)
             .await
             .expect("confirm");
         u.id
@@ -792,7 +800,7 @@ fn the_instance_key_is_rotated_in_one_go_or_not_at_all() {
     let opens = |key: &store::instance_key::InstanceKey| {
         rt.block_on(async {
             let db = store::connect(&db_url).await.expect("db");
-            store::users::totp_secrets(&db, key, id)
+            store::users::totp::totp_secrets(&db, key, id)
                 .await
                 .ok()
                 .and_then(|s| s.confirmed)

@@ -55,7 +55,12 @@ fn start(
 }
 
 /// `n` instances started together on `database_url`, logging into `dir`, once every one is up.
-fn start_all(config: &std::path::Path, database_url: &str, dir: &std::path::Path, n: usize) -> Instances {
+fn start_all(
+    config: &std::path::Path,
+    database_url: &str,
+    dir: &std::path::Path,
+    n: usize,
+) -> Instances {
     let pending: Vec<_> = (0..n)
         .map(|i| start(config, database_url, &dir.join(format!("vigie-{i}.log"))))
         .collect();
@@ -314,18 +319,14 @@ async fn divided(
     ways: usize,
     within: Duration,
 ) -> std::collections::HashMap<String, usize> {
-    wait_for(
-        &format!("the monitors divided {ways} ways"),
-        within,
-        || {
-            let db = db.clone();
-            async move {
-                shares(db)
-                    .await
-                    .filter(|p| p.len() == ways && p.values().all(|n| *n == MONITORS / ways))
-            }
-        },
-    )
+    wait_for(&format!("the monitors divided {ways} ways"), within, || {
+        let db = db.clone();
+        async move {
+            shares(db)
+                .await
+                .filter(|p| p.len() == ways && p.values().all(|n| *n == MONITORS / ways))
+        }
+    })
     .await
 }
 

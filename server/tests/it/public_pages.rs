@@ -530,9 +530,10 @@ async fn post_incidents(app: &TestApp, incidents: &[(String, String)]) -> Vec<i6
     .await
     .expect("user");
     let scopes = [domain::staff::Scope::IncidentsWrite];
-    let (token, _) = store::tokens::create(&app.db, user.id, "xss", &scopes, &Actor::cli(), now)
-        .await
-        .expect("token");
+    let (token, _) =
+        store::tokens::api::create(&app.db, user.id, "xss", &scopes, &Actor::cli(), now)
+            .await
+            .expect("token");
     let mut ids = Vec::new();
     for (title, message) in incidents {
         let res = app

@@ -47,7 +47,7 @@ impl TestApp {
     }
 
     async fn token(&self, owner: i64, scopes: &[Scope]) -> String {
-        store::tokens::create(
+        store::tokens::api::create(
             &self.db,
             owner,
             "t",
@@ -196,7 +196,7 @@ async fn console_routes_refuse_anyone_without_a_session_even_through_disguised_p
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(store::incidents::recent(&app.db, 0, 10)
+    assert!(store::incidents::read::recent(&app.db, 0, 10)
         .await
         .expect("q")
         .is_empty());
@@ -333,7 +333,7 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "foreign origin");
-    assert!(store::incidents::recent(&app.db, 0, 10)
+    assert!(store::incidents::read::recent(&app.db, 0, 10)
         .await
         .expect("q")
         .is_empty());
@@ -350,7 +350,7 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
         "same origin with the token"
     );
     assert_eq!(
-        store::incidents::recent(&app.db, 0, 10)
+        store::incidents::read::recent(&app.db, 0, 10)
             .await
             .expect("q")
             .len(),
@@ -453,7 +453,9 @@ async fn incident_form_with_french_template_publishes_and_bad_input_is_shown_aga
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    let open = store::incidents::read::open_incidents(&app.db)
+        .await
+        .expect("q");
     assert_eq!(open.len(), 1);
     let html = &open[0].updates[0].message_html;
     assert!(
@@ -501,14 +503,14 @@ async fn api_requires_a_live_token_with_the_right_scope() {
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::CREATED);
-    let id = store::tokens::list(&app.db)
+    let id = store::tokens::api::list(&app.db)
         .await
         .expect("q")
         .iter()
         .find(|t| t.allows(Scope::IncidentsWrite))
         .expect("t")
         .id;
-    store::tokens::revoke(&app.db, id, &Actor::cli(), chrono::Utc::now())
+    store::tokens::api::revoke(&app.db, id, &Actor::cli(), chrono::Utc::now())
         .await
         .expect("revoke");
     let res = c
@@ -1028,7 +1030,7 @@ async fn an_update_is_edited_through_the_api_and_the_console_with_its_history_ke
         .expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
-    let history = store::incidents::update_history(&app.db, uid)
+    let history = store::incidents::read::update_history(&app.db, uid)
         .await
         .expect("history");
     assert_eq!(history.len(), 2, "{history:?}");
@@ -1078,9 +1080,9 @@ async fn down_for_twenty_minutes(db: &store::Db, services: &[&str]) {
 }
 
 /// Services down for twenty minutes, and the draft Vigie proposes for them.
-async fn drafted_outage(db: &store::Db, services: &[&str]) -> store::drafts::Draft {
+async fn drafted_outage(db: &store::Db, services: &[&str]) -> store::incidents::drafts::Draft {
     down_for_twenty_minutes(db, services).await;
-    store::drafts::propose(db, chrono::Utc::now(), chrono::Duration::minutes(10))
+    store::incidents::drafts::propose(db, chrono::Utc::now(), chrono::Duration::minutes(10))
         .await
         .expect("propose")
         .expect("a draft")
@@ -1106,7 +1108,7 @@ async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alo
     let open_link = format!("/admin/incidents/new?draft={}&amp;template=fr", draft.id);
     assert!(list.contains(&open_link));
     assert!(
-        store::incidents::open_incidents(&app.db)
+        store::incidents::read::open_incidents(&app.db)
             .await
             .expect("q")
             .is_empty(),
@@ -1151,15 +1153,20 @@ async fn engine_drafts_are_opened_prefilled_or_dismissed_and_never_published_alo
         .await
         .expect("publish");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    let open = store::incidents::read::open_incidents(&app.db)
+        .await
+        .expect("q");
     assert_eq!(open.len(), 1);
-    let opened = store::drafts::get(&app.db, draft.id)
+    let opened = store::incidents::drafts::get(&app.db, draft.id)
         .await
         .expect("q")
         .expect("draft");
     assert_eq!(
         (opened.status, opened.incident_id),
-        (store::drafts::DraftStatus::Opened, Some(open[0].id))
+        (
+            store::incidents::drafts::DraftStatus::Opened,
+            Some(open[0].id)
+        )
     );
     let (_, list) = get(format!("{}/admin/incidents", app.base)).await;
     assert!(
@@ -1314,7 +1321,7 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
             StatusCode::UNPROCESSABLE_ENTITY,
             "begin with {code:?}"
         );
-        let secrets = store::users::totp_secrets(&app.db, &key, id)
+        let secrets = store::users::totp::totp_secrets(&app.db, &key, id)
             .await
             .expect("q");
         assert_eq!(secrets.pending, None, "no new secret waits after {code:?}");
@@ -1336,7 +1343,7 @@ async fn two_factor_turns_on_with_a_confirmed_code_then_each_code_signs_in_once(
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "a current code");
-    let secrets = store::users::totp_secrets(&app.db, &key, id)
+    let secrets = store::users::totp::totp_secrets(&app.db, &key, id)
         .await
         .expect("q");
     assert!(secrets.pending.is_some());
@@ -1406,7 +1413,7 @@ async fn drafts_are_listed_opened_and_dismissed_through_the_api() {
         .expect("post");
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.expect("json");
-    let opened = store::drafts::get(&app.db, draft.id)
+    let opened = store::incidents::drafts::get(&app.db, draft.id)
         .await
         .expect("q")
         .expect("draft");
@@ -1533,7 +1540,9 @@ async fn the_console_serves_on_call_under_stress() {
         .to_str()
         .expect("location")
         .to_owned();
-    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    let open = store::incidents::read::open_incidents(&app.db)
+        .await
+        .expect("q");
     assert_eq!(open.len(), 1);
     let id = open[0].id;
     assert_eq!(at, format!("/admin/incidents/{id}"));
@@ -1580,7 +1589,7 @@ async fn the_console_serves_on_call_under_stress() {
         "{body}"
     );
     let updates = |db: store::Db| async move {
-        store::incidents::get(&db, id)
+        store::incidents::read::get(&db, id)
             .await
             .expect("q")
             .expect("incident")
@@ -1598,7 +1607,7 @@ async fn the_console_serves_on_call_under_stress() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let now = store::incidents::get(&app.db, id)
+    let now = store::incidents::read::get(&app.db, id)
         .await
         .expect("q")
         .expect("incident");
@@ -1617,7 +1626,7 @@ async fn the_console_serves_on_call_under_stress() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let now = store::incidents::get(&app.db, id)
+    let now = store::incidents::read::get(&app.db, id)
         .await
         .expect("q")
         .expect("incident");
@@ -1653,7 +1662,7 @@ async fn the_console_serves_on_call_under_stress() {
     assert!(shown.contains("Copiez-le maintenant"), "{shown}");
     let (_, reloaded) = get("/admin/tokens".into()).await;
     assert!(!reloaded.contains("Copiez-le maintenant"), "shown once");
-    assert_eq!(store::tokens::list(&app.db).await.expect("q").len(), 1);
+    assert_eq!(store::tokens::api::list(&app.db).await.expect("q").len(), 1);
 
     // The audit log reads as words, at any page number.
     for page in [
@@ -1735,10 +1744,12 @@ async fn a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again() {
         3,
         "{statuses:?}"
     );
-    let open = store::incidents::open_incidents(&app.db).await.expect("q");
+    let open = store::incidents::read::open_incidents(&app.db)
+        .await
+        .expect("q");
     assert_eq!(open.len(), 1, "one incident for one draft");
     let incident = open[0].id;
-    let opened = store::drafts::get(&app.db, draft.id)
+    let opened = store::incidents::drafts::get(&app.db, draft.id)
         .await
         .expect("q")
         .expect("draft");
@@ -1760,7 +1771,7 @@ async fn a_draft_opens_once_and_a_resolved_incident_is_not_resolved_again() {
     assert_eq!(again.status(), StatusCode::CONFLICT);
     let body: Value = again.json().await.expect("json");
     assert_eq!(body["message"], "the incident is already resolved");
-    let view = store::incidents::get(&app.db, incident)
+    let view = store::incidents::read::get(&app.db, incident)
         .await
         .expect("q")
         .expect("incident");
@@ -2144,7 +2155,7 @@ async fn text_fields_longer_than_their_limit_are_refused_with_a_sentence() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.expect("body");
     assert!(page.contains("Au plus 200 caractères"), "{page}");
-    let names: Vec<String> = store::incidents::open_incidents(&app.db)
+    let names: Vec<String> = store::incidents::read::open_incidents(&app.db)
         .await
         .expect("q")
         .into_iter()
@@ -2152,7 +2163,7 @@ async fn text_fields_longer_than_their_limit_are_refused_with_a_sentence() {
         .collect();
     assert_eq!(names.len(), 1, "only the 200-character title: {names:?}");
 
-    let err = store::tokens::create(
+    let err = store::tokens::api::create(
         &app.db,
         owner.id,
         &"n".repeat(limits::NAME + 1),
@@ -2188,7 +2199,7 @@ async fn text_fields_longer_than_their_limit_are_refused_with_a_sentence() {
     let (status, body) = put("n".repeat(limits::NOTE + 1)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("at most 1000 characters"), "{body}");
-    assert!(store::incidents::manual_statuses(&app.db)
+    assert!(store::incidents::manual::manual_statuses(&app.db)
         .await
         .expect("q")
         .is_empty());

@@ -113,7 +113,7 @@ async fn secrets_are_sealed_at_rest_and_sign_in_works_after_a_restart() {
     let secret = enrol(&first, &c).await;
     assert_sealed(&stored(&first.db).await, &secret);
     let id = store::users::list(&first.db).await.expect("list")[0].id;
-    let opened = store::users::totp_secrets(&first.db, &key, id)
+    let opened = store::users::totp::totp_secrets(&first.db, &key, id)
         .await
         .expect("open");
     assert_eq!(opened.confirmed.as_deref(), Some(secret.as_str()));
@@ -188,7 +188,7 @@ async fn clear_secrets_left_by_an_older_version_are_sealed_at_start() {
     assert_eq!(values.len(), 2);
     assert_sealed(&values, SECRET);
     for id in [ed.id, al.id] {
-        let s = store::users::totp_secrets(&upgraded.db, &key, id)
+        let s = store::users::totp::totp_secrets(&upgraded.db, &key, id)
             .await
             .expect("open");
         assert_eq!(s.confirmed.or(s.pending).as_deref(), Some(SECRET));

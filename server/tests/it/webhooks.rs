@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{Duration, Utc};
 use common::smtp::Sink;
 use common::{client, Probes, Server};
+use domain::config::notify::Smtp;
 use domain::incident::{Impact, IncidentStatus};
-use domain::notify_config::Smtp;
 use domain::staff::Role;
 use domain::staff::Scope;
 use domain::status::ComponentStatus;
@@ -136,7 +136,7 @@ async fn staff_create_a_webhook_that_receives_signed_statuspage_payloads() {
     )
     .await
     .unwrap();
-    let (token, _) = store::tokens::create(
+    let (token, _) = store::tokens::api::create(
         &app.db,
         user.id,
         "t",
@@ -408,7 +408,7 @@ async fn staff_list_search_export_and_delete_subscribers() {
     )
     .await
     .unwrap();
-    let (token, _) = store::tokens::create(
+    let (token, _) = store::tokens::api::create(
         &app.db,
         user.id,
         "t",

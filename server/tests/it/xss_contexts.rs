@@ -63,7 +63,7 @@ async fn filled(texts: &[String]) -> Filled {
     .expect("writer");
     let scopes = [Scope::IncidentsWrite, Scope::MaintenanceWrite];
     let (token, _) =
-        store::tokens::create(&staff.db, writer.id, "corpus", &scopes, &Actor::cli(), now)
+        store::tokens::api::create(&staff.db, writer.id, "corpus", &scopes, &Actor::cli(), now)
             .await
             .expect("token");
     let api = common::client();
@@ -137,7 +137,7 @@ async fn filled(texts: &[String]) -> Filled {
         .await
         .expect("user");
         let name: String = format!("t{i} {text}").chars().take(100).collect();
-        store::tokens::create(&staff.db, user.id, &name, &scopes, &Actor::cli(), now)
+        store::tokens::api::create(&staff.db, user.id, &name, &scopes, &Actor::cli(), now)
             .await
             .expect("token");
     }

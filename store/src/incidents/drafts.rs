@@ -90,7 +90,7 @@ pub async fn propose(
         return Ok(None);
     }
     // The services open incidents name: staff already said what is going on there.
-    let in_incident = crate::incidents::stated_statuses(db).await?;
+    let in_incident = super::read::stated_statuses(db).await?;
     let drafted: HashSet<(String, DateTime<Utc>)> = incident_draft_service::Entity::find()
         .filter(
             incident_draft_service::Column::ServiceId

@@ -6,8 +6,8 @@
 //! Markdown and the sanitised HTML rendered from it; both are stored, so readers never render.
 
 pub mod drafts;
-mod manual;
-mod read;
+pub mod manual;
+pub mod read;
 
 use chrono::{DateTime, Utc};
 use domain::incident::{Impact, IncidentStatus, IncidentView};
@@ -22,9 +22,6 @@ use serde_json::json;
 use crate::audit::{self, Actor, WriteError};
 use crate::entity::{incident, incident_service, incident_update, service};
 use crate::StoreError;
-
-pub use self::manual::{manual_statuses, set_manual_status};
-pub use self::read::*;
 
 /// A message in Markdown and the sanitised HTML rendered from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,7 +193,7 @@ pub async fn open_from_draft(
     .insert(&txn)
     .await?;
     if let Some(draft) = draft {
-        crate::drafts::open_in(&txn, draft, inc.id, actor, now).await?;
+        drafts::open_in(&txn, draft, inc.id, actor, now).await?;
     }
     set_services(&txn, inc.id, &new.services).await?;
     let update_id =
@@ -212,7 +209,7 @@ pub async fn open_from_draft(
     )
     .await?;
     txn.commit().await?;
-    get(db, inc.id).await?.ok_or(WriteError::NotFound)
+    read::get(db, inc.id).await?.ok_or(WriteError::NotFound)
 }
 
 /// Posts an update; checks the status transition and records resolution time.
@@ -278,7 +275,9 @@ pub async fn post_update(
     // Queued after the incident row has its new status, so the announcement carries it.
     crate::outbox::queue_incident_update(&txn, incident_id, update_id, now).await?;
     txn.commit().await?;
-    get(db, incident_id).await?.ok_or(WriteError::NotFound)
+    read::get(db, incident_id)
+        .await?
+        .ok_or(WriteError::NotFound)
 }
 
 /// Changes an incident's title, impact or start time.
@@ -329,7 +328,9 @@ pub async fn edit(
     )
     .await?;
     txn.commit().await?;
-    get(db, incident_id).await?.ok_or(WriteError::NotFound)
+    read::get(db, incident_id)
+        .await?
+        .ok_or(WriteError::NotFound)
 }
 
 /// Replaces the text of a published update, keeping the earlier text in its history.
@@ -374,5 +375,7 @@ pub async fn edit_update(
     )
     .await?;
     txn.commit().await?;
-    get(db, incident_id).await?.ok_or(WriteError::NotFound)
+    read::get(db, incident_id)
+        .await?
+        .ok_or(WriteError::NotFound)
 }

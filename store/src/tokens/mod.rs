@@ -1,11 +1,11 @@
 //! Tokens: random values shown once and stored as SHA-256, revocable, with the time they were
 //! last used. Every kind is made ([`mint`]) and looked up ([`live`], [`mark_used`]) the same
-//! way: the write API's tokens ([`api`], re-exported here), remote probe agents' tokens
+//! way: the write API's tokens ([`api`]), remote probe agents' tokens
 //! ([`agent`]) and push monitors' tokens (`crate::push`, which keeps them per monitor). Also
 //! the random secrets sessions and TOTP use.
 
 pub mod agent;
-mod api;
+pub mod api;
 
 use chrono::{DateTime, Utc};
 use rand::rngs::OsRng;
@@ -14,7 +14,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
 use sha2::{Digest, Sha256};
 
-pub use self::api::*;
 use crate::entity::{agent_token, api_token};
 
 /// 32 random bytes from the OS, hex-encoded.

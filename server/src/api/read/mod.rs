@@ -5,7 +5,7 @@
 //! Unknown ids are `404 {"error": …}`, a bad query is `400 {"error": …}`. Responses carry
 //! `Cache-Control: no-cache` and a weak ETag of the body, answered with 304 when it matches.
 
-mod schema;
+pub mod schema;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use store::api_read::ServiceRow;
 use utoipa::IntoParams;
 
-pub use self::schema::*;
+use self::schema::*;
 use super::ApiError;
 use crate::state::AppState;
 
@@ -340,7 +340,7 @@ pub async fn incidents(
     let (page, per_page) = PageQuery::bounds(raw.as_deref())?;
     let db = &state.ctx.db;
     let total = store::api_read::incident_count(db).await?;
-    let list = store::incidents::recent(db, (page - 1) * per_page, per_page).await?;
+    let list = store::incidents::read::recent(db, (page - 1) * per_page, per_page).await?;
     let body = IncidentPage {
         page,
         per_page,
@@ -361,7 +361,7 @@ pub async fn incident(
 ) -> Result<Response, ApiError> {
     // A path that is not a number names no incident.
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    let view = store::incidents::get(&state.ctx.db, id)
+    let view = store::incidents::read::get(&state.ctx.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json_response(&headers, &Incident::from(view)))

@@ -36,11 +36,11 @@ use domain::status::ServiceState;
 use store::api_read::IncidentFilter;
 
 use self::mapping::Ctx;
-pub use self::schema::*;
+use self::schema::*;
 use super::read::json_response;
 use super::ApiError;
 use crate::state::AppState;
-pub use domain::statuspage::{page_id, page_status};
+use domain::statuspage::page_status;
 
 /// Statuspage lists at most this many incidents or windows.
 const LIST_LIMIT: u64 = 50;
@@ -78,7 +78,7 @@ async fn overall(
         .iter()
         .flat_map(|g| g.services.iter().map(|s| s.state))
         .collect();
-    let impacts: Vec<domain::incident::Impact> = store::incidents::open_incidents(db)
+    let impacts: Vec<domain::incident::Impact> = store::incidents::read::open_incidents(db)
         .await?
         .into_iter()
         .map(|i| i.impact)
@@ -240,6 +240,7 @@ mod tests {
     use super::*;
     use domain::incident::Impact as I;
     use domain::status::{ComponentStatus, PageIndicator};
+    use domain::statuspage::page_id;
 
     const OK: ServiceState = ServiceState::Known(ComponentStatus::Operational);
 
