@@ -143,7 +143,7 @@ fn main() -> anyhow::Result<()> {
         // The sender's passes, back to back, until nothing is left to send.
         loop {
             let n = notifier.tick(Utc::now()).await?;
-            if n == 0 && store::outbox::waiting(&db).await? == 0 {
+            if n == 0 && store::outbox::send::waiting(&db).await? == 0 {
                 break;
             }
             if n == 0 {

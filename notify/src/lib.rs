@@ -30,7 +30,9 @@ use chrono::{DateTime, Utc};
 use domain::config::Catalog;
 use domain::locale::Locale;
 use futures::StreamExt;
-use store::outbox::{self, Delivery, Lease, Outcome};
+use store::outbox::lease::Lease;
+use store::outbox::send::Outcome;
+use store::outbox::{self, Delivery};
 use store::StoreError;
 use tokio::sync::broadcast;
 
@@ -170,7 +172,7 @@ impl Notifier {
                 };
                 if now - last_purge > chrono::Duration::hours(1) {
                     last_purge = now;
-                    match outbox::purge(&me.db, me.settings.retention, now).await {
+                    match outbox::send::purge(&me.db, me.settings.retention, now).await {
                         Ok(n) if n > 0 => tracing::info!(rows = n, "old notifications purged"),
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "notification purge failed"),
@@ -198,12 +200,12 @@ impl Notifier {
     /// queued notifications out, then send what is due within the per-minute ceiling.
     /// Returns the number of deliveries attempted.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        match outbox::take_lease(&self.db, LEASE, &self.holder, self.settings.lease_ttl, now)
+        match outbox::lease::take_lease(&self.db, LEASE, &self.holder, self.settings.lease_ttl, now)
             .await?
         {
             Lease::Elsewhere => return Ok(0),
             Lease::Taken => {
-                let n = outbox::settle_interrupted(&self.db, now).await?;
+                let n = outbox::send::settle_interrupted(&self.db, now).await?;
                 if n > 0 {
                     tracing::warn!(
                         deliveries = n,
@@ -218,18 +220,18 @@ impl Notifier {
             .iter()
             .map(|c| c.name.to_string())
             .collect();
-        outbox::fan_out(&self.db, &channels, now).await?;
-        let sent = outbox::sent_last_minute(&self.db, now).await?;
+        outbox::send::fan_out(&self.db, &channels, now).await?;
+        let sent = outbox::send::sent_last_minute(&self.db, now).await?;
         let budget = u64::from(self.settings.per_minute).saturating_sub(sent);
         if budget == 0 {
             return Ok(0);
         }
-        let batch = outbox::due(&self.db, now, budget.min(100)).await?;
+        let batch = outbox::send::due(&self.db, now, budget.min(100)).await?;
         if batch.is_empty() {
             return Ok(0);
         }
         let ids: HashSet<i64> = batch.iter().filter_map(|d| d.notification_id).collect();
-        let notifications = outbox::notifications(&self.db, &ids).await?;
+        let notifications = outbox::send::notifications(&self.db, &ids).await?;
         let n = batch.len();
         // A webhook's deliveries go one after the other, in order (its receiver sees events in
         // the order they happened, and a pause stops the rest), and so do an alert channel's
@@ -281,7 +283,7 @@ impl Notifier {
         event: Option<&outbox::Event>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        if !outbox::claim(&self.db, d.id).await? {
+        if !outbox::send::claim(&self.db, d.id).await? {
             return Ok(());
         }
         let attempts = d.attempts + 1;
@@ -300,7 +302,7 @@ impl Notifier {
             tracing::warn!(delivery = d.id, channel = %d.channel, error = %error, "delivery failed");
         }
         let paused =
-            outbox::record(&self.db, &d, &outcome, PAUSE_AFTER, Utc::now().max(now)).await?;
+            outbox::send::record(&self.db, &d, &outcome, PAUSE_AFTER, Utc::now().max(now)).await?;
         if paused {
             tracing::warn!(
                 subscriber = d.subscriber_id,

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::audit::{self, Actor, WriteError};
 use crate::entity::{maintenance, maintenance_service, service};
 use crate::incidents::Message;
-use crate::outbox::MaintenanceMove;
+use crate::outbox::announce::MaintenanceMove;
 use crate::StoreError;
 
 /// A window to schedule.
@@ -102,9 +102,9 @@ pub async fn schedule(
         now,
     )
     .await?;
-    crate::outbox::queue_maintenance(&txn, m.id, MaintenanceMove::Scheduled, now).await?;
+    crate::outbox::announce::queue_maintenance(&txn, m.id, MaintenanceMove::Scheduled, now).await?;
     if status != MaintenanceStatus::Scheduled {
-        crate::outbox::queue_maintenance(&txn, m.id, announced(status), now).await?;
+        crate::outbox::announce::queue_maintenance(&txn, m.id, announced(status), now).await?;
     }
     txn.commit().await?;
     get(db, m.id, now).await?.ok_or(WriteError::NotFound)
@@ -155,7 +155,7 @@ pub async fn set_status(
             MaintenanceStatus::InProgress | MaintenanceStatus::Completed
         )
     {
-        crate::outbox::queue_maintenance(&txn, id, announced(status), now).await?;
+        crate::outbox::announce::queue_maintenance(&txn, id, announced(status), now).await?;
     }
     txn.commit().await?;
     get(db, id, now).await?.ok_or(WriteError::NotFound)
@@ -210,7 +210,7 @@ pub async fn advance(
                 to,
                 MaintenanceStatus::InProgress | MaintenanceStatus::Completed
             ) {
-                crate::outbox::queue_maintenance(&txn, m.id, announced(to), now).await?;
+                crate::outbox::announce::queue_maintenance(&txn, m.id, announced(to), now).await?;
             }
             moves.push(Transition { id: m.id, from, to });
         }

@@ -254,7 +254,7 @@ impl Collector {
         if self.troubled_recorded.as_ref() == Some(&pairs) {
             return;
         }
-        match store::alerts::location_trouble(&self.db, &pairs, now).await {
+        match store::alerts::location::location_trouble(&self.db, &pairs, now).await {
             Ok(()) => self.troubled_recorded = Some(pairs),
             Err(e) => tracing::warn!(error = %e, "cannot record the locations' own trouble"),
         }

@@ -139,7 +139,7 @@ fn service(s: &str) -> Owner {
 /// Waits until the outbox has nothing left to do.
 async fn drained(db: &store::Db) {
     for _ in 0..300 {
-        if store::outbox::waiting(db).await.unwrap() == 0 {
+        if store::outbox::send::waiting(db).await.unwrap() == 0 {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -656,7 +656,7 @@ async fn a_location_failing_alone_gets_one_lower_priority_alert_of_its_own() {
     let t0 = Utc::now();
     let s = Duration::seconds;
 
-    store::alerts::location_trouble(db, &[ams(frandroid), ams(appxoid)], t0)
+    store::alerts::location::location_trouble(db, &[ams(frandroid), ams(appxoid)], t0)
         .await
         .unwrap();
     let calls = hook.wait_for(1).await;
@@ -680,18 +680,22 @@ async fn a_location_failing_alone_gets_one_lower_priority_alert_of_its_own() {
 
     // Still in trouble, with one more monitor: no new alert. Two instances record Paris'
     // trouble at the same moment: one alert.
-    store::alerts::location_trouble(db, &[ams(frandroid), ams(appxoid), ams(mobs)], t0 + s(1))
-        .await
-        .unwrap();
+    store::alerts::location::location_trouble(
+        db,
+        &[ams(frandroid), ams(appxoid), ams(mobs)],
+        t0 + s(1),
+    )
+    .await
+    .unwrap();
     let both = [ams(frandroid), ams(appxoid), ams(mobs), paris(mobs)];
     let (a, b) = tokio::join!(
-        store::alerts::location_trouble(db, &both, t0 + s(2)),
-        store::alerts::location_trouble(db, &both, t0 + s(2)),
+        store::alerts::location::location_trouble(db, &both, t0 + s(2)),
+        store::alerts::location::location_trouble(db, &both, t0 + s(2)),
     );
     a.unwrap();
     b.unwrap();
     // Amsterdam agrees again; Paris' trouble goes on.
-    store::alerts::location_trouble(db, &[paris(mobs)], t0 + s(3))
+    store::alerts::location::location_trouble(db, &[paris(mobs)], t0 + s(3))
         .await
         .unwrap();
     drained(db).await;
@@ -713,7 +717,7 @@ async fn a_location_failing_alone_gets_one_lower_priority_alert_of_its_own() {
     )
     .await
     .unwrap();
-    store::alerts::location_trouble(db, &[paris(mobs), ams(mobs)], t0 + s(5))
+    store::alerts::location::location_trouble(db, &[paris(mobs), ams(mobs)], t0 + s(5))
         .await
         .unwrap();
     drained(db).await;

@@ -245,12 +245,12 @@ async fn subscribe_reader_through_the_link_then_updates_arrive_until_one_click_u
     .await
     .unwrap();
     for _ in 0..100 {
-        if store::outbox::waiting(&app.db).await.unwrap() == 0 {
+        if store::outbox::send::waiting(&app.db).await.unwrap() == 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(store::outbox::waiting(&app.db).await.unwrap(), 0);
+    assert_eq!(store::outbox::send::waiting(&app.db).await.unwrap(), 0);
     assert_eq!(sink.mails().len(), 3);
     // The used link is dead.
     let again = c.get(&unsubscribe).send().await.unwrap();

@@ -169,7 +169,7 @@ impl Filled {
     /// The queued notifications' events, in the order they were queued.
     async fn events(&self) -> Vec<store::outbox::Event> {
         let ids: HashSet<i64> = (1..=1_000).collect();
-        let mut all: Vec<_> = store::outbox::notifications(&self.staff.db, &ids)
+        let mut all: Vec<_> = store::outbox::send::notifications(&self.staff.db, &ids)
             .await
             .expect("notifications")
             .into_values()

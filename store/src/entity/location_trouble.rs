@@ -1,4 +1,4 @@
-//! A monitor that one probe location alone sees failing (see `crate::alerts::location_trouble`).
+//! A monitor that one probe location alone sees failing (see `crate::alerts::location::location_trouble`).
 
 use sea_orm::entity::prelude::*;
 

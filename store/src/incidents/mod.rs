@@ -198,7 +198,7 @@ pub async fn open_from_draft(
     set_services(&txn, inc.id, &new.services).await?;
     let update_id =
         insert_update(&txn, inc.id, new.status, &new.message, &new.services, now).await?;
-    crate::outbox::queue_incident_update(&txn, inc.id, update_id, now).await?;
+    crate::outbox::announce::queue_incident_update(&txn, inc.id, update_id, now).await?;
     audit::record(
         &txn,
         actor,
@@ -273,7 +273,7 @@ pub async fn post_update(
     )
     .await?;
     // Queued after the incident row has its new status, so the announcement carries it.
-    crate::outbox::queue_incident_update(&txn, incident_id, update_id, now).await?;
+    crate::outbox::announce::queue_incident_update(&txn, incident_id, update_id, now).await?;
     txn.commit().await?;
     read::get(db, incident_id)
         .await?

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::json;
 
-use super::{live, mark_used, mint};
+use super::{live, mark_used, mint, revoke_row};
 use crate::audit::{self, Actor, WriteError};
 use crate::entity::{agent_token, location};
 use crate::StoreError;
@@ -106,16 +106,10 @@ pub async fn revoke_token(
     now: DateTime<Utc>,
 ) -> Result<AgentToken, WriteError> {
     let txn = crate::begin_write(db).await?;
-    let found = agent_token::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(WriteError::NotFound)?;
-    if found.revoked_at.is_some() {
-        return Ok(from_model(found));
+    let (model, revoked) = revoke_row::<agent_token::Entity>(&txn, id, now).await?;
+    if !revoked {
+        return Ok(from_model(model));
     }
-    let mut am: agent_token::ActiveModel = found.into();
-    am.revoked_at = Set(Some(now));
-    let model = am.update(&txn).await?;
     audit::record(
         &txn,
         actor,

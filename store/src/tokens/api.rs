@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::json;
 
-use super::{live, mark_used, mint};
+use super::{live, mark_used, mint, revoke_row};
 use crate::audit::{self, Actor, ActorKind, WriteError};
 use crate::entity::{api_token, user};
 use crate::users::User;
@@ -151,16 +151,10 @@ pub async fn revoke(
     now: DateTime<Utc>,
 ) -> Result<ApiToken, WriteError> {
     let txn = crate::begin_write(db).await?;
-    let found = api_token::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(WriteError::NotFound)?;
-    if found.revoked_at.is_some() {
-        return Ok(from_model(found));
+    let (model, revoked) = revoke_row::<api_token::Entity>(&txn, id, now).await?;
+    if !revoked {
+        return Ok(from_model(model));
     }
-    let mut am: api_token::ActiveModel = found.into();
-    am.revoked_at = Set(Some(now));
-    let model = am.update(&txn).await?;
     audit::record(
         &txn,
         actor,

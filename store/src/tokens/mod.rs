@@ -14,6 +14,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
 use sha2::{Digest, Sha256};
 
+use crate::audit::WriteError;
 use crate::entity::{agent_token, api_token};
 
 /// 32 random bytes from the OS, hex-encoded.
@@ -97,4 +98,27 @@ pub(crate) async fn mark_used<T: TokenTable>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Revokes token `id` at `now` inside the caller's transaction, unless it already is: the row
+/// as it stands afterwards, and whether this call revoked it (the caller audits only then).
+pub(crate) async fn revoke_row<T: TokenTable>(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(T::Model, bool), WriteError> {
+    let revoked = T::update_many()
+        .col_expr(T::REVOKED_AT, Expr::value(now))
+        .filter(T::ID.eq(id))
+        .filter(T::REVOKED_AT.is_null())
+        .exec(txn)
+        .await?
+        .rows_affected
+        == 1;
+    let row = T::find()
+        .filter(T::ID.eq(id))
+        .one(txn)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    Ok((row, revoked))
 }
