@@ -10,7 +10,12 @@
 use domain::locale::Locale;
 use leptos::prelude::*;
 
-use crate::mail::Footer;
+/// The footer links of a subscriber's mail.
+#[derive(Clone, Debug)]
+pub struct Footer {
+    pub manage: String,
+    pub unsubscribe: String,
+}
 
 /// `view` as HTML, rendered inside a reactive owner of its own.
 fn render(view: impl IntoView + 'static) -> String {

@@ -487,12 +487,12 @@ impl Notifier {
     }
 
     /// The preferences and unsubscribe links of a subscriber.
-    pub fn footer(&self, sub: &store::subscribers::Subscriber) -> mail::Footer {
+    pub fn footer(&self, sub: &store::subscribers::Subscriber) -> html::Footer {
         let holder = token::Holder {
             id: sub.id,
             a: sub.address.clone(),
         };
-        mail::Footer {
+        html::Footer {
             manage: format!(
                 "{}/subscribe/manage?t={}",
                 self.site.base_url,

@@ -16,7 +16,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use store::outbox::{Event, IncidentEvent, MaintenanceEvent, ServiceRef};
 
-use crate::html;
+use crate::html::{self, Footer};
 
 /// Longest e-mail address accepted (RFC 5321's path limit).
 pub const MAX_ADDRESS: usize = 254;
@@ -94,13 +94,6 @@ pub fn service_status(l: Locale, s: &str) -> &'static str {
 /// (heure de Paris)" / "7 December 2026, 17:42 (Paris time)".
 fn when(site: &Site, l: Locale, at: DateTime<Utc>) -> String {
     dates::date_time_in(l, at, site.timezone)
-}
-
-/// The footer links of a subscriber's mail.
-#[derive(Clone, Debug)]
-pub struct Footer {
-    pub manage: String,
-    pub unsubscribe: String,
 }
 
 fn footer_text(l: Locale, f: &Footer) -> String {

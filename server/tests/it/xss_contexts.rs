@@ -347,7 +347,7 @@ async fn the_xss_corpus_is_inert_in_every_context_public_and_console() {
         base_url: "https://status.example".to_owned(),
         timezone: chrono_tz::Europe::Paris,
     };
-    let footer = notify::mail::Footer {
+    let footer = notify::html::Footer {
         manage: "https://status.example/subscribe/manage?t=x".to_owned(),
         unsubscribe: "https://status.example/subscribe/unsubscribe?t=x".to_owned(),
     };
