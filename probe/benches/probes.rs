@@ -3,7 +3,8 @@
 //! monitors, checks/s, CPU % of 2 cores and CPU time per check, peak RSS while the catalog is
 //! parsed and synced, RSS when the engine starts, peak RSS from then on (`peak_rss_probing`;
 //! `peak_rss`, the whole run's, where the peak cannot be reset) and RSS at the end, schedule
-//! lag p50 / p99, database write latency p99, checks done against checks due, and the
+//! lag p50 / p99, database write latency p99, checks done against checks due, the CPU per
+//! check in the steady state (after the first interval, when the run is longer) and the
 //! machine's load average.
 //!
 //! `cargo bench -p probe --bench probes -- [--monitors 10000] [--seconds 180]
@@ -137,12 +138,38 @@ fn main() -> anyhow::Result<()> {
         let stats = running.stats();
         let (cpu0, _) = usage();
         let started = Instant::now();
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
-        let wall = started.elapsed().as_secs_f64();
+        // After the first interval every monitor has its first result (on a fresh database,
+        // each one a status change): from then on the engine runs in its steady state, which
+        // is measured apart too when the run is longer than one interval.
+        let total = Duration::from_secs(seconds);
+        let steady = if total > interval_d {
+            tokio::time::sleep(interval_d).await;
+            let (cpu, _) = usage();
+            let checks = stats.checks.load(std::sync::atomic::Ordering::Relaxed);
+            Some((Instant::now(), cpu, checks))
+        } else {
+            None
+        };
+        tokio::time::sleep(total.saturating_sub(started.elapsed())).await;
+        let ended = Instant::now();
+        let wall = ended.duration_since(started).as_secs_f64();
         let (cpu1, hwm_kb) = usage();
         let rss_end_kb = status_kb("VmRSS:");
         let checks = stats.checks.load(std::sync::atomic::Ordering::Relaxed);
         let due = (monitors as f64 * wall / interval_d.as_secs_f64()).floor() as u64;
+        let steady = steady.map_or_else(
+            || "steady_state=none (run not longer than one interval)".to_owned(),
+            |(at, cpu, done)| {
+                let checks = checks.saturating_sub(done);
+                let span = ended.duration_since(at).as_secs_f64();
+                format!(
+                    "steady_state(after the first interval, {:.0}s)=[cpu={:.1}% of 2 cores cpu_per_check={:.3} ms]",
+                    span,
+                    (cpu1 - cpu) / span / 2.0 * 100.0,
+                    (cpu1 - cpu) * 1000.0 / checks.max(1) as f64,
+                )
+            },
+        );
         let q = |h: &probe::stats::Histogram, q: f64| {
             h.quantile_ms(q)
                 .map_or_else(|| ">30000 ms".to_owned(), |v| format!("≤{v} ms"))
@@ -151,7 +178,7 @@ fn main() -> anyhow::Result<()> {
             "backend={} monitors={monitors} interval={interval} run={wall:.0}s checks/s={:.1} \
              cpu={:.1}% of 2 cores cpu_per_check={:.3} ms setup_peak_rss={} MB rss_at_start={} MB \
              peak_rss{}={} MB rss_at_end={} MB lag_p50={} lag_p99={} db_write_p99={} checks={checks} due≈{due} \
-             write_errors={} load_average={}",
+             write_errors={} {steady} load_average={}",
             if url.starts_with("postgres") {
                 "postgres"
             } else {

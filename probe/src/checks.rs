@@ -284,15 +284,19 @@ struct MonitorTask {
 }
 
 impl MonitorTask {
+    /// The task of one monitor. What lives here between checks (the task's future, 100,000
+    /// of them) is kept small: the push loop, a check and the sending of its result are
+    /// boxed, so their futures exist only while they run. They were inline here and made each
+    /// idle task 4.2 kB (heaptrack, 10,000 monitors: 42 MB in task cells).
     async fn run(mut self) {
         if self.monitor.kind() == MonitorKind::Push {
-            return self.run_push().await;
+            return Box::pin(self.run_push()).await;
         }
         let mut next = Instant::now() + self.first_delay(Utc::now());
         loop {
             tokio::time::sleep_until(next).await;
-            let result = self.check(next).await;
-            if !self.record(result).await {
+            let result = Box::pin(self.check(next)).await;
+            if !Box::pin(self.record(result)).await {
                 return; // the receiver is gone: the engine or agent is stopping
             }
             let delay = self
@@ -406,9 +410,8 @@ impl MonitorTask {
         let lag = started.saturating_duration_since(scheduled);
         self.stats.lag.record(lag);
         stats::record_lag(lag);
-        // Boxed: a check's future (the largest of every kind's, about 2 kB) then lives only
-        // while it runs, instead of inside each of the 100,000 idle tasks' futures.
-        let r = Box::pin(crate::run(&self.monitor, &self.clients, Utc::now())).await;
+        // Inline: this whole future is boxed by `run`, so it lives only while the check runs.
+        let r = crate::run(&self.monitor, &self.clients, Utc::now()).await;
         self.stats.checks.fetch_add(1, Ordering::Relaxed);
         stats::record_check(
             &self.key,

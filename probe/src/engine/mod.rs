@@ -282,6 +282,8 @@ pub async fn start(
             monitor: m.clone(),
         });
     }
+    // Kept for the engine's life: not the up to twice its length growing left.
+    planned.shrink_to_fit();
     let mut states: HashMap<(i64, String), MonitorState> = HashMap::new();
     for (id, loc, s) in store::history::load_states(&db).await? {
         states.insert((id, loc), s);
