@@ -388,18 +388,22 @@ fn generated_notice(
     tz: chrono_tz::Tz,
     live: &str,
 ) -> String {
-    let live = live.replace('"', "%22");
+    use leptos::prelude::*;
     let at =
         wording::texts(locale).date_time(&generated.with_timezone(&tz).fixed_offset(), tz.name());
-    let at = html_escape::encode_text(&at);
-    match locale {
-        Locale::Fr => format!(
-            "Copie statique générée le {at} — <a href=\"{live}/\">la page de statut en direct</a>"
+    let (before, words) = match locale {
+        Locale::Fr => (
+            format!("Copie statique générée le {at} — "),
+            "la page de statut en direct",
         ),
-        Locale::En => {
-            format!("Static copy generated on {at} — <a href=\"{live}/\">the live status page</a>")
-        }
-    }
+        Locale::En => (
+            format!("Static copy generated on {at} — "),
+            "the live status page",
+        ),
+    };
+    // A Leptos view, so the time and the address are escaped by construction.
+    let href = format!("{live}/");
+    Owner::new().with(move || view! { {before}<a href=href>{words}</a> }.to_html())
 }
 
 /// Exports once into `out` (built beside it, then swapped in); returns the number of files.
@@ -511,6 +515,12 @@ mod tests {
             .starts_with("Static copy generated on 5 July 2027, 18:42 (Paris time) — "));
         assert!(generated_notice(Locale::En, at, chrono_tz::UTC, "x")
             .starts_with("Static copy generated on 7 December 2026, 16:42 (UTC) — "));
+        // The address stays inside its attribute.
+        let hostile = generated_notice(Locale::En, at, chrono_tz::UTC, "x\"><script>");
+        assert!(
+            hostile.ends_with("<a href=\"x&quot;&gt;&lt;script&gt;/\">the live status page</a>"),
+            "{hostile}"
+        );
     }
 
     #[test]
