@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 use crate::clock::Clock;
 use crate::fields::{select, Errors, Input};
-use crate::shell::{shown_once, Notice, Page, Section, Viewer};
+use crate::secrets::{last_used, revoke_cell, shown_once};
+use crate::shell::{Notice, Page, Section, Viewer};
 
 /// A catalog location and whether an agent reports from it.
 #[derive(Clone, Debug)]
@@ -142,36 +143,14 @@ pub fn page(
                     .get(&t.location_id)
                     .cloned()
                     .unwrap_or_else(|| t.location_id.clone());
-                let used = t.last_used_at.map_or_else(
-                    || l.t("jamais utilisé", "never used").to_owned(),
-                    |u| {
-                        l.f(
-                            || format!("utilisé le {}", clock.show(u)),
-                            || format!("used {}", clock.show(u)),
-                        )
-                    },
+                let used = last_used(&clock, t.last_used_at);
+                let state_cell = revoke_cell(
+                    &clock,
+                    t.revoked_at,
+                    format!("/admin/agents/{}/revoke", t.id),
+                    csrf_token.clone(),
+                    &t.label,
                 );
-                let state_cell = match t.revoked_at {
-                    Some(at) => view! {
-                        <p class="console-item-meta">
-                            {l.f(|| format!("révoqué le {}", clock.show(at)), || format!("revoked {}", clock.show(at)))}
-                        </p>
-                    }
-                    .into_any(),
-                    None => {
-                        let label = l.f(
-                            || format!("Révoquer {}", t.label),
-                            || format!("Revoke {}", t.label),
-                        );
-                        view! {
-                            <form method="post" action=format!("/admin/agents/{}/revoke", t.id) class="inline-form">
-                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                                <button class="button-quiet" aria-label=label>{l.t("Révoquer", "Revoke")}</button>
-                            </form>
-                        }
-                        .into_any()
-                    }
-                };
                 view! {
                     <li class="console-item agent-token">
                         <p class="console-item-title">{t.label.clone()} " " <code>{format!("{}…", t.prefix)}</code></p>

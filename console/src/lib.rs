@@ -20,6 +20,7 @@ pub mod login;
 pub mod maintenance;
 pub mod people;
 pub mod refusal;
+pub mod secrets;
 pub mod shell;
 pub mod subscribers;
 pub mod templates;
@@ -31,5 +32,5 @@ pub use fields::{
     csrf, described_by, field_error, field_id, options, select, textarea, textarea_text, Errors,
     Input,
 };
-pub use shell::{shown_once, status_badge, Notice, Page, Section, Viewer};
+pub use shell::{status_badge, Notice, Page, Section, Viewer};
 pub use words::{L, STATUSES};

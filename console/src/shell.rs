@@ -205,14 +205,3 @@ pub fn status_badge(l: L, state: ServiceState) -> impl IntoView {
         </span>
     }
 }
-
-/// A secret just made (a token's value), shown this once with `text` saying so: the page is
-/// the only place it ever appears, the database keeps its hash.
-pub fn shown_once(text: &'static str, value: String) -> impl IntoView {
-    view! {
-        <div class="notice notice-ok secret" role="status">
-            <p>{text}</p>
-            <p><code>{value}</code></p>
-        </div>
-    }
-}

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 use crate::clock::Clock;
 use crate::fields::{field_error, field_id, Errors, Input};
-use crate::shell::{shown_once, Notice, Page, Section, Viewer};
+use crate::secrets::{last_used, revoke_cell, shown_once};
+use crate::shell::{Notice, Page, Section, Viewer};
 use crate::words::L;
 
 /// An API token as staff see it (never its value: only its first characters).
@@ -61,25 +62,14 @@ pub fn page(
                 .into_iter()
                 .map(|t| {
                     let scopes: Vec<&str> = t.scopes.iter().map(|s| scope_words(l, *s)).collect();
-                    let used = t.last_used_at.map_or_else(
-                        || l.t("jamais utilisé", "never used").to_owned(),
-                        |u| l.f(|| format!("utilisé le {}", clock.show(u)), || format!("used {}", clock.show(u))),
+                    let used = last_used(&clock, t.last_used_at);
+                    let state_cell = revoke_cell(
+                        &clock,
+                        t.revoked_at,
+                        format!("/admin/tokens/{}/revoke", t.id),
+                        csrf_token.clone(),
+                        &t.name,
                     );
-                    let state_cell = match t.revoked_at {
-                        Some(at) => view! {
-                            <p class="console-item-meta">
-                                {l.f(|| format!("révoqué le {}", clock.show(at)), || format!("revoked {}", clock.show(at)))}
-                            </p>
-                        }
-                        .into_any(),
-                        None => view! {
-                            <form method="post" action=format!("/admin/tokens/{}/revoke", t.id)>
-                                <input type="hidden" name="csrf" value=csrf_token.clone()/>
-                                <button class="button-quiet">{l.t("Révoquer", "Revoke")}</button>
-                            </form>
-                        }
-                        .into_any(),
-                    };
                     view! {
                         <li class="console-item">
                             <p class="console-item-title">{t.name} " " <code>{format!("{}…", t.prefix)}</code></p>
