@@ -364,12 +364,19 @@ pub async fn load_states_of<C: sea_orm::ConnectionTrait>(
     monitor_ids: &[i64],
     location: &str,
 ) -> Result<Vec<(i64, String, MonitorState)>, StoreError> {
-    let rows = monitor_state::Entity::find()
-        .filter(monitor_state::Column::LocationId.eq(location))
-        .filter(monitor_state::Column::MonitorId.is_in(monitor_ids.iter().copied()))
-        .all(txn)
-        .await?;
-    rows.into_iter().map(state_of).collect()
+    let mut out = Vec::with_capacity(monitor_ids.len());
+    // PostgreSQL takes at most 65,535 bound parameters: a location may have more monitors.
+    for chunk in monitor_ids.chunks(10_000) {
+        let rows = monitor_state::Entity::find()
+            .filter(monitor_state::Column::LocationId.eq(location))
+            .filter(monitor_state::Column::MonitorId.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?;
+        for row in rows {
+            out.push(state_of(row)?);
+        }
+    }
+    Ok(out)
 }
 
 fn state_of(r: monitor_state::Model) -> Result<(i64, String, MonitorState), StoreError> {

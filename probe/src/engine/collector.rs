@@ -33,6 +33,9 @@ pub(super) struct Collector {
     /// Whether this location's monitors are divided between instances: the states of the
     /// monitors others probe from here are then read before each evaluation too.
     pub(super) divided: bool,
+    /// When divided: whether this instance holds every monitor of its location just now
+    /// (then no other instance writes this location's states, and they are not read back).
+    pub(super) whole: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Locations that alone see a monitor worse than the quorum does: their own trouble.
     pub(super) troubled: HashMap<MonitorKey, Vec<Slug>>,
     /// The (monitor id, location) pairs of `troubled` as last recorded in the store, which
@@ -296,7 +299,11 @@ impl Collector {
             // the published statuses stand until results are written again.
             return;
         }
-        if self.divided {
+        let whole = self
+            .whole
+            .as_ref()
+            .is_some_and(|w| w.load(Ordering::Relaxed));
+        if self.divided && !whole {
             // Every stored state: those of the monitors other instances probe from here too.
             // A stored state older than the one known here is not taken: a read answered late
             // (the database paused mid-query) must not move a monitor back in time.

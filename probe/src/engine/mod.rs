@@ -341,6 +341,8 @@ pub async fn start(
             lease: share::lease_for(shortest),
             checks: Arc::new(Mutex::new(None)),
             held: Default::default(),
+            stored: None,
+            whole: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
         (keeper.first().await?, Some(keeper))
     } else {
@@ -371,6 +373,7 @@ pub async fn start(
     let collector = Collector {
         multi_location,
         divided,
+        whole: keeper.as_ref().map(|k| k.whole.clone()),
         troubled: HashMap::new(),
         troubled_recorded: None,
         db: db.clone(),

@@ -11,6 +11,7 @@
 //! `interval + lease + lease/4 + interval/4` (1.67 intervals), never more than two.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +42,12 @@ pub(super) struct Keeper {
     pub(super) checks: Arc<Mutex<Option<Checks>>>,
     /// The monitors being probed here.
     pub(super) held: BTreeSet<i64>,
+    /// What the last round found held in the store, minus what was given up since; `None`
+    /// when unknown (first round, or a round failed midway), so the next round reads it.
+    pub(super) stored: Option<Vec<i64>>,
+    /// Whether this instance holds every monitor of the location (the collector then needs
+    /// no other instance's states of this location).
+    pub(super) whole: Arc<AtomicBool>,
 }
 
 impl Keeper {
@@ -55,9 +62,13 @@ impl Keeper {
             &self.ids,
             self.lease,
             now,
+            None,
         )
         .await?;
         self.held = share.held.iter().copied().collect();
+        self.stored = Some(share.held.clone());
+        self.whole
+            .store(self.held.len() == self.ids.len(), Ordering::Relaxed);
         tracing::info!(
             instance = %self.instance,
             location = %self.location,
@@ -111,6 +122,8 @@ impl Keeper {
     }
 
     async fn round(&mut self) -> Result<(), store::StoreError> {
+        // Unknown until this round completes: an error midway leaves it to be read again.
+        let previous = self.stored.take();
         let share = store::probe_leases::round(
             &self.db,
             &self.location,
@@ -118,6 +131,7 @@ impl Keeper {
             &self.ids,
             self.lease,
             Utc::now(),
+            previous.as_deref(),
         )
         .await?;
         let mut now_held: BTreeSet<i64> = share.held.iter().copied().collect();
@@ -156,6 +170,8 @@ impl Keeper {
             )
             .await?;
         }
+        // Held in the store once the excess is given up.
+        let stored: Vec<i64> = now_held.iter().copied().collect();
         if !gained.is_empty() {
             let jobs = self.jobs_for(&gained).await?;
             self.with_checks(|checks| {
@@ -165,6 +181,9 @@ impl Keeper {
             });
             self.held.extend(gained.iter().copied());
         }
+        self.stored = Some(stored);
+        self.whole
+            .store(self.held.len() == self.ids.len(), Ordering::Relaxed);
         if !lost.is_empty() || !gained.is_empty() {
             tracing::info!(
                 instance = %self.instance,
