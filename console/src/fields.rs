@@ -193,11 +193,20 @@ pub fn textarea(
     }
 }
 
-/// The markup for a `<textarea>`'s text. Leptos does not escape a textarea's children, so
-/// its text is escaped here (`</textarea>` in a message must stay text). The leading newline
-/// keeps a text that starts with one: HTML drops the first newline after `<textarea>`.
+/// The markup for a `<textarea>`'s text. Leptos 0.8 (tachys 0.2.19, the latest 0.2) writes a
+/// textarea's children unescaped, as if they were a script's (tachys 0.3 escapes them), so
+/// `</textarea>` in a message would end the field. The text is therefore rendered by the view
+/// layer as any text node of a page is (`to_html`, escaped by construction) and given to the
+/// textarea as markup. An empty text stays empty (Leptos writes an empty text node as one
+/// space). The leading newline keeps a text that starts with one: HTML drops the first
+/// newline after `<textarea>`.
 pub fn textarea_text(text: &str) -> String {
-    format!("\n{}", html_escape::encode_text(text))
+    let markup = if text.is_empty() {
+        String::new()
+    } else {
+        text.to_html()
+    };
+    format!("\n{markup}")
 }
 
 /// `<option>`s: `(value, words)`, the one equal to `selected` preselected.
@@ -266,5 +275,8 @@ mod tests {
             html.contains(">\na&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>"),
             "{html}"
         );
+        // An empty field stays empty; a text that starts with a newline keeps it.
+        assert_eq!(textarea_text(""), "\n");
+        assert_eq!(textarea_text("\nx & y"), "\n\nx &amp; y");
     }
 }

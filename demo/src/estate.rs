@@ -317,18 +317,52 @@ async fn page(sim: &Sim, conditions: &Conditions, peer: IpAddr) -> Response<Full
         *res.status_mut() = StatusCode::BAD_GATEWAY;
         return res;
     }
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
-         <body><h1>{name}</h1><p>{description}</p></body></html>",
-        name = html_escape::encode_text(&sim.name),
-        description = html_escape::encode_text(&sim.description)
-    );
-    let mut res = Response::new(Full::from(html));
+    let mut res = Response::new(Full::from(home_page(&sim.name, &sim.description)));
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("text/html; charset=utf-8"),
     );
     res
+}
+
+/// A simulated site's home page: its name as title and heading, and its description.
+///
+/// Written with quick-xml's writer (as the server's badges are), which escapes every text and
+/// attribute it is given: the demo renders no page with Leptos (check-deps keeps it out). The
+/// writer's syntax is also HTML's here: void elements are written `<meta …/>` and no other
+/// element is empty.
+pub fn home_page(name: &str, description: &str) -> Vec<u8> {
+    use quick_xml::events::{BytesText, Event};
+    let mut xml = quick_xml::Writer::new(Vec::with_capacity(256));
+    let written: std::io::Result<()> = (|| {
+        xml.write_event(Event::DocType(BytesText::from_escaped("html")))?;
+        xml.create_element("html")
+            .with_attribute(("lang", "fr"))
+            .write_inner_content(|xml| {
+                xml.create_element("head").write_inner_content(|xml| {
+                    xml.create_element("meta")
+                        .with_attribute(("charset", "utf-8"))
+                        .write_empty()?;
+                    xml.create_element("title")
+                        .write_text_content(BytesText::new(name))?;
+                    Ok(())
+                })?;
+                xml.create_element("body").write_inner_content(|xml| {
+                    xml.create_element("h1")
+                        .write_text_content(BytesText::new(name))?;
+                    xml.create_element("p")
+                        .write_text_content(BytesText::new(description))?;
+                    Ok(())
+                })?;
+                Ok(())
+            })?;
+        Ok(())
+    })();
+    // Writing into memory cannot fail; should it ever, the page is empty rather than broken.
+    match written {
+        Ok(()) => xml.into_inner(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// What every simulated TCP service says once connected (after its name).
@@ -359,5 +393,30 @@ fn jitter(base: u64) -> u64 {
         v * 4
     } else {
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_page_is_html_whose_words_are_text() {
+        let page = String::from_utf8(home_page("Forum & co", "")).expect("UTF-8");
+        assert_eq!(
+            page,
+            "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"/>\
+             <title>Forum &amp; co</title></head><body><h1>Forum &amp; co</h1><p></p></body></html>"
+        );
+        let hostile = String::from_utf8(home_page("x</title><script>", "<img src=x onerror=a()>"))
+            .expect("UTF-8");
+        assert!(
+            !hostile.contains("<script") && !hostile.contains("<img"),
+            "{hostile}"
+        );
+        assert!(
+            hostile.contains("<title>x&lt;/title&gt;&lt;script&gt;</title>"),
+            "{hostile}"
+        );
     }
 }

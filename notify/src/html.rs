@@ -4,8 +4,11 @@
 //! it is, is an update's message, sanitised when it was written (pulldown-cmark + ammonia).
 //!
 //! Words that sit next to each other are joined into one string before they reach a view, so a
-//! sentence stays one text in the HTML: Leptos separates two neighbouring text nodes with an
-//! empty comment (`<!>`), as it marks the end of a list or an absent part.
+//! sentence stays one text in the HTML. Leptos still separates neighbouring text nodes with an
+//! empty comment (`<!>`), and marks the end of a list or an absent part with one: markers its
+//! hydration needs, but a mail or a feed entry is never hydrated, and `<!>` is a parse error
+//! in HTML. [`render`] takes them out with an HTML rewriter (lol_html), the one place that
+//! does so for mails and for the server's feed entries.
 
 use domain::locale::Locale;
 use leptos::prelude::*;
@@ -17,9 +20,33 @@ pub struct Footer {
     pub unsubscribe: String,
 }
 
-/// `view` as HTML, rendered inside a reactive owner of its own.
-fn render(view: impl IntoView + 'static) -> String {
-    Owner::new().with(move || view.to_html())
+/// `view` as HTML, rendered inside a reactive owner of its own, without Leptos's empty
+/// markers ([`without_markers`]).
+pub fn render(view: impl IntoView + 'static) -> String {
+    without_markers(&Owner::new().with(move || view.to_html()))
+}
+
+/// `html` without its empty comments (`<!>`, `<!---->`), the markers Leptos writes for its
+/// hydration. Comments with words in them, text, and every other byte are left as they are:
+/// the rewriter parses the HTML (so a `<!>` inside a script, a `<textarea>` or an attribute
+/// value is not a comment and stays) and writes back only what it changed.
+pub fn without_markers(html: &str) -> String {
+    let settings = lol_html::RewriteStrSettings::new().append_document_content_handler(
+        lol_html::doc_comments!(|c| {
+            if c.text().is_empty() {
+                c.remove();
+            }
+            Ok(())
+        }),
+    );
+    // The rewriter refuses only markup whose parse it cannot be sure of (strict mode: text in a
+    // `<select>` such as `<select><xmp><script>`, which views and sanitised messages never
+    // hold); this handler cannot fail. Then the HTML as it was, markers and all (browsers and
+    // mail clients read them as empty comments), is the right answer.
+    lol_html::rewrite_str(html, settings).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "empty comments left in rendered HTML");
+        html.to_owned()
+    })
 }
 
 /// A whole mail: `title` in its head, `body` in a narrow sans-serif column.
@@ -192,8 +219,42 @@ mod tests {
         );
         assert_eq!(
             a,
-            "<p><strong>t</strong></p><p>a &lt; b</p><!><p><a href=\"https://x/?a&amp;b\">https://x/?a&amp;b</a></p>"
+            "<p><strong>t</strong></p><p>a &lt; b</p><p><a href=\"https://x/?a&amp;b\">https://x/?a&amp;b</a></p>"
         );
+    }
+
+    #[test]
+    fn leptos_markers_leave_and_nothing_else_changes() {
+        // Two neighbouring texts, an absent part and a list: Leptos marks each with `<!>`.
+        let raw = Owner::new().with(|| {
+            let absent: Option<String> = None;
+            view! { <p>"a"{"b".to_owned()}</p>{absent}<ul>{vec![view! { <li>"x"</li> }]}</ul> }
+                .to_html()
+        });
+        assert!(
+            raw.contains("<!>"),
+            "Leptos no longer writes markers: {raw}"
+        );
+        let absent: Option<String> = None;
+        let html = render(
+            view! { <p>"a"{"b".to_owned()}</p>{absent}<ul>{vec![view! { <li>"x"</li> }]}</ul> },
+        );
+        assert_eq!(html, "<p>ab</p><ul><li>x</li></ul>");
+        // Only empty comments are markers; markup that only looks like one is not touched.
+        let kept = "<!-- kept --><p title=\"<!>\">a<!---->b</p><script>x(\"<!>\")</script>\
+                    <textarea><!></textarea>";
+        assert_eq!(
+            without_markers(kept),
+            "<!-- kept --><p title=\"<!>\">ab</p><script>x(\"<!>\")</script>\
+             <textarea><!></textarea>"
+        );
+        // A whole mail keeps its doctype.
+        let doc = document(Locale::En, "t", view! { <p>"a"{"b".to_owned()}</p> });
+        assert!(
+            doc.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+            "{doc}"
+        );
+        assert!(!doc.contains("<!>"), "{doc}");
     }
 
     fn footer_view(f: &Footer) -> impl IntoView {

@@ -16,9 +16,9 @@
 //! `--watch` exports again after every change (and every five minutes, for the relative
 //! times) and runs `--after CMD` each time (an `rsync` or `rclone` to another provider).
 //!
-//! Hand-written link rewriting: the pages are our own, their links are `href="/…"` and
-//! `src="/…"` attributes, and a rewriter over those few attributes is simpler and faster than
-//! an HTML rewriting engine for this one job.
+//! The pages are read and rewritten with an HTML rewriter (lol_html), never as strings: it
+//! finds the `href` and `src` attributes, removes the scripts and preloads, and puts the notice
+//! at the top of `<body>`; what it does not touch is written back byte for byte.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -183,11 +183,10 @@ async fn fetch(app: &axum::Router, uri: &str) -> anyhow::Result<Option<Fetched>>
 }
 
 /// The address a link of the page at `page` leads to, when it stays on the site: `/…`, or
-/// `?…` (the same path with another query).
+/// `?…` (the same path with another query). `link` is the attribute's value as text.
 fn site_address(link: &str, page: &str) -> Option<String> {
-    let link = link.replace("&amp;", "&");
     if link.starts_with('/') && !link.starts_with("//") {
-        Some(link)
+        Some(link.to_owned())
     } else if link.starts_with('?') {
         let path = page.split(['?', '#']).next().unwrap_or(page);
         Some(format!("{path}{link}"))
@@ -196,17 +195,39 @@ fn site_address(link: &str, page: &str) -> Option<String> {
     }
 }
 
+/// The attributes that hold a link.
+const LINK_ATTRIBUTES: [&str; 2] = ["href", "src"];
+
+/// The text of an attribute value as lol_html hands it (the markup between the quotes, with
+/// its character references: `?a=1&amp;b=2`). Decoded by html-escape, the crate Leptos escapes
+/// attributes with.
+fn attribute_text(markup: &str) -> String {
+    html_escape::decode_html_entities(markup).into_owned()
+}
+
+/// `text` as an attribute value for lol_html's `set_attribute`, which takes markup: it adds
+/// the quotes and escapes `"`, but writes `&` as it is, so `&amp;` in the text would come back
+/// as `&`. html-escape, the crate Leptos escapes attributes with, writes the references.
+fn attribute_markup(text: &str) -> String {
+    html_escape::encode_double_quoted_attribute(text).into_owned()
+}
+
 /// The addresses an HTML page links to on the site (`href` and `src` attributes).
-fn links(html: &str, page: &str) -> Vec<String> {
+fn links(html: &str, page: &str) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
-    for attr in ["href=\"", "src=\""] {
-        for (at, _) in html.match_indices(attr) {
-            let rest = &html[at + attr.len()..];
-            let Some(end) = rest.find('"') else { continue };
-            out.extend(site_address(&rest[..end], page));
-        }
-    }
-    out
+    let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(
+        lol_html::element!("[href], [src]", |el| {
+            for name in LINK_ATTRIBUTES {
+                if let Some(v) = el.get_attribute(name) {
+                    out.extend(site_address(&attribute_text(&v), page));
+                }
+            }
+            Ok(())
+        }),
+    );
+    lol_html::rewrite_str(html, settings)
+        .with_context(|| format!("cannot read the links of {page}"))?;
+    Ok(out)
 }
 
 /// `uri` without its fragment.
@@ -289,7 +310,8 @@ pub fn relative(from: &str, to: &str) -> String {
 }
 
 /// `html` with its scripts and preloads removed, its site-relative links pointing into the
-/// copy (or to the live site), and the "generated at" notice on top.
+/// copy (or to the live site), and the "generated at" notice (markup, [`generated_notice`]) at
+/// the top of its body.
 fn rewrite(
     html: &str,
     page: &str,
@@ -297,87 +319,64 @@ fn rewrite(
     files: &HashMap<String, String>,
     live: &str,
     notice: &str,
-) -> String {
-    let mut out = strip_elements(html);
-    for attr in ["href=\"", "src=\""] {
-        let mut rebuilt = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(at) = rest.find(attr) {
-            let (head, tail) = rest.split_at(at + attr.len());
-            rebuilt.push_str(head);
-            let Some(end) = tail.find('"') else {
-                rest = tail;
-                continue;
-            };
-            let v = &tail[..end];
-            if let Some(decoded) = site_address(v, page) {
-                let (target, fragment) = match decoded.split_once('#') {
-                    Some((t, f)) => (t.to_owned(), format!("#{f}")),
-                    None => (decoded.clone(), String::new()),
+) -> anyhow::Result<String> {
+    // Where a link of this page points in the copy, as text.
+    let point = |link: &str| -> Option<String> {
+        let address = site_address(link, page)?;
+        let (target, fragment) = match address.split_once('#') {
+            Some((t, f)) => (t, format!("#{f}")),
+            None => (address.as_str(), String::new()),
+        };
+        Some(match files.get(target) {
+            Some(file) => format!("{}{fragment}", relative(own, file)),
+            None => format!("{live}{address}"),
+        })
+    };
+    let banner = notice_banner(notice);
+    fn remove(el: &mut lol_html::html_content::Element<'_, '_>) -> lol_html::HandlerResult {
+        el.remove();
+        Ok(())
+    }
+    let settings = lol_html::RewriteStrSettings::new()
+        .append_element_content_handler(lol_html::element!("script", remove))
+        .append_element_content_handler(lol_html::element!(
+            "link[rel~=modulepreload], link[rel~=preload]",
+            remove
+        ))
+        .append_element_content_handler(lol_html::element!("[href], [src]", |el| {
+            for name in LINK_ATTRIBUTES {
+                let Some(v) = el.get_attribute(name) else {
+                    continue;
                 };
-                match files.get(&target) {
-                    Some(file) => {
-                        rebuilt.push_str(&relative(own, file));
-                        rebuilt.push_str(&fragment);
-                    }
-                    None => {
-                        rebuilt.push_str(live);
-                        rebuilt.push_str(&html_escape::encode_double_quoted_attribute(&decoded));
-                    }
+                if let Some(to) = point(&attribute_text(&v)) {
+                    el.set_attribute(name, &attribute_markup(&to))?;
                 }
-            } else {
-                rebuilt.push_str(v);
             }
-            rest = &tail[end..];
-        }
-        rebuilt.push_str(rest);
-        out = rebuilt;
-    }
-    match crate::stale::body_start(out.as_bytes()) {
-        Some(at) => format!(
-            "{}<div class=\"mirror-notice\" role=\"note\" style=\"background:#e7f1ff;color:#0b2a4a;\
-             border-bottom:2px solid #2f6fb5;padding:.6rem 1rem;text-align:center\">{notice}</div>{}",
-            &out[..at],
-            &out[at..]
-        ),
-        None => out,
-    }
+            Ok(())
+        }))
+        .append_element_content_handler(lol_html::element!("body", |el| {
+            el.prepend(&banner, lol_html::html_content::ContentType::Html);
+            Ok(())
+        }));
+    lol_html::rewrite_str(html, settings).with_context(|| format!("cannot rewrite {page}"))
 }
 
-/// `html` without `<script>` elements and without `modulepreload` / `preload` links.
-fn strip_elements(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    loop {
-        let script = rest.find("<script");
-        let preload = rest
-            .find("<link rel=\"modulepreload\"")
-            .into_iter()
-            .chain(rest.find("<link rel=\"preload\""))
-            .min();
-        let next = match (script, preload) {
-            (Some(s), Some(p)) => s.min(p),
-            (Some(s), None) => s,
-            (None, Some(p)) => p,
-            (None, None) => break,
-        };
-        out.push_str(&rest[..next]);
-        let tail = &rest[next..];
-        let end = if tail.starts_with("<script") {
-            tail.find("</script>").map(|e| e + "</script>".len())
-        } else {
-            tail.find('>').map(|e| e + 1)
-        };
-        match end {
-            Some(e) => rest = &tail[e..],
-            None => {
-                rest = "";
-                break;
-            }
+/// The banner at the top of every page of the copy around `notice` (markup, rendered by
+/// [`generated_notice`]).
+fn notice_banner(notice: &str) -> String {
+    use leptos::prelude::*;
+    let notice = notice.to_owned();
+    Owner::new().with(move || {
+        view! {
+            <div
+                class="mirror-notice"
+                role="note"
+                style="background:#e7f1ff;color:#0b2a4a;border-bottom:2px solid #2f6fb5;padding:.6rem 1rem;text-align:center"
+                inner_html=notice
+            ></div>
         }
-    }
-    out.push_str(rest);
-    out
+        .to_html()
+    })
 }
 
 /// The notice on every page of the copy, in `locale`, its time written as the pages write
@@ -426,7 +425,7 @@ pub async fn export_once(
             continue;
         };
         if f.is_html() {
-            for link in links(&String::from_utf8_lossy(&f.body), &uri) {
+            for link in links(&String::from_utf8_lossy(&f.body), &uri)? {
                 let link = strip_fragment(&link).to_owned();
                 if exportable(&link) && seen.insert(link.clone()) {
                     queue.push_back(link);
@@ -469,7 +468,7 @@ pub async fn export_once(
                 &files,
                 live,
                 &generated_notice(locale, generated, catalog.site.timezone, live),
-            )
+            )?
             .into_bytes()
         } else {
             f.body.clone()
@@ -582,7 +581,10 @@ mod tests {
         let page = "<html lang=\"en\"><head><link rel=\"stylesheet\" href=\"/pkg/vigie.css\"/>\
                     <link rel=\"modulepreload\" href=\"/pkg/vigie.js\"><script nonce=\"x\">a()</script>\
                     </head><body><a href=\"/services/web?lang=en#top\">w</a><a href=\"/admin\">s</a>\
-                    <a href=\"https://example.org/\">e</a><a href=\"?lang=fr&amp;x=1\">q</a></body></html>";
+                    <a href=\"https://example.org/\">e</a><a href=\"?lang=fr&amp;x=1\">q</a>\
+                    <a href='/services/web?lang=en'>single quotes</a>\
+                    <a href=\"/x?q=&quot;&gt;&lt;script&gt;\">hostile</a>\
+                    <a href=\"/y?a=&amp;amp;\">reference as text</a></body></html>";
         let out = rewrite(
             page,
             "/?lang=en",
@@ -590,11 +592,13 @@ mod tests {
             &files,
             "https://status.example",
             "N",
-        );
-        assert!(!out.contains("<script"));
+        )
+        .expect("rewritten");
+        assert!(!out.contains("<script"), "{out}");
         assert!(!out.contains("modulepreload"));
         assert!(out.contains("href=\"../pkg/vigie.css\""), "{out}");
         assert!(out.contains("href=\"services/web/#top\""), "{out}");
+        assert!(out.contains("href=\"services/web/\""), "{out}");
         assert!(
             out.contains("href=\"https://status.example/admin\""),
             "{out}"
@@ -604,6 +608,41 @@ mod tests {
             out.contains("href=\"https://status.example/?lang=fr&amp;x=1\""),
             "{out}"
         );
-        assert!(out.contains("<body><div class=\"mirror-notice\""));
+        // A hostile link stays inside its attribute, and text that reads like a reference
+        // stays text.
+        assert!(
+            out.contains("href=\"https://status.example/x?q=&quot;&gt;&lt;script&gt;\">hostile"),
+            "{out}"
+        );
+        assert!(
+            out.contains("href=\"https://status.example/y?a=&amp;amp;\""),
+            "{out}"
+        );
+        // The notice is the first thing in the body.
+        let body = out.split_once("<body>").expect("body").1;
+        let tag = &body[..body.find('>').expect("tag")];
+        assert!(
+            tag.starts_with("<div") && tag.contains("class=\"mirror-notice\""),
+            "{out}"
+        );
+        assert!(body[tag.len()..].starts_with(">N</div><a "), "{out}");
+        // What the rewriter does not touch is written back as it was.
+        assert!(out.starts_with("<html lang=\"en\"><head><link rel=\"stylesheet\""));
+        assert!(
+            out.ends_with(">reference as text</a></body></html>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn links_are_the_site_addresses_of_attributes() {
+        let page = "<a href=\"/a?x=1&amp;y=2\">a</a><img src=\"/pkg/i.svg\" alt=\"\">\
+                    <a href=\"?page=2\">b</a><a href='/single'>c</a><a href=\"//cdn.example/x\">d</a>\
+                    <a href=\"https://example.org/\">e</a>\
+                    <script>let s = 'href=\"/not-a-link\"';</script><!-- href=\"/nor-this\" -->";
+        assert_eq!(
+            links(page, "/history?lang=en").expect("links"),
+            ["/a?x=1&y=2", "/pkg/i.svg", "/history?page=2", "/single"]
+        );
     }
 }

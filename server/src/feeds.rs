@@ -189,18 +189,15 @@ fn entry_link(base: &str, notice: &Notice) -> String {
     }
 }
 
-/// Each line a paragraph, as HTML: Leptos views rendered to a string.
+/// Each line a paragraph, as HTML: Leptos views rendered to a string, without Leptos's
+/// hydration markers (an entry is never hydrated), as the mails are.
 fn paragraphs(lines: impl IntoIterator<Item = String>) -> String {
     use leptos::prelude::*;
     let ps = lines
         .into_iter()
         .map(|l| view! { <p>{l}</p> })
         .collect::<Vec<_>>();
-    if ps.is_empty() {
-        // Leptos writes an empty list as an empty comment.
-        return String::new();
-    }
-    Owner::new().with(move || ps.to_html())
+    notify::html::render(ps)
 }
 
 /// The entry's HTML: the stored, already sanitised message; a maintenance notice adds its

@@ -205,15 +205,22 @@ impl LastGood {
             self.timezone.name(),
         );
         let notice = notice(locale, &time);
-        let Some(at) = body_start(html) else {
-            return html.to_vec();
+        let banner = {
+            use leptos::prelude::*;
+            Owner::new().with(move || {
+                view! {
+                    <div
+                        class="stale-notice"
+                        role="status"
+                        style="background:#fff3cd;color:#3d2e00;border-bottom:2px solid #b58900;padding:.6rem 1rem;text-align:center;font-weight:600"
+                    >
+                        {notice}
+                    </div>
+                }
+                .to_html()
+            })
         };
-        let div = format!(
-            "<div class=\"stale-notice\" role=\"status\" style=\"background:#fff3cd;color:#3d2e00;\
-             border-bottom:2px solid #b58900;padding:.6rem 1rem;text-align:center;font-weight:600\">\
-             {notice}</div>"
-        );
-        [&html[..at], div.as_bytes(), &html[at..]].concat()
+        prepend_to_body(html, &banner)
     }
 }
 
@@ -242,11 +249,34 @@ pub(crate) fn page_locale(html: &[u8]) -> Option<Locale> {
     Locale::from_tag(lang)
 }
 
-/// Where the body's content starts: just after the `<body …>` tag.
-pub(crate) fn body_start(html: &[u8]) -> Option<usize> {
-    let at = html.windows(5).position(|w| w == b"<body")?;
-    let close = html[at..].iter().position(|b| *b == b'>')?;
-    Some(at + close + 1)
+/// `html` with `markup` at the start of its `<body>`, put there by an HTML rewriter (lol_html)
+/// that writes every other byte back as it was. A page without a `<body>` tag, or one the
+/// rewriter refuses, is left as it is.
+fn prepend_to_body(html: &[u8], markup: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(html.len() + markup.len());
+    let settings = lol_html::Settings::new().append_element_content_handler(lol_html::element!(
+        "body",
+        |el| {
+            el.prepend(markup, lol_html::html_content::ContentType::Html);
+            Ok(())
+        }
+    ));
+    let done = {
+        let mut rewriter = lol_html::HtmlRewriter::new(settings, |chunk: &[u8]| {
+            out.extend_from_slice(chunk);
+        });
+        match rewriter.write(html) {
+            Ok(()) => rewriter.end(),
+            Err(e) => Err(e),
+        }
+    };
+    match done {
+        Ok(()) => out,
+        Err(e) => {
+            tracing::warn!(error = %e, "the stale notice was left out of a page");
+            html.to_vec()
+        }
+    }
 }
 
 /// The answer to a write, or to a staff page, while the database is unreachable.
@@ -382,10 +412,25 @@ mod tests {
             .expect("time");
         let page = br#"<!DOCTYPE html><html lang="en" dir="ltr"><head></head><body class="x"><main>hi</main></body></html>"#;
         let out = String::from_utf8(last.with_notice(page, at)).expect("utf-8");
-        assert!(out.contains("<body class=\"x\"><div class=\"stale-notice\" role=\"status\""));
+        // Right after the body tag, the rest of the page as it was.
+        let body = out.split_once("<body class=\"x\">").expect("body").1;
+        let tag = &body[..body.find('>').expect("tag")];
+        assert!(
+            tag.starts_with("<div")
+                && tag.contains("class=\"stale-notice\"")
+                && tag.contains("role=\"status\""),
+            "{out}"
+        );
         assert!(out.contains(
             "Information as of 10:42 (Paris time) — the status service cannot reach its database</div><main>"
         ));
+        assert!(out.starts_with(
+            "<!DOCTYPE html><html lang=\"en\" dir=\"ltr\"><head></head><body class=\"x\"><div"
+        ));
+        assert!(
+            out.ends_with("</div><main>hi</main></body></html>"),
+            "{out}"
+        );
         let fr = br#"<html lang="fr"><body><p>x</p></body></html>"#;
         let out = String::from_utf8(last.with_notice(fr, at)).expect("utf-8");
         assert!(

@@ -39,13 +39,15 @@ pub fn site_title() -> String {
 /// site.
 ///
 /// `leptos_meta` writes a `<Title>`'s text into the server's `<head>` as it is, unescaped
-/// (attributes such as `og:title`'s `content` are escaped by the view layer): an incident
-/// titled `x</title><meta http-equiv=refresh …>` would become markup. So the server escapes
-/// the text itself; in the browser `document.title` is set as text and needs nothing.
+/// (leptos_meta 0.8.7, and 0.9.0-rc1 still; attributes such as `og:title`'s `content` are
+/// escaped by the view layer): an incident titled `x</title><meta http-equiv=refresh …>` would
+/// become markup. So on the server the text is first rendered by the view layer as any text
+/// node of a page is (`to_html`, escaped by construction), and leptos_meta is handed that
+/// markup; in the browser `document.title` is set as text and needs nothing.
 #[component]
 pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let title = html_escape::encode_text(&text).into_owned();
+    let title = text.clone().to_html();
     #[cfg(not(feature = "ssr"))]
     let title = text.clone();
     view! {

@@ -365,6 +365,20 @@ async fn site_feeds_list_every_notice_newest_first() {
         assert_ne!(later, &scheduled);
     }
     assert_ne!(started, completed);
+    // Issue 11: Leptos's hydration markers (`<!>`, a parse error in HTML) stay out of every
+    // entry: an entry is never hydrated.
+    for e in &rss.entries {
+        let html = e.summary.as_ref().map(|t| t.content.as_str()).unwrap_or("");
+        assert!(!html.contains("<!>"), "{html}");
+    }
+    for e in &atom.entries {
+        let html = e
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .unwrap_or("");
+        assert!(!html.contains("<!>"), "{html}");
+    }
 }
 async fn edited_update_keeps_its_id_and_shows_new_text() {
     let app = spawn_app("fr").await;
