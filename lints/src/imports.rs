@@ -27,10 +27,24 @@ pub fn module_of(relative: &Path) -> Option<String> {
 /// The source with comments and the contents of string and character literals blanked out
 /// (newlines kept, so line numbers still hold).
 pub fn code_only(src: &str) -> String {
+    blanked(src, false)
+}
+
+/// The source with its comments blanked out and its string and character literals kept
+/// (newlines kept, so line numbers still hold).
+pub fn without_comments(src: &str) -> String {
+    blanked(src, true)
+}
+
+/// The source with comments blanked out, and string and character literals too unless
+/// `keep_literals`.
+fn blanked(src: &str, keep_literals: bool) -> String {
     let chars: Vec<char> = src.chars().collect();
     let mut out = String::with_capacity(src.len());
     let mut i = 0;
     let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    // A character of a literal: itself, or blanked.
+    let lit = |c: char| if keep_literals { c } else { blank(c) };
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
@@ -76,36 +90,36 @@ pub fn code_only(src: &str) -> String {
                 i += 1;
                 continue;
             }
-            out.push_str(&" ".repeat(j - i + 1));
+            out.extend(chars[i..=j].iter().map(|c| lit(*c)));
             i = j + 1;
             while i < chars.len() {
                 if chars[i] == '"' && (1..=hashes).all(|k| chars.get(i + k) == Some(&'#')) {
-                    out.push_str(&" ".repeat(hashes + 1));
+                    out.extend(chars[i..=i + hashes].iter().map(|c| lit(*c)));
                     i += hashes + 1;
                     break;
                 }
-                out.push(blank(chars[i]));
+                out.push(lit(chars[i]));
                 i += 1;
             }
         } else if c == '"' {
-            out.push(' ');
+            out.push(lit(c));
             i += 1;
             while i < chars.len() {
                 match chars[i] {
                     '\\' => {
-                        out.push(' ');
+                        out.push(lit('\\'));
                         if let Some(e) = chars.get(i + 1) {
-                            out.push(blank(*e));
+                            out.push(lit(*e));
                         }
                         i += 2;
                     }
                     '"' => {
-                        out.push(' ');
+                        out.push(lit('"'));
                         i += 1;
                         break;
                     }
                     other => {
-                        out.push(blank(other));
+                        out.push(lit(other));
                         i += 1;
                     }
                 }
@@ -120,7 +134,7 @@ pub fn code_only(src: &str) -> String {
             };
             match close {
                 Some(end) => {
-                    out.push_str(&" ".repeat(end - i + 1));
+                    out.extend(chars[i..=end].iter().map(|c| lit(*c)));
                     i = end + 1;
                 }
                 None => {

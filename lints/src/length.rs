@@ -27,7 +27,7 @@ pub fn code_lines(src: &str) -> usize {
 }
 
 /// The index of the line `#[cfg(test)]` that opens the file's test module, if any.
-fn test_module_start(lines: &[&str]) -> Option<usize> {
+pub(crate) fn test_module_start(lines: &[&str]) -> Option<usize> {
     lines.iter().enumerate().find_map(|(i, line)| {
         if line.trim_end() != "#[cfg(test)]" {
             return None;
