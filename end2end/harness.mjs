@@ -123,6 +123,15 @@ export function watchProblems(page) {
   return problems;
 }
 
+/**
+ * Whether a recorded problem is only a request the browser cut because the page was left: the
+ * live stream (`/events`) and a live refresh (`/_fn/overview`, `/_fn/home_extras`) still in
+ * flight when a test clicks to another page. Nothing failed on the server's side.
+ */
+export function cutByLeaving(problem) {
+  return /\/(events|_fn\/(overview|home_extras)\?\S*) net::ERR_ABORTED$/.test(problem);
+}
+
 /** The names of every service in a catalog file, read from its `[[services]]` tables. */
 export function serviceNames(text) {
   return [...text.matchAll(/^\[\[services\]\]\s*\nid = "[^"]+"\s*\nname = "([^"]+)"/gm)].map((m) => m[1]);
