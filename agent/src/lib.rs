@@ -261,7 +261,7 @@ impl Agent {
                     let state = self.states.get(&key).cloned().unwrap_or_default();
                     jobs.push(Job {
                         key,
-                        monitor,
+                        monitor: monitor.into(),
                         state,
                     });
                 }

@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use probe::engine::{self, EngineConfig};
 
+/// The allocator `vigie` runs with (server/src/main.rs), so memory and CPU are measured as
+/// they are in production.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)

@@ -36,7 +36,9 @@ use crate::{split_host_port, Clients, ProbeError, ProbeResult};
 pub struct Job {
     /// Whose monitor it is (`service/web/home`, `host/db1/ping`): results carry it back.
     pub key: MonitorKey,
-    pub monitor: Monitor,
+    /// Shared, not copied: the engine keeps each monitor once for its collector, its task and
+    /// (probing divided) its keeper, and 100,000 monitors made those copies 100s of MB.
+    pub monitor: Arc<Monitor>,
     /// Its state at this location so far (`MonitorState::default()` when new): confirmation
     /// continues where it stopped, and a failing monitor is re-checked at its retry interval.
     pub state: MonitorState,
@@ -44,10 +46,10 @@ pub struct Job {
 
 impl Job {
     /// A monitor with no history.
-    pub fn new(key: MonitorKey, monitor: Monitor) -> Self {
+    pub fn new(key: MonitorKey, monitor: impl Into<Arc<Monitor>>) -> Self {
         Job {
             key,
-            monitor,
+            monitor: monitor.into(),
             state: MonitorState::default(),
         }
     }
@@ -116,7 +118,9 @@ impl Checks {
     ) -> Result<(Checks, mpsc::Receiver<Checked>), ProbeError> {
         let clients = Clients::new(source)?;
         let push = Arc::new(PushBook::for_monitors(
-            jobs.iter().map(|j| (j.key.clone(), j.monitor.clone())),
+            jobs.iter()
+                .filter(|j| j.monitor.kind() == MonitorKind::Push)
+                .map(|j| (j.key.clone(), Monitor::clone(&j.monitor))),
             Utc::now(),
         ));
         Ok(Self::start_with(
@@ -273,7 +277,7 @@ fn jitter(key: &MonitorKey, interval: Duration) -> Duration {
 
 struct MonitorTask {
     key: MonitorKey,
-    monitor: Monitor,
+    monitor: Arc<Monitor>,
     state: MonitorState,
     clients: Clients,
     global: Arc<Semaphore>,

@@ -125,7 +125,10 @@ impl PushBook {
     /// The push monitors of `catalog`, knowing no token yet ([`PushBook::set_tokens`]).
     pub fn new(catalog: &Catalog, started: DateTime<Utc>) -> Self {
         Self::for_monitors(
-            topology::monitors(catalog).map(|(key, m)| (key, m.clone())),
+            // Only push monitors are kept: the others are not copied even for a moment.
+            topology::monitors(catalog)
+                .filter(|(_, m)| matches!(m.spec, MonitorSpec::Push(_)))
+                .map(|(key, m)| (key, m.clone())),
             started,
         )
     }

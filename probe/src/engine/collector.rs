@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::config::{Catalog, Slug};
-use domain::monitor_state::MonitorState;
 use domain::quorum::{self, LocationReport, Verdict};
 use domain::status::{ComponentStatus, ServiceState};
 use domain::topology::{
@@ -22,6 +21,7 @@ use store::history::Observation;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
+use super::states::States;
 use super::{EngineConfig, Planned, MAX_BUFFERED, RETRY_EVERY, WRITE_TIMEOUT};
 use crate::checks::Checked;
 use crate::stats::{self, EngineStats};
@@ -46,7 +46,7 @@ pub(super) struct Collector {
     pub(super) planned: Arc<Vec<Planned>>,
     /// Each monitor's database id and interval, to store its results.
     pub(super) known: HashMap<MonitorKey, (i64, Duration)>,
-    pub(super) states: HashMap<(i64, String), MonitorState>,
+    pub(super) states: States,
     pub(super) published: HashMap<Owner, (ServiceState, Option<String>)>,
     pub(super) changes: broadcast::Sender<StatusChange>,
     pub(super) cfg: EngineConfig,
@@ -122,10 +122,8 @@ impl Collector {
     async fn flush(&mut self, buffer: &mut Vec<Observation>) {
         let any_transition = buffer.iter().any(|o| o.transition.is_some());
         for o in buffer.iter() {
-            self.states.insert(
-                (o.check.monitor_id, o.check.location_id.clone()),
-                o.state.clone(),
-            );
+            self.states
+                .insert(o.check.monitor_id, &o.check.location_id, o.state.clone());
         }
         self.unwritten.extend(buffer.drain(..));
         while self.unwritten.len() > MAX_BUFFERED {
@@ -200,7 +198,7 @@ impl Collector {
                 .locations
                 .iter()
                 .map(|loc| {
-                    let s = self.states.get(&(p.id, loc.as_str().to_owned()));
+                    let s = self.states.get(p.id, loc.as_str());
                     let fresh = s.and_then(|s| {
                         s.last_at
                             .filter(|at| uptime::is_fresh(*at, p.monitor.interval, now))
@@ -223,7 +221,7 @@ impl Collector {
                 // The reason of a location that agrees with the verdict.
                 let reason = p.monitor.locations.iter().find_map(|loc| {
                     self.states
-                        .get(&(p.id, loc.as_str().to_owned()))
+                        .get(p.id, loc.as_str())
                         .filter(|s| s.confirmed == Some(outcome))
                         .and_then(|s| s.last_reason.clone())
                 });
@@ -310,14 +308,7 @@ impl Collector {
             match store::history::load_states(&self.db).await {
                 Ok(rows) => {
                     for (id, loc, state) in rows {
-                        let key = (id, loc);
-                        if self
-                            .states
-                            .get(&key)
-                            .is_none_or(|known| known.last_at <= state.last_at)
-                        {
-                            self.states.insert(key, state);
-                        }
+                        self.states.insert_unless_older(id, &loc, state);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read the monitors' states"),
@@ -327,7 +318,7 @@ impl Collector {
             {
                 Ok(rows) => {
                     for (id, loc, state) in rows {
-                        self.states.insert((id, loc), state);
+                        self.states.insert(id, &loc, state);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read other locations' states"),

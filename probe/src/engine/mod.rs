@@ -11,6 +11,7 @@
 mod collector;
 mod heartbeats;
 mod share;
+mod states;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,7 +20,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use domain::config::{Catalog, Monitor, Slug};
-use domain::monitor_state::MonitorState;
 use domain::status::ServiceState;
 use domain::topology::{self, MonitorKey, Owner, StatusChange};
 use tokio::sync::broadcast;
@@ -259,7 +259,8 @@ impl Heartbeats {
 pub(crate) struct Planned {
     pub(crate) key: MonitorKey,
     pub(crate) id: i64,
-    pub(crate) monitor: Monitor,
+    /// Shared with the monitor's check task (and, probing divided, its keeper).
+    pub(crate) monitor: Arc<Monitor>,
 }
 
 /// Starts probing `catalog` (already synced into `db`).
@@ -279,14 +280,14 @@ pub async fn start(
         planned.push(Planned {
             key,
             id,
-            monitor: m.clone(),
+            monitor: Arc::new(m.clone()),
         });
     }
     // Kept for the engine's life: not the up to twice its length growing left.
     planned.shrink_to_fit();
-    let mut states: HashMap<(i64, String), MonitorState> = HashMap::new();
+    let mut states = states::States::default();
     for (id, loc, s) in store::history::load_states(&db).await? {
-        states.insert((id, loc), s);
+        states.insert(id, &loc, s);
     }
     let published: HashMap<Owner, (ServiceState, Option<String>)> = store::status::current(&db)
         .await?
@@ -315,10 +316,7 @@ pub async fn start(
             let job = Job {
                 key: p.key.clone(),
                 monitor: p.monitor.clone(),
-                state: states
-                    .get(&(p.id, loc.clone()))
-                    .cloned()
-                    .unwrap_or_default(),
+                state: states.get(p.id, &loc).cloned().unwrap_or_default(),
             };
             (p.id, job)
         })
