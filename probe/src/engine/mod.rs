@@ -388,6 +388,7 @@ pub async fn start(
         unwritten: std::collections::VecDeque::new(),
         dropped: 0,
         failing: None,
+        evaluated: None,
     };
     let collector = tokio::spawn(collector.run(rx));
     let mut tasks = Vec::new();
