@@ -8,7 +8,9 @@
 //! The module is split by concern: `schema` (the validated types), `raw` (the file as
 //! written), `settings` (one settings type per monitor kind),
 //! `locator` (offsets to line and column), `validate` and `monitors` (the checks),
-//! `notify` (`[notifications]` and `[[alerts]]`).
+//! `notify` (`[notifications]` and `[[alerts]]`). The types of `schema` and `settings` are
+//! this module's public API (`domain::config::Catalog`, `domain::config::Monitor`, …): they
+//! are re-exported here, by name, so the split stays the module's own business.
 
 use std::time::Duration;
 
@@ -21,8 +23,15 @@ mod schema;
 mod settings;
 mod validate;
 
-pub use schema::*;
-pub use settings::*;
+// The module's API (see the module doc), listed by name, never by glob: a reader finds each
+// item in the file its list names.
+pub use schema::{
+    Catalog, ConfigError, ConfigErrors, Dependency, Group, Host, HostKind, Location, Monitor,
+    MonitorKind, Retention, ServerSettings, Service, Site, Slug,
+};
+pub use settings::{
+    DnsSettings, HttpSettings, MonitorSpec, PushSettings, TcpSettings, TlsSettings,
+};
 
 use locator::Locator;
 use raw::RawConfig;

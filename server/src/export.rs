@@ -238,7 +238,7 @@ fn strip_fragment(uri: &str) -> &str {
 /// Whether an address belongs in the copy.
 fn exportable(uri: &str) -> bool {
     let path = uri.split('?').next().unwrap_or(uri);
-    path.starts_with("/pkg/") || crate::cache::params_read(path).is_some()
+    path.starts_with("/pkg/") || crate::cache::query::params_read(path).is_some()
 }
 
 /// A path segment made only of safe characters.

@@ -21,7 +21,7 @@
 //! succeeds, the hub starts a new generation and pages render afresh.
 //!
 //! Hand-written: it is a few dozen lines over the page cache's own idea of what is public
-//! (`crate::cache::params_read`), and no caching crate keeps "last good, confirmed after".
+//! (`crate::cache::query::params_read`), and no caching crate keeps "last good, confirmed after".
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -347,7 +347,7 @@ pub async fn layer(State(last): State<Arc<LastGood>>, req: Request, next: Next) 
         }
         return next.run(req).await;
     }
-    if crate::cache::params_read(&path).is_none()
+    if crate::cache::query::params_read(&path).is_none()
         || req.headers().contains_key(header::AUTHORIZATION)
     {
         return next.run(req).await;

@@ -15,6 +15,7 @@ use console::{Errors, Notice, L};
 
 use super::internal;
 use super::ui;
+use super::ui::flash;
 use crate::auth::{totp, Posted, Staff};
 use crate::state::AppState;
 
@@ -46,18 +47,14 @@ async fn render(
         (false, None) if state.instance_key.is_none() => TwoFactor::NoKey,
         (false, None) => TwoFactor::Off,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = ui::form_status(&errors);
     let page = console::account::page(staff.l(), staff.viewer(), two_factor, &errors, notice);
     ui::html(status, page)
 }
 
 async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
     let l = staff.l();
-    let notice = ui::flash_code(&headers).and_then(|c| match c.as_str() {
+    let notice = flash::flash_code(&headers).and_then(|c| match c.as_str() {
         "totp-on" => Some(Notice::ok(l.t(
             "Double authentification activée : chaque connexion demandera un code.",
             "Two-factor sign-in is on: every sign-in will ask for a code.",
@@ -71,7 +68,7 @@ async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -
     let shown = notice.is_some();
     let res = render(&state, &staff, Errors::default(), notice).await;
     if shown {
-        ui::spend_flash(res, &staff)
+        flash::spend_flash(res, &staff)
     } else {
         res
     }
@@ -160,7 +157,7 @@ async fn confirm(State(state): State<AppState>, posted: Posted) -> Response {
     )
     .await
     {
-        Ok(()) => ui::redirect_with(staff, "/admin/account", "totp-on"),
+        Ok(()) => flash::redirect_with(staff, "/admin/account", "totp-on"),
         Err(e) => internal(e),
     }
 }
@@ -174,7 +171,7 @@ async fn disable(State(state): State<AppState>, posted: Posted) -> Response {
         Err(e) => return internal(e),
     }
     match store::users::totp::totp_disable(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
-        Ok(()) => ui::redirect_with(staff, "/admin/account", "totp-off"),
+        Ok(()) => flash::redirect_with(staff, "/admin/account", "totp-off"),
         Err(e) => internal(e),
     }
 }

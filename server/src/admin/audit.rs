@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use console::Clock;
 use domain::staff::Role;
 use serde::Deserialize;
 use store::audit::{AuditEntry, AuditFilter};
@@ -39,10 +38,7 @@ async fn audit(
         return r;
     }
     let l = staff.l();
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
+    let clock = staff.clock(&state);
     // PostgreSQL refuses a NUL in a text parameter (a 500): no action or actor holds one.
     let action = q.action.clone().unwrap_or_default().replace('\0', "");
     let actor = q.actor.clone().unwrap_or_default().replace('\0', "");

@@ -212,3 +212,16 @@ pub fn write_error(l: L, e: WriteError, errors: &mut Errors) -> Result<(), Respo
         }
     }
 }
+
+/// The page again with why write `e` was refused (`again` renders it with `errors` and the
+/// reason), or the response to send instead (not found, database trouble).
+pub async fn refused<F, Fut>(l: L, e: WriteError, mut errors: Errors, again: F) -> Response
+where
+    F: FnOnce(Errors) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    match write_error(l, e, &mut errors) {
+        Ok(()) => again(errors).await,
+        Err(r) => r,
+    }
+}

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use console::incident::Forms;
-use console::{Clock, Errors, Notice, L};
+use console::{Errors, Notice, L};
 use domain::incident::{Impact, IncidentStatus, IncidentView};
 use leptos::prelude::{AnyView, IntoAny};
 use store::incidents::{IncidentEdit, NewUpdate};
@@ -17,6 +17,7 @@ use store::incidents::{IncidentEdit, NewUpdate};
 use super::forms::{self, Preview};
 use super::internal;
 use super::ui;
+use super::ui::flash;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -56,7 +57,7 @@ async fn show(
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return internal(e),
     };
-    let notice = ui::flash_code(&headers).and_then(|c| confirmation(staff.l(), &c, id));
+    let notice = flash::flash_code(&headers).and_then(|c| confirmation(staff.l(), &c, id));
     let shown = notice.is_some();
     let forms = Forms {
         status: incident.status.as_str().to_owned(),
@@ -64,7 +65,7 @@ async fn show(
     };
     let res = render(&state, &staff, &incident, forms, Errors::default(), notice).await;
     if shown {
-        ui::spend_flash(res, &staff)
+        flash::spend_flash(res, &staff)
     } else {
         res
     }
@@ -83,15 +84,8 @@ async fn render(
         Err(e) => return internal(e),
     };
     let l = staff.l();
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let clock = staff.clock(state);
+    let status = ui::form_status(&errors);
     let preview = forms.preview.then(|| {
         let mut ignored = Errors::default();
         let changes = console::forms::chosen_services(l, &forms.services, &mut ignored);
@@ -182,7 +176,7 @@ async fn update(State(state): State<AppState>, Path(id): Path<i64>, posted: Post
     match store::incidents::post_update(&state.ctx.db, id, &update, &staff.actor(), Utc::now())
         .await
     {
-        Ok(_) => ui::redirect_with(staff, &format!("/admin/incidents/{id}"), "update-posted"),
+        Ok(_) => flash::redirect_with(staff, &format!("/admin/incidents/{id}"), "update-posted"),
         // Resolving an incident already resolved (a second click, two staff at once): 409,
         // nothing added.
         Err(store::audit::WriteError::Conflict) => {
@@ -248,10 +242,10 @@ async fn edit(State(state): State<AppState>, Path(id): Path<i64>, posted: Posted
         started_at: None,
     };
     if change.title.is_none() && change.impact.is_none() {
-        return ui::redirect_with(staff, &format!("/admin/incidents/{id}"), "incident-edited");
+        return flash::redirect_with(staff, &format!("/admin/incidents/{id}"), "incident-edited");
     }
     match store::incidents::edit(&state.ctx.db, id, &change, &staff.actor(), Utc::now()).await {
-        Ok(_) => ui::redirect_with(staff, &format!("/admin/incidents/{id}"), "incident-edited"),
+        Ok(_) => flash::redirect_with(staff, &format!("/admin/incidents/{id}"), "incident-edited"),
         Err(e) => match forms::write_error(l, e, &mut errors) {
             Ok(()) => render(&state, staff, &incident, forms, errors, None).await,
             Err(r) => r,
@@ -292,7 +286,7 @@ async fn edit_update(
     match store::incidents::edit_update(&state.ctx.db, update_id, &text, &staff.actor(), Utc::now())
         .await
     {
-        Ok(_) => ui::redirect_with(staff, &format!("/admin/incidents/{id}"), "update-edited"),
+        Ok(_) => flash::redirect_with(staff, &format!("/admin/incidents/{id}"), "update-edited"),
         Err(e) => match forms::write_error(l, e, &mut errors) {
             Ok(()) => render(&state, staff, &incident, forms, errors, None).await,
             Err(r) => r,

@@ -20,6 +20,7 @@ use store::incidents::NewIncident;
 use super::forms::{self, Preview};
 use super::internal;
 use super::ui;
+use super::ui::flash;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -31,11 +32,11 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
-    let notice = ui::flash_code(&headers).and_then(|c| flash_notice(staff.l(), &c));
+    let notice = flash::flash_code(&headers).and_then(|c| flash_notice(staff.l(), &c));
     let shown = notice.is_some();
     let res = render_list(&state, &staff, notice, StatusCode::OK).await;
     if shown {
-        ui::spend_flash(res, &staff)
+        flash::spend_flash(res, &staff)
     } else {
         res
     }
@@ -121,10 +122,7 @@ async fn render_new(
         Err(e) => return internal(e),
     };
     let l = staff.l();
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
+    let clock = staff.clock(state);
     let preview = preview.then(|| preview_of(&form, &services, &clock));
     let preview = preview.map(|p| {
         let state = state.clone();
@@ -204,10 +202,7 @@ async fn new_form(
         lang,
         kind,
     );
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
+    let clock = staff.clock(&state);
     let form = NewForm {
         title: prefill.title,
         impact: "major".to_owned(),
@@ -261,10 +256,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
         )
         .await;
     }
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
+    let clock = staff.clock(&state);
     let mut errors = Errors::default();
     if form.title.trim().is_empty() {
         errors.add(
@@ -356,7 +348,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
             )
             .await
         }
-        Ok(view) => ui::redirect_with(
+        Ok(view) => flash::redirect_with(
             staff,
             &format!("/admin/incidents/{}", view.id),
             "incident-opened",
@@ -391,7 +383,7 @@ async fn dismiss(State(state): State<AppState>, Path(id): Path<i64>, posted: Pos
     )
     .await
     {
-        Ok(()) => ui::redirect_with(&posted.staff, "/admin/incidents", "draft-dismissed"),
+        Ok(()) => flash::redirect_with(&posted.staff, "/admin/incidents", "draft-dismissed"),
         Err(store::audit::WriteError::Conflict) => {
             let notice = already_handled(posted.staff.l());
             render_list(&state, &posted.staff, Some(notice), StatusCode::CONFLICT).await

@@ -3,18 +3,19 @@
 //! and completes windows on time.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
 use console::maintenance::Form;
-use console::{Clock, Errors, Notice};
+use console::{Errors, Notice};
 use store::maintenance::NewMaintenance;
 
 use super::forms;
 use super::internal;
 use super::ui;
+use super::ui::flash;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -37,16 +38,8 @@ async fn render(
         Ok(found) => found,
         Err(e) => return internal(e),
     };
-    let l = staff.l();
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let clock = staff.clock(state);
+    let status = ui::form_status(&errors);
     let page = console::maintenance::page(
         staff.viewer(),
         clock,
@@ -61,7 +54,7 @@ async fn render(
 
 async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
     let l = staff.l();
-    let notice = ui::flash_code(&headers)
+    let notice = flash::flash_code(&headers)
         .filter(|c| c == "maintenance-scheduled")
         .map(|_| {
             Notice::ok(l.t("Maintenance planifiée.", "Maintenance scheduled.")).with_link(
@@ -72,7 +65,7 @@ async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -
     let shown = notice.is_some();
     let res = render(&state, &staff, Form::default(), Errors::default(), notice).await;
     if shown {
-        ui::spend_flash(res, &staff)
+        flash::spend_flash(res, &staff)
     } else {
         res
     }
@@ -81,10 +74,7 @@ async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -
 async fn create(State(state): State<AppState>, posted: Posted) -> Response {
     let staff = &posted.staff;
     let l = staff.l();
-    let clock = Clock {
-        tz: state.ctx.timezone,
-        l,
-    };
+    let clock = staff.clock(&state);
     let form = Form {
         title: posted.get("title").unwrap_or("").to_owned(),
         starts_at: posted.get("starts_at").unwrap_or("").to_owned(),
@@ -141,7 +131,7 @@ async fn create(State(state): State<AppState>, posted: Posted) -> Response {
         services: form.services.clone(),
     };
     match store::maintenance::schedule(&state.ctx.db, &new, &staff.actor(), Utc::now()).await {
-        Ok(_) => ui::redirect_with(staff, "/admin/maintenance", "maintenance-scheduled"),
+        Ok(_) => flash::redirect_with(staff, "/admin/maintenance", "maintenance-scheduled"),
         Err(e) => match forms::write_error(l, e, &mut errors) {
             Ok(()) => render(&state, staff, form, errors, None).await,
             Err(r) => r,

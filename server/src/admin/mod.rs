@@ -13,6 +13,7 @@ pub mod incident;
 pub mod incidents;
 pub mod maintenance;
 pub mod people;
+pub mod secrets;
 pub mod subscribers;
 pub mod tokens;
 pub mod ui;

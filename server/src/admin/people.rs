@@ -12,9 +12,10 @@ use console::people::UserForm;
 use console::{Errors, Notice};
 use domain::staff::Role;
 
-use super::forms::write_error;
+use super::forms::refused;
 use super::internal;
 use super::ui;
+use super::ui::flash;
 use crate::auth::{Posted, Staff, MIN_PASSWORD_LEN};
 use crate::state::AppState;
 
@@ -38,11 +39,7 @@ async fn users_page(
         Err(e) => return internal(e),
     };
     let l = staff.l();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = ui::form_status(&errors);
     let list = list
         .into_iter()
         .map(|u| console::people::Member {
@@ -71,7 +68,7 @@ async fn users(State(state): State<AppState>, staff: Staff, headers: HeaderMap) 
         return r;
     }
     let l = staff.l();
-    let notice = ui::flash_code(&headers).and_then(|c| match c.as_str() {
+    let notice = flash::flash_code(&headers).and_then(|c| match c.as_str() {
         "user-added" => Some(Notice::ok(l.t("Personne ajoutée.", "Person added."))),
         "user-disabled" => Some(Notice::ok(l.t(
             "Compte désactivé : ses sessions sont fermées et ses jetons refusés.",
@@ -94,7 +91,7 @@ async fn users(State(state): State<AppState>, staff: Staff, headers: HeaderMap) 
     )
     .await;
     if shown {
-        ui::spend_flash(res, &staff)
+        flash::spend_flash(res, &staff)
     } else {
         res
     }
@@ -171,7 +168,7 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
     )
     .await
     {
-        Ok(_) => ui::redirect_with(staff, "/admin/users", "user-added"),
+        Ok(_) => flash::redirect_with(staff, "/admin/users", "user-added"),
         Err(store::audit::WriteError::Conflict) => {
             errors.add(
                 "email",
@@ -182,10 +179,12 @@ async fn add_user(State(state): State<AppState>, posted: Posted) -> Response {
             );
             users_page(&state, staff, form, errors, None).await
         }
-        Err(e) => match write_error(l, e, &mut errors) {
-            Ok(()) => users_page(&state, staff, form, errors, None).await,
-            Err(r) => r,
-        },
+        Err(e) => {
+            refused(l, e, errors, |errors| {
+                users_page(&state, staff, form, errors, None)
+            })
+            .await
+        }
     }
 }
 
@@ -199,7 +198,7 @@ async fn account_changed(
 ) -> Response {
     let l = staff.l();
     match result {
-        Ok(_) => ui::redirect_with(staff, "/admin/users", done),
+        Ok(_) => flash::redirect_with(staff, "/admin/users", done),
         Err(store::audit::WriteError::Invalid("last_admin")) => {
             let refused = Notice::error(l.t(
                 "C'est le dernier compte d'administration actif : nommez d'abord une autre personne à l'administration.",
@@ -217,11 +216,10 @@ async fn account_changed(
             res
         }
         Err(e) => {
-            let mut errors = Errors::default();
-            match write_error(l, e, &mut errors) {
-                Ok(()) => users_page(state, staff, UserForm::default(), errors, None).await,
-                Err(r) => r,
-            }
+            refused(l, e, Errors::default(), |errors| {
+                users_page(state, staff, UserForm::default(), errors, None)
+            })
+            .await
         }
     }
 }

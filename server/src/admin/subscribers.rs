@@ -16,6 +16,7 @@ use store::subscribers::{EMAIL, WEBHOOK};
 
 use super::internal;
 use super::ui;
+use super::ui::flash;
 use crate::auth::{Posted, Staff};
 use crate::state::AppState;
 
@@ -75,7 +76,7 @@ async fn list(
         tz: state.ctx.timezone,
         l,
     };
-    let notice = ui::flash_code(&headers)
+    let notice = flash::flash_code(&headers)
         .filter(|c| c == "subscriber-deleted")
         .map(|_| Notice::ok(l.t("Abonnement supprimé.", "Subscription deleted.")));
     let shown = notice.is_some();
@@ -102,7 +103,7 @@ async fn list(
     );
     let res = ui::html(StatusCode::OK, page);
     if shown {
-        ui::spend_flash(res, &staff)
+        flash::spend_flash(res, &staff)
     } else {
         res
     }
@@ -128,7 +129,7 @@ async fn csv(State(state): State<AppState>, _staff: Staff) -> Response {
 async fn delete(State(state): State<AppState>, Path(id): Path<i64>, posted: Posted) -> Response {
     let staff = &posted.staff;
     match store::subscribers::delete(&state.ctx.db, id, Some(&staff.actor()), Utc::now()).await {
-        Ok(true) => ui::redirect_with(staff, "/admin/subscribers", "subscriber-deleted"),
+        Ok(true) => flash::redirect_with(staff, "/admin/subscribers", "subscriber-deleted"),
         Ok(false) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => internal(e),
     }
@@ -149,7 +150,7 @@ async fn webhooks(State(state): State<AppState>, staff: Staff, headers: HeaderMa
         tz: state.ctx.timezone,
         l,
     };
-    let notice = ui::flash_code(&headers)
+    let notice = flash::flash_code(&headers)
         .filter(|c| c == "webhook-resumed")
         .map(|_| Notice::ok(l.t("Webhook relancé.", "Webhook resumed.")));
     let shown = notice.is_some();
@@ -158,7 +159,7 @@ async fn webhooks(State(state): State<AppState>, staff: Staff, headers: HeaderMa
     let page = console::subscribers::webhooks(staff.viewer(), clock, notice, hooks, log);
     let res = ui::html(StatusCode::OK, page);
     if shown {
-        ui::spend_flash(res, &staff)
+        flash::spend_flash(res, &staff)
     } else {
         res
     }
@@ -172,7 +173,7 @@ async fn resume(State(state): State<AppState>, Path(id): Path<i64>, posted: Post
         Err(e) => return internal(e),
     }
     match store::subscribers::resume(&state.ctx.db, id, &staff.actor(), Utc::now()).await {
-        Ok(()) => ui::redirect_with(staff, "/admin/webhooks", "webhook-resumed"),
+        Ok(()) => flash::redirect_with(staff, "/admin/webhooks", "webhook-resumed"),
         Err(e) => internal(e),
     }
 }

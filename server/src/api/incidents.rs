@@ -14,7 +14,7 @@ use domain::status::ComponentStatus;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use store::audit::WriteError;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use super::read::schema::{ErrorBody, Incident, Maintenance};
 use domain::staff::Scope;
@@ -53,6 +53,31 @@ pub(crate) fn require(caller: &ApiCaller, scope: Scope) -> Result<(), ApiError> 
 /// Parses a JSON body; a malformed or mistyped body is a 422 naming what serde complained of.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::field("body", e.to_string()))
+}
+
+/// The body of a request to a write route that needs `scope`: the token's scope is checked
+/// first (403), then the body is parsed (422, see [`body`]).
+fn permitted_body<T: DeserializeOwned>(
+    caller: &ApiCaller,
+    scope: Scope,
+    bytes: &Bytes,
+) -> Result<T, ApiError> {
+    require(caller, scope)?;
+    body(bytes)
+}
+
+/// What every route of this module may answer besides its own responses, written once for
+/// the OpenAPI document (the handlers answer these as [`ApiError`]s).
+#[derive(IntoResponses)]
+// Never built: a description of responses only.
+#[allow(dead_code)]
+pub(crate) enum WriteRefused {
+    #[response(status = 401, description = "No valid token")]
+    NoToken(ErrorBody),
+    #[response(status = 403, description = "Token lacks the scope")]
+    NoScope(ErrorBody),
+    #[response(status = 422, description = "Invalid fields")]
+    Invalid(ErrorBody),
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -129,16 +154,13 @@ struct CreateIncident {
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "write", request_body = CreateIncident,
     security(("bearer" = ["incidents:write"])),
     responses((status = 201, description = "The new incident", body = Incident),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn create_incident(
     State(state): State<AppState>,
     caller: ApiCaller,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
-    require(&caller, Scope::IncidentsWrite)?;
-    let req: CreateIncident = body(&bytes)?;
+    let req: CreateIncident = permitted_body(&caller, Scope::IncidentsWrite, &bytes)?;
     let mut p = Problems::default();
     let title = req
         .title
@@ -204,17 +226,14 @@ struct EditIncident {
     security(("bearer" = ["incidents:write"])),
     responses((status = 200, description = "The incident", body = Incident),
         (status = 404, description = "Unknown incident", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn edit_incident(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<i64>,
     bytes: Bytes,
 ) -> Result<Json<IncidentView>, ApiError> {
-    require(&caller, Scope::IncidentsWrite)?;
-    let req: EditIncident = body(&bytes)?;
+    let req: EditIncident = permitted_body(&caller, Scope::IncidentsWrite, &bytes)?;
     let mut p = Problems::default();
     let impact = match req.impact.as_deref() {
         None => None,
@@ -253,17 +272,14 @@ struct PostUpdate {
     responses((status = 201, description = "The incident with the new update", body = Incident),
         (status = 409, description = "A resolution of an incident already resolved: nothing was added", body = ErrorBody),
         (status = 404, description = "Unknown incident", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn post_update(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<i64>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
-    require(&caller, Scope::IncidentsWrite)?;
-    let req: PostUpdate = body(&bytes)?;
+    let req: PostUpdate = permitted_body(&caller, Scope::IncidentsWrite, &bytes)?;
     let mut p = Problems::default();
     let status = req.status.as_deref().and_then(IncidentStatus::parse);
     if status.is_none() {
@@ -277,10 +293,7 @@ pub(crate) async fn post_update(
         message: crate::markdown::message(&md),
         services,
     };
-    let view =
-        store::incidents::post_update(&state.ctx.db, id, &update, &caller.actor(), Utc::now())
-            .await
-            .map_err(already_resolved)?;
+    let view = publish(&state, &caller, id, &update).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -295,9 +308,7 @@ struct Resolve {
     responses((status = 200, description = "The resolved incident; its services are stated operational", body = Incident),
         (status = 409, description = "Already resolved: nothing was added", body = ErrorBody),
         (status = 404, description = "Unknown incident", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn resolve(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -329,20 +340,23 @@ pub(crate) async fn resolve(
         message: crate::markdown::message(&md),
         services,
     };
-    Ok(Json(
-        store::incidents::post_update(db, id, &update, &caller.actor(), Utc::now())
-            .await
-            .map_err(already_resolved)?,
-    ))
+    Ok(Json(publish(&state, &caller, id, &update).await?))
 }
 
-/// An update's conflict: the incident was resolved already (maybe a moment ago, by someone
-/// else), so nothing was added.
-fn already_resolved(e: WriteError) -> ApiError {
-    match e {
-        WriteError::Conflict => ApiError::Conflict("the incident is already resolved"),
-        e => e.into(),
-    }
+/// Adds `update` to incident `id`. A conflict means the incident was resolved already (maybe
+/// a moment ago, by someone else), so nothing was added.
+async fn publish(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+    update: &NewUpdate,
+) -> Result<IncidentView, ApiError> {
+    store::incidents::post_update(&state.ctx.db, id, update, &caller.actor(), Utc::now())
+        .await
+        .map_err(|e| match e {
+            WriteError::Conflict => ApiError::Conflict("the incident is already resolved"),
+            e => e.into(),
+        })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -358,16 +372,13 @@ struct CreateMaintenance {
 #[utoipa::path(post, path = "/api/v1/maintenances", tag = "write", request_body = CreateMaintenance,
     security(("bearer" = ["maintenance:write"])),
     responses((status = 201, description = "The scheduled window", body = Maintenance),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn create_maintenance(
     State(state): State<AppState>,
     caller: ApiCaller,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<MaintenanceView>), ApiError> {
-    require(&caller, Scope::MaintenanceWrite)?;
-    let req: CreateMaintenance = body(&bytes)?;
+    let req: CreateMaintenance = permitted_body(&caller, Scope::MaintenanceWrite, &bytes)?;
     let mut p = Problems::default();
     let title = req.title.filter(|t| !t.trim().is_empty());
     if title.is_none() {
@@ -411,17 +422,14 @@ struct SetStatus {
     params(("id" = String, Path, description = "Service id")),
     security(("bearer" = ["services:write"])),
     responses((status = 200, description = "The status now set by hand: `{service_id, status, note, set_at}`"),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn set_service_status(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Json<Option<ManualStatus>>, ApiError> {
-    require(&caller, Scope::ServicesWrite)?;
-    let req: SetStatus = body(&bytes)?;
+    let req: SetStatus = permitted_body(&caller, Scope::ServicesWrite, &bytes)?;
     let status = req
         .status
         .as_deref()
@@ -443,9 +451,7 @@ pub(crate) async fn set_service_status(
     params(("id" = String, Path, description = "Service id")),
     security(("bearer" = ["services:write"])),
     responses((status = 204, description = "The status set by hand is cleared"),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn clear_service_status(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -478,17 +484,14 @@ pub(crate) struct EditUpdate {
     security(("bearer" = ["incidents:write"])),
     responses((status = 200, description = "The incident with the edited update", body = Incident),
         (status = 404, description = "Unknown incident, or the update is not one of its", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Token lacks the scope", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+        WriteRefused))]
 pub(crate) async fn edit_update(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((id, update_id)): Path<(i64, i64)>,
     bytes: Bytes,
 ) -> Result<Json<IncidentView>, ApiError> {
-    require(&caller, Scope::IncidentsWrite)?;
-    let req: EditUpdate = body(&bytes)?;
+    let req: EditUpdate = permitted_body(&caller, Scope::IncidentsWrite, &bytes)?;
     let mut p = Problems::default();
     let md = message(req.message, &mut p);
     p.finish()?;

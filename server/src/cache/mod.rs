@@ -14,7 +14,7 @@
 //! - the cache weighs its entries in bytes (every compressed copy counted) and evicts the least
 //!   recently used past a ceiling (`[server] cache_mb`, 64 MB by default);
 //! - an entry is keyed on what its route reads: the path, the negotiated locale and the query
-//!   parameters that route knows ([`params_read`]). Every other query parameter is removed
+//!   parameters that route knows ([`query::params_read`]). Every other query parameter is removed
 //!   before the route sees the request, so `/?b=1`, `/?b=2`… are all the `/` entry, and a
 //!   thousand `Accept-Language` variants are at most one entry per language.
 //!
@@ -41,11 +41,10 @@ use crate::assets::Encoding;
 use crate::changes::Hub;
 
 mod entry;
-mod query;
+pub mod query;
 
 use entry::{serve, Cached, Entry};
-use query::{normalise_query, Normalised};
-pub use query::{params_read, Params};
+use query::{normalise_query, params_read, Normalised};
 
 /// How long an entry may serve without a change, at most.
 pub const MAX_AGE: Duration = Duration::from_secs(10);

@@ -2,10 +2,10 @@
 //! revocable, audited. The batches agents send are `crate::agents`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use serde_json::json;
 
-use super::{live, mark_used, mint, revoke_row};
+use super::{live, mark_used, mint, newest_first, revoke};
 use crate::audit::{self, Actor, WriteError};
 use crate::entity::{agent_token, location};
 use crate::StoreError;
@@ -105,30 +105,22 @@ pub async fn revoke_token(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<AgentToken, WriteError> {
-    let txn = crate::begin_write(db).await?;
-    let (model, revoked) = revoke_row::<agent_token::Entity>(&txn, id, now).await?;
-    if !revoked {
-        return Ok(from_model(model));
-    }
-    audit::record(
-        &txn,
+    let audited = ("agent_token.revoke", "agent_token");
+    let row = revoke::<agent_token::Entity>(
+        db,
+        id,
         actor,
-        "agent_token.revoke",
-        Some(("agent_token", id.to_string())),
-        json!({ "location": model.location_id, "label": model.label }),
         now,
+        audited,
+        |m| json!({ "location": m.location_id, "label": m.label }),
     )
     .await?;
-    txn.commit().await?;
-    Ok(from_model(model))
+    Ok(from_model(row))
 }
 
 /// Every agent token, newest first.
 pub async fn list_tokens(db: &DatabaseConnection) -> Result<Vec<AgentToken>, StoreError> {
-    Ok(agent_token::Entity::find()
-        .order_by_desc(agent_token::Column::CreatedAt)
-        .order_by_desc(agent_token::Column::Id)
-        .all(db)
+    Ok(newest_first::<agent_token::Entity>(db)
         .await?
         .into_iter()
         .map(from_model)

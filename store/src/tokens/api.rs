@@ -2,10 +2,10 @@
 //! were last used.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use serde_json::json;
 
-use super::{live, mark_used, mint, revoke_row};
+use super::{live, mark_used, mint, newest_first};
 use crate::audit::{self, Actor, ActorKind, WriteError};
 use crate::entity::{api_token, user};
 use crate::users::User;
@@ -150,30 +150,22 @@ pub async fn revoke(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ApiToken, WriteError> {
-    let txn = crate::begin_write(db).await?;
-    let (model, revoked) = revoke_row::<api_token::Entity>(&txn, id, now).await?;
-    if !revoked {
-        return Ok(from_model(model));
-    }
-    audit::record(
-        &txn,
+    let audited = ("token.revoke", "token");
+    let row = super::revoke::<api_token::Entity>(
+        db,
+        id,
         actor,
-        "token.revoke",
-        Some(("token", id.to_string())),
-        json!({ "name": model.name }),
         now,
+        audited,
+        |m| json!({ "name": m.name }),
     )
     .await?;
-    txn.commit().await?;
-    Ok(from_model(model))
+    Ok(from_model(row))
 }
 
 /// Every token, newest first.
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<ApiToken>, StoreError> {
-    Ok(api_token::Entity::find()
-        .order_by_desc(api_token::Column::CreatedAt)
-        .order_by_desc(api_token::Column::Id)
-        .all(db)
+    Ok(newest_first::<api_token::Entity>(db)
         .await?
         .into_iter()
         .map(from_model)

@@ -11,10 +11,13 @@ use chrono::{DateTime, Utc};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Select,
+};
 use sha2::{Digest, Sha256};
 
-use crate::audit::WriteError;
+use crate::audit::{self, Actor, WriteError};
 use crate::entity::{agent_token, api_token};
 
 /// 32 random bytes from the OS, hex-encoded.
@@ -60,6 +63,7 @@ pub(crate) fn mint(prefix: &str) -> Minted {
 pub(crate) trait TokenTable: EntityTrait {
     const ID: Self::Column;
     const HASH: Self::Column;
+    const CREATED_AT: Self::Column;
     const LAST_USED_AT: Self::Column;
     const REVOKED_AT: Self::Column;
 }
@@ -67,6 +71,7 @@ pub(crate) trait TokenTable: EntityTrait {
 impl TokenTable for api_token::Entity {
     const ID: Self::Column = api_token::Column::Id;
     const HASH: Self::Column = api_token::Column::TokenHash;
+    const CREATED_AT: Self::Column = api_token::Column::CreatedAt;
     const LAST_USED_AT: Self::Column = api_token::Column::LastUsedAt;
     const REVOKED_AT: Self::Column = api_token::Column::RevokedAt;
 }
@@ -74,6 +79,7 @@ impl TokenTable for api_token::Entity {
 impl TokenTable for agent_token::Entity {
     const ID: Self::Column = agent_token::Column::Id;
     const HASH: Self::Column = agent_token::Column::TokenHash;
+    const CREATED_AT: Self::Column = agent_token::Column::CreatedAt;
     const LAST_USED_AT: Self::Column = agent_token::Column::LastUsedAt;
     const REVOKED_AT: Self::Column = agent_token::Column::RevokedAt;
 }
@@ -100,25 +106,53 @@ pub(crate) async fn mark_used<T: TokenTable>(
     Ok(())
 }
 
-/// Revokes token `id` at `now` inside the caller's transaction, unless it already is: the row
-/// as it stands afterwards, and whether this call revoked it (the caller audits only then).
-pub(crate) async fn revoke_row<T: TokenTable>(
-    txn: &impl ConnectionTrait,
+/// Revokes token `id` at `now` and audits it in the same transaction (`action` on target
+/// `kind` `id`, with what `details` says of the row), unless it was revoked already: then
+/// nothing is written. The row as it stands afterwards.
+pub(crate) async fn revoke<T: TokenTable>(
+    db: &DatabaseConnection,
     id: i64,
+    actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<(T::Model, bool), WriteError> {
+    (action, kind): (&str, &str),
+    details: impl FnOnce(&T::Model) -> serde_json::Value,
+) -> Result<T::Model, WriteError> {
+    let txn = crate::begin_write(db).await?;
     let revoked = T::update_many()
         .col_expr(T::REVOKED_AT, Expr::value(now))
         .filter(T::ID.eq(id))
         .filter(T::REVOKED_AT.is_null())
-        .exec(txn)
+        .exec(&txn)
         .await?
         .rows_affected
         == 1;
     let row = T::find()
         .filter(T::ID.eq(id))
-        .one(txn)
+        .one(&txn)
         .await?
         .ok_or(WriteError::NotFound)?;
-    Ok((row, revoked))
+    if revoked {
+        audit::record(
+            &txn,
+            actor,
+            action,
+            Some((kind, id.to_string())),
+            details(&row),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    Ok(row)
+}
+
+/// Every token of the table, newest first.
+pub(crate) async fn newest_first<T: TokenTable>(
+    db: &DatabaseConnection,
+) -> Result<Vec<T::Model>, DbErr> {
+    T::find()
+        .order_by_desc(T::CREATED_AT)
+        .order_by_desc(T::ID)
+        .all(db)
+        .await
 }

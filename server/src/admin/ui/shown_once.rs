@@ -38,6 +38,11 @@ impl ShownOnce {
         }
     }
 
+    /// The path of the page that shows the value.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
     /// The redirect (303) to the page that shows `value`, carrying it for a minute.
     pub fn redirect(&self, staff: &Staff, value: &str) -> Response {
         let mut res = axum::response::Redirect::to(self.path).into_response();
