@@ -28,6 +28,25 @@ must_not_pull() {
 	fi
 }
 
+# only_dev DESCRIPTION CRATE: no package of the workspace has CRATE among its normal
+# dependencies (it may be a dev-dependency).
+only_dev() {
+	local what=$1 crate=$2
+	local out
+	if ! out=$("$cargo" tree --workspace -e normal -i "$crate" --prefix none --format '{p}' 2>&1); then
+		echo "check-deps: cannot run cargo tree --workspace -i $crate:" >&2
+		echo "$out" >&2
+		exit 2
+	fi
+	# The inverted tree starts with CRATE itself; any other line is a package depending on it.
+	if grep -v "^$crate v" <<<"$out" | grep -q .; then
+		echo "check-deps: $what, but it is a normal dependency:" >&2
+		"$cargo" tree --workspace -e normal -i "$crate" >&2 || true
+		broken=1
+	fi
+}
+
+only_dev "testkit is test code, only ever a dev-dependency" testkit
 must_not_pull "frontend is the browser's wasm" tokio -p frontend --target wasm32-unknown-unknown
 must_not_pull "frontend is the browser's wasm" sea-orm -p frontend --target wasm32-unknown-unknown
 must_not_pull "probe runs checks, it renders no page" leptos -p probe
@@ -59,6 +78,6 @@ must_not_pull "domain does no I/O" tokio -p domain
 must_not_pull "domain does no I/O" sea-orm -p domain
 
 if [ "$broken" = 0 ]; then
-	echo "check-deps: frontend, probe, agent, notify, demo, backup, console, wording and domain pull nothing they must not"
+	echo "check-deps: frontend, probe, agent, notify, demo, backup, console, wording and domain pull nothing they must not; testkit is only a dev-dependency"
 fi
 exit "$broken"

@@ -8,7 +8,7 @@ use anyhow::{bail, ensure, Context};
 use store::backup::Counts;
 
 use crate::making::{digest, partial_path};
-use crate::urls::{is_sqlite, sqlite_file, tool, with_database};
+use crate::urls::{is_sqlite, sqlite_file, tool};
 use crate::{manifest_path, Manifest, FORMAT};
 
 /// One table's row count in the manifest and in the restored copy.
@@ -149,7 +149,7 @@ pub(crate) async fn verify_backup(database_url: &str, file: &Path) -> anyhow::Re
             store::backup::postgres_database(&admin, &name, true)
                 .await
                 .context("cannot create the scratch database (the role needs CREATEDB)")?;
-            let scratch_url = with_database(database_url, &name);
+            let scratch_url = store::with_database(database_url, &name);
             let counts = async {
                 run_pg_restore(pg_restore, &scratch_url, file).await?;
                 let db = store::connect(&scratch_url).await?;

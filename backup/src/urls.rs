@@ -17,22 +17,6 @@ pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
-/// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
-pub(crate) fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// A PostgreSQL client tool on PATH, or a clear error saying what to install.
 pub(crate) fn tool(name: &'static str) -> anyhow::Result<&'static str> {
     let found = std::env::var_os("PATH")
@@ -62,13 +46,5 @@ mod tests {
         );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x@h/db"), None);
-    }
-
-    #[test]
-    fn scratch_database_keeps_the_options() {
-        assert_eq!(
-            with_database("postgres://v@127.0.0.1:5/vigie?sslmode=disable", "tmp"),
-            "postgres://v@127.0.0.1:5/tmp?sslmode=disable"
-        );
     }
 }

@@ -7,11 +7,9 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Datelike, Utc};
-use tokio::io::AsyncReadExt;
+use chrono::Utc;
 use tokio::net::TcpListener;
 
 mod common;
@@ -88,45 +86,6 @@ async fn http_target() -> SocketAddr {
     addr
 }
 
-/// A TLS server on loopback whose self-signed certificate expires `days` from now.
-async fn tls_target(days: i64) -> SocketAddr {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    let ymd = |d: chrono::DateTime<Utc>| {
-        rcgen::date_time_ymd(
-            d.year(),
-            u8::try_from(d.month()).expect("month"),
-            u8::try_from(d.day()).expect("day"),
-        )
-    };
-    params.not_before = ymd(Utc::now() - chrono::Duration::days(30));
-    params.not_after = ymd(Utc::now() + chrono::Duration::days(days));
-    let cert = params.self_signed(&key).expect("cert");
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((s, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                if let Ok(mut tls) = acceptor.accept(s).await {
-                    let mut buf = [0u8; 16];
-                    let _ = tls.read(&mut buf).await;
-                }
-            });
-        }
-    });
-    addr
-}
-
 /// A loopback address nothing listens on (connections are refused).
 async fn closed_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -187,7 +146,7 @@ fn documented_rules() -> String {
 async fn metrics_are_valid_prometheus_labelled_by_route() {
     let catalog = loopback_catalog(
         http_target().await,
-        tls_target(90).await,
+        testkit::tls::server(90).await,
         closed_port().await,
     );
     let server = common::Server::start(&catalog, common::Probes::On).await;

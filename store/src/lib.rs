@@ -116,6 +116,23 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// `url` (`postgres://user@host:port/db?opts`) naming database `name` instead: the scratch
+/// database a restore is verified in, a test's own database.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
 /// `text` with every appearance of `url`, and of the password it carries, redacted.
 fn redact_url_in(text: &str, url: &str) -> String {
     let mut out = text.replace(url, &redact_url(url));
@@ -200,5 +217,17 @@ mod redact_tests {
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
         }
+    }
+
+    #[test]
+    fn another_database_keeps_the_options() {
+        assert_eq!(
+            super::with_database("postgres://v@127.0.0.1:5/vigie?sslmode=disable", "tmp"),
+            "postgres://v@127.0.0.1:5/tmp?sslmode=disable"
+        );
+        assert_eq!(
+            super::with_database("postgres://v@127.0.0.1:5", "tmp"),
+            "postgres://v@127.0.0.1:5/tmp"
+        );
     }
 }

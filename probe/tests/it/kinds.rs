@@ -1,6 +1,6 @@
 //! Every probe kind against real servers started on loopback by the test: axum servers that
 //! fail, hang, slow down, change their body or redirect; TCP listeners; a DNS server with the
-//! records the test sets; TLS servers with rcgen certificates of chosen expiry.
+//! records the test sets; TLS servers with certificates of chosen expiry (`testkit::tls`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{any, get};
 use axum::Router;
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use domain::config::Monitor;
 use domain::status::CheckOutcome;
 use probe::Clients;
@@ -395,45 +395,6 @@ async fn tcp_closed_port_is_down_and_silent_server_times_out() {
 // TLS
 // ---------------------------------------------------------------------------------------------
 
-/// A TLS server on loopback whose certificate expires `days` from now (negative: expired).
-async fn tls_server(days: i64) -> SocketAddr {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    let ymd = |d: chrono::DateTime<Utc>| {
-        rcgen::date_time_ymd(
-            d.year(),
-            u8::try_from(d.month()).expect("month"),
-            u8::try_from(d.day()).expect("day"),
-        )
-    };
-    params.not_before = ymd(Utc::now() - chrono::Duration::days(400));
-    params.not_after = ymd(Utc::now() + chrono::Duration::days(days));
-    let cert = params.self_signed(&key).expect("cert");
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((s, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                if let Ok(mut tls) = acceptor.accept(s).await {
-                    let mut buf = [0u8; 16];
-                    let _ = tls.read(&mut buf).await;
-                }
-            });
-        }
-    });
-    addr
-}
-
 fn tls_monitor(addr: SocketAddr, verify: bool) -> Monitor {
     monitor(&format!(
         "kind = \"tls\"\ntarget = \"localhost:{}\"\ntls_verify = {verify}\ndays_degraded = 21\ndays_down = 7",
@@ -443,7 +404,7 @@ fn tls_monitor(addr: SocketAddr, verify: bool) -> Monitor {
 
 #[tokio::test]
 async fn tls_certificate_far_from_expiry_is_up() {
-    let addr = tls_server(90).await;
+    let addr = testkit::tls::server(90).await;
     let r = run(&tls_monitor(addr, false)).await;
     assert_eq!(r.outcome, CheckOutcome::Up, "{r:?}");
     assert!(
@@ -456,7 +417,7 @@ async fn tls_certificate_far_from_expiry_is_up() {
 
 #[tokio::test]
 async fn tls_certificate_close_to_expiry_is_degraded_then_down() {
-    let r = run(&tls_monitor(tls_server(14).await, false)).await;
+    let r = run(&tls_monitor(testkit::tls::server(14).await, false)).await;
     assert_eq!(r.outcome, CheckOutcome::Degraded, "{r:?}");
     assert!(
         said(&r.reason)
@@ -464,13 +425,13 @@ async fn tls_certificate_close_to_expiry_is_degraded_then_down() {
             .is_some_and(|s| s.starts_with("certificate expires in 1")),
         "{r:?}"
     );
-    let r = run(&tls_monitor(tls_server(3).await, false)).await;
+    let r = run(&tls_monitor(testkit::tls::server(3).await, false)).await;
     assert_eq!(r.outcome, CheckOutcome::Down, "{r:?}");
 }
 
 #[tokio::test]
 async fn tls_expired_certificate_is_down() {
-    let r = run(&tls_monitor(tls_server(-2).await, false)).await;
+    let r = run(&tls_monitor(testkit::tls::server(-2).await, false)).await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert!(
         said(&r.reason)
@@ -482,7 +443,7 @@ async fn tls_expired_certificate_is_down() {
 
 #[tokio::test]
 async fn tls_untrusted_chain_is_down_when_verifying() {
-    let r = run(&tls_monitor(tls_server(90).await, true)).await;
+    let r = run(&tls_monitor(testkit::tls::server(90).await, true)).await;
     assert_eq!(r.outcome, CheckOutcome::Down);
     assert!(
         said(&r.reason)

@@ -30,42 +30,14 @@ pub fn humanoid() -> Catalog {
     server::config::load(&humanoid_path()).expect("the shipped catalog is valid")
 }
 
-/// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// The database URL for one test: a fresh PostgreSQL database inside `on_both!`'s
 /// `postgres` case, else a fresh SQLite file (kept alive by the returned directory).
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    use sea_orm::ConnectionTrait;
     match POSTGRES.try_with(Clone::clone).ok().flatten() {
         Some(admin_url) => {
-            static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-            let name = format!(
-                "vigie_server_{}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                chrono::Utc::now().timestamp_micros()
-            );
-            let admin = store::connect(&admin_url).await.expect("connect postgres");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("create database");
+            let (name, url) = testkit::postgres::fresh_database(&admin_url, "vigie_server").await;
             eprintln!("server test database: postgres ({name})");
-            (with_database(&admin_url, &name), None)
+            (url, None)
         }
         None => {
             let dir = tempfile::tempdir().expect("temp dir");

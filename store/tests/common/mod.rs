@@ -3,9 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 /// A migrated database and what keeps it alive.
 pub struct TestDb {
@@ -28,9 +26,9 @@ pub async fn sqlite() -> TestDb {
     }
 }
 
-/// A fresh, migrated PostgreSQL database, or `None` when no server is configured. With
+/// The PostgreSQL server tests may use, or `None` when none is configured. With
 /// `VIGIE_REQUIRE_POSTGRES=1` (set by `make test`) a missing server fails the test instead.
-pub async fn postgres() -> Option<TestDb> {
+fn postgres_admin_url() -> Option<String> {
     let Ok(admin_url) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
@@ -39,19 +37,14 @@ pub async fn postgres() -> Option<TestDb> {
         eprintln!("store test database: postgres SKIPPED (VIGIE_TEST_POSTGRES_URL unset)");
         return None;
     };
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "vigie_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    let admin = store::connect(&admin_url).await.expect("connect postgres");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create database");
-    let url = with_database(&admin_url, &name);
+    Some(admin_url)
+}
+
+/// A fresh, migrated PostgreSQL database, or `None` when no server is configured (see
+/// [`postgres_admin_url`]).
+pub async fn postgres() -> Option<TestDb> {
+    let admin_url = postgres_admin_url()?;
+    let (name, url) = testkit::postgres::fresh_database(&admin_url, "vigie_test").await;
     let db = store::connect(&url).await.expect("connect test database");
     store::migrate(&db).await.expect("migrate postgres");
     eprintln!("store test database: postgres ({name})");
@@ -61,43 +54,9 @@ pub async fn postgres() -> Option<TestDb> {
 /// The URL of a fresh, empty (not migrated) PostgreSQL database, or `None` when no server is
 /// configured.
 pub async fn postgres_empty_url() -> Option<String> {
-    let Ok(admin_url) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("VIGIE_REQUIRE_POSTGRES").is_err(),
-            "VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("store test database: postgres SKIPPED (VIGIE_TEST_POSTGRES_URL unset)");
-        return None;
-    };
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "vigie_empty_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    let admin = store::connect(&admin_url).await.expect("connect postgres");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create database");
-    Some(with_database(&admin_url, &name))
-}
-
-/// Replaces the database name in a `postgres://user@host:port/db?opts` URL.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
+    let admin_url = postgres_admin_url()?;
+    let (_, url) = testkit::postgres::fresh_database(&admin_url, "vigie_empty").await;
+    Some(url)
 }
 
 /// Runs `async fn $name(db: DatabaseConnection)` as two tests, `$name::sqlite` and
